@@ -1,0 +1,107 @@
+// zflow/json.h: the JSON value type of zflow (Boost.JSON, chosen once here) and a strict parser
+// that remembers where every node came from.
+//
+//   zflow::Result<zflow::ParsedJson> doc = zflow::ParseJson(text);
+//   if (doc.ok()) {
+//     const zflow::json::value& v = doc->value;
+//     zflow::SourceLocation where = doc->locations.ValueLocation("/States/Train/Next");
+//   }
+//
+// Why Boost.JSON: a DOM with cheap moves, ordered objects (so pretty-printed ASL keeps the
+// author's state order), allocator support, and a serializer that round-trips doubles. See
+// docs/design/json.md for the measurements behind the choice.
+#ifndef ZFLOW_JSON_H_
+#define ZFLOW_JSON_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/json/value.hpp>
+
+#include "zflow/status.h"
+
+namespace zflow {
+
+namespace json = boost::json;
+
+// 1-based line and column (column counts Unicode code points). 0 means unknown.
+struct SourceLocation {
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  bool known() const { return line != 0; }
+  friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
+};
+
+// Where each node of a parsed document starts, keyed by RFC 6901 JSON pointer ("" is the root).
+class SourceMap {
+ public:
+  // The location of the value at `pointer`; unknown when the pointer names no node.
+  SourceLocation ValueLocation(std::string_view pointer) const;
+  // The location of the member name for an object member (the value's location for an array
+  // element or the root); unknown when the pointer names no node.
+  SourceLocation KeyLocation(std::string_view pointer) const;
+  // The location of the closest existing ancestor-or-self of `pointer` (the key when the node is
+  // an object member). Useful for "field X is missing here" diagnostics.
+  SourceLocation Nearest(std::string_view pointer) const;
+
+  void Record(std::string pointer, SourceLocation key, SourceLocation value);
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  struct Entry {
+    SourceLocation key;
+    SourceLocation value;
+  };
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+struct ParsedJson {
+  json::value value;
+  SourceMap locations;  // empty unless JsonParseOptions::record_locations
+};
+
+struct JsonParseOptions {
+  // Deeper nesting is an error (not a stack overflow).
+  std::size_t max_depth = 512;
+  // Longer input is an error before any parsing.
+  std::size_t max_bytes = std::size_t{64} << 20;
+  bool record_locations = true;
+  // RFC 8259 leaves duplicate member names undefined; in a definition they are always a mistake.
+  bool reject_duplicate_keys = true;
+};
+
+// A syntax error: where and what.
+struct JsonSyntaxError {
+  SourceLocation location;
+  std::string message;
+};
+
+// Parses strict RFC 8259 JSON (UTF-8 validated, no comments, no trailing commas).
+// On failure returns kInvalidArgument with "line L, column C: what" as the message; use
+// ParseJsonOrError for the location as data.
+Result<ParsedJson> ParseJson(std::string_view text, const JsonParseOptions& options = {});
+
+// Like ParseJson, with the syntax error as data. Exactly one of the two members is set.
+struct JsonParseOutcome {
+  std::optional<ParsedJson> document;
+  std::optional<JsonSyntaxError> error;
+};
+JsonParseOutcome ParseJsonOrError(std::string_view text, const JsonParseOptions& options = {});
+
+// Appends one RFC 6901 reference token (escaping '~' and '/') to `pointer`.
+std::string JsonPointerAppend(std::string_view pointer, std::string_view token);
+std::string JsonPointerAppend(std::string_view pointer, std::size_t index);
+
+// Compact serialization (no spaces), as AWS prints JSON payloads.
+std::string ToJsonText(const json::value& v);
+// Indented serialization with two spaces, object members in their stored order.
+std::string ToPrettyJsonText(const json::value& v);
+
+}  // namespace zflow
+
+#endif  // ZFLOW_JSON_H_

@@ -1,0 +1,245 @@
+// zflow/state_machine.h: the typed model of an Amazon States Language (ASL) state machine.
+//
+// Every state type and field of ASL is represented, in JSONPath and JSONata mode. Fields whose
+// value is free-form JSON in ASL (Parameters, Arguments, Result, Output, Assign, ...) keep the
+// JSON value as written; everything else is typed. The model is what the validator checks, the
+// engine runs, the compiler produces and the serializer prints:
+//
+//   zflow::Result<zflow::asl::StateMachine> m = zflow::asl::ParseStateMachine(text);
+//   for (const zflow::asl::State& s : m->states()) std::cout << s.name << "\n";
+//
+// A model obtained from ParseStateMachine may still be invalid (unknown Next targets, ...); run
+// ValidateStateMachine (zflow/validator.h) before executing it.
+#ifndef ZFLOW_STATE_MACHINE_H_
+#define ZFLOW_STATE_MACHINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zflow/json.h"
+
+namespace zflow::asl {
+
+enum class QueryLanguage : std::uint8_t { kJsonPath, kJsonata };
+enum class StateType : std::uint8_t { kPass, kTask, kChoice, kWait, kSucceed, kFail, kParallel, kMap };
+enum class JitterStrategy : std::uint8_t { kNone, kFull };
+enum class ProcessorMode : std::uint8_t { kInline, kDistributed };
+enum class ExecutionType : std::uint8_t { kStandard, kExpress };
+
+std::string_view QueryLanguageName(QueryLanguage q);  // "JSONPath" / "JSONata"
+std::string_view StateTypeName(StateType t);           // "Pass", "Task", ...
+std::optional<StateType> StateTypeFromName(std::string_view name);
+
+// A JSONPath-mode path field (InputPath, OutputPath, ResultPath): absent (the default, "$"),
+// explicitly null (discard / do not merge), or a path.
+struct PathField {
+  enum class Kind : std::uint8_t { kAbsent, kNull, kPath };
+  Kind kind = Kind::kAbsent;
+  std::string path;
+
+  bool present() const { return kind != Kind::kAbsent; }
+  static PathField Null() { return {Kind::kNull, {}}; }
+  static PathField Of(std::string p) { return {Kind::kPath, std::move(p)}; }
+  friend bool operator==(const PathField&, const PathField&) = default;
+};
+
+struct Retrier {
+  std::vector<std::string> error_equals;
+  std::optional<std::int64_t> interval_seconds;   // default 1
+  std::optional<std::int64_t> max_attempts;       // default 3; 0 = never retry
+  std::optional<double> backoff_rate;             // default 2.0
+  std::optional<std::int64_t> max_delay_seconds;  // no default cap
+  std::optional<JitterStrategy> jitter_strategy;  // default NONE
+  std::optional<std::string> comment;
+  friend bool operator==(const Retrier&, const Retrier&) = default;
+};
+
+struct Catcher {
+  std::vector<std::string> error_equals;
+  std::string next;
+  PathField result_path;              // JSONPath; default "$"
+  std::optional<json::value> assign;  // variables set on catch
+  std::optional<json::value> output;  // JSONata
+  std::optional<std::string> comment;
+  friend bool operator==(const Catcher&, const Catcher&) = default;
+};
+
+// Choice rule comparison operators. Each literal operator has a ...Path twin whose operand is a
+// reference path; the Is* operators take a boolean.
+enum class ComparisonOperator : std::uint8_t {
+  kStringEquals, kStringEqualsPath, kStringLessThan, kStringLessThanPath,
+  kStringGreaterThan, kStringGreaterThanPath, kStringLessThanEquals, kStringLessThanEqualsPath,
+  kStringGreaterThanEquals, kStringGreaterThanEqualsPath, kStringMatches,
+  kNumericEquals, kNumericEqualsPath, kNumericLessThan, kNumericLessThanPath,
+  kNumericGreaterThan, kNumericGreaterThanPath, kNumericLessThanEquals,
+  kNumericLessThanEqualsPath, kNumericGreaterThanEquals, kNumericGreaterThanEqualsPath,
+  kBooleanEquals, kBooleanEqualsPath,
+  kTimestampEquals, kTimestampEqualsPath, kTimestampLessThan, kTimestampLessThanPath,
+  kTimestampGreaterThan, kTimestampGreaterThanPath, kTimestampLessThanEquals,
+  kTimestampLessThanEqualsPath, kTimestampGreaterThanEquals, kTimestampGreaterThanEqualsPath,
+  kIsNull, kIsPresent, kIsNumeric, kIsString, kIsBoolean, kIsTimestamp,
+};
+
+std::string_view ComparisonOperatorName(ComparisonOperator op);
+std::optional<ComparisonOperator> ComparisonOperatorFromName(std::string_view name);
+// True for the ...Path operators (operand is a reference path).
+bool IsPathOperator(ComparisonOperator op);
+
+struct ChoiceRule {
+  enum class Kind : std::uint8_t { kComparison, kAnd, kOr, kNot, kCondition };
+  Kind kind = Kind::kComparison;
+  // kComparison
+  std::string variable;
+  ComparisonOperator op = ComparisonOperator::kStringEquals;
+  json::value operand;
+  // kAnd / kOr (any number of children) and kNot (exactly one child)
+  std::vector<ChoiceRule> children;
+  // kCondition (JSONata): the expression string, "{% ... %}" (or a JSON boolean literal).
+  json::value condition;
+  // Top-level rules only.
+  std::string next;
+  std::optional<json::value> assign;
+  std::optional<json::value> output;  // JSONata
+  std::optional<std::string> comment;
+  friend bool operator==(const ChoiceRule&, const ChoiceRule&) = default;
+};
+
+struct State;
+
+// A {StartAt, States} graph: the top-level machine, a Parallel branch or a Map item processor.
+struct Branch {
+  std::string start_at;
+  std::vector<State> states;  // in document order
+  std::optional<std::string> comment;
+  // Map ItemProcessor.ProcessorConfig; absent elsewhere.
+  std::optional<ProcessorMode> mode;
+  std::optional<ExecutionType> execution_type;
+  std::string pointer;  // JSON pointer of this branch object
+
+  // The state named `name`, or null. Linear; callers that look up often build their own index.
+  const State* Find(std::string_view name) const;
+  friend bool operator==(const Branch&, const Branch&);
+};
+
+struct State {
+  std::string name;
+  StateType type = StateType::kPass;
+  std::string pointer;  // JSON pointer of this state's object, e.g. "/States/Train"
+  std::optional<std::string> comment;
+  std::optional<QueryLanguage> query_language;  // state-level override
+  std::string next;                             // empty when absent
+  bool end = false;                             // "End": true
+
+  // JSONPath input/output processing.
+  PathField input_path;
+  PathField output_path;
+  PathField result_path;
+  std::optional<json::value> parameters;       // Pass, Task, Parallel, Map (legacy item params)
+  std::optional<json::value> result_selector;  // Task, Parallel, Map
+  // JSONata and shared.
+  std::optional<json::value> arguments;  // Task, Parallel (JSONata)
+  std::optional<json::value> output;     // JSONata; all but Fail
+  std::optional<json::value> assign;     // all but Succeed, Fail
+
+  // Pass
+  std::optional<json::value> result;
+
+  // Task
+  std::string resource;
+  std::optional<json::value> timeout_seconds;    // integer, or a JSONata expression
+  std::optional<std::string> timeout_seconds_path;
+  std::optional<json::value> heartbeat_seconds;  // integer, or a JSONata expression
+  std::optional<std::string> heartbeat_seconds_path;
+  std::optional<json::value> credentials;        // {"RoleArn": ...} / {"RoleArn.$": ...}
+
+  // Task, Parallel, Map
+  std::vector<Retrier> retry;
+  std::vector<Catcher> catch_;
+  bool has_retry_field = false;  // "Retry": [] was written (kept for an exact round trip)
+  bool has_catch_field = false;
+
+  // Choice
+  std::vector<ChoiceRule> choices;
+  std::string default_next;  // "Default"
+
+  // Wait: exactly one of these.
+  std::optional<json::value> seconds;    // integer, or a JSONata expression
+  std::optional<json::value> timestamp;  // RFC 3339 string, or a JSONata expression
+  std::optional<std::string> seconds_path;
+  std::optional<std::string> timestamp_path;
+
+  // Fail
+  std::optional<json::value> error;  // string, or a JSONata expression
+  std::optional<json::value> cause;
+  std::optional<std::string> error_path;
+  std::optional<std::string> cause_path;
+
+  // Parallel
+  std::vector<Branch> branches;
+
+  // Map
+  std::optional<Branch> item_processor;
+  bool uses_iterator = false;  // written as the legacy "Iterator" (else "ItemProcessor")
+  std::optional<std::string> items_path;  // JSONPath
+  std::optional<json::value> items;       // JSONata: array or expression
+  std::optional<json::value> item_selector;
+  std::optional<json::value> item_reader;
+  std::optional<json::value> item_batcher;
+  std::optional<json::value> result_writer;
+  std::optional<json::value> max_concurrency;  // integer, or a JSONata expression
+  std::optional<std::string> max_concurrency_path;
+  std::optional<json::value> tolerated_failure_count;
+  std::optional<std::string> tolerated_failure_count_path;
+  std::optional<json::value> tolerated_failure_percentage;
+  std::optional<std::string> tolerated_failure_percentage_path;
+  std::optional<std::string> label;
+
+  // The query language in effect for this state, given the enclosing default.
+  QueryLanguage EffectiveQueryLanguage(QueryLanguage enclosing) const {
+    return query_language.value_or(enclosing);
+  }
+  bool IsTerminal() const {
+    return end || type == StateType::kSucceed || type == StateType::kFail;
+  }
+  friend bool operator==(const State&, const State&) = default;
+};
+
+class StateMachine {
+ public:
+  StateMachine() = default;
+
+  const Branch& top() const { return top_; }
+  Branch& mutable_top() { return top_; }
+  const std::vector<State>& states() const { return top_.states; }
+  const std::string& start_at() const { return top_.start_at; }
+
+  std::optional<std::string> comment;
+  std::optional<std::string> version;            // "1.0"
+  std::optional<std::int64_t> timeout_seconds;   // execution timeout
+  std::optional<QueryLanguage> query_language;   // default JSONPath
+
+  QueryLanguage DefaultQueryLanguage() const {
+    return query_language.value_or(QueryLanguage::kJsonPath);
+  }
+
+  // Where each node came from, when the machine was parsed from text (empty otherwise).
+  const SourceMap& source_map() const { return source_map_; }
+  void set_source_map(SourceMap map) { source_map_ = std::move(map); }
+
+  // Structural equality; source locations are not compared.
+  friend bool operator==(const StateMachine& a, const StateMachine& b) {
+    return a.top_ == b.top_ && a.comment == b.comment && a.version == b.version &&
+           a.timeout_seconds == b.timeout_seconds && a.query_language == b.query_language;
+  }
+
+ private:
+  Branch top_;
+  SourceMap source_map_;
+};
+
+}  // namespace zflow::asl
+
+#endif  // ZFLOW_STATE_MACHINE_H_

@@ -1,0 +1,1056 @@
+// Builds the typed model from JSON and reports structural problems. Semantic rules (targets,
+// reachability, path syntax, quotas) live in validator.cc.
+#include "zflow/asl_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "asl/diagnostic_sink.h"
+#include "asl/field_table.h"
+
+namespace zflow::asl {
+namespace {
+
+constexpr std::size_t kMaxSuggestionDistance = 2;
+
+// Levenshtein distance, used for "did you mean" suggestions.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      std::size_t cost = (a[i - 1] == b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string JsonKindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64: return "an integer";
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+bool IsJsonataExpression(const json::value& v) {
+  if (!v.is_string()) return false;
+  std::string_view s = v.get_string();
+  return s.size() >= 4 && s.substr(0, 2) == "{%" && s.substr(s.size() - 2) == "%}";
+}
+
+class Builder {
+ public:
+  explicit Builder(DiagnosticSink& sink) : sink_(sink) {}
+
+  void BuildMachine(const json::object& obj, StateMachine& m) {
+    for (const auto& [key, value] : obj) {
+      std::string ptr = JsonPointerAppend("", key);
+      if (key == "StartAt" || key == "States") continue;
+      if (key == "Comment") {
+        m.comment = String(value, ptr);
+      } else if (key == "Version") {
+        m.version = String(value, ptr);
+        if (m.version && *m.version != "1.0") {
+          sink_.Error(diag::kInvalidValue, ptr,
+                      fmt::format("Version \"{}\" is not supported; use \"1.0\"", *m.version));
+        }
+      } else if (key == "TimeoutSeconds") {
+        m.timeout_seconds = PositiveInteger(value, ptr, "TimeoutSeconds");
+      } else if (key == "QueryLanguage") {
+        m.query_language = Language(value, ptr);
+      } else {
+        UnknownField(key, ptr, {"StartAt", "States", "Comment", "Version", "TimeoutSeconds",
+                                "QueryLanguage"},
+                     "the top level of a state machine");
+      }
+    }
+    QueryLanguage lang = m.query_language.value_or(QueryLanguage::kJsonPath);
+    BuildBranchBody(obj, "", m.mutable_top(), lang, "the state machine");
+  }
+
+ private:
+  // StartAt + States of a machine, branch or item processor.
+  void BuildBranchBody(const json::object& obj, const std::string& ptr, Branch& b,
+                       QueryLanguage lang, std::string_view what) {
+    b.pointer = ptr;
+    if (const json::value* v = obj.if_contains("StartAt")) {
+      if (auto s = String(*v, JsonPointerAppend(ptr, "StartAt"))) b.start_at = *s;
+    } else {
+      sink_.Error(diag::kMissingField, ptr,
+                  fmt::format("{} has no \"StartAt\"; add \"StartAt\": \"<first state name>\"",
+                              what));
+    }
+    const json::value* states = obj.if_contains("States");
+    if (states == nullptr) {
+      sink_.Error(diag::kMissingField, ptr,
+                  fmt::format("{} has no \"States\"; add an object of named states", what));
+      return;
+    }
+    std::string states_ptr = JsonPointerAppend(ptr, "States");
+    if (!states->is_object()) {
+      sink_.Error(diag::kType, states_ptr,
+                  fmt::format("\"States\" must be an object of named states, not {}",
+                              JsonKindName(*states)));
+      return;
+    }
+    if (states->get_object().empty()) {
+      sink_.Error(diag::kInvalidValue, states_ptr,
+                  "\"States\" is empty; a state machine needs at least one state");
+    }
+    b.states.reserve(states->get_object().size());
+    for (const auto& [name, state_value] : states->get_object()) {
+      State s;
+      s.name = std::string(name);
+      s.pointer = JsonPointerAppend(states_ptr, name);
+      if (!state_value.is_object()) {
+        sink_.Error(diag::kType, s.pointer,
+                    fmt::format("state \"{}\" must be an object, not {}", s.name,
+                                JsonKindName(state_value)));
+        continue;
+      }
+      BuildState(state_value.get_object(), s, lang);
+      b.states.push_back(std::move(s));
+    }
+  }
+
+  void BuildState(const json::object& obj, State& s, QueryLanguage enclosing) {
+    const json::value* type_value = obj.if_contains("Type");
+    if (type_value == nullptr) {
+      sink_.Error(diag::kMissingField, s.pointer,
+                  fmt::format("state \"{}\" has no \"Type\"; add one of Pass, Task, Choice, Wait, "
+                              "Succeed, Fail, Parallel, Map",
+                              s.name));
+      return;
+    }
+    std::string type_ptr = JsonPointerAppend(s.pointer, "Type");
+    auto type_name = String(*type_value, type_ptr);
+    if (!type_name) return;
+    auto type = StateTypeFromName(*type_name);
+    if (!type) {
+      sink_.Error(diag::kInvalidValue, type_ptr,
+                  fmt::format("state \"{}\" has unknown Type \"{}\"; use one of Pass, Task, "
+                              "Choice, Wait, Succeed, Fail, Parallel, Map",
+                              s.name, *type_name));
+      return;
+    }
+    s.type = *type;
+    if (const json::value* q = obj.if_contains("QueryLanguage")) {
+      s.query_language = Language(*q, JsonPointerAppend(s.pointer, "QueryLanguage"));
+    }
+    QueryLanguage lang = s.EffectiveQueryLanguage(enclosing);
+    if (enclosing == QueryLanguage::kJsonata && lang == QueryLanguage::kJsonPath &&
+        s.query_language) {
+      sink_.Error(diag::kInvalidValue, JsonPointerAppend(s.pointer, "QueryLanguage"),
+                  fmt::format("state \"{}\" sets QueryLanguage JSONPath inside a JSONata state "
+                              "machine; a JSONata machine cannot contain JSONPath states",
+                              s.name));
+    }
+
+    for (const auto& [key, value] : obj) {
+      std::string ptr = JsonPointerAppend(s.pointer, key);
+      if (key == "Type" || key == "QueryLanguage") continue;
+      const FieldSpec* spec = FindStateField(key);
+      if (spec == nullptr) {
+        UnknownField(key, ptr, AllowedFieldNames(s.type, lang),
+                     fmt::format("a {} state", StateTypeName(s.type)));
+        continue;
+      }
+      if (!spec->AllowedOn(s.type)) {
+        sink_.Error(diag::kFieldNotAllowed, ptr,
+                    fmt::format("\"{}\" is not allowed in a {} state{}", key,
+                                StateTypeName(s.type), NotAllowedHint(key, s.type)));
+        continue;
+      }
+      if (!spec->AllowedIn(lang)) {
+        sink_.Error(diag::kFieldNotAllowed, ptr, LanguageHint(key, lang));
+        continue;
+      }
+      SetField(key, value, ptr, s, lang);
+    }
+    CheckRequiredAndExclusive(obj, s, lang);
+  }
+
+  static std::string NotAllowedHint(std::string_view key, StateType type) {
+    if (key == "Retry" || key == "Catch") return "; only Task, Parallel and Map states have it";
+    if (key == "Next" || key == "End") {
+      if (type == StateType::kChoice) return "; a Choice state transitions through its Choices "
+                                             "and Default";
+      return "; Succeed and Fail states end the execution";
+    }
+    return "";
+  }
+
+  static std::string LanguageHint(std::string_view key, QueryLanguage lang) {
+    if (lang == QueryLanguage::kJsonata) {
+      std::string_view instead = "Arguments and Output";
+      if (key == "ItemsPath") instead = "Items";
+      if (key == "ResultPath" || key == "OutputPath" || key == "ResultSelector") instead = "Output";
+      if (key == "InputPath" || key == "Parameters") instead = "Arguments (or $states.input)";
+      if (key.size() > 4 && key.substr(key.size() - 4) == "Path") {
+        instead = "the field without \"Path\" and a {% %} expression";
+      }
+      return fmt::format("\"{}\" is a JSONPath field and this state uses JSONata; use {} instead",
+                         key, instead);
+    }
+    return fmt::format("\"{}\" is a JSONata field and this state uses JSONPath; set "
+                       "\"QueryLanguage\": \"JSONata\" to use it",
+                       key);
+  }
+
+  void SetField(const std::string& key, const json::value& v, const std::string& ptr, State& s,
+                QueryLanguage lang) {
+    bool ja = lang == QueryLanguage::kJsonata;
+    if (key == "Comment") {
+      s.comment = String(v, ptr);
+    } else if (key == "Next") {
+      if (auto n = String(v, ptr)) s.next = *n;
+    } else if (key == "End") {
+      if (!v.is_bool()) {
+        sink_.Error(diag::kType, ptr, fmt::format("\"End\" must be true, not {}", JsonKindName(v)));
+      } else if (!v.get_bool()) {
+        sink_.Error(diag::kInvalidValue, ptr,
+                    "\"End\": false is not allowed; remove it and set \"Next\", or use "
+                    "\"End\": true");
+      } else {
+        s.end = true;
+      }
+    } else if (key == "InputPath") {
+      s.input_path = Path(v, ptr);
+    } else if (key == "OutputPath") {
+      s.output_path = Path(v, ptr);
+    } else if (key == "ResultPath") {
+      s.result_path = Path(v, ptr);
+    } else if (key == "Parameters") {
+      s.parameters = Payload(v, ptr, "Parameters", s.type == StateType::kPass);
+    } else if (key == "ResultSelector") {
+      s.result_selector = Payload(v, ptr, "ResultSelector", false);
+    } else if (key == "Arguments") {
+      if (!v.is_object() && !IsJsonataExpression(v)) {
+        sink_.Error(diag::kType, ptr,
+                    fmt::format("\"Arguments\" must be an object or a {{% %}} expression, not {}",
+                                JsonKindName(v)));
+      } else {
+        s.arguments = v;
+      }
+    } else if (key == "Output") {
+      s.output = v;
+    } else if (key == "Assign") {
+      if (!v.is_object()) {
+        sink_.Error(diag::kType, ptr,
+                    fmt::format("\"Assign\" must be an object of variable names to values, not {}",
+                                JsonKindName(v)));
+      } else {
+        s.assign = v;
+      }
+    } else if (key == "Result") {
+      s.result = v;
+    } else if (key == "Resource") {
+      if (auto r = String(v, ptr)) s.resource = *r;
+    } else if (key == "TimeoutSeconds") {
+      s.timeout_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
+    } else if (key == "HeartbeatSeconds") {
+      s.heartbeat_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
+    } else if (key == "TimeoutSecondsPath") {
+      s.timeout_seconds_path = String(v, ptr);
+    } else if (key == "HeartbeatSecondsPath") {
+      s.heartbeat_seconds_path = String(v, ptr);
+    } else if (key == "Credentials") {
+      if (!v.is_object()) {
+        sink_.Error(diag::kType, ptr,
+                    fmt::format("\"Credentials\" must be an object with \"RoleArn\", not {}",
+                                JsonKindName(v)));
+      } else {
+        s.credentials = v;
+      }
+    } else if (key == "Retry") {
+      s.has_retry_field = true;
+      if (auto* arr = Array(v, ptr)) {
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          s.retry.push_back(BuildRetrier((*arr)[i], JsonPointerAppend(ptr, i)));
+        }
+      }
+    } else if (key == "Catch") {
+      s.has_catch_field = true;
+      if (auto* arr = Array(v, ptr)) {
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          s.catch_.push_back(BuildCatcher((*arr)[i], JsonPointerAppend(ptr, i), lang));
+        }
+      }
+    } else if (key == "Choices") {
+      if (auto* arr = Array(v, ptr)) {
+        if (arr->empty()) {
+          sink_.Error(diag::kInvalidValue, ptr,
+                      "\"Choices\" is empty; a Choice state needs at least one rule");
+        }
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          s.choices.push_back(BuildChoiceRule((*arr)[i], JsonPointerAppend(ptr, i), lang, true));
+        }
+      }
+    } else if (key == "Default") {
+      if (auto d = String(v, ptr)) s.default_next = *d;
+    } else if (key == "Seconds") {
+      s.seconds = IntegerOrExpression(v, ptr, key, ja, 0);
+    } else if (key == "Timestamp") {
+      if (v.is_string()) {
+        s.timestamp = v;
+      } else {
+        sink_.Error(diag::kType, ptr,
+                    fmt::format("\"Timestamp\" must be an RFC 3339 string, not {}",
+                                JsonKindName(v)));
+      }
+    } else if (key == "SecondsPath") {
+      s.seconds_path = String(v, ptr);
+    } else if (key == "TimestampPath") {
+      s.timestamp_path = String(v, ptr);
+    } else if (key == "Error") {
+      if (v.is_string()) s.error = v; else TypeError(v, ptr, key, "a string");
+    } else if (key == "Cause") {
+      if (v.is_string()) s.cause = v; else TypeError(v, ptr, key, "a string");
+    } else if (key == "ErrorPath") {
+      s.error_path = String(v, ptr);
+    } else if (key == "CausePath") {
+      s.cause_path = String(v, ptr);
+    } else if (key == "Branches") {
+      if (auto* arr = Array(v, ptr)) {
+        if (arr->empty()) {
+          sink_.Error(diag::kInvalidValue, ptr,
+                      "\"Branches\" is empty; a Parallel state needs at least one branch");
+        }
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          std::string bptr = JsonPointerAppend(ptr, i);
+          Branch b;
+          if (!(*arr)[i].is_object()) {
+            sink_.Error(diag::kType, bptr,
+                        fmt::format("a branch must be an object with StartAt and States, not {}",
+                                    JsonKindName((*arr)[i])));
+            continue;
+          }
+          BuildInnerBranch((*arr)[i].get_object(), bptr, b, lang, false);
+          s.branches.push_back(std::move(b));
+        }
+      }
+    } else if (key == "ItemProcessor" || key == "Iterator") {
+      if (!v.is_object()) {
+        TypeError(v, ptr, key, "an object with StartAt and States");
+        return;
+      }
+      Branch b;
+      BuildInnerBranch(v.get_object(), ptr, b, lang, key == "ItemProcessor");
+      s.item_processor = std::move(b);
+      s.uses_iterator = key == "Iterator";
+    } else if (key == "ItemsPath") {
+      s.items_path = String(v, ptr);
+    } else if (key == "Items") {
+      if (!v.is_array() && !IsJsonataExpression(v)) {
+        TypeError(v, ptr, key, "an array or a {% %} expression");
+      } else {
+        s.items = v;
+      }
+    } else if (key == "ItemSelector") {
+      s.item_selector = Payload(v, ptr, "ItemSelector", false);
+    } else if (key == "ItemReader") {
+      s.item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
+                                                "Arguments"});
+    } else if (key == "ItemBatcher") {
+      s.item_batcher = ObjectField(v, ptr, key, {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
+                                                 "MaxInputBytesPerBatch",
+                                                 "MaxInputBytesPerBatchPath", "BatchInput"});
+    } else if (key == "ResultWriter") {
+      s.result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
+                                                  "WriterConfig"});
+    } else if (key == "MaxConcurrency") {
+      s.max_concurrency = IntegerOrExpression(v, ptr, key, ja, 0);
+    } else if (key == "MaxConcurrencyPath") {
+      s.max_concurrency_path = String(v, ptr);
+    } else if (key == "ToleratedFailureCount") {
+      s.tolerated_failure_count = IntegerOrExpression(v, ptr, key, ja, 0);
+    } else if (key == "ToleratedFailureCountPath") {
+      s.tolerated_failure_count_path = String(v, ptr);
+    } else if (key == "ToleratedFailurePercentage") {
+      if (IsJsonataExpression(v) && ja) {
+        s.tolerated_failure_percentage = v;
+      } else if (!v.is_number()) {
+        TypeError(v, ptr, key, "a number from 0 to 100");
+      } else {
+        double p = v.to_number<double>();
+        if (p < 0 || p > 100) {
+          sink_.Error(diag::kInvalidValue, ptr,
+                      fmt::format("\"ToleratedFailurePercentage\" is {}; use 0 to 100", p));
+        }
+        s.tolerated_failure_percentage = v;
+      }
+    } else if (key == "ToleratedFailurePercentagePath") {
+      s.tolerated_failure_percentage_path = String(v, ptr);
+    } else if (key == "Label") {
+      s.label = String(v, ptr);
+    }
+  }
+
+  void BuildInnerBranch(const json::object& obj, const std::string& ptr, Branch& b,
+                        QueryLanguage lang, bool is_item_processor) {
+    for (const auto& [key, value] : obj) {
+      std::string kptr = JsonPointerAppend(ptr, key);
+      if (key == "StartAt" || key == "States") continue;
+      if (key == "Comment") {
+        b.comment = String(value, kptr);
+      } else if (key == "ProcessorConfig" && is_item_processor) {
+        BuildProcessorConfig(value, kptr, b);
+      } else {
+        std::vector<std::string_view> allowed = {"StartAt", "States", "Comment"};
+        if (is_item_processor) allowed.push_back("ProcessorConfig");
+        UnknownField(key, kptr, allowed,
+                     is_item_processor ? "an ItemProcessor" : "a Parallel branch");
+      }
+    }
+    BuildBranchBody(obj, ptr, b, lang, is_item_processor ? "the ItemProcessor" : "the branch");
+  }
+
+  void BuildProcessorConfig(const json::value& v, const std::string& ptr, Branch& b) {
+    if (!v.is_object()) {
+      TypeError(v, ptr, "ProcessorConfig", "an object");
+      return;
+    }
+    for (const auto& [key, value] : v.get_object()) {
+      std::string kptr = JsonPointerAppend(ptr, key);
+      if (key == "Mode") {
+        auto m = String(value, kptr);
+        if (!m) continue;
+        if (*m == "INLINE") {
+          b.mode = ProcessorMode::kInline;
+        } else if (*m == "DISTRIBUTED") {
+          b.mode = ProcessorMode::kDistributed;
+        } else {
+          sink_.Error(diag::kInvalidValue, kptr,
+                      fmt::format("Mode \"{}\" is not valid; use INLINE or DISTRIBUTED", *m));
+        }
+      } else if (key == "ExecutionType") {
+        auto e = String(value, kptr);
+        if (!e) continue;
+        if (*e == "STANDARD") {
+          b.execution_type = ExecutionType::kStandard;
+        } else if (*e == "EXPRESS") {
+          b.execution_type = ExecutionType::kExpress;
+        } else {
+          sink_.Error(diag::kInvalidValue, kptr,
+                      fmt::format("ExecutionType \"{}\" is not valid; use STANDARD or EXPRESS",
+                                  *e));
+        }
+      } else {
+        UnknownField(key, kptr, {"Mode", "ExecutionType"}, "ProcessorConfig");
+      }
+    }
+  }
+
+  Retrier BuildRetrier(const json::value& v, const std::string& ptr) {
+    Retrier r;
+    if (!v.is_object()) {
+      TypeError(v, ptr, "a retrier", "an object with ErrorEquals");
+      return r;
+    }
+    const json::object& obj = v.get_object();
+    if (!obj.contains("ErrorEquals")) {
+      sink_.Error(diag::kMissingField, ptr,
+                  "this retrier has no \"ErrorEquals\"; list the error names it retries");
+    }
+    for (const auto& [key, value] : obj) {
+      std::string kptr = JsonPointerAppend(ptr, key);
+      if (key == "ErrorEquals") {
+        r.error_equals = ErrorNames(value, kptr);
+      } else if (key == "IntervalSeconds") {
+        r.interval_seconds = PositiveInteger(value, kptr, key);
+      } else if (key == "MaxAttempts") {
+        r.max_attempts = NonNegativeInteger(value, kptr, key);
+      } else if (key == "BackoffRate") {
+        if (!value.is_number()) {
+          TypeError(value, kptr, key, "a number >= 1.0");
+        } else {
+          r.backoff_rate = value.to_number<double>();
+          if (*r.backoff_rate < 1.0) {
+            sink_.Error(diag::kInvalidValue, kptr,
+                        fmt::format("\"BackoffRate\" is {}; it must be at least 1.0",
+                                    *r.backoff_rate));
+          }
+        }
+      } else if (key == "MaxDelaySeconds") {
+        r.max_delay_seconds = PositiveInteger(value, kptr, key);
+      } else if (key == "JitterStrategy") {
+        auto j = String(value, kptr);
+        if (!j) continue;
+        if (*j == "FULL") {
+          r.jitter_strategy = JitterStrategy::kFull;
+        } else if (*j == "NONE") {
+          r.jitter_strategy = JitterStrategy::kNone;
+        } else {
+          sink_.Error(diag::kInvalidValue, kptr,
+                      fmt::format("JitterStrategy \"{}\" is not valid; use FULL or NONE", *j));
+        }
+      } else if (key == "Comment") {
+        r.comment = String(value, kptr);
+      } else {
+        UnknownField(key, kptr,
+                     {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
+                      "MaxDelaySeconds", "JitterStrategy", "Comment"},
+                     "a retrier");
+      }
+    }
+    return r;
+  }
+
+  Catcher BuildCatcher(const json::value& v, const std::string& ptr, QueryLanguage lang) {
+    Catcher c;
+    if (!v.is_object()) {
+      TypeError(v, ptr, "a catcher", "an object with ErrorEquals and Next");
+      return c;
+    }
+    const json::object& obj = v.get_object();
+    if (!obj.contains("ErrorEquals")) {
+      sink_.Error(diag::kMissingField, ptr,
+                  "this catcher has no \"ErrorEquals\"; list the error names it catches");
+    }
+    if (!obj.contains("Next")) {
+      sink_.Error(diag::kMissingField, ptr,
+                  "this catcher has no \"Next\"; name the state to go to when it catches");
+    }
+    for (const auto& [key, value] : obj) {
+      std::string kptr = JsonPointerAppend(ptr, key);
+      if (key == "ErrorEquals") {
+        c.error_equals = ErrorNames(value, kptr);
+      } else if (key == "Next") {
+        if (auto n = String(value, kptr)) c.next = *n;
+      } else if (key == "ResultPath") {
+        if (lang == QueryLanguage::kJsonata) {
+          sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
+        } else {
+          c.result_path = Path(value, kptr);
+        }
+      } else if (key == "Output") {
+        if (lang == QueryLanguage::kJsonPath) {
+          sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
+        } else {
+          c.output = value;
+        }
+      } else if (key == "Assign") {
+        if (!value.is_object()) {
+          TypeError(value, kptr, key, "an object");
+        } else {
+          c.assign = value;
+        }
+      } else if (key == "Comment") {
+        c.comment = String(value, kptr);
+      } else {
+        UnknownField(key, kptr, {"ErrorEquals", "Next", "ResultPath", "Assign", "Output",
+                                 "Comment"},
+                     "a catcher");
+      }
+    }
+    return c;
+  }
+
+  ChoiceRule BuildChoiceRule(const json::value& v, const std::string& ptr, QueryLanguage lang,
+                             bool top_level) {
+    ChoiceRule rule;
+    if (!v.is_object()) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  fmt::format("a Choice rule must be an object, not {}", JsonKindName(v)));
+      return rule;
+    }
+    const json::object& obj = v.get_object();
+    std::vector<std::string> operators;
+    for (const auto& [key, value] : obj) {
+      std::string kptr = JsonPointerAppend(ptr, key);
+      if (key == "Next") {
+        if (!top_level) {
+          sink_.Error(diag::kInvalidChoiceRule, kptr,
+                      "\"Next\" is only allowed on top-level Choice rules, not inside And, Or "
+                      "or Not");
+          continue;
+        }
+        if (auto n = String(value, kptr)) rule.next = *n;
+      } else if (key == "Comment") {
+        rule.comment = String(value, kptr);
+      } else if (key == "Assign" || key == "Output") {
+        if (!top_level) {
+          sink_.Error(diag::kInvalidChoiceRule, kptr,
+                      fmt::format("\"{}\" is only allowed on top-level Choice rules", key));
+          continue;
+        }
+        if (key == "Output" && lang == QueryLanguage::kJsonPath) {
+          sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
+          continue;
+        }
+        if (key == "Assign" && !value.is_object()) {
+          TypeError(value, kptr, key, "an object");
+          continue;
+        }
+        (key == "Assign" ? rule.assign : rule.output) = value;
+      } else if (key == "Condition") {
+        if (lang == QueryLanguage::kJsonPath) {
+          sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
+          continue;
+        }
+        operators.push_back(key);
+        rule.kind = ChoiceRule::Kind::kCondition;
+        if (value.is_bool() || IsJsonataExpression(value)) {
+          rule.condition = value;
+        } else if (value.is_string() && std::string_view(value.get_string()).starts_with("{%")) {
+          sink_.Error(diag::kInvalidJsonata, kptr,
+                      "the Condition expression must end with \"%}\"");
+        } else {
+          sink_.Error(diag::kInvalidJsonata, kptr,
+                      fmt::format("\"Condition\" must be a {{% %}} expression (or true/false), "
+                                  "not {}",
+                                  JsonKindName(value)));
+        }
+      } else if (key == "Variable") {
+        if (lang == QueryLanguage::kJsonata) {
+          sink_.Error(diag::kFieldNotAllowed, kptr,
+                      "\"Variable\" is a JSONPath field; in a JSONata Choice state write the "
+                      "test as \"Condition\": \"{% ... %}\"");
+          continue;
+        }
+        if (auto var = String(value, kptr)) rule.variable = *var;
+      } else if (key == "And" || key == "Or") {
+        operators.push_back(key);
+        rule.kind = key == "And" ? ChoiceRule::Kind::kAnd : ChoiceRule::Kind::kOr;
+        if (!value.is_array()) {
+          sink_.Error(diag::kInvalidChoiceRule, kptr,
+                      fmt::format("\"{}\" must be an array of rules, not {}", key,
+                                  JsonKindName(value)));
+          continue;
+        }
+        if (value.get_array().empty()) {
+          sink_.Error(diag::kInvalidChoiceRule, kptr,
+                      fmt::format("\"{}\" needs at least one rule", key));
+        }
+        for (std::size_t i = 0; i < value.get_array().size(); ++i) {
+          rule.children.push_back(
+              BuildChoiceRule(value.get_array()[i], JsonPointerAppend(kptr, i), lang, false));
+        }
+      } else if (key == "Not") {
+        operators.push_back(key);
+        rule.kind = ChoiceRule::Kind::kNot;
+        rule.children.push_back(BuildChoiceRule(value, kptr, lang, false));
+      } else if (auto op = ComparisonOperatorFromName(key)) {
+        if (lang == QueryLanguage::kJsonata) {
+          sink_.Error(diag::kFieldNotAllowed, kptr,
+                      fmt::format("\"{}\" is a JSONPath comparison; in a JSONata Choice state "
+                                  "write \"Condition\": \"{{% ... %}}\"",
+                                  key));
+          continue;
+        }
+        operators.push_back(key);
+        rule.kind = ChoiceRule::Kind::kComparison;
+        rule.op = *op;
+        rule.operand = value;
+        CheckOperand(*op, value, kptr);
+      } else {
+        std::vector<std::string_view> allowed = {"Variable", "And", "Or", "Not", "Next",
+                                                 "Comment", "Assign", "Condition"};
+        for (int i = 0; i <= static_cast<int>(ComparisonOperator::kIsTimestamp); ++i) {
+          allowed.push_back(ComparisonOperatorName(static_cast<ComparisonOperator>(i)));
+        }
+        UnknownField(key, kptr, allowed, "a Choice rule");
+      }
+    }
+    if (operators.empty()) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  lang == QueryLanguage::kJsonata
+                      ? "this Choice rule has no \"Condition\""
+                      : "this Choice rule has no comparison operator (e.g. \"StringEquals\") and "
+                        "no And/Or/Not");
+    } else if (operators.size() > 1) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  fmt::format("this Choice rule has {} operators ({}); use exactly one, and "
+                              "combine tests with And/Or",
+                              operators.size(), fmt::join(operators, ", ")));
+    }
+    if (rule.kind == ChoiceRule::Kind::kComparison && !operators.empty() &&
+        rule.variable.empty() && !obj.contains("Variable")) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  fmt::format("the comparison \"{}\" has no \"Variable\"; add the path of the "
+                              "value to compare",
+                              ComparisonOperatorName(rule.op)));
+    }
+    if (rule.kind != ChoiceRule::Kind::kComparison && obj.contains("Variable")) {
+      sink_.Error(diag::kInvalidChoiceRule, JsonPointerAppend(ptr, "Variable"),
+                  "\"Variable\" belongs on a comparison, not on an And/Or/Not rule");
+    }
+    if (top_level && !obj.contains("Next")) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  "this top-level Choice rule has no \"Next\"; name the state to go to when it "
+                  "matches");
+    }
+    return rule;
+  }
+
+  void CheckOperand(ComparisonOperator op, const json::value& v, const std::string& ptr) {
+    std::string_view name = ComparisonOperatorName(op);
+    auto bad = [&](std::string_view expected) {
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  fmt::format("\"{}\" needs {}, not {}", name, expected, JsonKindName(v)));
+    };
+    if (IsPathOperator(op)) {
+      if (!v.is_string()) bad("a reference path string");
+      return;
+    }
+    if (name.starts_with("Is")) {
+      if (!v.is_bool()) bad("true or false");
+      return;
+    }
+    if (name.starts_with("String")) {
+      if (!v.is_string()) bad("a string");
+      return;
+    }
+    if (name.starts_with("Numeric")) {
+      if (!v.is_number()) bad("a number");
+      return;
+    }
+    if (name.starts_with("Boolean")) {
+      if (!v.is_bool()) bad("true or false");
+      return;
+    }
+    if (name.starts_with("Timestamp")) {
+      if (!v.is_string()) {
+        bad("an RFC 3339 timestamp string");
+      } else if (!LooksLikeTimestamp(v.get_string())) {
+        sink_.Error(diag::kInvalidChoiceRule, ptr,
+                    fmt::format("\"{}\" needs an RFC 3339 timestamp such as "
+                                "\"2026-01-31T09:00:00Z\", not \"{}\"",
+                                name, std::string_view(v.get_string())));
+      }
+    }
+  }
+
+  static bool LooksLikeTimestamp(std::string_view s);
+
+  std::vector<std::string> ErrorNames(const json::value& v, const std::string& ptr) {
+    std::vector<std::string> out;
+    if (!v.is_array()) {
+      TypeError(v, ptr, "ErrorEquals", "an array of error names");
+      return out;
+    }
+    if (v.get_array().empty()) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  "\"ErrorEquals\" is empty; list at least one error name (or \"States.ALL\")");
+    }
+    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+      if (auto s = String(v.get_array()[i], JsonPointerAppend(ptr, i))) out.push_back(*s);
+    }
+    return out;
+  }
+
+  std::optional<json::value> Payload(const json::value& v, const std::string& ptr,
+                                     std::string_view field, bool any_json) {
+    // Pass Parameters may be any JSON in practice, but AWS requires an object for
+    // Parameters/ResultSelector/ItemSelector.
+    (void)any_json;
+    if (!v.is_object()) {
+      TypeError(v, ptr, field, "an object");
+      return std::nullopt;
+    }
+    CheckDollarKeys(v, ptr);
+    return v;
+  }
+
+  // Keys ending in ".$" must have string values (a path or an intrinsic function).
+  void CheckDollarKeys(const json::value& v, const std::string& ptr) {
+    if (v.is_object()) {
+      for (const auto& [key, child] : v.get_object()) {
+        std::string kptr = JsonPointerAppend(ptr, key);
+        if (key.ends_with(".$")) {
+          if (!child.is_string()) {
+            sink_.Error(diag::kType, kptr,
+                        fmt::format("\"{}\" ends in \".$\", so its value must be a path or an "
+                                    "intrinsic function string, not {}",
+                                    std::string_view(key), JsonKindName(child)));
+          }
+        } else {
+          CheckDollarKeys(child, kptr);
+        }
+      }
+    } else if (v.is_array()) {
+      for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        CheckDollarKeys(v.get_array()[i], JsonPointerAppend(ptr, i));
+      }
+    }
+  }
+
+  std::optional<json::value> ObjectField(const json::value& v, const std::string& ptr,
+                                         std::string_view field,
+                                         std::vector<std::string_view> allowed) {
+    if (!v.is_object()) {
+      TypeError(v, ptr, field, "an object");
+      return std::nullopt;
+    }
+    for (const auto& [key, value] : v.get_object()) {
+      if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+        UnknownField(key, JsonPointerAppend(ptr, key), allowed, field);
+      }
+    }
+    return v;
+  }
+
+  void CheckRequiredAndExclusive(const json::object& obj, State& s, QueryLanguage lang) {
+    auto has = [&](std::string_view k) { return obj.contains(k); };
+    auto exclusive = [&](std::string_view a, std::string_view b) {
+      if (has(a) && has(b)) {
+        sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(s.pointer, b),
+                    fmt::format("state \"{}\" has both \"{}\" and \"{}\"; keep only one", s.name,
+                                a, b));
+      }
+    };
+    switch (s.type) {
+      case StateType::kTask:
+        if (!has("Resource")) {
+          sink_.Error(diag::kMissingField, s.pointer,
+                      fmt::format("Task state \"{}\" has no \"Resource\"; add the ARN of what it "
+                                  "runs",
+                                  s.name));
+        }
+        exclusive("TimeoutSeconds", "TimeoutSecondsPath");
+        exclusive("HeartbeatSeconds", "HeartbeatSecondsPath");
+        break;
+      case StateType::kChoice:
+        if (!has("Choices")) {
+          sink_.Error(diag::kMissingField, s.pointer,
+                      fmt::format("Choice state \"{}\" has no \"Choices\"", s.name));
+        }
+        break;
+      case StateType::kWait: {
+        int n = has("Seconds") + has("Timestamp") + has("SecondsPath") + has("TimestampPath");
+        if (n == 0) {
+          sink_.Error(diag::kMissingField, s.pointer,
+                      fmt::format("Wait state \"{}\" needs one of \"Seconds\", \"Timestamp\"{}",
+                                  s.name,
+                                  lang == QueryLanguage::kJsonPath
+                                      ? ", \"SecondsPath\", \"TimestampPath\""
+                                      : ""));
+        } else if (n > 1) {
+          sink_.Error(diag::kFieldNotAllowed, s.pointer,
+                      fmt::format("Wait state \"{}\" has {} of Seconds/Timestamp/SecondsPath/"
+                                  "TimestampPath; keep exactly one",
+                                  s.name, n));
+        }
+        break;
+      }
+      case StateType::kFail:
+        exclusive("Error", "ErrorPath");
+        exclusive("Cause", "CausePath");
+        break;
+      case StateType::kParallel:
+        if (!has("Branches")) {
+          sink_.Error(diag::kMissingField, s.pointer,
+                      fmt::format("Parallel state \"{}\" has no \"Branches\"", s.name));
+        }
+        break;
+      case StateType::kMap:
+        if (!has("ItemProcessor") && !has("Iterator")) {
+          sink_.Error(diag::kMissingField, s.pointer,
+                      fmt::format("Map state \"{}\" has no \"ItemProcessor\"; add one with "
+                                  "StartAt and States",
+                                  s.name));
+        }
+        exclusive("ItemProcessor", "Iterator");
+        exclusive("ItemSelector", "Parameters");
+        exclusive("MaxConcurrency", "MaxConcurrencyPath");
+        exclusive("ToleratedFailureCount", "ToleratedFailureCountPath");
+        exclusive("ToleratedFailurePercentage", "ToleratedFailurePercentagePath");
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Field readers: report and return nothing on a type mismatch.
+  std::optional<std::string> String(const json::value& v, const std::string& ptr) {
+    if (v.is_string()) return std::string(v.get_string());
+    sink_.Error(diag::kType, ptr,
+                fmt::format("\"{}\" must be a string, not {}", LastToken(ptr), JsonKindName(v)));
+    return std::nullopt;
+  }
+
+  const json::array* Array(const json::value& v, const std::string& ptr) {
+    if (v.is_array()) return &v.get_array();
+    sink_.Error(diag::kType, ptr,
+                fmt::format("\"{}\" must be an array, not {}", LastToken(ptr), JsonKindName(v)));
+    return nullptr;
+  }
+
+  PathField Path(const json::value& v, const std::string& ptr) {
+    if (v.is_null()) return PathField::Null();
+    if (v.is_string()) return PathField::Of(std::string(v.get_string()));
+    sink_.Error(diag::kType, ptr,
+                fmt::format("\"{}\" must be a path string or null, not {}", LastToken(ptr),
+                            JsonKindName(v)));
+    return {};
+  }
+
+  std::optional<QueryLanguage> Language(const json::value& v, const std::string& ptr) {
+    auto s = String(v, ptr);
+    if (!s) return std::nullopt;
+    if (*s == "JSONPath") return QueryLanguage::kJsonPath;
+    if (*s == "JSONata") return QueryLanguage::kJsonata;
+    sink_.Error(diag::kInvalidValue, ptr,
+                fmt::format("QueryLanguage \"{}\" is not valid; use \"JSONPath\" or \"JSONata\"",
+                            *s));
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> Integer(const json::value& v, const std::string& ptr,
+                                      std::string_view field) {
+    if (v.is_int64()) return v.get_int64();
+    if (v.is_uint64()) return std::numeric_limits<std::int64_t>::max();
+    TypeError(v, ptr, field, "an integer");
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> PositiveInteger(const json::value& v, const std::string& ptr,
+                                              std::string_view field) {
+    auto i = Integer(v, ptr, field);
+    if (i && *i < 1) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  fmt::format("\"{}\" is {}; it must be a positive integer", field, *i));
+    }
+    return i;
+  }
+
+  std::optional<std::int64_t> NonNegativeInteger(const json::value& v, const std::string& ptr,
+                                                 std::string_view field) {
+    auto i = Integer(v, ptr, field);
+    if (i && *i < 0) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  fmt::format("\"{}\" is {}; it must be 0 or more", field, *i));
+    }
+    return i;
+  }
+
+  // An integer >= min, or (in JSONata states) a {% %} expression.
+  std::optional<json::value> IntegerOrExpression(const json::value& v, const std::string& ptr,
+                                                 std::string_view field, bool jsonata,
+                                                 std::int64_t min) {
+    if (jsonata && IsJsonataExpression(v)) return v;
+    if (!v.is_int64() && !v.is_uint64()) {
+      TypeError(v, ptr, field, jsonata ? "an integer or a {% %} expression" : "an integer");
+      return std::nullopt;
+    }
+    if (v.is_int64() && v.get_int64() < min) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  fmt::format("\"{}\" is {}; it must be {}", field, v.get_int64(),
+                              min == 0 ? "0 or more" : "a positive integer"));
+    }
+    return v;
+  }
+
+  void TypeError(const json::value& v, const std::string& ptr, std::string_view field,
+                 std::string_view expected) {
+    sink_.Error(diag::kType, ptr,
+                fmt::format("{}{} must be {}, not {}", field.starts_with("a ") ? "" : "\"",
+                            field.starts_with("a ") ? std::string(field)
+                                                    : std::string(field) + "\"",
+                            expected, JsonKindName(v)));
+  }
+
+  void UnknownField(std::string_view key, const std::string& ptr,
+                    const std::vector<std::string_view>& allowed, std::string_view where) {
+    std::string_view best;
+    std::size_t best_distance = kMaxSuggestionDistance + 1;
+    for (std::string_view candidate : allowed) {
+      std::size_t d = EditDistance(key, candidate);
+      if (d < best_distance) {
+        best_distance = d;
+        best = candidate;
+      }
+    }
+    std::string hint = best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
+    sink_.Error(diag::kUnknownField, ptr,
+                fmt::format("unknown field \"{}\" in {}{}", key, where, hint));
+  }
+
+  static std::string LastToken(const std::string& ptr) {
+    std::size_t slash = ptr.rfind('/');
+    std::string token = ptr.substr(slash == std::string::npos ? 0 : slash + 1);
+    std::string out;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size()) {
+        out.push_back(token[i + 1] == '1' ? '/' : '~');
+        ++i;
+      } else {
+        out.push_back(token[i]);
+      }
+    }
+    return out;
+  }
+
+  DiagnosticSink& sink_;
+};
+
+bool Builder::LooksLikeTimestamp(std::string_view s) { return IsRfc3339Timestamp(s); }
+
+}  // namespace
+
+ParseReport ParseStateMachineValue(const json::value& definition, const SourceMap* locations) {
+  ParseReport report;
+  DiagnosticSink sink;
+  if (!definition.is_object()) {
+    sink.Error(diag::kType, "",
+               fmt::format("a state machine definition must be a JSON object, not {}",
+                           JsonKindName(definition)));
+  } else {
+    StateMachine m;
+    Builder(sink).BuildMachine(definition.get_object(), m);
+    if (locations != nullptr) m.set_source_map(*locations);
+    report.machine = std::move(m);
+  }
+  report.diagnostics = sink.Take(locations);
+  return report;
+}
+
+ParseReport ParseStateMachineText(std::string_view text, const ParseOptions& options) {
+  if (text.size() > options.max_definition_bytes) {
+    ParseReport report;
+    report.diagnostics.push_back(Diagnostic{
+        Severity::kError, std::string(diag::kDefinitionTooLarge),
+        fmt::format("the definition is {} bytes; AWS Step Functions accepts at most {} bytes. "
+                    "Split it into nested state machines or move data out of it",
+                    text.size(), options.max_definition_bytes),
+        "", SourceLocation{1, 1}});
+    return report;
+  }
+  JsonParseOutcome parsed =
+      ParseJsonOrError(text, {.max_depth = options.max_depth, .max_bytes = text.size() + 1});
+  if (parsed.error) {
+    ParseReport report;
+    report.diagnostics.push_back(Diagnostic{Severity::kError, std::string(diag::kJsonSyntax),
+                                            parsed.error->message, "", parsed.error->location});
+    return report;
+  }
+  return ParseStateMachineValue(parsed.document->value, &parsed.document->locations);
+}
+
+Result<StateMachine> ParseStateMachine(std::string_view text) {
+  ParseReport report = ParseStateMachineText(text);
+  for (const Diagnostic& d : report.diagnostics) {
+    if (d.severity == Severity::kError) {
+      return InvalidArgumentError(fmt::format("{}:{}: {}: {}", d.location.line,
+                                              d.location.column, d.code, d.message));
+    }
+  }
+  return std::move(*report.machine);
+}
+
+}  // namespace zflow::asl

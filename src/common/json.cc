@@ -1,0 +1,591 @@
+#include "zflow/json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace zflow {
+
+SourceLocation SourceMap::ValueLocation(std::string_view pointer) const {
+  auto it = entries_.find(std::string(pointer));
+  return it == entries_.end() ? SourceLocation{} : it->second.value;
+}
+
+SourceLocation SourceMap::KeyLocation(std::string_view pointer) const {
+  auto it = entries_.find(std::string(pointer));
+  return it == entries_.end() ? SourceLocation{} : it->second.key;
+}
+
+SourceLocation SourceMap::Nearest(std::string_view pointer) const {
+  std::string p(pointer);
+  while (true) {
+    auto it = entries_.find(p);
+    if (it != entries_.end()) return it->second.key;
+    if (p.empty()) return {};
+    p.resize(p.rfind('/'));
+  }
+}
+
+void SourceMap::Record(std::string pointer, SourceLocation key, SourceLocation value) {
+  entries_.insert_or_assign(std::move(pointer), Entry{key, value});
+}
+
+std::string JsonPointerAppend(std::string_view pointer, std::string_view token) {
+  std::string out;
+  out.reserve(pointer.size() + token.size() + 1);
+  out.append(pointer);
+  out.push_back('/');
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string JsonPointerAppend(std::string_view pointer, std::size_t index) {
+  return fmt::format("{}/{}", pointer, index);
+}
+
+namespace {
+
+// Recursive-descent parser over the whole text. Tracks line and column as it goes so every
+// node's location is known without a second pass.
+class Parser {
+ public:
+  Parser(std::string_view text, const JsonParseOptions& options)
+      : text_(text), options_(options) {}
+
+  JsonParseOutcome Run() {
+    JsonParseOutcome out;
+    if (text_.size() > options_.max_bytes) {
+      out.error = JsonSyntaxError{{1, 1},
+                                  fmt::format("document is {} bytes; the limit is {} bytes",
+                                              text_.size(), options_.max_bytes)};
+      return out;
+    }
+    // A UTF-8 byte order mark is tolerated at the very start.
+    if (text_.size() >= 3 && std::memcmp(text_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+    SkipSpace();
+    if (AtEnd()) {
+      Fail("the document is empty; expected a JSON value");
+    } else {
+      std::string pointer;
+      SourceLocation at = Here();
+      json::value v = ParseValue(pointer, 0);
+      if (!failed_) {
+        if (options_.record_locations) map_.Record(pointer, at, at);
+        SkipSpace();
+        if (!AtEnd()) Fail("unexpected text after the end of the JSON document");
+      }
+      if (!failed_) out.document = ParsedJson{std::move(v), std::move(map_)};
+    }
+    if (failed_) out.error = std::move(error_);
+    return out;
+  }
+
+ private:
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  char Peek() const { return text_[pos_]; }
+
+  SourceLocation Here() const {
+    return {line_, static_cast<std::uint32_t>(pos_ - line_start_ - continuation_bytes_ + 1)};
+  }
+
+  void Fail(std::string message) {
+    if (failed_) return;
+    failed_ = true;
+    error_ = JsonSyntaxError{Here(), std::move(message)};
+  }
+
+  void SkipSpace() {
+    while (!AtEnd()) {
+      char c = Peek();
+      if (c == '\n') {
+        ++pos_;
+        ++line_;
+        line_start_ = pos_;
+        continuation_bytes_ = 0;
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        ++pos_;
+      } else {
+        return;
+      }
+    }
+  }
+
+  std::string Describe() const {
+    if (AtEnd()) return "the end of the input";
+    unsigned char c = static_cast<unsigned char>(Peek());
+    if (c >= 0x20 && c < 0x7F) return fmt::format("'{}'", static_cast<char>(c));
+    return fmt::format("byte 0x{:02X}", c);
+  }
+
+  json::value ParseValue(const std::string& pointer, std::size_t depth) {
+    if (AtEnd()) {
+      Fail("unexpected end of input; expected a JSON value");
+      return nullptr;
+    }
+    switch (Peek()) {
+      case '{': return ParseObject(pointer, depth + 1);
+      case '[': return ParseArray(pointer, depth + 1);
+      case '"': {
+        std::string s;
+        if (!ParseString(s)) return nullptr;
+        return json::value(json::string(s));
+      }
+      case 't': return ParseLiteral("true", json::value(true));
+      case 'f': return ParseLiteral("false", json::value(false));
+      case 'n': return ParseLiteral("null", json::value(nullptr));
+      default:
+        if (Peek() == '-' || (Peek() >= '0' && Peek() <= '9')) return ParseNumber();
+        Fail(fmt::format("unexpected {}; expected a JSON value", Describe()));
+        return nullptr;
+    }
+  }
+
+  json::value ParseLiteral(std::string_view word, json::value v) {
+    if (text_.substr(pos_, word.size()) != word) {
+      Fail(fmt::format("unexpected {}; expected a JSON value", Describe()));
+      return nullptr;
+    }
+    pos_ += word.size();
+    return v;
+  }
+
+  json::value ParseNumber() {
+    std::size_t start = pos_;
+    bool integral = true;
+    if (Peek() == '-') ++pos_;
+    if (AtEnd() || !IsDigit(Peek())) {
+      Fail("a number needs digits after '-'");
+      return nullptr;
+    }
+    if (Peek() == '0') {
+      ++pos_;
+      if (!AtEnd() && IsDigit(Peek())) {
+        Fail("numbers must not have leading zeros");
+        return nullptr;
+      }
+    } else {
+      while (!AtEnd() && IsDigit(Peek())) ++pos_;
+    }
+    if (!AtEnd() && Peek() == '.') {
+      integral = false;
+      ++pos_;
+      if (AtEnd() || !IsDigit(Peek())) {
+        Fail("a number needs digits after the decimal point");
+        return nullptr;
+      }
+      while (!AtEnd() && IsDigit(Peek())) ++pos_;
+    }
+    if (!AtEnd() && (Peek() == 'e' || Peek() == 'E')) {
+      integral = false;
+      ++pos_;
+      if (!AtEnd() && (Peek() == '+' || Peek() == '-')) ++pos_;
+      if (AtEnd() || !IsDigit(Peek())) {
+        Fail("a number needs digits in its exponent");
+        return nullptr;
+      }
+      while (!AtEnd() && IsDigit(Peek())) ++pos_;
+    }
+    const char* first = text_.data() + start;
+    const char* last = text_.data() + pos_;
+    if (integral) {
+      std::int64_t i = 0;
+      auto r = std::from_chars(first, last, i);
+      if (r.ec == std::errc() && r.ptr == last) return json::value(i);
+      std::uint64_t u = 0;
+      r = std::from_chars(first, last, u);
+      if (r.ec == std::errc() && r.ptr == last) return json::value(u);
+    }
+    double d = 0;
+    auto r = std::from_chars(first, last, d);
+    if (r.ec == std::errc::result_out_of_range) {
+      // Values too small to represent round to zero; too large ones have no double.
+      std::string_view digits(first, static_cast<std::size_t>(last - first));
+      if (digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos) {
+        return json::value(0.0);
+      }
+      pos_ = start;
+      Fail("number is too large to represent");
+      return nullptr;
+    }
+    if (r.ec != std::errc() || r.ptr != last || !std::isfinite(d)) {
+      pos_ = start;
+      Fail("number is too large to represent");
+      return nullptr;
+    }
+    return json::value(d);
+  }
+
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+  static int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool ReadHex4(unsigned& out) {
+    if (text_.size() - pos_ < 4) {
+      Fail("incomplete \\u escape; expected 4 hex digits");
+      return false;
+    }
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = HexValue(text_[pos_ + static_cast<std::size_t>(i)]);
+      if (h < 0) {
+        pos_ += static_cast<std::size_t>(i);
+        Fail("invalid \\u escape; expected 4 hex digits");
+        return false;
+      }
+      out = out * 16 + static_cast<unsigned>(h);
+    }
+    pos_ += 4;
+    return true;
+  }
+
+  static void AppendUtf8(std::string& s, unsigned cp) {
+    if (cp < 0x80) {
+      s.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  // Validates one UTF-8 sequence starting at pos_ (a non-ASCII lead byte) and copies it.
+  bool CopyUtf8Sequence(std::string& out) {
+    auto b = [&](std::size_t i) { return static_cast<unsigned char>(text_[pos_ + i]); };
+    unsigned char lead = b(0);
+    std::size_t len = 0;
+    unsigned cp = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      len = 2;
+      cp = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      len = 3;
+      cp = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      len = 4;
+      cp = lead & 0x07;
+    } else {
+      Fail(fmt::format("invalid UTF-8 (byte 0x{:02X}) in a string", lead));
+      return false;
+    }
+    if (text_.size() - pos_ < len) {
+      Fail("truncated UTF-8 sequence in a string");
+      return false;
+    }
+    for (std::size_t i = 1; i < len; ++i) {
+      if ((b(i) & 0xC0) != 0x80) {
+        Fail(fmt::format("invalid UTF-8 (byte 0x{:02X}) in a string", b(i)));
+        return false;
+      }
+      cp = (cp << 6) | (b(i) & 0x3F);
+    }
+    // Overlong forms, surrogates and code points above U+10FFFF are not UTF-8.
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      Fail("invalid UTF-8 (overlong form, surrogate or out-of-range code point) in a string");
+      return false;
+    }
+    out.append(text_.data() + pos_, len);
+    pos_ += len;
+    continuation_bytes_ += len - 1;
+    return true;
+  }
+
+  bool ParseString(std::string& out) {
+    ++pos_;  // opening quote
+    while (true) {
+      // Copy the run of plain ASCII characters in one go.
+      std::size_t run = pos_;
+      while (run < text_.size()) {
+        unsigned char c = static_cast<unsigned char>(text_[run]);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        ++run;
+      }
+      out.append(text_.data() + pos_, run - pos_);
+      pos_ = run;
+      if (AtEnd()) {
+        Fail("unterminated string; expected '\"'");
+        return false;
+      }
+      unsigned char c = static_cast<unsigned char>(Peek());
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) {
+        Fail(c == '\n' ? "unterminated string (line break inside a string; escape it as \\n)"
+                       : fmt::format("control character 0x{:02X} in a string must be escaped", c));
+        return false;
+      }
+      if (c >= 0x80) {
+        if (!CopyUtf8Sequence(out)) return false;
+        continue;
+      }
+      // Backslash escape.
+      ++pos_;
+      if (AtEnd()) {
+        Fail("unterminated escape sequence");
+        return false;
+      }
+      char e = Peek();
+      ++pos_;
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          unsigned cp = 0;
+          if (!ReadHex4(cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned lo = 0;
+            if (text_.substr(pos_, 2) != "\\u") {
+              Fail("a high surrogate \\u escape must be followed by a low surrogate");
+              return false;
+            }
+            pos_ += 2;
+            if (!ReadHex4(lo)) return false;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+              Fail("a high surrogate \\u escape must be followed by a low surrogate");
+              return false;
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            Fail("unpaired low surrogate in a \\u escape");
+            return false;
+          }
+          AppendUtf8(out, cp);
+          break;
+        }
+        default:
+          --pos_;
+          Fail(fmt::format("invalid escape sequence '\\{}'", e));
+          return false;
+      }
+    }
+  }
+
+  bool TooDeep(std::size_t depth) {
+    if (depth <= options_.max_depth) return false;
+    Fail(fmt::format("nesting is deeper than {} levels", options_.max_depth));
+    return true;
+  }
+
+  json::value ParseObject(const std::string& pointer, std::size_t depth) {
+    if (TooDeep(depth)) return nullptr;
+    ++pos_;  // {
+    json::object obj;
+    SkipSpace();
+    if (!AtEnd() && Peek() == '}') {
+      ++pos_;
+      return obj;
+    }
+    while (true) {
+      SkipSpace();
+      if (AtEnd() || Peek() != '"') {
+        Fail(fmt::format("unexpected {}; expected a member name in double quotes", Describe()));
+        return nullptr;
+      }
+      SourceLocation key_at = Here();
+      std::string key;
+      if (!ParseString(key)) return nullptr;
+      SkipSpace();
+      if (AtEnd() || Peek() != ':') {
+        Fail(fmt::format("unexpected {}; expected ':' after member name \"{}\"", Describe(), key));
+        return nullptr;
+      }
+      ++pos_;
+      SkipSpace();
+      if (options_.reject_duplicate_keys && obj.contains(key)) {
+        failed_ = true;
+        error_ = JsonSyntaxError{key_at, fmt::format("duplicate member name \"{}\"", key)};
+        return nullptr;
+      }
+      std::string child;
+      if (options_.record_locations) child = JsonPointerAppend(pointer, key);
+      SourceLocation value_at = Here();
+      json::value v = ParseValue(child, depth);
+      if (failed_) return nullptr;
+      if (options_.record_locations) map_.Record(std::move(child), key_at, value_at);
+      obj.insert_or_assign(key, std::move(v));
+      SkipSpace();
+      if (AtEnd()) {
+        Fail("unexpected end of input; expected ',' or '}'");
+        return nullptr;
+      }
+      if (Peek() == ',') {
+        ++pos_;
+        SkipSpace();
+        if (!AtEnd() && Peek() == '}') {
+          Fail("trailing comma before '}'");
+          return nullptr;
+        }
+        continue;
+      }
+      if (Peek() == '}') {
+        ++pos_;
+        return obj;
+      }
+      Fail(fmt::format("unexpected {}; expected ',' or '}}'", Describe()));
+      return nullptr;
+    }
+  }
+
+  json::value ParseArray(const std::string& pointer, std::size_t depth) {
+    if (TooDeep(depth)) return nullptr;
+    ++pos_;  // [
+    json::array arr;
+    SkipSpace();
+    if (!AtEnd() && Peek() == ']') {
+      ++pos_;
+      return arr;
+    }
+    while (true) {
+      SkipSpace();
+      std::string child;
+      if (options_.record_locations) child = JsonPointerAppend(pointer, arr.size());
+      SourceLocation at = Here();
+      json::value v = ParseValue(child, depth);
+      if (failed_) return nullptr;
+      if (options_.record_locations) map_.Record(std::move(child), at, at);
+      arr.push_back(std::move(v));
+      SkipSpace();
+      if (AtEnd()) {
+        Fail("unexpected end of input; expected ',' or ']'");
+        return nullptr;
+      }
+      if (Peek() == ',') {
+        ++pos_;
+        SkipSpace();
+        if (!AtEnd() && Peek() == ']') {
+          Fail("trailing comma before ']'");
+          return nullptr;
+        }
+        continue;
+      }
+      if (Peek() == ']') {
+        ++pos_;
+        return arr;
+      }
+      Fail(fmt::format("unexpected {}; expected ',' or ']'", Describe()));
+      return nullptr;
+    }
+  }
+
+  std::string_view text_;
+  const JsonParseOptions& options_;
+  std::size_t pos_ = 0;
+  std::uint32_t line_ = 1;
+  std::size_t line_start_ = 0;
+  std::size_t continuation_bytes_ = 0;  // UTF-8 continuation bytes since line_start_
+  bool failed_ = false;
+  JsonSyntaxError error_;
+  SourceMap map_;
+};
+
+}  // namespace
+
+JsonParseOutcome ParseJsonOrError(std::string_view text, const JsonParseOptions& options) {
+  return Parser(text, options).Run();
+}
+
+Result<ParsedJson> ParseJson(std::string_view text, const JsonParseOptions& options) {
+  JsonParseOutcome outcome = ParseJsonOrError(text, options);
+  if (outcome.error) {
+    return InvalidArgumentError(fmt::format("line {}, column {}: {}", outcome.error->location.line,
+                                            outcome.error->location.column,
+                                            outcome.error->message));
+  }
+  return std::move(*outcome.document);
+}
+
+std::string ToJsonText(const json::value& v) { return json::serialize(v); }
+
+namespace {
+
+void Pretty(const json::value& v, std::string& out, int indent) {
+  auto newline = [&](int level) {
+    out.push_back('\n');
+    out.append(static_cast<std::size_t>(level) * 2, ' ');
+  };
+  switch (v.kind()) {
+    case json::kind::object: {
+      const json::object& o = v.get_object();
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, child] : o) {
+        if (!first) out.push_back(',');
+        first = false;
+        newline(indent + 1);
+        out += json::serialize(json::string_view(key));
+        out += ": ";
+        Pretty(child, out, indent + 1);
+      }
+      newline(indent);
+      out.push_back('}');
+      return;
+    }
+    case json::kind::array: {
+      const json::array& a = v.get_array();
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
+      out.push_back('[');
+      bool first = true;
+      for (const auto& child : a) {
+        if (!first) out.push_back(',');
+        first = false;
+        newline(indent + 1);
+        Pretty(child, out, indent + 1);
+      }
+      newline(indent);
+      out.push_back(']');
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string ToPrettyJsonText(const json::value& v) {
+  std::string out;
+  Pretty(v, out, 0);
+  return out;
+}
+
+}  // namespace zflow
