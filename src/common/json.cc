@@ -386,7 +386,7 @@ class Parser {
           break;
         }
         default:
-          --pos_;
+          pos_ -= 2;
           Fail(fmt::format("invalid escape sequence '\\{}'", e));
           return false;
       }

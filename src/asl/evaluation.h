@@ -1,0 +1,90 @@
+// What the evaluators (paths, intrinsics, Choice rules, payload templates) need at run time, and
+// how they fail. Evaluation failures are workflow errors (data, matched by Retry/Catch), not
+// Status: "States.Runtime", "States.IntrinsicFailure", ...
+#ifndef ZFLOW_ASL_EVALUATION_H_
+#define ZFLOW_ASL_EVALUATION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "zflow/json.h"
+
+namespace zflow::asl {
+
+// An ASL error as the workflow sees it: a name (States.Runtime, or a user error) and a cause.
+struct WorkflowError {
+  std::string error;
+  std::string cause;
+  friend bool operator==(const WorkflowError&, const WorkflowError&) = default;
+};
+
+// A value of type T, or the workflow error that evaluating it raised.
+template <typename T>
+class [[nodiscard]] Outcome {
+ public:
+  Outcome(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Outcome(WorkflowError error) : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+  bool ok() const { return data_.index() == 0; }
+  const WorkflowError& error() const { return std::get<1>(data_); }
+  T& value() & { return std::get<0>(data_); }
+  const T& value() const& { return std::get<0>(data_); }
+  T&& value() && { return std::get<0>(std::move(data_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+ private:
+  std::variant<T, WorkflowError> data_;
+};
+
+// Predefined error names.
+namespace errors {
+inline constexpr std::string_view kAll = "States.ALL";
+inline constexpr std::string_view kRuntime = "States.Runtime";
+inline constexpr std::string_view kTimeout = "States.Timeout";
+inline constexpr std::string_view kHeartbeatTimeout = "States.HeartbeatTimeout";
+inline constexpr std::string_view kTaskFailed = "States.TaskFailed";
+inline constexpr std::string_view kPermissions = "States.Permissions";
+inline constexpr std::string_view kDataLimitExceeded = "States.DataLimitExceeded";
+inline constexpr std::string_view kResultPathMatchFailure = "States.ResultPathMatchFailure";
+inline constexpr std::string_view kParameterPathFailure = "States.ParameterPathFailure";
+inline constexpr std::string_view kBranchFailed = "States.BranchFailed";
+inline constexpr std::string_view kNoChoiceMatched = "States.NoChoiceMatched";
+inline constexpr std::string_view kIntrinsicFailure = "States.IntrinsicFailure";
+inline constexpr std::string_view kExceedToleratedFailureThreshold =
+    "States.ExceedToleratedFailureThreshold";
+inline constexpr std::string_view kItemReaderFailed = "States.ItemReaderFailed";
+inline constexpr std::string_view kResultWriterFailed = "States.ResultWriterFailed";
+inline constexpr std::string_view kQueryEvaluationError = "States.QueryEvaluationError";
+inline constexpr std::string_view kHttpSocket = "States.Http.Socket";
+// True for a name above (the validator rejects other "States.*" names in ErrorEquals).
+bool IsPredefinedError(std::string_view name);
+}  // namespace errors
+
+// Looks up a workflow variable ($name) by name; returns null when it is not defined.
+using VariableLookup = std::function<const json::value*(std::string_view name)>;
+
+// Source of randomness for States.UUID and States.MathRandom; injectable for tests.
+class RandomSource {
+ public:
+  virtual ~RandomSource() = default;
+  virtual std::uint64_t Next() = 0;
+};
+
+// The inputs of one evaluation. Non-owning; everything must outlive the call.
+struct EvaluationContext {
+  const json::value* input = nullptr;    // "$"
+  const json::value* context = nullptr;  // "$$" (the context object); null reads as {}
+  VariableLookup variables;              // "$name"; empty = no variables defined
+  RandomSource* random = nullptr;        // null = a process-wide generator
+};
+
+}  // namespace zflow::asl
+
+#endif  // ZFLOW_ASL_EVALUATION_H_

@@ -1,0 +1,97 @@
+#include "zflow/json.h"
+
+#include <gtest/gtest.h>
+
+namespace zflow {
+namespace {
+
+TEST(Json, ParsesAndRecordsLocations) {
+  auto doc = ParseJson("{\n  \"a\": [1, {\"b/c\": true}],\n  \"é\": \"x\"\n}");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ(doc->value.at("a").at(1).at("b/c").as_bool(), true);
+  EXPECT_EQ(doc->locations.ValueLocation("/a"), (SourceLocation{2, 8}));
+  EXPECT_EQ(doc->locations.KeyLocation("/a"), (SourceLocation{2, 3}));
+  EXPECT_EQ(doc->locations.ValueLocation("/a/1/b~1c"), (SourceLocation{2, 20}));
+  // Column counts code points: "é" is two bytes but one column.
+  EXPECT_EQ(doc->locations.ValueLocation("/\xC3\xA9"), (SourceLocation{3, 8}));
+  EXPECT_EQ(doc->locations.Nearest("/a/1/missing"), (SourceLocation{2, 12}));
+}
+
+TEST(Json, KeepsIntegersAndDoubles) {
+  auto doc = ParseJson(R"([1, -2, 18446744073709551615, 1.5, 1e2, 1e-400])");
+  ASSERT_TRUE(doc.ok());
+  const auto& a = doc->value.as_array();
+  EXPECT_TRUE(a[0].is_int64());
+  EXPECT_EQ(a[1].as_int64(), -2);
+  EXPECT_TRUE(a[2].is_uint64());
+  EXPECT_DOUBLE_EQ(a[3].as_double(), 1.5);
+  EXPECT_TRUE(a[4].is_double());
+  EXPECT_DOUBLE_EQ(a[5].as_double(), 0.0);
+}
+
+TEST(Json, DecodesEscapesAndSurrogatePairs) {
+  auto doc = ParseJson(R"("a\n\u00e9\ud83d\ude00\/")");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(std::string_view(doc->value.as_string()), "a\n\xC3\xA9\xF0\x9F\x98\x80/");
+}
+
+struct BadCase {
+  const char* text;
+  std::uint32_t line;
+  std::uint32_t column;
+  const char* fragment;
+};
+
+class JsonErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(JsonErrors, ReportsWhereAndWhat) {
+  const BadCase& c = GetParam();
+  JsonParseOutcome out = ParseJsonOrError(c.text);
+  ASSERT_TRUE(out.error.has_value()) << c.text;
+  EXPECT_EQ(out.error->location, (SourceLocation{c.line, c.column})) << out.error->message;
+  EXPECT_NE(out.error->message.find(c.fragment), std::string::npos) << out.error->message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Json, JsonErrors,
+    ::testing::Values(BadCase{"", 1, 1, "empty"}, BadCase{"{\"a\": 1,}", 1, 9, "trailing comma"},
+                      BadCase{"[1 2]", 1, 4, "expected ','"},
+                      BadCase{"{\"a\":1, \"a\":2}", 1, 9, "duplicate member name"},
+                      BadCase{"\"\xC3\x28\"", 1, 2, "invalid UTF-8"},
+                      BadCase{"\"\xED\xA0\x80\"", 1, 2, "surrogate"},
+                      BadCase{"\"a\nb\"", 1, 3, "line break"},
+                      BadCase{"01", 1, 2, "leading zeros"}, BadCase{"1e999", 1, 1, "too large"},
+                      BadCase{"{\"a\": tru}", 1, 7, "expected a JSON value"},
+                      BadCase{"\"\\x\"", 1, 2, "invalid escape"},
+                      BadCase{"\"\\ud800x\"", 1, 8, "low surrogate"},
+                      BadCase{"{} x", 1, 4, "after the end"},
+                      BadCase{"// c\n{}", 1, 1, "expected a JSON value"}));
+
+TEST(Json, RejectsDeepNestingWithoutRecursingForever) {
+  std::string deep(100000, '[');
+  JsonParseOutcome out = ParseJsonOrError(deep);
+  ASSERT_TRUE(out.error.has_value());
+  EXPECT_NE(out.error->message.find("deeper than 512"), std::string::npos);
+}
+
+TEST(Json, RejectsOversizedInput) {
+  JsonParseOutcome out = ParseJsonOrError("[1, 2, 3]", {.max_bytes = 4});
+  ASSERT_TRUE(out.error.has_value());
+  EXPECT_NE(out.error->message.find("limit"), std::string::npos);
+}
+
+TEST(Json, PrettyPrintKeepsMemberOrder) {
+  auto doc = ParseJson(R"({"b":1,"a":[true,{}],"c":[]})");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(ToPrettyJsonText(doc->value),
+            "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    {}\n  ],\n  \"c\": []\n}");
+  EXPECT_EQ(ToJsonText(doc->value), R"({"b":1,"a":[true,{}],"c":[]})");
+}
+
+TEST(Json, PointerEscaping) {
+  EXPECT_EQ(JsonPointerAppend("/a", "b/c~d"), "/a/b~1c~0d");
+  EXPECT_EQ(JsonPointerAppend("", std::size_t{3}), "/3");
+}
+
+}  // namespace
+}  // namespace zflow
