@@ -10,18 +10,34 @@
 
 namespace zflow::asl {
 
-// True when `rule` matches. Comparison semantics:
-// - a comparison whose Variable names nothing is false (no error), except IsPresent which
-//   tests exactly that; Is* tests are type tests; IsNull is true only for JSON null;
-// - type mismatches (StringEquals on a number, ...) are false, not errors;
-// - Numeric* compare as numbers (1 == 1.0); String* compare by Unicode code point;
-// - Timestamp* parse both sides as RFC 3339 and compare instants; unparsable is false;
-// - StringMatches: '*' matches any run of characters, "\\*" a literal '*', "\\\\" a '\';
-// - ...Path operands: the operand path must name a value, else States.Runtime.
+// True when `rule` matches, as AWS Step Functions evaluates JSONPath Choice rules:
+// - Variable and ...Path operands are paths with any root ($, $$, $var), compiled once per
+//   process and cached;
+// - when the Variable names nothing, IsPresent is false (so "IsPresent": false matches) and every
+//   other operator fails with States.Runtime ("Invalid path '$.x': ..."), as AWS does; guard with
+//   {"And": [{"Variable": "$.x", "IsPresent": true}, ...]}: And/Or stop at the first child that
+//   decides the result, so a guarded comparison is never reached;
+// - a ...Path operand that names nothing is also States.Runtime;
+// - type mismatches (StringEquals on a number, ...) are false, not errors; Is* are type tests:
+//   IsNull only for JSON null, IsNumeric only for JSON numbers (not numeric strings), IsTimestamp
+//   only for strings that ParseTimestamp accepts;
+// - Numeric* compare exactly across integers and doubles (1 == 1.0; 2^53 + 1 != 2^53 as double);
+// - String* compare as Java's String.compareTo, which AWS documents: by UTF-16 code unit, i.e.
+//   code point order except that U+E000..U+FFFF sort after supplementary characters; no
+//   normalization or case folding;
+// - Timestamp* parse both sides with ParseTimestamp and compare instants (offsets and fractions
+//   honored); false unless both parse;
+// - StringMatches: '*' matches any run of characters, \* (backslash, star) a literal '*' and \\ a
+//   literal backslash; any other backslash is States.Runtime (the spec's "open escape"). Linear
+//   in the input, whatever the pattern;
+// - a JSONata Condition (Kind::kCondition) is not evaluated here: a literal true/false is
+//   returned as is, an expression fails with States.Runtime.
+// Error causes do not name the state; the engine adds that. Thread-safe; `rule` and `ctx` are
+// only borrowed for the call.
 Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx);
 
 // The first top-level rule of a Choice state that matches, or null when none does (the caller
-// then uses Default or fails with States.NoChoiceMatched).
+// then uses Default or fails with States.NoChoiceMatched). Errors: the first one a rule raises.
 Outcome<const ChoiceRule*> SelectChoice(const State& choice_state, const EvaluationContext& ctx);
 
 }  // namespace zflow::asl

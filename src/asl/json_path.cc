@@ -1,1 +1,743 @@
-// Implementation in progress.
+#include "asl/json_path.h"
+
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace zflow::asl {
+
+namespace {
+
+struct FilterExpr;
+
+// One selector: what a step picks from the current node(s).
+struct Selector {
+  enum class Kind : std::uint8_t { kName, kIndex, kWildcard, kSlice, kNames, kIndices, kFilter };
+  Kind kind = Kind::kName;
+  std::string name;                 // kName
+  std::int64_t index = 0;           // kIndex
+  std::vector<std::string> names;   // kNames
+  std::vector<std::int64_t> indices;  // kIndices
+  std::optional<std::int64_t> slice_start, slice_end;
+  std::int64_t slice_step = 1;
+  std::shared_ptr<const FilterExpr> filter;  // kFilter; shared so programs copy cheaply
+};
+
+struct Step {
+  bool recursive = false;  // ".." before the selector
+  Selector selector;
+};
+
+// Filter operands and expressions ([?(...)]).
+struct Operand {
+  enum class Kind : std::uint8_t { kLiteral, kRelative, kAbsolute };
+  Kind kind = Kind::kLiteral;
+  json::value literal;
+  std::vector<Step> steps;  // definite steps from @ or $
+};
+
+struct FilterExpr {
+  enum class Kind : std::uint8_t { kOr, kAnd, kNot, kCompare, kExists };
+  Kind kind = Kind::kExists;
+  std::vector<std::unique_ptr<FilterExpr>> children;
+  std::string op;  // == != < <= > >=
+  Operand lhs, rhs;
+};
+
+bool IsDefinite(const std::vector<Step>& steps) {
+  for (const Step& s : steps) {
+    if (s.recursive) return false;
+    if (s.selector.kind != Selector::Kind::kName && s.selector.kind != Selector::Kind::kIndex) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct JsonPath::Program {
+  std::string text;
+  Root root = Root::kInput;
+  std::string variable;
+  std::vector<Step> steps;
+  bool definite = true;
+};
+
+namespace {
+
+bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+class PathParser {
+ public:
+  explicit PathParser(std::string_view text) : text_(text) {}
+
+  Status Parse(JsonPath::Program& p) {
+    if (text_.empty() || text_[0] != '$') {
+      return Error(0, "a path must start with '$'");
+    }
+    pos_ = 1;
+    if (pos_ < text_.size() && text_[pos_] == '$') {
+      p.root = JsonPath::Root::kContext;
+      ++pos_;
+    } else if (pos_ < text_.size() && IsNameStart(text_[pos_])) {
+      p.root = JsonPath::Root::kVariable;
+      std::size_t start = pos_;
+      while (pos_ < text_.size() && IsNameChar(text_[pos_])) ++pos_;
+      p.variable = std::string(text_.substr(start, pos_ - start));
+    }
+    ZFLOW_RETURN_IF_ERROR(ParseSteps(p.steps, /*in_filter=*/false));
+    if (pos_ != text_.size()) return Error(pos_, "unexpected character");
+    p.definite = IsDefinite(p.steps);
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(std::size_t at, std::string_view what) const {
+    return InvalidArgumentError(fmt::format("invalid path \"{}\": {} at character {}", text_,
+                                            what, at + 1));
+  }
+
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  void SkipSpace() {
+    while (!AtEnd() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+  }
+
+  // Parses steps until the text ends (or, inside a filter, until a character that cannot
+  // continue a path).
+  Status ParseSteps(std::vector<Step>& steps, bool in_filter) {
+    while (!AtEnd()) {
+      char c = text_[pos_];
+      if (c == '.') {
+        Step step;
+        ++pos_;
+        if (!AtEnd() && text_[pos_] == '.') {
+          step.recursive = true;
+          ++pos_;
+          if (!AtEnd() && text_[pos_] == '[') {
+            ZFLOW_RETURN_IF_ERROR(ParseBracket(step.selector));
+            steps.push_back(std::move(step));
+            continue;
+          }
+        }
+        if (AtEnd()) return Error(pos_, "a name or '*' must follow '.'");
+        if (text_[pos_] == '*') {
+          ++pos_;
+          step.selector.kind = Selector::Kind::kWildcard;
+        } else {
+          std::size_t start = pos_;
+          while (!AtEnd() && IsDotNameChar(text_[pos_], in_filter)) ++pos_;
+          if (pos_ == start) return Error(pos_, "a name or '*' must follow '.'");
+          step.selector.kind = Selector::Kind::kName;
+          step.selector.name = std::string(text_.substr(start, pos_ - start));
+        }
+        steps.push_back(std::move(step));
+      } else if (c == '[') {
+        Step step;
+        ZFLOW_RETURN_IF_ERROR(ParseBracket(step.selector));
+        steps.push_back(std::move(step));
+      } else if (in_filter) {
+        return Status::Ok();
+      } else {
+        return Error(pos_, fmt::format("unexpected '{}'; expected '.' or '['", c));
+      }
+    }
+    return Status::Ok();
+  }
+
+  static bool IsDotNameChar(char c, bool in_filter) {
+    if (c == '.' || c == '[' || c == ']' || c == ' ' || c == '\t') return false;
+    if (in_filter) {
+      return c != ')' && c != '=' && c != '!' && c != '<' && c != '>' && c != '&' && c != '|' &&
+             c != ',';
+    }
+    return true;
+  }
+
+  Result<std::string> ParseQuoted() {
+    char quote = text_[pos_];
+    std::size_t start = pos_;
+    ++pos_;
+    std::string out;
+    while (!AtEnd() && text_[pos_] != quote) {
+      if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) {
+        ++pos_;
+      }
+      out.push_back(text_[pos_]);
+      ++pos_;
+    }
+    if (AtEnd()) return Error(start, "unterminated quoted name");
+    ++pos_;
+    return out;
+  }
+
+  Result<std::int64_t> ParseInteger() {
+    std::size_t start = pos_;
+    if (!AtEnd() && text_[pos_] == '-') ++pos_;
+    while (!AtEnd() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    std::int64_t v = 0;
+    auto r = std::from_chars(text_.data() + start, text_.data() + pos_, v);
+    if (r.ec != std::errc() || r.ptr != text_.data() + pos_) {
+      return Error(start, "expected an integer");
+    }
+    return v;
+  }
+
+  bool PeekInteger() const {
+    if (AtEnd()) return false;
+    char c = text_[pos_];
+    if (c == '-') return pos_ + 1 < text_.size() && text_[pos_ + 1] >= '0' &&
+                         text_[pos_ + 1] <= '9';
+    return c >= '0' && c <= '9';
+  }
+
+  Status ParseBracket(Selector& sel) {
+    std::size_t open = pos_;
+    ++pos_;  // [
+    SkipSpace();
+    if (AtEnd()) return Error(open, "unterminated '['");
+    char c = text_[pos_];
+    if (c == '*') {
+      ++pos_;
+      sel.kind = Selector::Kind::kWildcard;
+    } else if (c == '\'' || c == '"') {
+      std::vector<std::string> names;
+      while (true) {
+        SkipSpace();
+        if (AtEnd() || (text_[pos_] != '\'' && text_[pos_] != '"')) {
+          return Error(pos_, "expected a quoted name");
+        }
+        ZFLOW_ASSIGN_OR_RETURN(std::string name, ParseQuoted());
+        names.push_back(std::move(name));
+        SkipSpace();
+        if (!AtEnd() && text_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        break;
+      }
+      if (names.size() == 1) {
+        sel.kind = Selector::Kind::kName;
+        sel.name = std::move(names[0]);
+      } else {
+        sel.kind = Selector::Kind::kNames;
+        sel.names = std::move(names);
+      }
+    } else if (c == '?') {
+      ++pos_;
+      SkipSpace();
+      if (AtEnd() || text_[pos_] != '(') return Error(pos_, "expected '(' after '?'");
+      ++pos_;
+      ZFLOW_ASSIGN_OR_RETURN(auto expr, ParseOr(0));
+      SkipSpace();
+      if (AtEnd() || text_[pos_] != ')') return Error(pos_, "expected ')' to close the filter");
+      ++pos_;
+      sel.kind = Selector::Kind::kFilter;
+      sel.filter = std::shared_ptr<const FilterExpr>(std::move(expr));
+    } else if (c == ':' || PeekInteger()) {
+      std::optional<std::int64_t> first;
+      if (c != ':') {
+        ZFLOW_ASSIGN_OR_RETURN(first, ParseInteger());
+      }
+      SkipSpace();
+      if (!AtEnd() && text_[pos_] == ':') {
+        sel.kind = Selector::Kind::kSlice;
+        sel.slice_start = first;
+        ++pos_;
+        SkipSpace();
+        if (PeekInteger()) {
+          ZFLOW_ASSIGN_OR_RETURN(sel.slice_end, ParseInteger());
+        }
+        SkipSpace();
+        if (!AtEnd() && text_[pos_] == ':') {
+          ++pos_;
+          SkipSpace();
+          if (PeekInteger()) {
+            ZFLOW_ASSIGN_OR_RETURN(sel.slice_step, ParseInteger());
+            if (sel.slice_step == 0) return Error(pos_, "a slice step must not be 0");
+          }
+        }
+      } else {
+        std::vector<std::int64_t> indices{*first};
+        while (!AtEnd() && text_[pos_] == ',') {
+          ++pos_;
+          SkipSpace();
+          ZFLOW_ASSIGN_OR_RETURN(std::int64_t i, ParseInteger());
+          indices.push_back(i);
+          SkipSpace();
+        }
+        if (indices.size() == 1) {
+          sel.kind = Selector::Kind::kIndex;
+          sel.index = indices[0];
+        } else {
+          sel.kind = Selector::Kind::kIndices;
+          sel.indices = std::move(indices);
+        }
+      }
+    } else {
+      return Error(pos_, "expected a quoted name, an index, '*', a slice or a filter in '[...]'");
+    }
+    SkipSpace();
+    if (AtEnd() || text_[pos_] != ']') return Error(pos_, "expected ']'");
+    ++pos_;
+    return Status::Ok();
+  }
+
+  // Filter grammar: or := and ('||' and)* ; and := unary ('&&' unary)* ;
+  // unary := '!' unary | '(' or ')' | operand [cmp operand]
+  static constexpr int kMaxFilterDepth = 32;
+
+  Result<std::unique_ptr<FilterExpr>> ParseOr(int depth) {
+    if (depth > kMaxFilterDepth) return Error(pos_, "filter nested too deeply");
+    ZFLOW_ASSIGN_OR_RETURN(auto left, ParseAnd(depth));
+    while (true) {
+      SkipSpace();
+      if (text_.substr(pos_, 2) != "||") return left;
+      pos_ += 2;
+      ZFLOW_ASSIGN_OR_RETURN(auto right, ParseAnd(depth));
+      auto node = std::make_unique<FilterExpr>();
+      node->kind = FilterExpr::Kind::kOr;
+      node->children.push_back(std::move(left));
+      node->children.push_back(std::move(right));
+      left = std::move(node);
+    }
+  }
+
+  Result<std::unique_ptr<FilterExpr>> ParseAnd(int depth) {
+    ZFLOW_ASSIGN_OR_RETURN(auto left, ParseUnary(depth));
+    while (true) {
+      SkipSpace();
+      if (text_.substr(pos_, 2) != "&&") return left;
+      pos_ += 2;
+      ZFLOW_ASSIGN_OR_RETURN(auto right, ParseUnary(depth));
+      auto node = std::make_unique<FilterExpr>();
+      node->kind = FilterExpr::Kind::kAnd;
+      node->children.push_back(std::move(left));
+      node->children.push_back(std::move(right));
+      left = std::move(node);
+    }
+  }
+
+  Result<std::unique_ptr<FilterExpr>> ParseUnary(int depth) {
+    if (depth > kMaxFilterDepth) return Error(pos_, "filter nested too deeply");
+    SkipSpace();
+    if (AtEnd()) return Error(pos_, "unterminated filter");
+    if (text_[pos_] == '!' && text_.substr(pos_, 2) != "!=") {
+      ++pos_;
+      ZFLOW_ASSIGN_OR_RETURN(auto child, ParseUnary(depth + 1));
+      auto node = std::make_unique<FilterExpr>();
+      node->kind = FilterExpr::Kind::kNot;
+      node->children.push_back(std::move(child));
+      return node;
+    }
+    if (text_[pos_] == '(') {
+      ++pos_;
+      ZFLOW_ASSIGN_OR_RETURN(auto inner, ParseOr(depth + 1));
+      SkipSpace();
+      if (AtEnd() || text_[pos_] != ')') return Error(pos_, "expected ')'");
+      ++pos_;
+      return inner;
+    }
+    auto node = std::make_unique<FilterExpr>();
+    ZFLOW_ASSIGN_OR_RETURN(node->lhs, ParseOperand());
+    SkipSpace();
+    static constexpr std::string_view kOps[] = {"==", "!=", "<=", ">=", "<", ">"};
+    for (std::string_view op : kOps) {
+      if (text_.substr(pos_, op.size()) == op) {
+        pos_ += op.size();
+        node->kind = FilterExpr::Kind::kCompare;
+        node->op = std::string(op);
+        ZFLOW_ASSIGN_OR_RETURN(node->rhs, ParseOperand());
+        return node;
+      }
+    }
+    if (node->lhs.kind == Operand::Kind::kLiteral) {
+      return Error(pos_, "a filter needs a comparison or a path to test");
+    }
+    node->kind = FilterExpr::Kind::kExists;
+    return node;
+  }
+
+  Result<Operand> ParseOperand() {
+    SkipSpace();
+    if (AtEnd()) return Error(pos_, "expected a value in the filter");
+    Operand out;
+    char c = text_[pos_];
+    if (c == '@' || c == '$') {
+      out.kind = c == '@' ? Operand::Kind::kRelative : Operand::Kind::kAbsolute;
+      ++pos_;
+      ZFLOW_RETURN_IF_ERROR(ParseSteps(out.steps, /*in_filter=*/true));
+      if (!IsDefinite(out.steps)) return Error(pos_, "filter paths must be definite");
+      return out;
+    }
+    if (c == '\'' || c == '"') {
+      ZFLOW_ASSIGN_OR_RETURN(std::string s, ParseQuoted());
+      out.literal = json::string(s);
+      return out;
+    }
+    for (auto [word, value] : {std::pair<std::string_view, json::value>{"true", true},
+                               {"false", false}, {"null", nullptr}}) {
+      if (text_.substr(pos_, word.size()) == word) {
+        pos_ += word.size();
+        out.literal = value;
+        return out;
+      }
+    }
+    std::size_t start = pos_;
+    if (c == '-') ++pos_;
+    bool is_double = false;
+    while (!AtEnd() && ((text_[pos_] >= '0' && text_[pos_] <= '9') || text_[pos_] == '.' ||
+                        text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      is_double |= text_[pos_] != '-' && (text_[pos_] < '0' || text_[pos_] > '9');
+      ++pos_;
+    }
+    std::string_view num = text_.substr(start, pos_ - start);
+    if (num.empty() || num == "-") return Error(start, "expected a value in the filter");
+    if (!is_double) {
+      std::int64_t i = 0;
+      auto r = std::from_chars(num.data(), num.data() + num.size(), i);
+      if (r.ec == std::errc() && r.ptr == num.data() + num.size()) {
+        out.literal = i;
+        return out;
+      }
+    }
+    double d = 0;
+    auto r = std::from_chars(num.data(), num.data() + num.size(), d);
+    if (r.ec != std::errc() || r.ptr != num.data() + num.size()) {
+      return Error(start, "invalid number in the filter");
+    }
+    out.literal = d;
+    return out;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+// --- evaluation ---
+
+const json::value* Child(const json::value& v, const Selector& sel) {
+  if (sel.kind == Selector::Kind::kName) {
+    if (!v.is_object()) return nullptr;
+    return v.get_object().if_contains(sel.name);
+  }
+  if (!v.is_array()) return nullptr;
+  const json::array& a = v.get_array();
+  std::int64_t i = sel.index < 0 ? static_cast<std::int64_t>(a.size()) + sel.index : sel.index;
+  if (i < 0 || i >= static_cast<std::int64_t>(a.size())) return nullptr;
+  return &a[static_cast<std::size_t>(i)];
+}
+
+const json::value* WalkDefinite(const json::value* v, const std::vector<Step>& steps) {
+  for (const Step& s : steps) {
+    if (v == nullptr) return nullptr;
+    v = Child(*v, s.selector);
+  }
+  return v;
+}
+
+const json::value kEmptyObject = json::object();
+
+bool EvalFilter(const FilterExpr& f, const json::value& current, const json::value& root);
+
+std::optional<json::value> OperandValue(const Operand& o, const json::value& current,
+                                        const json::value& root) {
+  if (o.kind == Operand::Kind::kLiteral) return o.literal;
+  const json::value* v =
+      WalkDefinite(o.kind == Operand::Kind::kRelative ? &current : &root, o.steps);
+  if (v == nullptr) return std::nullopt;
+  return *v;
+}
+
+int CompareNumbers(const json::value& a, const json::value& b) {
+  if (a.is_int64() && b.is_int64()) {
+    return a.get_int64() < b.get_int64() ? -1 : (a.get_int64() > b.get_int64() ? 1 : 0);
+  }
+  double x = a.to_number<double>();
+  double y = b.to_number<double>();
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+bool Compare(const json::value& a, std::string_view op, const json::value& b) {
+  std::optional<int> cmp;
+  if (a.is_number() && b.is_number()) {
+    cmp = CompareNumbers(a, b);
+  } else if (a.is_string() && b.is_string()) {
+    int c = std::string_view(a.get_string()).compare(std::string_view(b.get_string()));
+    cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (op == "==") return cmp ? *cmp == 0 : a == b;
+  if (op == "!=") return cmp ? *cmp != 0 : a != b;
+  if (!cmp) return false;
+  if (op == "<") return *cmp < 0;
+  if (op == "<=") return *cmp <= 0;
+  if (op == ">") return *cmp > 0;
+  return *cmp >= 0;
+}
+
+bool EvalFilter(const FilterExpr& f, const json::value& current, const json::value& root) {
+  switch (f.kind) {
+    case FilterExpr::Kind::kOr:
+      return EvalFilter(*f.children[0], current, root) || EvalFilter(*f.children[1], current, root);
+    case FilterExpr::Kind::kAnd:
+      return EvalFilter(*f.children[0], current, root) &&
+             EvalFilter(*f.children[1], current, root);
+    case FilterExpr::Kind::kNot:
+      return !EvalFilter(*f.children[0], current, root);
+    case FilterExpr::Kind::kExists:
+      return OperandValue(f.lhs, current, root).has_value();
+    case FilterExpr::Kind::kCompare: {
+      auto l = OperandValue(f.lhs, current, root);
+      auto r = OperandValue(f.rhs, current, root);
+      if (!l || !r) return false;
+      return Compare(*l, f.op, *r);
+    }
+  }
+  return false;
+}
+
+void Select(const json::value& v, const Selector& sel, const json::value& root,
+            std::vector<const json::value*>& out) {
+  switch (sel.kind) {
+    case Selector::Kind::kName:
+    case Selector::Kind::kIndex:
+      if (const json::value* c = Child(v, sel)) out.push_back(c);
+      return;
+    case Selector::Kind::kWildcard:
+      if (v.is_object()) {
+        for (const auto& kv : v.get_object()) out.push_back(&kv.value());
+      } else if (v.is_array()) {
+        for (const auto& e : v.get_array()) out.push_back(&e);
+      }
+      return;
+    case Selector::Kind::kNames:
+      if (v.is_object()) {
+        for (const std::string& n : sel.names) {
+          if (const json::value* c = v.get_object().if_contains(n)) out.push_back(c);
+        }
+      }
+      return;
+    case Selector::Kind::kIndices:
+      if (v.is_array()) {
+        Selector one;
+        one.kind = Selector::Kind::kIndex;
+        for (std::int64_t i : sel.indices) {
+          one.index = i;
+          if (const json::value* c = Child(v, one)) out.push_back(c);
+        }
+      }
+      return;
+    case Selector::Kind::kSlice: {
+      if (!v.is_array()) return;
+      const json::array& a = v.get_array();
+      auto n = static_cast<std::int64_t>(a.size());
+      std::int64_t step = sel.slice_step;
+      auto clamp = [&](std::optional<std::int64_t> x, std::int64_t dflt) {
+        if (!x) return dflt;
+        std::int64_t i = *x < 0 ? n + *x : *x;
+        if (step > 0) return std::clamp<std::int64_t>(i, 0, n);
+        return std::clamp<std::int64_t>(i, -1, n - 1);
+      };
+      if (step > 0) {
+        for (std::int64_t i = clamp(sel.slice_start, 0), e = clamp(sel.slice_end, n); i < e;
+             i += step) {
+          out.push_back(&a[static_cast<std::size_t>(i)]);
+        }
+      } else {
+        for (std::int64_t i = clamp(sel.slice_start, n - 1), e = clamp(sel.slice_end, -1);
+             i > e; i += step) {
+          out.push_back(&a[static_cast<std::size_t>(i)]);
+        }
+      }
+      return;
+    }
+    case Selector::Kind::kFilter:
+      if (v.is_array()) {
+        for (const auto& e : v.get_array()) {
+          if (EvalFilter(*sel.filter, e, root)) out.push_back(&e);
+        }
+      } else if (v.is_object()) {
+        // A filter on an object tests the object itself (Jayway semantics).
+        if (EvalFilter(*sel.filter, v, root)) out.push_back(&v);
+      }
+      return;
+  }
+}
+
+// "..selector": the selector applied at this node and at every node below it, pre-order.
+// For a filter this means: every array's elements, at any depth.
+void SelectRecursive(const json::value& v, const Selector& sel, const json::value& root,
+                     std::vector<const json::value*>& out) {
+  if (sel.kind != Selector::Kind::kFilter || v.is_array()) Select(v, sel, root, out);
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) SelectRecursive(kv.value(), sel, root, out);
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) SelectRecursive(e, sel, root, out);
+  }
+}
+
+// Jayway-style normalized form of a definite path, as AWS prints it in error causes:
+// $['a']['b'][0]
+std::string NormalizedPath(std::string_view root, const std::vector<Step>& steps) {
+  std::string out(root);
+  for (const Step& s : steps) {
+    if (s.selector.kind == Selector::Kind::kName) {
+      out += fmt::format("['{}']", s.selector.name);
+    } else {
+      out += fmt::format("[{}]", s.selector.index);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+JsonPath::JsonPath(std::unique_ptr<Program> program) : program_(std::move(program)) {}
+JsonPath::JsonPath(JsonPath&&) noexcept = default;
+JsonPath& JsonPath::operator=(JsonPath&&) noexcept = default;
+JsonPath::JsonPath(const JsonPath& other)
+    : program_(std::make_unique<Program>(*other.program_)) {}
+JsonPath& JsonPath::operator=(const JsonPath& other) {
+  if (this != &other) program_ = std::make_unique<Program>(*other.program_);
+  return *this;
+}
+JsonPath::~JsonPath() = default;
+
+Result<JsonPath> JsonPath::Compile(std::string_view text) {
+  auto program = std::make_unique<Program>();
+  program->text = std::string(text);
+  PathParser parser(text);
+  ZFLOW_RETURN_IF_ERROR(parser.Parse(*program));
+  return JsonPath(std::move(program));
+}
+
+Result<JsonPath> JsonPath::CompileReferencePath(std::string_view text) {
+  ZFLOW_ASSIGN_OR_RETURN(JsonPath path, Compile(text));
+  if (!path.is_reference_path()) {
+    return InvalidArgumentError(fmt::format(
+        "\"{}\" is not a reference path; use only '.name', ['name'] and [index] steps (no "
+        "wildcards, filters, slices, unions or '..')",
+        text));
+  }
+  return path;
+}
+
+const std::string& JsonPath::text() const { return program_->text; }
+JsonPath::Root JsonPath::root() const { return program_->root; }
+const std::string& JsonPath::variable() const { return program_->variable; }
+bool JsonPath::is_reference_path() const { return program_->definite; }
+bool JsonPath::is_root_only() const { return program_->steps.empty(); }
+
+namespace {
+
+const json::value* RootValue(const JsonPath::Program& p, const EvaluationContext& ctx) {
+  switch (p.root) {
+    case JsonPath::Root::kInput:
+      return ctx.input;
+    case JsonPath::Root::kContext:
+      return ctx.context != nullptr ? ctx.context : &kEmptyObject;
+    case JsonPath::Root::kVariable:
+      return ctx.variables ? ctx.variables(p.variable) : nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const json::value* JsonPath::Find(const EvaluationContext& ctx) const {
+  const json::value* root = RootValue(*program_, ctx);
+  if (root == nullptr || !program_->definite) return nullptr;
+  return WalkDefinite(root, program_->steps);
+}
+
+Outcome<json::value> JsonPath::Evaluate(const EvaluationContext& ctx) const {
+  const Program& p = *program_;
+  const json::value* root = RootValue(p, ctx);
+  if (root == nullptr) {
+    if (p.root == Root::kVariable) {
+      return WorkflowError{std::string(errors::kRuntime),
+                           fmt::format("Invalid path '{}': The variable '{}' is not defined",
+                                       p.text, p.variable)};
+    }
+    return WorkflowError{std::string(errors::kRuntime),
+                         fmt::format("Invalid path '{}': there is no input", p.text)};
+  }
+  if (p.definite) {
+    const json::value* v = WalkDefinite(root, p.steps);
+    if (v == nullptr) {
+      std::string_view root_text = p.root == Root::kContext ? "$$" : "$";
+      return WorkflowError{
+          std::string(errors::kRuntime),
+          fmt::format("Invalid path '{}' : No results for path: {}", p.text,
+                      NormalizedPath(root_text, p.steps))};
+    }
+    return *v;
+  }
+  std::vector<const json::value*> current{root};
+  std::vector<const json::value*> next;
+  for (const Step& s : p.steps) {
+    next.clear();
+    for (const json::value* v : current) {
+      if (s.recursive) {
+        SelectRecursive(*v, s.selector, *root, next);
+      } else {
+        Select(*v, s.selector, *root, next);
+      }
+    }
+    current.swap(next);
+  }
+  json::array out;
+  out.reserve(current.size());
+  for (const json::value* v : current) out.push_back(*v);
+  return json::value(std::move(out));
+}
+
+Outcome<json::value> JsonPath::Assign(json::value target, json::value value) const {
+  const Program& p = *program_;
+  if (p.steps.empty()) return value;
+  json::value* node = &target;
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    const Selector& sel = p.steps[i].selector;
+    bool last = i + 1 == p.steps.size();
+    if (sel.kind == Selector::Kind::kName) {
+      if (!node->is_object()) {
+        return WorkflowError{
+            std::string(errors::kResultPathMatchFailure),
+            fmt::format("Unable to apply ResultPath '{}' to input: the value at {} is not an "
+                        "object",
+                        p.text, NormalizedPath("$", {p.steps.begin(), p.steps.begin() +
+                                                         static_cast<std::ptrdiff_t>(i)}))};
+      }
+      json::object& obj = node->get_object();
+      if (last) {
+        obj.insert_or_assign(sel.name, std::move(value));
+        return target;
+      }
+      json::value* child = obj.if_contains(sel.name);
+      if (child == nullptr) child = &obj.emplace(sel.name, json::object()).first->value();
+      node = child;
+    } else {
+      json::value* child = node->is_array() ? const_cast<json::value*>(Child(*node, sel))
+                                            : nullptr;
+      if (child == nullptr) {
+        return WorkflowError{
+            std::string(errors::kResultPathMatchFailure),
+            fmt::format("Unable to apply ResultPath '{}' to input: index {} does not exist",
+                        p.text, sel.index)};
+      }
+      if (last) {
+        *child = std::move(value);
+        return target;
+      }
+      node = child;
+    }
+  }
+  return target;
+}
+
+}  // namespace zflow::asl
