@@ -10,28 +10,10 @@
 
 #include "asl/diagnostic_sink.h"
 #include "asl/field_table.h"
+#include "asl/suggestion.h"
 
 namespace zflow::asl {
 namespace {
-
-constexpr std::size_t kMaxSuggestionDistance = 2;
-
-// Levenshtein distance, used for "did you mean" suggestions.
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      std::size_t cost = (a[i - 1] == b[j - 1]) ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string JsonKindName(const json::value& v) {
   switch (v.kind()) {
@@ -967,18 +949,8 @@ class Builder {
 
   void UnknownField(std::string_view key, const std::string& ptr,
                     const std::vector<std::string_view>& allowed, std::string_view where) {
-    std::string_view best;
-    std::size_t best_distance = kMaxSuggestionDistance + 1;
-    for (std::string_view candidate : allowed) {
-      std::size_t d = EditDistance(key, candidate);
-      if (d < best_distance) {
-        best_distance = d;
-        best = candidate;
-      }
-    }
-    std::string hint = best.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", best);
     sink_.Error(diag::kUnknownField, ptr,
-                fmt::format("unknown field \"{}\" in {}{}", key, where, hint));
+                fmt::format("unknown field \"{}\" in {}{}", key, where, DidYouMean(key, allowed)));
   }
 
   static std::string LastToken(const std::string& ptr) {

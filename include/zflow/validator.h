@@ -1,0 +1,51 @@
+// zflow/validator.h: the checks AWS Step Functions applies when a state machine is created
+// (CreateStateMachine / ValidateStateMachineDefinition), with located diagnostics.
+//
+//   zflow::asl::ValidationReport r = zflow::asl::ValidateDefinition(text);
+//   if (!r.ok()) for (const zflow::Diagnostic& d : r.diagnostics) Print(d);
+//   else Run(*r.machine);
+//
+// Rules: StartAt and every Next/Default/Catch target exist in their scope; every state is
+// reachable; each scope has a terminal state; state names are unique machine-wide and at most
+// 80 characters; Next/End exactly one; fields allowed per state type and query language;
+// States.ALL alone and last; known States.* error names; reference paths where only reference
+// paths are allowed; JSONPath, intrinsic-function and Choice-rule syntax; RFC 3339 timestamps;
+// Map modes; AWS quotas (definition size, numeric limits, label length).
+#ifndef ZFLOW_VALIDATOR_H_
+#define ZFLOW_VALIDATOR_H_
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "zflow/asl_parser.h"
+#include "zflow/diagnostic.h"
+#include "zflow/state_machine.h"
+
+namespace zflow::asl {
+
+// AWS quotas the validator enforces.
+inline constexpr std::size_t kMaxStateNameLength = 80;
+inline constexpr std::size_t kMaxDefinitionBytes = std::size_t{1} << 20;
+inline constexpr std::int64_t kMaxIntegerField = 99999999;  // seconds/attempts fields
+inline constexpr std::int64_t kMaxDelaySecondsLimit = 31622400;
+inline constexpr std::size_t kMaxMapLabelLength = 40;
+inline constexpr int kMaxIntrinsicCallsPerField = 10;
+
+// Semantic checks of a parsed model. Diagnostics carry line:column when the machine has a
+// source map. Thread-safe; does not modify the machine.
+std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine);
+
+struct ValidationReport {
+  std::optional<StateMachine> machine;  // set when the text parsed to a model
+  std::vector<Diagnostic> diagnostics;
+  bool ok() const { return machine.has_value() && !HasErrors(diagnostics); }
+};
+
+// Parse + structural checks + semantic checks: what `zflow validate` runs. Semantic checks run
+// only when the structure is sound, so one mistake does not cascade into many diagnostics.
+ValidationReport ValidateDefinition(std::string_view text, const ParseOptions& options = {});
+
+}  // namespace zflow::asl
+
+#endif  // ZFLOW_VALIDATOR_H_

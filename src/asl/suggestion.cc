@@ -1,0 +1,49 @@
+#include "asl/suggestion.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace zflow::asl {
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      std::size_t cost = (a[i - 1] == b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string DidYouMean(std::string_view name, const std::vector<std::string_view>& candidates) {
+  // Allow more edits for longer names, but never more than a third of the name.
+  std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(3, name.size() / 3));
+  std::string_view best;
+  std::size_t best_distance = limit + 1;
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  std::string lname = lower(name);
+  for (std::string_view c : candidates) {
+    if (c == name) continue;
+    std::size_t d = lower(c) == lname ? 1 : EditDistance(name, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best.empty()) return "";
+  return fmt::format(" (did you mean \"{}\"?)", best);
+}
+
+}  // namespace zflow::asl

@@ -1,0 +1,581 @@
+// Semantic rules of ASL, checked over the typed model. Structural rules (types, allowed
+// fields) are checked while parsing (parser.cc).
+#include "zflow/validator.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "asl/diagnostic_sink.h"
+#include "asl/evaluation.h"
+#include "asl/intrinsics.h"
+#include "asl/json_path.h"
+#include "asl/suggestion.h"
+#include "asl/timestamp.h"
+
+namespace zflow::asl {
+namespace {
+
+bool IsJsonataExpression(const json::value& v) {
+  if (!v.is_string()) return false;
+  std::string_view s = v.get_string();
+  return s.size() >= 4 && s.starts_with("{%") && s.ends_with("%}");
+}
+
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || name.size() > 80) return false;
+  auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!start(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return start(c) || (c >= '0' && c <= '9'); });
+}
+
+class Validator {
+ public:
+  Validator(const StateMachine& m, DiagnosticSink& sink) : machine_(m), sink_(sink) {}
+
+  void Run() {
+    CollectNames(machine_.top());
+    CheckBranch(machine_.top(), machine_.DefaultQueryLanguage(), "the state machine");
+  }
+
+ private:
+  // State names are unique across the whole machine, nested scopes included.
+  void CollectNames(const Branch& b) {
+    for (const State& s : b.states) {
+      auto [it, inserted] = all_names_.emplace(s.name, s.pointer);
+      if (!inserted) {
+        sink_.Error(diag::kDuplicateStateName, s.pointer,
+                    fmt::format("state name \"{}\" is already used at {}; state names must be "
+                                "unique in the whole state machine, including inside Parallel "
+                                "branches and Map processors",
+                                s.name, it->second));
+      }
+      for (const Branch& inner : s.branches) CollectNames(inner);
+      if (s.item_processor) CollectNames(*s.item_processor);
+    }
+  }
+
+  void CheckBranch(const Branch& b, QueryLanguage lang, std::string_view what) {
+    std::unordered_map<std::string_view, const State*> index;
+    std::vector<std::string_view> names;
+    for (const State& s : b.states) {
+      index.emplace(s.name, &s);
+      names.push_back(s.name);
+    }
+    auto target = [&](const std::string& name, const std::string& ptr, std::string_view field) {
+      if (index.contains(name)) return;
+      std::string where = all_names_.contains(name)
+                              ? " (that state is in another scope: a Parallel branch or Map "
+                                "processor can only transition to states of its own)"
+                              : DidYouMean(name, names);
+      sink_.Error(diag::kUnknownState, ptr,
+                  fmt::format("{} \"{}\" names no state{}", field, name, where));
+    };
+
+    if (!b.start_at.empty() || b.states.empty()) {
+      if (!b.states.empty()) target(b.start_at, JsonPointerAppend(b.pointer, "StartAt"), "StartAt");
+    }
+
+    bool has_terminal = false;
+    for (const State& s : b.states) {
+      QueryLanguage state_lang = s.EffectiveQueryLanguage(lang);
+      CheckState(s, state_lang);
+      has_terminal |= s.IsTerminal();
+      if (!s.next.empty()) target(s.next, JsonPointerAppend(s.pointer, "Next"), "Next");
+      if (!s.default_next.empty()) {
+        target(s.default_next, JsonPointerAppend(s.pointer, "Default"), "Default");
+      }
+      for (std::size_t i = 0; i < s.choices.size(); ++i) {
+        if (!s.choices[i].next.empty()) {
+          target(s.choices[i].next,
+                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(s.pointer, "Choices"), i),
+                                   "Next"),
+                 "Next");
+        }
+      }
+      for (std::size_t i = 0; i < s.catch_.size(); ++i) {
+        if (!s.catch_[i].next.empty()) {
+          target(s.catch_[i].next,
+                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(s.pointer, "Catch"), i),
+                                   "Next"),
+                 "Catch Next");
+        }
+      }
+      for (std::size_t i = 0; i < s.branches.size(); ++i) {
+        CheckBranch(s.branches[i], state_lang, "a Parallel branch");
+      }
+      if (s.item_processor) CheckBranch(*s.item_processor, state_lang, "the Map ItemProcessor");
+    }
+    if (!b.states.empty() && !has_terminal) {
+      sink_.Error(diag::kNoTerminalState, JsonPointerAppend(b.pointer, "States"),
+                  fmt::format("{} has no terminal state; add \"End\": true to its last state, "
+                              "or a Succeed or Fail state",
+                              what));
+    }
+    CheckReachability(b, index);
+  }
+
+  void CheckReachability(const Branch& b,
+                         const std::unordered_map<std::string_view, const State*>& index) {
+    auto start = index.find(b.start_at);
+    if (start == index.end()) return;  // already reported
+    std::unordered_set<const State*> seen{start->second};
+    std::vector<const State*> work{start->second};
+    auto visit = [&](const std::string& name) {
+      auto it = index.find(name);
+      if (it != index.end() && seen.insert(it->second).second) work.push_back(it->second);
+    };
+    while (!work.empty()) {
+      const State* s = work.back();
+      work.pop_back();
+      if (!s->next.empty()) visit(s->next);
+      if (!s->default_next.empty()) visit(s->default_next);
+      for (const ChoiceRule& r : s->choices) visit(r.next);
+      for (const Catcher& c : s->catch_) visit(c.next);
+    }
+    for (const State& s : b.states) {
+      if (!seen.contains(&s)) {
+        sink_.Error(diag::kUnreachableState, s.pointer,
+                    fmt::format("state \"{}\" is unreachable: no path from StartAt \"{}\" leads "
+                                "to it; remove it or add a transition to it",
+                                s.name, b.start_at));
+      }
+    }
+  }
+
+  void CheckState(const State& s, QueryLanguage lang) {
+    if (s.name.size() > kMaxStateNameLength) {
+      sink_.Error(diag::kStateNameTooLong, s.pointer,
+                  fmt::format("state name \"{}...\" is {} characters; AWS allows at most {}",
+                              s.name.substr(0, 20), s.name.size(), kMaxStateNameLength));
+    }
+    if (s.name.empty()) {
+      sink_.Error(diag::kInvalidValue, s.pointer, "a state name must not be empty");
+    }
+    bool needs_transition = s.type == StateType::kPass || s.type == StateType::kTask ||
+                            s.type == StateType::kWait || s.type == StateType::kParallel ||
+                            s.type == StateType::kMap;
+    if (needs_transition) {
+      if (!s.next.empty() && s.end) {
+        sink_.Error(diag::kTransition, s.pointer,
+                    fmt::format("state \"{}\" has both \"Next\" and \"End\"; keep one", s.name));
+      } else if (s.next.empty() && !s.end) {
+        sink_.Error(diag::kTransition, s.pointer,
+                    fmt::format("state \"{}\" has neither \"Next\" nor \"End\"; add \"Next\": "
+                                "\"<state>\" or \"End\": true",
+                                s.name));
+      }
+    }
+    std::string p = s.pointer;
+    auto field = [&](std::string_view f) { return JsonPointerAppend(p, f); };
+
+    if (lang == QueryLanguage::kJsonPath) {
+      if (s.input_path.kind == PathField::Kind::kPath) {
+        CheckPath(s.input_path.path, field("InputPath"), false);
+      }
+      if (s.output_path.kind == PathField::Kind::kPath) {
+        CheckPath(s.output_path.path, field("OutputPath"), false);
+      }
+      if (s.result_path.kind == PathField::Kind::kPath) {
+        CheckResultPath(s.result_path.path, field("ResultPath"));
+      }
+      if (s.parameters) CheckPayloadTemplate(*s.parameters, field("Parameters"));
+      if (s.result_selector) CheckPayloadTemplate(*s.result_selector, field("ResultSelector"));
+      if (s.item_selector) CheckPayloadTemplate(*s.item_selector, field("ItemSelector"));
+      if (s.credentials) CheckPayloadTemplate(*s.credentials, field("Credentials"));
+      if (s.assign) CheckPayloadTemplate(*s.assign, field("Assign"));
+      CheckOptionalReferencePath(s.timeout_seconds_path, field("TimeoutSecondsPath"));
+      CheckOptionalReferencePath(s.heartbeat_seconds_path, field("HeartbeatSecondsPath"));
+      CheckOptionalReferencePath(s.seconds_path, field("SecondsPath"));
+      CheckOptionalReferencePath(s.timestamp_path, field("TimestampPath"));
+      CheckOptionalReferencePath(s.items_path, field("ItemsPath"));
+      CheckOptionalReferencePath(s.max_concurrency_path, field("MaxConcurrencyPath"));
+      CheckOptionalReferencePath(s.tolerated_failure_count_path,
+                                 field("ToleratedFailureCountPath"));
+      CheckOptionalReferencePath(s.tolerated_failure_percentage_path,
+                                 field("ToleratedFailurePercentagePath"));
+      CheckPathOrIntrinsic(s.error_path, field("ErrorPath"));
+      CheckPathOrIntrinsic(s.cause_path, field("CausePath"));
+      for (std::size_t i = 0; i < s.choices.size(); ++i) {
+        CheckChoiceRule(s.choices[i],
+                        JsonPointerAppend(JsonPointerAppend(p, "Choices"), i));
+      }
+    } else {
+      for (const auto* v : {&s.arguments, &s.output, &s.assign, &s.items, &s.timeout_seconds,
+                            &s.heartbeat_seconds, &s.seconds, &s.timestamp, &s.error, &s.cause,
+                            &s.max_concurrency, &s.tolerated_failure_count,
+                            &s.tolerated_failure_percentage}) {
+        if (v->has_value()) CheckJsonataStrings(**v, FieldPointer(s, *v));
+      }
+      for (std::size_t i = 0; i < s.choices.size(); ++i) {
+        const ChoiceRule& r = s.choices[i];
+        std::string rp = JsonPointerAppend(JsonPointerAppend(p, "Choices"), i);
+        if (r.condition.is_string()) {
+          CheckJsonataStrings(r.condition, JsonPointerAppend(rp, "Condition"));
+        }
+        if (r.output) CheckJsonataStrings(*r.output, JsonPointerAppend(rp, "Output"));
+        if (r.assign) CheckJsonataStrings(*r.assign, JsonPointerAppend(rp, "Assign"));
+      }
+    }
+    if (s.assign) CheckVariableNames(*s.assign, field("Assign"), lang);
+
+    // Timestamps given literally must be RFC 3339.
+    if (s.timestamp && s.timestamp->is_string() && !IsJsonataExpression(*s.timestamp) &&
+        !ParseTimestamp(s.timestamp->get_string())) {
+      sink_.Error(diag::kInvalidTimestamp, field("Timestamp"),
+                  fmt::format("\"{}\" is not an RFC 3339 timestamp; write it like "
+                              "\"2026-01-31T09:00:00Z\" (uppercase T and Z)",
+                              std::string_view(s.timestamp->get_string())));
+    }
+    CheckQuota(s.timeout_seconds, field("TimeoutSeconds"), kMaxIntegerField);
+    CheckQuota(s.heartbeat_seconds, field("HeartbeatSeconds"), kMaxIntegerField);
+    CheckQuota(s.seconds, field("Seconds"), kMaxIntegerField);
+    if (s.timeout_seconds && s.heartbeat_seconds && s.timeout_seconds->is_int64() &&
+        s.heartbeat_seconds->is_int64() &&
+        s.heartbeat_seconds->get_int64() >= s.timeout_seconds->get_int64()) {
+      sink_.Error(diag::kInvalidValue, field("HeartbeatSeconds"),
+                  fmt::format("HeartbeatSeconds ({}) must be smaller than TimeoutSeconds ({})",
+                              s.heartbeat_seconds->get_int64(), s.timeout_seconds->get_int64()));
+    }
+    if (s.type == StateType::kTask) CheckResource(s.resource, field("Resource"));
+    if (s.label && s.label->size() > kMaxMapLabelLength) {
+      sink_.Error(diag::kQuota, field("Label"),
+                  fmt::format("Label is {} characters; AWS allows at most {}", s.label->size(),
+                              kMaxMapLabelLength));
+    }
+    CheckRetryAndCatch(s, lang);
+    if (s.type == StateType::kMap) CheckMap(s);
+  }
+
+  // The pointer of the state field whose value is `v` (one of the state's members).
+  static std::string FieldPointer(const State& s, const std::optional<json::value>& v) {
+    struct Named {
+      const std::optional<json::value>* field;
+      std::string_view name;
+    };
+    const Named fields[] = {{&s.arguments, "Arguments"},
+                            {&s.output, "Output"},
+                            {&s.assign, "Assign"},
+                            {&s.items, "Items"},
+                            {&s.timeout_seconds, "TimeoutSeconds"},
+                            {&s.heartbeat_seconds, "HeartbeatSeconds"},
+                            {&s.seconds, "Seconds"},
+                            {&s.timestamp, "Timestamp"},
+                            {&s.error, "Error"},
+                            {&s.cause, "Cause"},
+                            {&s.max_concurrency, "MaxConcurrency"},
+                            {&s.tolerated_failure_count, "ToleratedFailureCount"},
+                            {&s.tolerated_failure_percentage, "ToleratedFailurePercentage"}};
+    for (const Named& n : fields) {
+      if (n.field == &v) return JsonPointerAppend(s.pointer, n.name);
+    }
+    return s.pointer;
+  }
+
+  void CheckMap(const State& s) {
+    bool distributed = s.item_processor && s.item_processor->mode == ProcessorMode::kDistributed;
+    std::string p = s.pointer;
+    if (!distributed) {
+      for (auto [v, name] : {std::pair{&s.item_reader, "ItemReader"},
+                             std::pair{&s.item_batcher, "ItemBatcher"},
+                             std::pair{&s.result_writer, "ResultWriter"}}) {
+        if (v->has_value()) {
+          sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, name),
+                      fmt::format("\"{}\" needs a distributed Map; set ItemProcessor."
+                                  "ProcessorConfig.Mode to \"DISTRIBUTED\"",
+                                  name));
+        }
+      }
+      if (s.item_processor && s.item_processor->execution_type) {
+        sink_.Error(diag::kFieldNotAllowed,
+                    JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"),
+                                                        "ProcessorConfig"),
+                                      "ExecutionType"),
+                    "\"ExecutionType\" applies only to a DISTRIBUTED Map");
+      }
+    } else if (s.uses_iterator) {
+      sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, "Iterator"),
+                  "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
+    }
+    if (s.item_reader && s.item_reader->is_object()) {
+      const json::object& r = s.item_reader->get_object();
+      if (!r.contains("Resource")) {
+        sink_.Error(diag::kMissingField, JsonPointerAppend(p, "ItemReader"),
+                    "ItemReader has no \"Resource\"");
+      }
+    }
+  }
+
+  void CheckRetryAndCatch(const State& s, QueryLanguage lang) {
+    auto check_names = [&](const std::vector<std::string>& names, const std::string& ptr,
+                           bool is_last, std::string_view what) {
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string& n = names[i];
+        std::string np = JsonPointerAppend(ptr, i);
+        if (n == errors::kAll) {
+          if (names.size() != 1) {
+            sink_.Error(diag::kStatesAllPosition, np,
+                        fmt::format("\"States.ALL\" must be the only error name in its {}",
+                                    what));
+          } else if (!is_last) {
+            sink_.Error(diag::kStatesAllPosition, np,
+                        fmt::format("the {} with \"States.ALL\" must be the last one", what));
+          }
+        } else if (n.starts_with("States.") && !errors::IsPredefinedError(n)) {
+          sink_.Error(diag::kInvalidErrorName, np,
+                      fmt::format("\"{}\" is not a predefined error; names starting with "
+                                  "\"States.\" are reserved (States.ALL, States.Timeout, "
+                                  "States.TaskFailed, ...)",
+                                  n));
+        }
+      }
+    };
+    std::string rp = JsonPointerAppend(s.pointer, "Retry");
+    for (std::size_t i = 0; i < s.retry.size(); ++i) {
+      const Retrier& r = s.retry[i];
+      std::string ptr = JsonPointerAppend(rp, i);
+      check_names(r.error_equals, JsonPointerAppend(ptr, "ErrorEquals"), i + 1 == s.retry.size(),
+                  "retrier");
+      auto quota = [&](const std::optional<std::int64_t>& v, std::string_view name,
+                       std::int64_t max) {
+        if (v && *v > max) {
+          sink_.Error(diag::kQuota, JsonPointerAppend(ptr, name),
+                      fmt::format("\"{}\" is {}; AWS allows at most {}", name, *v, max));
+        }
+      };
+      quota(r.interval_seconds, "IntervalSeconds", kMaxIntegerField);
+      quota(r.max_attempts, "MaxAttempts", kMaxIntegerField);
+      quota(r.max_delay_seconds, "MaxDelaySeconds", kMaxDelaySecondsLimit);
+    }
+    std::string cp = JsonPointerAppend(s.pointer, "Catch");
+    for (std::size_t i = 0; i < s.catch_.size(); ++i) {
+      const Catcher& c = s.catch_[i];
+      std::string ptr = JsonPointerAppend(cp, i);
+      check_names(c.error_equals, JsonPointerAppend(ptr, "ErrorEquals"),
+                  i + 1 == s.catch_.size(), "catcher");
+      if (lang == QueryLanguage::kJsonPath && c.result_path.kind == PathField::Kind::kPath) {
+        CheckResultPath(c.result_path.path, JsonPointerAppend(ptr, "ResultPath"));
+      }
+      if (c.assign) {
+        if (lang == QueryLanguage::kJsonPath) {
+          CheckPayloadTemplate(*c.assign, JsonPointerAppend(ptr, "Assign"));
+        } else {
+          CheckJsonataStrings(*c.assign, JsonPointerAppend(ptr, "Assign"));
+        }
+        CheckVariableNames(*c.assign, JsonPointerAppend(ptr, "Assign"), lang);
+      }
+      if (c.output) CheckJsonataStrings(*c.output, JsonPointerAppend(ptr, "Output"));
+    }
+  }
+
+  void CheckResource(const std::string& resource, const std::string& ptr) {
+    // arn:partition:service:region:account:resource — at least six parts.
+    if (resource.empty()) return;  // missing/typed errors come from the parser
+    std::size_t colons = static_cast<std::size_t>(std::count(resource.begin(), resource.end(), ':'));
+    if (!resource.starts_with("arn:") || colons < 5) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  fmt::format("Resource \"{}\" is not an ARN; use e.g. "
+                              "\"arn:aws:states:::lambda:invoke\" or a function/activity ARN",
+                              resource));
+    }
+  }
+
+  void CheckQuota(const std::optional<json::value>& v, const std::string& ptr, std::int64_t max) {
+    if (!v) return;
+    if ((v->is_int64() && v->get_int64() > max) || v->is_uint64()) {
+      sink_.Error(diag::kQuota, ptr,
+                  fmt::format("the value is {}; AWS allows at most {}", ToJsonText(*v), max));
+    }
+  }
+
+  // InputPath/OutputPath (and Variable): any JSONPath.
+  void CheckPath(const std::string& path, const std::string& ptr, bool reference_only) {
+    auto compiled = JsonPath::Compile(path);
+    if (!compiled.ok()) {
+      sink_.Error(diag::kInvalidJsonPath, ptr, compiled.status().message());
+      return;
+    }
+    if (reference_only && !compiled->is_reference_path()) {
+      sink_.Error(diag::kInvalidReferencePath, ptr,
+                  fmt::format("\"{}\" must be a reference path: only '.name', ['name'] and "
+                              "[index] steps, no wildcards, filters, slices, unions or '..'",
+                              path));
+    }
+  }
+
+  void CheckReferencePath(const std::string& path, const std::string& ptr) {
+    auto compiled = JsonPath::Compile(path);
+    if (!compiled.ok()) {
+      sink_.Error(diag::kInvalidReferencePath, ptr, compiled.status().message());
+      return;
+    }
+    if (!compiled->is_reference_path()) {
+      sink_.Error(diag::kInvalidReferencePath, ptr,
+                  fmt::format("\"{}\" must be a reference path: only '.name', ['name'] and "
+                              "[index] steps, no wildcards, filters, slices, unions or '..'",
+                              path));
+    }
+  }
+
+  // ResultPath: a reference path into the state's input ("$" root only).
+  void CheckResultPath(const std::string& path, const std::string& ptr) {
+    CheckReferencePath(path, ptr);
+    auto compiled = JsonPath::Compile(path);
+    if (compiled.ok() && compiled->root() != JsonPath::Root::kInput) {
+      sink_.Error(diag::kInvalidReferencePath, ptr,
+                  fmt::format("ResultPath \"{}\" must start with \"$\" and point into the state "
+                              "input, not the context object or a variable",
+                              path));
+    }
+  }
+
+  void CheckOptionalReferencePath(const std::optional<std::string>& path,
+                                  const std::string& ptr) {
+    if (path) CheckReferencePath(*path, ptr);
+  }
+
+  // Fail ErrorPath/CausePath: a reference path or an intrinsic function.
+  void CheckPathOrIntrinsic(const std::optional<std::string>& value, const std::string& ptr) {
+    if (!value) return;
+    if (LooksLikeIntrinsic(*value)) {
+      CheckIntrinsic(*value, ptr);
+    } else {
+      CheckReferencePath(*value, ptr);
+    }
+  }
+
+  void CheckIntrinsic(std::string_view text, const std::string& ptr) {
+    auto call = IntrinsicCall::Parse(text);
+    if (!call.ok()) sink_.Error(diag::kInvalidIntrinsic, ptr, call.status().message());
+  }
+
+  // Parameters-style templates: keys ending in ".$" hold a path or an intrinsic.
+  void CheckPayloadTemplate(const json::value& v, const std::string& ptr) {
+    if (v.is_object()) {
+      for (const auto& [key, child] : v.get_object()) {
+        std::string kptr = JsonPointerAppend(ptr, key);
+        if (key.ends_with(".$")) {
+          if (!child.is_string()) continue;  // reported by the parser
+          std::string_view text = child.get_string();
+          if (LooksLikeIntrinsic(text)) {
+            CheckIntrinsic(text, kptr);
+          } else {
+            CheckPath(std::string(text), kptr, false);
+          }
+        } else {
+          CheckPayloadTemplate(child, kptr);
+        }
+      }
+    } else if (v.is_array()) {
+      for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        CheckPayloadTemplate(v.get_array()[i], JsonPointerAppend(ptr, i));
+      }
+    }
+  }
+
+  void CheckVariableNames(const json::value& assign, const std::string& ptr, QueryLanguage lang) {
+    if (!assign.is_object()) return;
+    for (const auto& [key, child] : assign.get_object()) {
+      std::string_view name = key;
+      if (lang == QueryLanguage::kJsonPath && name.ends_with(".$")) {
+        name.remove_suffix(2);
+      }
+      if (!IsVariableName(name)) {
+        sink_.Error(diag::kInvalidValue, JsonPointerAppend(ptr, key),
+                    fmt::format("\"{}\" is not a valid variable name; use letters, digits and "
+                                "'_', starting with a letter or '_' (at most 80 characters)",
+                                name));
+      } else if (name == "states") {
+        sink_.Error(diag::kInvalidValue, JsonPointerAppend(ptr, key),
+                    "\"states\" is reserved for $states; choose another variable name");
+      }
+    }
+  }
+
+  // In JSONata states every string that opens "{%" must be a complete, non-empty expression.
+  void CheckJsonataStrings(const json::value& v, const std::string& ptr) {
+    if (v.is_string()) {
+      std::string_view s = v.get_string();
+      if (!s.starts_with("{%")) return;
+      if (!s.ends_with("%}") || s.size() < 4) {
+        sink_.Error(diag::kInvalidJsonata, ptr,
+                    "a JSONata expression must be written \"{% expression %}\" with nothing "
+                    "after \"%}\"");
+        return;
+      }
+      std::string_view body = s.substr(2, s.size() - 4);
+      if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        sink_.Error(diag::kInvalidJsonata, ptr, "the JSONata expression is empty");
+      }
+    } else if (v.is_object()) {
+      for (const auto& [key, child] : v.get_object()) {
+        CheckJsonataStrings(child, JsonPointerAppend(ptr, key));
+      }
+    } else if (v.is_array()) {
+      for (std::size_t i = 0; i < v.get_array().size(); ++i) {
+        CheckJsonataStrings(v.get_array()[i], JsonPointerAppend(ptr, i));
+      }
+    }
+  }
+
+  void CheckChoiceRule(const ChoiceRule& r, const std::string& ptr) {
+    switch (r.kind) {
+      case ChoiceRule::Kind::kComparison:
+        if (!r.variable.empty()) CheckPath(r.variable, JsonPointerAppend(ptr, "Variable"), false);
+        if (IsPathOperator(r.op) && r.operand.is_string()) {
+          CheckPath(std::string(r.operand.get_string()),
+                    JsonPointerAppend(ptr, ComparisonOperatorName(r.op)), false);
+        }
+        break;
+      case ChoiceRule::Kind::kAnd:
+      case ChoiceRule::Kind::kOr:
+        for (std::size_t i = 0; i < r.children.size(); ++i) {
+          CheckChoiceRule(r.children[i],
+                          JsonPointerAppend(
+                              JsonPointerAppend(ptr, r.kind == ChoiceRule::Kind::kAnd ? "And"
+                                                                                       : "Or"),
+                              i));
+        }
+        break;
+      case ChoiceRule::Kind::kNot:
+        if (!r.children.empty()) CheckChoiceRule(r.children[0], JsonPointerAppend(ptr, "Not"));
+        break;
+      case ChoiceRule::Kind::kCondition:
+        break;
+    }
+    if (r.assign) {
+      CheckPayloadTemplate(*r.assign, JsonPointerAppend(ptr, "Assign"));
+      CheckVariableNames(*r.assign, JsonPointerAppend(ptr, "Assign"), QueryLanguage::kJsonPath);
+    }
+  }
+
+  const StateMachine& machine_;
+  DiagnosticSink& sink_;
+  std::unordered_map<std::string, std::string> all_names_;  // name -> first pointer
+};
+
+}  // namespace
+
+std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine) {
+  DiagnosticSink sink;
+  Validator(machine, sink).Run();
+  return sink.Take(&machine.source_map());
+}
+
+ValidationReport ValidateDefinition(std::string_view text, const ParseOptions& options) {
+  ParseReport parsed = ParseStateMachineText(text, options);
+  ValidationReport report;
+  report.diagnostics = std::move(parsed.diagnostics);
+  report.machine = std::move(parsed.machine);
+  if (report.machine && !HasErrors(report.diagnostics)) {
+    std::vector<Diagnostic> semantic = ValidateStateMachine(*report.machine);
+    report.diagnostics.insert(report.diagnostics.end(), std::make_move_iterator(semantic.begin()),
+                              std::make_move_iterator(semantic.end()));
+  }
+  return report;
+}
+
+}  // namespace zflow::asl
