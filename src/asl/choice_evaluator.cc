@@ -126,14 +126,20 @@ Outcome<Selection> Select(std::string_view text, const EvaluationContext& ctx) {
 
 int Sign(bool less, bool greater) { return less ? -1 : (greater ? 1 : 0); }
 
+template <typename T>
+int Compare3(const T& a, const T& b) {
+  if (a < b) return -1;
+  return b < a ? 1 : 0;
+}
+
 // An integer against a double, exactly: converting the integer to double would round above 2^53.
 std::optional<int> CompareInt64Double(std::int64_t i, double d) {
   if (std::isnan(d)) return std::nullopt;
-  if (d >= 9223372036854775808.0) return -1;   // 2^63
-  if (d < -9223372036854775808.0) return 1;    // -2^63
-  double whole = std::trunc(d);                // exact, and in int64 range
+  if (d >= 9223372036854775808.0) return -1;  // 2^63
+  if (d < -9223372036854775808.0) return 1;   // -2^63
+  double whole = std::trunc(d);               // exact, and in int64 range
   auto t = static_cast<std::int64_t>(whole);
-  if (i != t) return Sign(i < t, i > t);
+  if (i != t) return Compare3(i, t);
   double fraction = d - whole;  // exact
   return Sign(fraction > 0, fraction < 0);
 }
@@ -144,7 +150,7 @@ std::optional<int> CompareUint64Double(std::uint64_t u, double d) {
   if (d >= 18446744073709551616.0) return -1;  // 2^64
   double whole = std::trunc(d);
   auto t = static_cast<std::uint64_t>(whole);
-  if (u != t) return Sign(u < t, u > t);
+  if (u != t) return Compare3(u, t);
   double fraction = d - whole;
   return Sign(fraction > 0, fraction < 0);
 }
@@ -152,7 +158,7 @@ std::optional<int> CompareUint64Double(std::uint64_t u, double d) {
 std::optional<int> CompareInt64Uint64(std::int64_t i, std::uint64_t u) {
   if (i < 0) return -1;
   auto v = static_cast<std::uint64_t>(i);
-  return Sign(v < u, v > u);
+  return Compare3(v, u);
 }
 
 std::optional<int> Negate(std::optional<int> c) {
@@ -166,13 +172,13 @@ std::optional<int> CompareNumbers(const json::value& a, const json::value& b) {
   switch (a.kind()) {
     case kind::int64: {
       std::int64_t x = a.get_int64();
-      if (b.is_int64()) return Sign(x < b.get_int64(), x > b.get_int64());
+      if (b.is_int64()) return Compare3(x, b.get_int64());
       if (b.is_uint64()) return CompareInt64Uint64(x, b.get_uint64());
       return CompareInt64Double(x, b.get_double());
     }
     case kind::uint64: {
       std::uint64_t x = a.get_uint64();
-      if (b.is_uint64()) return Sign(x < b.get_uint64(), x > b.get_uint64());
+      if (b.is_uint64()) return Compare3(x, b.get_uint64());
       if (b.is_int64()) return Negate(CompareInt64Uint64(b.get_int64(), x));
       return CompareUint64Double(x, b.get_double());
     }
@@ -182,7 +188,7 @@ std::optional<int> CompareNumbers(const json::value& a, const json::value& b) {
       if (b.is_uint64()) return Negate(CompareUint64Double(b.get_uint64(), x));
       double y = b.get_double();
       if (std::isnan(x) || std::isnan(y)) return std::nullopt;
-      return Sign(x < y, x > y);
+      return Compare3(x, y);
     }
   }
 }
@@ -221,7 +227,7 @@ int CompareStrings(std::string_view a, std::string_view b) {
   std::size_t n = std::min(a.size(), b.size());
   std::size_t i = 0;
   while (i < n && a[i] == b[i]) ++i;
-  if (i == n) return Sign(a.size() < b.size(), a.size() > b.size());
+  if (i == n) return Compare3(a.size(), b.size());
   // Equal prefixes end on the same code point boundary: back up to the differing code point.
   std::size_t start = i;
   while (start > 0 && (static_cast<std::uint8_t>(a[start]) & 0xC0) == 0x80) --start;
@@ -229,11 +235,11 @@ int CompareStrings(std::string_view a, std::string_view b) {
   std::uint32_t cb = DecodeUtf8At(b, start);
   std::uint32_t ua = FirstUtf16Unit(ca);
   std::uint32_t ub = FirstUtf16Unit(cb);
-  if (ua != ub) return Sign(ua < ub, ua > ub);
-  if (ca != cb) return Sign(ca < cb, ca > cb);  // same high surrogate: low surrogates order as cps
+  if (ua != ub) return Compare3(ua, ub);
+  if (ca != cb) return Compare3(ca, cb);  // same high surrogate: low surrogates order as cps
   auto xa = static_cast<std::uint8_t>(a[i]);
   auto xb = static_cast<std::uint8_t>(b[i]);
-  return Sign(xa < xb, xa > xb);  // malformed UTF-8 only
+  return Compare3(xa, xb);  // malformed UTF-8 only
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,13 +401,13 @@ std::optional<int> Order(Family family, const json::value& a, const json::value&
       return CompareNumbers(a, b);
     case Family::kBoolean:
       if (!a.is_bool() || !b.is_bool()) return std::nullopt;
-      return Sign(a.get_bool() < b.get_bool(), a.get_bool() > b.get_bool());
+      return Compare3(a.get_bool(), b.get_bool());
     case Family::kTimestamp: {
       if (!a.is_string() || !b.is_string()) return std::nullopt;
       std::optional<Instant> x = ParseTimestamp(a.get_string());
       std::optional<Instant> y = ParseTimestamp(b.get_string());
       if (!x || !y) return std::nullopt;
-      return Sign(*x < *y, *x > *y);
+      return Compare3(*x, *y);
     }
   }
   return std::nullopt;
@@ -440,9 +446,10 @@ bool TypeTest(Op op, const json::value& value) {
 }
 
 WorkflowError MalformedRule(const ChoiceRule& rule, std::string_view expected) {
-  return RuntimeError(fmt::format("the Choice rule \"{}\" on '{}' needs {}; validate the "
-                                  "definition before running it",
-                                  ComparisonOperatorName(rule.op), rule.variable, expected));
+  return RuntimeError(
+      fmt::format("the Choice rule \"{}\" on '{}' needs {}; validate the "
+                  "definition before running it",
+                  ComparisonOperatorName(rule.op), rule.variable, expected));
 }
 
 Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext& ctx) {

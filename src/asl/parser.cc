@@ -338,7 +338,9 @@ class Builder {
     } else if (key == "ItemsPath") {
       s.items_path = String(v, ptr);
     } else if (key == "Items") {
-      if (!v.is_array() && !IsJsonataExpression(v)) {
+      if (IsMalformedExpression(v)) {
+        MalformedExpression(ptr);
+      } else if (!v.is_array() && !IsJsonataExpression(v)) {
         TypeError(v, ptr, key, "an array or a {% %} expression");
       } else {
         s.items = v;
@@ -650,7 +652,8 @@ class Builder {
       }
     }
     if (operators.empty()) {
-      sink_.Error(diag::kInvalidChoiceRule, ptr,
+      sink_.Error(lang == QueryLanguage::kJsonata ? diag::kMissingField : diag::kInvalidChoiceRule,
+                  ptr,
                   lang == QueryLanguage::kJsonata
                       ? "this Choice rule has no \"Condition\""
                       : "this Choice rule has no comparison operator (e.g. \"StringEquals\") and "
@@ -926,6 +929,10 @@ class Builder {
                                                  std::string_view field, bool jsonata,
                                                  std::int64_t min) {
     if (jsonata && IsJsonataExpression(v)) return v;
+    if (jsonata && IsMalformedExpression(v)) {
+      MalformedExpression(ptr);
+      return std::nullopt;
+    }
     if (!v.is_int64() && !v.is_uint64()) {
       TypeError(v, ptr, field, jsonata ? "an integer or a {% %} expression" : "an integer");
       return std::nullopt;
@@ -936,6 +943,17 @@ class Builder {
                               min == 0 ? "0 or more" : "a positive integer"));
     }
     return v;
+  }
+
+  // A string that opens a JSONata expression but does not close it.
+  static bool IsMalformedExpression(const json::value& v) {
+    return v.is_string() && std::string_view(v.get_string()).starts_with("{%") &&
+           !IsJsonataExpression(v);
+  }
+  void MalformedExpression(const std::string& ptr) {
+    sink_.Error(diag::kInvalidJsonata, ptr,
+                "a JSONata expression must be written \"{% expression %}\" with nothing after "
+                "\"%}\"");
   }
 
   void TypeError(const json::value& v, const std::string& ptr, std::string_view field,

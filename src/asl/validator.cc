@@ -296,6 +296,11 @@ class Validator {
                                       "ExecutionType"),
                     "\"ExecutionType\" applies only to a DISTRIBUTED Map");
       }
+    } else if (s.item_processor && !s.item_processor->execution_type) {
+      sink_.Error(diag::kMissingField,
+                  JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"), "ProcessorConfig"),
+                  "a DISTRIBUTED Map needs \"ExecutionType\": \"STANDARD\" or \"EXPRESS\" in "
+                  "its ProcessorConfig");
     } else if (s.uses_iterator) {
       sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, "Iterator"),
                   "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
@@ -524,10 +529,11 @@ class Validator {
   void CheckChoiceRule(const ChoiceRule& r, const std::string& ptr) {
     switch (r.kind) {
       case ChoiceRule::Kind::kComparison:
-        if (!r.variable.empty()) CheckPath(r.variable, JsonPointerAppend(ptr, "Variable"), false);
+        // Variable and the operand of a ...Path operator name one value: reference paths.
+        if (!r.variable.empty()) CheckReferencePath(r.variable, JsonPointerAppend(ptr, "Variable"));
         if (IsPathOperator(r.op) && r.operand.is_string()) {
-          CheckPath(std::string(r.operand.get_string()),
-                    JsonPointerAppend(ptr, ComparisonOperatorName(r.op)), false);
+          CheckReferencePath(std::string(r.operand.get_string()),
+                             JsonPointerAppend(ptr, ComparisonOperatorName(r.op)));
         }
         break;
       case ChoiceRule::Kind::kAnd:

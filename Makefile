@@ -1,0 +1,63 @@
+# zflow: the front door. `make demo` and `make test` work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+# Debian packages the build and tests need.
+DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
+  libboost-json1.81-dev libfmt-dev libcli11-dev libssl-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  clang libclang-rt-14-dev nodejs npm \
+  nlohmann-json3-dev rapidjson-dev
+
+.PHONY: all build deps demo test test-unit test-asan test-oracle fuzz bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake --preset default >/dev/null
+	cmake --build --preset default -j $(JOBS)
+
+demo: build
+	./build/zflow validate examples/hello/hello.asl.json examples/ml-training/training.asl.json
+	./build/zflow fmt examples/ml-training/training.asl.json
+	-./build/zflow validate examples/invalid/broken.asl.json
+
+tests/node_modules: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+	touch tests/node_modules
+
+test: build tests/node_modules
+	ctest --preset default -j $(JOBS)
+	$(MAKE) test-asan
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+# libFuzzer targets (clang) with ASan+UBSan; each runs FUZZ_SECONDS on the committed corpus.
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	@mkdir -p fuzz/artifacts
+	@for t in json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer; do \
+	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  ./build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/artifacts/ \
+	    -dict=fuzz/asl.dict build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+bench: build
+	./build/bench/asl_bench --benchmark_min_time=0.5
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,50 @@
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/definition_file.h"
+#include "zflow/json.h"
+#include "zflow/validator.h"
+
+namespace zflow::cli {
+
+int RunValidate(const ValidateOptions& options) {
+  bool any_invalid = false;
+  bool any_unreadable = false;
+  json::array all;
+  for (const std::string& file : options.files) {
+    DefinitionCheck check = CheckDefinitionFile(file);
+    if (!check.read_error.empty()) {
+      std::cerr << "zflow validate: " << check.read_error << "\n";
+      any_unreadable = true;
+      continue;
+    }
+    const std::vector<Diagnostic>& diagnostics = check.report.diagnostics;
+    if (HasErrors(diagnostics)) any_invalid = true;
+    for (const Diagnostic& d : diagnostics) {
+      if (options.json) {
+        all.push_back(json::object{{"file", file},
+                                   {"path", d.pointer},
+                                   {"line", d.location.line},
+                                   {"column", d.location.column},
+                                   {"code", d.code},
+                                   {"severity", d.severity == Severity::kError ? "error"
+                                                                               : "warning"},
+                                   {"message", d.message}});
+      } else {
+        std::cout << FormatDiagnostic(file, d) << "\n";
+      }
+    }
+    if (!options.json && !options.quiet && !HasErrors(diagnostics)) {
+      std::cout << fmt::format("{}: ok ({} states)\n", file,
+                               CountStates(check.report.machine->top()));
+    }
+  }
+  if (options.json) std::cout << ToJsonText(all) << "\n";
+  if (any_unreadable) return kExitUsage;
+  return any_invalid ? kExitInvalid : kExitOk;
+}
+
+}  // namespace zflow::cli
