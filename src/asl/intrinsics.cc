@@ -690,12 +690,13 @@ class Parser {
     return node;
   }
 
-  // A path runs to the next ',', ')' or space outside brackets; the path compiler checks it.
+  // A path runs to the next ',', ')' or space outside brackets and quotes; the path compiler
+  // checks the rest.
   Result<Node> ParsePath() {
     const std::size_t start = pos_;
-    int depth = 0;
+    std::vector<std::size_t> open;  // offsets of the unclosed '[' and '('
     char quote = 0;
-    std::size_t open_bracket = start;
+    std::size_t quote_start = 0;
     while (pos_ < text_.size()) {
       const char c = text_[pos_];
       if (quote != 0) {
@@ -707,35 +708,36 @@ class Parser {
         ++pos_;
         continue;
       }
-      if (depth > 0) {
-        if (c == '\'' || c == '"') {
-          quote = c;
-        } else if (c == '[' || c == '(') {
-          ++depth;
-        } else if (c == ']' || c == ')') {
-          --depth;
+      if (open.empty() && (c == ',' || c == ')' || IsSpace(c))) break;
+      if (c == '[' || c == '(') {
+        open.push_back(pos_);
+      } else if (c == ']' || c == ')') {
+        if (open.empty()) {  // a stray ']'; the path compiler reports it
+          ++pos_;
+          continue;
         }
-        ++pos_;
-        continue;
+        if (text_[open.back()] != (c == ']' ? '[' : '(')) break;  // mismatched; reported below
+        open.pop_back();
+      } else if (!open.empty() && (c == '\'' || c == '"')) {
+        quote = c;
+        quote_start = pos_;
       }
-      if (c == '[') {
-        open_bracket = pos_;
-        ++depth;
-        ++pos_;
-        continue;
-      }
-      if (c == ',' || c == ')' || IsSpace(c)) break;
       ++pos_;
     }
-    if (quote != 0 || depth > 0) {
-      return Error(open_bracket, "unclosed '[' in the path argument that starts");
+    if (quote != 0) {
+      return Error(quote_start, "unterminated quoted name in the path argument, starting");
+    }
+    if (!open.empty()) {
+      return Error(open.back(), fmt::format("unclosed '{}' in the path argument that starts at "
+                                            "character {}; the '{}' is",
+                                            text_[open.back()], Column(start), text_[open.back()]));
     }
     pos_ = std::min(pos_, text_.size());
     const std::string_view path_text = text_.substr(start, pos_ - start);
     Result<JsonPath> path = JsonPath::Compile(path_text);
     if (!path.ok()) {
-      return Error(start, fmt::format("invalid path argument '{}' ({})", path_text,
-                                      path.status().message()));
+      return InvalidArgumentError(fmt::format("invalid path argument at character {}: {}",
+                                              Column(start), path.status().message()));
     }
     Node node;
     node.kind = Node::Kind::kPath;

@@ -698,7 +698,11 @@ class Builder {
       return;
     }
     if (name.starts_with("String")) {
-      if (!v.is_string()) bad("a string");
+      if (!v.is_string()) {
+        bad("a string");
+      } else if (op == ComparisonOperator::kStringMatches) {
+        CheckMatchPattern(v.get_string(), ptr);
+      }
       return;
     }
     if (name.starts_with("Numeric")) {
@@ -722,6 +726,22 @@ class Builder {
   }
 
   static bool LooksLikeTimestamp(std::string_view s);
+
+  // In StringMatches patterns a backslash escapes only '*' or '\\'.
+  void CheckMatchPattern(std::string_view pattern, const std::string& ptr) {
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] != '\\') continue;
+      if (i + 1 < pattern.size() && (pattern[i + 1] == '*' || pattern[i + 1] == '\\')) {
+        ++i;
+        continue;
+      }
+      sink_.Error(diag::kInvalidChoiceRule, ptr,
+                  fmt::format("StringMatches pattern \"{}\" has an open escape at character {}; "
+                              "a backslash may only escape '*' or '\\'",
+                              pattern, i + 1));
+      return;
+    }
+  }
 
   std::vector<std::string> ErrorNames(const json::value& v, const std::string& ptr) {
     std::vector<std::string> out;

@@ -1,0 +1,165 @@
+#include "asl/payload_template.h"
+
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "asl/intrinsics.h"
+#include "asl/json_path.h"
+
+namespace zflow::asl {
+
+// A template node: a constant subtree, an object whose members are templates, an array of
+// templates, or a dynamic value (path or intrinsic).
+struct PayloadTemplate::Node {
+  struct Member {
+    std::string key;  // without ".$"
+    std::string source_key;  // as written, for error messages
+    std::unique_ptr<Node> value;
+  };
+  enum class Kind : std::uint8_t { kConstant, kObject, kArray, kPath, kIntrinsic };
+  Kind kind = Kind::kConstant;
+  json::value constant;
+  std::vector<Member> members;
+  std::vector<std::unique_ptr<Node>> elements;
+  std::optional<JsonPath> path;
+  std::optional<IntrinsicCall> call;
+};
+
+namespace {
+
+using Node = PayloadTemplate::Node;
+
+bool HasDynamicKeys(const json::value& v) {
+  if (v.is_object()) {
+    for (const auto& [key, child] : v.get_object()) {
+      if (key.ends_with(".$") || HasDynamicKeys(child)) return true;
+    }
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) {
+      if (HasDynamicKeys(e)) return true;
+    }
+  }
+  return false;
+}
+
+Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
+  auto node = std::make_unique<Node>();
+  if (!HasDynamicKeys(v)) {
+    node->constant = v;
+    return node;
+  }
+  if (v.is_array()) {
+    node->kind = Node::Kind::kArray;
+    for (const auto& e : v.get_array()) {
+      ZFLOW_ASSIGN_OR_RETURN(auto child, CompileNode(e));
+      node->elements.push_back(std::move(child));
+    }
+    return node;
+  }
+  node->kind = Node::Kind::kObject;
+  for (const auto& [key, child] : v.get_object()) {
+    Node::Member m;
+    m.source_key = std::string(key);
+    if (key.ends_with(".$")) {
+      m.key = std::string(key.substr(0, key.size() - 2));
+      if (!child.is_string()) {
+        return InvalidArgumentError(
+            fmt::format("the value of \"{}\" must be a path or intrinsic function string", m.source_key));
+      }
+      std::string_view text = child.get_string();
+      auto dynamic = std::make_unique<Node>();
+      if (LooksLikeIntrinsic(text)) {
+        auto call = IntrinsicCall::Parse(text);
+        if (!call.ok()) {
+          return InvalidArgumentError(
+              fmt::format("\"{}\": {}", m.source_key, call.status().message()));
+        }
+        dynamic->kind = Node::Kind::kIntrinsic;
+        dynamic->call = std::move(*call);
+      } else {
+        auto path = JsonPath::Compile(text);
+        if (!path.ok()) {
+          return InvalidArgumentError(
+              fmt::format("\"{}\": {}", m.source_key, path.status().message()));
+        }
+        dynamic->kind = Node::Kind::kPath;
+        dynamic->path = std::move(*path);
+      }
+      m.value = std::move(dynamic);
+    } else {
+      m.key = m.source_key;
+      ZFLOW_ASSIGN_OR_RETURN(m.value, CompileNode(child));
+    }
+    node->members.push_back(std::move(m));
+  }
+  return node;
+}
+
+Outcome<json::value> EvaluateNode(const Node& node, const EvaluationContext& ctx,
+                                  std::string_view missing_path_error,
+                                  std::string_view source_key) {
+  switch (node.kind) {
+    case Node::Kind::kConstant:
+      return node.constant;
+    case Node::Kind::kArray: {
+      json::array out;
+      out.reserve(node.elements.size());
+      for (const auto& e : node.elements) {
+        Outcome<json::value> v = EvaluateNode(*e, ctx, missing_path_error, source_key);
+        if (!v.ok()) return v;
+        out.push_back(std::move(*v));
+      }
+      return json::value(std::move(out));
+    }
+    case Node::Kind::kObject: {
+      json::object out;
+      out.reserve(node.members.size());
+      for (const auto& m : node.members) {
+        Outcome<json::value> v = EvaluateNode(*m.value, ctx, missing_path_error, m.source_key);
+        if (!v.ok()) return v;
+        out.insert_or_assign(m.key, std::move(*v));
+      }
+      return json::value(std::move(out));
+    }
+    case Node::Kind::kPath: {
+      Outcome<json::value> v = node.path->Evaluate(ctx);
+      if (!v.ok()) {
+        std::string_view where = node.path->root() == JsonPath::Root::kContext
+                                     ? "the context object"
+                                     : (node.path->root() == JsonPath::Root::kVariable
+                                            ? "the variables"
+                                            : "the input");
+        return WorkflowError{
+            std::string(missing_path_error),
+            fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in {}",
+                        node.path->text(), source_key, where)};
+      }
+      return v;
+    }
+    case Node::Kind::kIntrinsic:
+      return node.call->Evaluate(ctx);
+  }
+  return json::value(nullptr);
+}
+
+}  // namespace
+
+PayloadTemplate::PayloadTemplate(std::unique_ptr<Node> root) : root_(std::move(root)) {}
+PayloadTemplate::PayloadTemplate(PayloadTemplate&&) noexcept = default;
+PayloadTemplate& PayloadTemplate::operator=(PayloadTemplate&&) noexcept = default;
+PayloadTemplate::~PayloadTemplate() = default;
+
+Result<PayloadTemplate> PayloadTemplate::Compile(const json::value& definition) {
+  ZFLOW_ASSIGN_OR_RETURN(auto root, CompileNode(definition));
+  return PayloadTemplate(std::move(root));
+}
+
+bool PayloadTemplate::is_constant() const { return root_->kind == Node::Kind::kConstant; }
+
+Outcome<json::value> PayloadTemplate::Evaluate(const EvaluationContext& ctx,
+                                               std::string_view missing_path_error) const {
+  return EvaluateNode(*root_, ctx, missing_path_error, "");
+}
+
+}  // namespace zflow::asl

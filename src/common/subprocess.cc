@@ -1,0 +1,109 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace zflow {
+namespace {
+
+struct Pipe {
+  int fd[2] = {-1, -1};
+  ~Pipe() {
+    for (int f : fd) {
+      if (f >= 0) ::close(f);
+    }
+  }
+  void CloseEnd(int i) {
+    if (fd[i] >= 0) ::close(fd[i]);
+    fd[i] = -1;
+  }
+};
+
+}  // namespace
+
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const std::string& stdin_text) {
+  if (argv.empty()) return InvalidArgumentError("RunProcess: empty argv");
+  // A child that exits without reading its input must not kill us with SIGPIPE.
+  static const bool kIgnoreSigpipe = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)kIgnoreSigpipe;
+  Pipe in, out, err;
+  if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0 ||
+      ::pipe2(err.fd, O_CLOEXEC) != 0) {
+    return UnavailableError(fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.fd[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out.fd[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err.fd[1], STDERR_FILENO);
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return UnavailableError(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
+  }
+  in.CloseEnd(0);
+  out.CloseEnd(1);
+  err.CloseEnd(1);
+
+  // Feed stdin and drain stdout/stderr together so neither side blocks on a full pipe.
+  ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  std::size_t written = 0;
+  if (stdin_text.empty()) in.CloseEnd(1);
+  ProcessResult result;
+  char buf[65536];
+  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    int idx_out = -1, idx_err = -1, idx_in = -1;
+    if (out.fd[0] >= 0) { fds[n] = {out.fd[0], POLLIN, 0}; idx_out = n++; }
+    if (err.fd[0] >= 0) { fds[n] = {err.fd[0], POLLIN, 0}; idx_err = n++; }
+    if (in.fd[1] >= 0) { fds[n] = {in.fd[1], POLLOUT, 0}; idx_in = n++; }
+    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    auto drain = [&](int idx, Pipe& p, std::string& sink) {
+      if (idx < 0 || fds[idx].revents == 0) return;
+      ssize_t r = ::read(p.fd[0], buf, sizeof buf);
+      if (r > 0) {
+        sink.append(buf, static_cast<std::size_t>(r));
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        p.CloseEnd(0);
+      }
+    };
+    drain(idx_out, out, result.stdout_text);
+    drain(idx_err, err, result.stderr_text);
+    if (idx_in >= 0 && fds[idx_in].revents != 0) {
+      ssize_t w = ::write(in.fd[1], stdin_text.data() + written, stdin_text.size() - written);
+      if (w > 0) written += static_cast<std::size_t>(w);
+      if (written == stdin_text.size() || (w < 0 && errno != EAGAIN && errno != EINTR)) {
+        in.CloseEnd(1);
+      }
+    }
+  }
+  in.CloseEnd(1);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace zflow

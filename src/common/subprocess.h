@@ -1,0 +1,26 @@
+// Running a program (argv, never a shell) and collecting its output.
+#ifndef ZFLOW_COMMON_SUBPROCESS_H_
+#define ZFLOW_COMMON_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "zflow/status.h"
+
+namespace zflow {
+
+struct ProcessResult {
+  int exit_code = -1;  // exit status, or 128 + signal number when killed by a signal
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+// Runs argv[0] (looked up in PATH when it has no '/') with `stdin_text` on its standard input
+// and waits for it. The first call sets SIGPIPE to ignored for the whole process. Errors: kInvalidArgument for an empty argv, kUnavailable when the program
+// cannot be started.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const std::string& stdin_text = "");
+
+}  // namespace zflow
+
+#endif  // ZFLOW_COMMON_SUBPROCESS_H_

@@ -1,0 +1,75 @@
+#include "asl/payload_template.h"
+
+#include <gtest/gtest.h>
+
+namespace zflow::asl {
+namespace {
+
+json::value Parse(std::string_view text) { return std::move(ParseJson(text)->value); }
+
+class PayloadTemplateTest : public ::testing::Test {
+ protected:
+  json::value input_ = Parse(R"({"name": "fraud", "rows": [1, 2, 3], "cfg": {"depth": 6}})");
+  json::value context_ = Parse(R"({"Execution": {"Name": "run-7"}})");
+  EvaluationContext Ctx() {
+    EvaluationContext ctx;
+    ctx.input = &input_;
+    ctx.context = &context_;
+    return ctx;
+  }
+};
+
+TEST_F(PayloadTemplateTest, SubstitutesPathsContextAndIntrinsics) {
+  auto t = PayloadTemplate::Compile(Parse(R"({
+    "JobName.$": "States.Format('{}-{}', $.name, $$.Execution.Name)",
+    "Static": {"a": [1, {"b": true}]},
+    "Nested": {"depth.$": "$.cfg.depth", "list": [{"n.$": "$.rows[1]"}]},
+    "All.$": "$.rows[*]",
+    "Count.$": "States.ArrayLength($.rows)"})"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_FALSE(t->is_constant());
+  auto out = t->Evaluate(Ctx(), errors::kParameterPathFailure);
+  ASSERT_TRUE(out.ok()) << out.error().cause;
+  EXPECT_EQ(*out, Parse(R"({
+    "JobName": "fraud-run-7",
+    "Static": {"a": [1, {"b": true}]},
+    "Nested": {"depth": 6, "list": [{"n": 2}]},
+    "All": [1, 2, 3],
+    "Count": 3})"));
+}
+
+TEST_F(PayloadTemplateTest, ConstantTemplateIsReturnedAsIs) {
+  auto t = PayloadTemplate::Compile(Parse(R"({"a": 1, "b.c": [true]})"));
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->is_constant());
+  EXPECT_EQ(*t->Evaluate(Ctx(), errors::kParameterPathFailure), Parse(R"({"a": 1, "b.c": [true]})"));
+}
+
+TEST_F(PayloadTemplateTest, MissingPathFailsWithTheGivenErrorNamingKeyAndPath) {
+  auto t = PayloadTemplate::Compile(Parse(R"({"x": {"model.$": "$.training.model"}})"));
+  ASSERT_TRUE(t.ok());
+  auto out = t->Evaluate(Ctx(), errors::kParameterPathFailure);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().error, "States.ParameterPathFailure");
+  EXPECT_NE(out.error().cause.find("'$.training.model'"), std::string::npos);
+  EXPECT_NE(out.error().cause.find("'model.$'"), std::string::npos);
+}
+
+TEST_F(PayloadTemplateTest, IntrinsicFailureKeepsItsName) {
+  auto t = PayloadTemplate::Compile(Parse(R"({"n.$": "States.ArrayLength($.name)"})"));
+  ASSERT_TRUE(t.ok());
+  auto out = t->Evaluate(Ctx(), errors::kParameterPathFailure);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().error, "States.IntrinsicFailure");
+}
+
+TEST(PayloadTemplate, CompileRejectsBadDynamicValues) {
+  EXPECT_FALSE(PayloadTemplate::Compile(Parse(R"({"a.$": 5})")).ok());
+  EXPECT_FALSE(PayloadTemplate::Compile(Parse(R"({"a.$": "$.x["})")).ok());
+  auto bad = PayloadTemplate::Compile(Parse(R"({"a": {"b.$": "States.Nope(1)"}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("b.$"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zflow::asl

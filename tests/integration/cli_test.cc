@@ -1,0 +1,152 @@
+// Drives the zflow binary as a user would: exit codes, output formats, bad input.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "common/subprocess.h"
+#include "zflow/json.h"
+
+namespace zflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kZflow = std::string(ZFLOW_BINARY_DIR) + "/zflow";
+const std::string kExamples = std::string(ZFLOW_SOURCE_DIR) + "/examples/";
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("zflow-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  ProcessResult Run(std::vector<std::string> args, const std::string& stdin_text = "") {
+    args.insert(args.begin(), kZflow);
+    auto r = RunProcess(args, stdin_text);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ProcessResult{};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidExamplesExitZero) {
+  ProcessResult r = Run({"validate", kExamples + "hello/hello.asl.json",
+                         kExamples + "ml-training/training.asl.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+  EXPECT_NE(r.stdout_text.find("training.asl.json: ok (8 states)"), std::string::npos);
+}
+
+TEST_F(CliTest, InvalidFileExitsOneWithLocatedDiagnostics) {
+  ProcessResult r = Run({"validate", kExamples + "invalid/broken.asl.json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.stdout_text.find("broken.asl.json:12:15: E_UNKNOWN_STATE: Next \"Charge_Card\" "
+                               "names no state (did you mean \"ChargeCard\"?)"),
+            std::string::npos)
+      << r.stdout_text;
+}
+
+TEST_F(CliTest, JsonOutputIsMachineReadable) {
+  ProcessResult r = Run({"validate", "--json", kExamples + "invalid/broken.asl.json",
+                         kExamples + "hello/hello.asl.json"});
+  EXPECT_EQ(r.exit_code, 1);
+  auto doc = ParseJson(r.stdout_text);
+  ASSERT_TRUE(doc.ok()) << r.stdout_text;
+  const json::array& items = doc->value.as_array();
+  ASSERT_EQ(items.size(), 3u);
+  const json::object& first = items[0].as_object();
+  for (const char* key : {"file", "path", "line", "column", "code", "message"}) {
+    EXPECT_TRUE(first.contains(key)) << key;
+  }
+  EXPECT_EQ(first.at("code").as_string(), "E_STATES_ALL_POSITION");
+  EXPECT_EQ(first.at("path").as_string(), "/States/Charge/Retry/0/ErrorEquals/0");
+  EXPECT_EQ(first.at("line").as_int64(), 9);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).exit_code, 2);
+  EXPECT_EQ(Run({"validate"}).exit_code, 2);
+  EXPECT_EQ(Run({"validate", "--bogus", "x"}).exit_code, 2);
+  ProcessResult missing = Run({"validate", (dir_ / "nope.json").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.stderr_text.find("No such file"), std::string::npos) << missing.stderr_text;
+  EXPECT_EQ(Run({"validate", dir_.string()}).exit_code, 2);
+}
+
+TEST_F(CliTest, ReadsStandardInput) {
+  ProcessResult r = Run({"validate", "-"}, R"({"StartAt":"A","States":{"A":{"Type":"Succeed"}}})");
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text;
+}
+
+TEST_F(CliTest, BadInputNeverCrashes) {
+  struct Bad {
+    std::string name, content, code;
+  };
+  std::vector<Bad> cases = {
+      {"malformed.json", "{\"StartAt\": \"A\",, }", "E_JSON_SYNTAX"},
+      {"empty.json", "", "E_JSON_SYNTAX"},
+      {"utf8.json", "{\"StartAt\": \"A\xff\", \"States\": {}}", "E_JSON_SYNTAX"},
+      {"deep.json", std::string(10000, '[') + std::string(10000, ']'), "E_JSON_SYNTAX"},
+      {"deep-objects.json", [] {
+         std::string s;
+         for (int i = 0; i < 10000; ++i) s += "{\"a\":";
+         s += "1";
+         s += std::string(10000, '}');
+         return s;
+       }(), "E_JSON_SYNTAX"},
+      {"types.json", R"({"StartAt": 5, "States": []})", "E_TYPE"},
+      {"unknown.json", R"({"StartAt": "A", "States": {"A": {"Type": "Succeed", "Foo": 1}}})",
+       "E_UNKNOWN_FIELD"},
+      {"cycle.json", R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}})",
+       "E_NO_TERMINAL_STATE"},
+      {"nul.json", std::string("{\"StartAt\": \"A\0\"}", 17), "E_JSON_SYNTAX"},
+  };
+  for (const Bad& c : cases) {
+    ProcessResult r = Run({"validate", Write(c.name, c.content)});
+    EXPECT_EQ(r.exit_code, 1) << c.name << "\n" << r.stdout_text << r.stderr_text;
+    EXPECT_NE(r.stdout_text.find(c.code), std::string::npos) << c.name << "\n" << r.stdout_text;
+    EXPECT_NE(r.stdout_text.find(c.name + ":1:"), std::string::npos) << r.stdout_text;
+  }
+}
+
+TEST_F(CliTest, HundredMebibyteFileIsRefusedWithoutLoadingIt) {
+  std::string path = (dir_ / "huge.json").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    std::string chunk(1 << 20, ' ');
+    for (int i = 0; i < 100; ++i) out << chunk;
+  }
+  ProcessResult r = Run({"validate", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.stdout_text.find("huge.json:1:1: E_DEFINITION_TOO_LARGE: the definition is "
+                               "104857600 bytes"),
+            std::string::npos)
+      << r.stdout_text;
+}
+
+TEST_F(CliTest, FmtPrintsCanonicalFormAndCheckDetectsDrift) {
+  std::string path = Write("m.json", R"({"States":{"A":{"End":true,"Type":"Pass"}},"StartAt":"A"})");
+  ProcessResult r = Run({"fmt", path});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stdout_text,
+            "{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\n      \"Type\": \"Pass\",\n"
+            "      \"End\": true\n    }\n  }\n}\n");
+  EXPECT_EQ(Run({"fmt", "--check", path}).exit_code, 1);
+  EXPECT_EQ(Run({"fmt", "-w", path}).exit_code, 0);
+  EXPECT_EQ(Run({"fmt", "--check", path}).exit_code, 0);
+  EXPECT_EQ(Run({"fmt", kExamples + "invalid/broken.asl.json"}).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace zflow
