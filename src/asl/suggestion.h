@@ -8,7 +8,7 @@
 
 namespace zflow::asl {
 
-// Levenshtein distance between `a` and `b`.
+// Edit distance between `a` and `b`, counting an adjacent transposition as one edit.
 std::size_t EditDistance(std::string_view a, std::string_view b);
 
 // " (did you mean \"X\"?)" for the closest candidate within a small edit distance (case

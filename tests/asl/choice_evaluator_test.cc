@@ -221,13 +221,24 @@ TEST_F(ChoiceEvaluatorTest, StringMatchesEscapes) {
 }
 
 TEST_F(ChoiceEvaluatorTest, StringMatchesOpenEscapeIsRuntimeError) {
+  // The validator rejects these patterns (E_INVALID_CHOICE_RULE); a model built in code can
+  // still carry one, and evaluating it must fail cleanly.
   SetInput(R"({"s": "abc"})");
-  WorkflowError trailing = Error(R"({"Variable": "$.s", "StringMatches": "abc\\"})");
+  WorkflowError trailing =
+      Error(Comparison("$.s", ComparisonOperator::kStringMatches, json::value("abc\\")));
   EXPECT_EQ(trailing.error, "States.Runtime");
   EXPECT_NE(trailing.cause.find("StringMatches"), std::string::npos) << trailing.cause;
   EXPECT_NE(trailing.cause.find("offset 3"), std::string::npos) << trailing.cause;
-  EXPECT_EQ(Error(R"({"Variable": "$.s", "StringMatches": "a\\bc"})").error, "States.Runtime");
-  EXPECT_EQ(Error(R"({"Variable": "$.s", "StringMatches": "\\"})").error, "States.Runtime");
+  EXPECT_EQ(Error(Comparison("$.s", ComparisonOperator::kStringMatches, json::value("a\\bc")))
+                .error,
+            "States.Runtime");
+  EXPECT_EQ(
+      Error(Comparison("$.s", ComparisonOperator::kStringMatches, json::value("\\"))).error,
+      "States.Runtime");
+  EXPECT_FALSE(ParseStateMachine(R"({"StartAt": "C", "States": {"C": {"Type": "Choice",
+    "Choices": [{"Variable": "$.s", "StringMatches": "a\\bc", "Next": "D"}]},
+    "D": {"Type": "Succeed"}}})")
+                   .ok());
 }
 
 TEST_F(ChoiceEvaluatorTest, StringMatchesUnicode) {
