@@ -601,13 +601,12 @@ class Parser {
         }
         const char escaped = text_[pos_ + 1];
         if (escaped != '\'' && escaped != '{' && escaped != '}' && escaped != '\\') {
-          return Error(
-              pos_,
-              fmt::format("invalid escape sequence '\\{}' in a string literal; only "
-                          "\\', \\{{, \\}} and \\\\ are escapes (write \\\\ for a "
-                          "backslash)",
-                          text_.substr(pos_ + 1, std::max<std::size_t>(
-                                                     1, Utf8SequenceLength(text_, pos_ + 1)))));
+          const std::string_view sequence =
+              text_.substr(pos_, 1 + std::max<std::size_t>(1, Utf8SequenceLength(text_, pos_ + 1)));
+          return Error(pos_, fmt::format("invalid escape sequence '{}' in a string literal; only "
+                                         "\\', \\{{, \\}} and \\\\ are escapes (write \\\\ for a "
+                                         "backslash)",
+                                         sequence));
         }
         value += escaped;
         node.format_pieces.back() += escaped;
@@ -1107,12 +1106,15 @@ class JavaRandom {
     if ((bound & m) == 0) {
       return static_cast<std::int32_t>((static_cast<std::int64_t>(bound) * r) >> 31);
     }
-    // Java rejects when u - r + m overflows int; compute it wide instead of relying on wrap.
-    for (std::int32_t u = r; static_cast<std::int64_t>(u) - (r = u % bound) + m >
-                             std::numeric_limits<std::int32_t>::max();
-         u = Next(31)) {
+    // Java rejects a draw when u - r + m overflows int; compute it wide instead of wrapping.
+    std::int32_t u = r;
+    while (true) {
+      r = u % bound;
+      if (static_cast<std::int64_t>(u) - r + m <= std::numeric_limits<std::int32_t>::max()) {
+        return r;
+      }
+      u = Next(31);
     }
-    return r;
   }
 
   std::uint64_t NextLong() {
