@@ -49,6 +49,7 @@ class SourceMap {
   SourceLocation Nearest(std::string_view pointer) const;
 
   void Record(std::string pointer, SourceLocation key, SourceLocation value);
+  void Reserve(std::size_t nodes) { entries_.reserve(nodes); }
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 

@@ -774,23 +774,25 @@ class Builder {
 
   // Keys ending in ".$" must have string values (a path or an intrinsic function).
   void CheckDollarKeys(const json::value& v, const std::string& ptr) {
+    // Pointers are built only for containers and errors: most leaves are plain scalars.
     if (v.is_object()) {
       for (const auto& [key, child] : v.get_object()) {
-        std::string kptr = JsonPointerAppend(ptr, key);
         if (key.ends_with(".$")) {
           if (!child.is_string()) {
-            sink_.Error(diag::kType, kptr,
+            sink_.Error(diag::kType, JsonPointerAppend(ptr, key),
                         fmt::format("\"{}\" ends in \".$\", so its value must be a path or an "
                                     "intrinsic function string, not {}",
                                     std::string_view(key), JsonKindName(child)));
           }
-        } else {
-          CheckDollarKeys(child, kptr);
+        } else if (child.is_structured()) {
+          CheckDollarKeys(child, JsonPointerAppend(ptr, key));
         }
       }
     } else if (v.is_array()) {
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-        CheckDollarKeys(v.get_array()[i], JsonPointerAppend(ptr, i));
+        if (v.get_array()[i].is_structured()) {
+          CheckDollarKeys(v.get_array()[i], JsonPointerAppend(ptr, i));
+        }
       }
     }
   }
@@ -1013,7 +1015,9 @@ bool Builder::LooksLikeTimestamp(std::string_view s) { return IsRfc3339Timestamp
 
 }  // namespace
 
-ParseReport ParseStateMachineValue(const json::value& definition, const SourceMap* locations) {
+namespace {
+
+ParseReport BuildReport(const json::value& definition, SourceMap* locations) {
   ParseReport report;
   DiagnosticSink sink;
   if (!definition.is_object()) {
@@ -1023,11 +1027,21 @@ ParseReport ParseStateMachineValue(const json::value& definition, const SourceMa
   } else {
     StateMachine m;
     Builder(sink).BuildMachine(definition.get_object(), m);
-    if (locations != nullptr) m.set_source_map(*locations);
+    report.diagnostics = sink.Take(locations);
+    if (locations != nullptr) m.set_source_map(std::move(*locations));
     report.machine = std::move(m);
+    return report;
   }
   report.diagnostics = sink.Take(locations);
   return report;
+}
+
+}  // namespace
+
+ParseReport ParseStateMachineValue(const json::value& definition, const SourceMap* locations) {
+  if (locations == nullptr) return BuildReport(definition, nullptr);
+  SourceMap copy = *locations;
+  return BuildReport(definition, &copy);
 }
 
 ParseReport ParseStateMachineText(std::string_view text, const ParseOptions& options) {
@@ -1049,7 +1063,7 @@ ParseReport ParseStateMachineText(std::string_view text, const ParseOptions& opt
                                             parsed.error->message, "", parsed.error->location});
     return report;
   }
-  return ParseStateMachineValue(parsed.document->value, &parsed.document->locations);
+  return BuildReport(parsed.document->value, &parsed.document->locations);
 }
 
 Result<StateMachine> ParseStateMachine(std::string_view text) {

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <limits>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 namespace zflow {
@@ -72,6 +71,8 @@ class Parser {
                                               text_.size(), options_.max_bytes)};
       return out;
     }
+    // Roughly one node per 24 bytes in ASL documents; reserving avoids rehashing as it grows.
+    if (options_.record_locations) map_.Reserve(text_.size() / 24 + 16);
     // A UTF-8 byte order mark is tolerated at the very start.
     if (text_.size() >= 3 && std::memcmp(text_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
     SkipSpace();
@@ -527,16 +528,63 @@ Result<ParsedJson> ParseJson(std::string_view text, const JsonParseOptions& opti
   return std::move(*outcome.document);
 }
 
-std::string ToJsonText(const json::value& v) { return json::serialize(v); }
-
 namespace {
 
-void Pretty(const json::value& v, std::string& out, int indent) {
+// Doubles print as the shortest text that reads back to the same double, always with a '.' or
+// an exponent so they stay doubles (2.0 -> "2.0", not "2" or Boost's "2E0"), as AWS prints them.
+void AppendDouble(double d, std::string& out) {
+  if (!std::isfinite(d)) {  // not representable in JSON; never produced by the parser
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
+  out += text;
+  if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+}
+
+void AppendString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void Write(const json::value& v, std::string& out, int indent) {
+  // indent < 0: compact.
   auto newline = [&](int level) {
+    if (indent < 0) return;
     out.push_back('\n');
     out.append(static_cast<std::size_t>(level) * 2, ' ');
   };
   switch (v.kind()) {
+    case json::kind::null: out += "null"; return;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case json::kind::int64: out += fmt::format_int(v.get_int64()).str(); return;
+    case json::kind::uint64: out += fmt::format_int(v.get_uint64()).str(); return;
+    case json::kind::double_: AppendDouble(v.get_double(), out); return;
+    case json::kind::string: AppendString(v.get_string(), out); return;
     case json::kind::object: {
       const json::object& o = v.get_object();
       if (o.empty()) {
@@ -549,9 +597,9 @@ void Pretty(const json::value& v, std::string& out, int indent) {
         if (!first) out.push_back(',');
         first = false;
         newline(indent + 1);
-        out += json::serialize(json::string_view(key));
-        out += ": ";
-        Pretty(child, out, indent + 1);
+        AppendString(key, out);
+        out += indent < 0 ? ":" : ": ";
+        Write(child, out, indent < 0 ? -1 : indent + 1);
       }
       newline(indent);
       out.push_back('}');
@@ -569,22 +617,26 @@ void Pretty(const json::value& v, std::string& out, int indent) {
         if (!first) out.push_back(',');
         first = false;
         newline(indent + 1);
-        Pretty(child, out, indent + 1);
+        Write(child, out, indent < 0 ? -1 : indent + 1);
       }
       newline(indent);
       out.push_back(']');
       return;
     }
-    default:
-      out += json::serialize(v);
   }
 }
 
 }  // namespace
 
+std::string ToJsonText(const json::value& v) {
+  std::string out;
+  Write(v, out, -1);
+  return out;
+}
+
 std::string ToPrettyJsonText(const json::value& v) {
   std::string out;
-  Pretty(v, out, 0);
+  Write(v, out, 0);
   return out;
 }
 

@@ -95,3 +95,25 @@ TEST(Json, PointerEscaping) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+TEST(Json, SerializesDoublesSoTheyStayDoubles) {
+  json::array a{2.0, 1.5, 1e300, 0.1, -0.0, 100.0, 3, -7, 1e-7};
+  EXPECT_EQ(ToJsonText(a), "[2.0,1.5,1e+300,0.1,-0.0,100.0,3,-7,1e-07]");
+  auto back = ParseJson(ToJsonText(a));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->value, json::value(a));
+}
+
+TEST(Json, EscapesStringsAndKeepsUtf8) {
+  json::value v = json::object{{"k\"\\", "a\n\t\x01\xC3\xA9"}};
+  EXPECT_EQ(ToJsonText(v), "{\"k\\\"\\\\\":\"a\\n\\t\\u0001\xC3\xA9\"}");
+  auto back = ParseJson(ToJsonText(v));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->value, v);
+}
+
+}  // namespace
+}  // namespace zflow
