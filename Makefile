@@ -7,15 +7,17 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libboost-json1.81-dev libfmt-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  clang libclang-rt-14-dev nodejs npm \
+  clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev
 
-.PHONY: all build deps demo test test-unit test-asan test-oracle fuzz bench clean
+.PHONY: all build deps demo test test-asan fuzz-build fuzz-smoke fuzz bench clean
 
 all: build
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:" $$missing; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -38,18 +40,34 @@ tests/node_modules: tests/package.json tests/package-lock.json
 test: build tests/node_modules
 	ctest --preset default -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
 
 test-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-# libFuzzer targets (clang) with ASan+UBSan; each runs FUZZ_SECONDS on the committed corpus.
-fuzz: deps
+FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer
+
+fuzz-build: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
+
+# Part of `make test`: every fuzzer replays the committed corpus plus a few thousand new inputs.
+fuzz-smoke: fuzz-build
+	@for t in $(FUZZERS); do \
+	  echo "== $$t (smoke)"; \
+	  rm -rf build-fuzz/smoke/$$t && mkdir -p build-fuzz/smoke/$$t; \
+	  ./build-fuzz/fuzz/$$t -runs=5000 -seed=1 -dict=fuzz/asl.dict \
+	    build-fuzz/smoke/$$t fuzz/corpus/$$t 2>&1 | tail -n 3; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+# libFuzzer targets (clang) with ASan+UBSan; each runs FUZZ_SECONDS, growing a corpus in
+# build-fuzz/corpus/ seeded from fuzz/corpus/. Crashes land in fuzz/artifacts/.
+fuzz: fuzz-build
 	@mkdir -p fuzz/artifacts
-	@for t in json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer; do \
+	@for t in $(FUZZERS); do \
 	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  ./build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/artifacts/ \
