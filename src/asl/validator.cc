@@ -37,6 +37,11 @@ class Validator {
   Validator(const StateMachine& m, DiagnosticSink& sink) : machine_(m), sink_(sink) {}
 
   void Run() {
+    if (machine_.timeout_seconds && *machine_.timeout_seconds > kMaxIntegerField) {
+      sink_.Error(diag::kQuota, "/TimeoutSeconds",
+                  fmt::format("\"TimeoutSeconds\" is {}; AWS allows at most {}",
+                              *machine_.timeout_seconds, kMaxIntegerField));
+    }
     CollectNames(machine_.top());
     CheckBranch(machine_.top(), machine_.DefaultQueryLanguage(), "the state machine");
   }
@@ -245,6 +250,20 @@ class Validator {
       sink_.Error(diag::kQuota, field("Label"),
                   fmt::format("Label is {} characters; AWS allows at most {}", s.label->size(),
                               kMaxMapLabelLength));
+    } else if (s.label) {
+      // Labels become part of child execution names, so AWS forbids whitespace, brackets,
+      // wildcards, special and control characters in them.
+      constexpr std::string_view kForbidden = " \t\n\r{}[]?*\"#%\\^|~`$&,;:/<>";
+      for (char c : *s.label) {
+        if (kForbidden.find(c) != std::string_view::npos ||
+            static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+          sink_.Error(diag::kInvalidValue, field("Label"),
+                      fmt::format("Label \"{}\" contains '{}'; use letters, digits, '-', '_' "
+                                  "and '.'",
+                                  *s.label, c));
+          break;
+        }
+      }
     }
     CheckRetryAndCatch(s, lang);
     if (s.type == StateType::kMap) CheckMap(s);

@@ -146,3 +146,23 @@ TEST(Validator, StructuralErrorsSuppressSemanticCascade) {
 
 }  // namespace
 }  // namespace zflow::asl
+
+namespace zflow::asl {
+namespace {
+
+TEST(Validator, MapLabelCharactersAndExecutionTimeoutQuota) {
+  auto ds = ValidateDefinition(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "Label": "bad label", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+    "ExecutionType": "STANDARD"}, "StartAt": "I", "States": {"I": {"Type": "Succeed"}}},
+    "End": true}}})").diagnostics;
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].code, "E_INVALID_VALUE");
+  EXPECT_EQ(ds[0].pointer, "/States/M/Label");
+  ds = ValidateDefinition(R"({"StartAt": "A", "TimeoutSeconds": 100000000,
+    "States": {"A": {"Type": "Succeed"}}})").diagnostics;
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].code, "E_QUOTA");
+}
+
+}  // namespace
+}  // namespace zflow::asl
