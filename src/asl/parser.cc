@@ -350,10 +350,18 @@ class Builder {
     } else if (key == "ItemReader") {
       s.item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
                                                 "Arguments"});
+      if (s.item_reader) CheckItemReader(s.item_reader->get_object(), ptr, lang);
     } else if (key == "ItemBatcher") {
       s.item_batcher = ObjectField(v, ptr, key, {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
                                                  "MaxInputBytesPerBatch",
                                                  "MaxInputBytesPerBatchPath", "BatchInput"});
+      if (s.item_batcher) {
+        for (std::string_view f : {"MaxItemsPerBatch", "MaxInputBytesPerBatch"}) {
+          if (const json::value* n = s.item_batcher->get_object().if_contains(f)) {
+            IntegerOrExpression(*n, JsonPointerAppend(ptr, f), f, ja, 1);
+          }
+        }
+      }
     } else if (key == "ResultWriter") {
       s.result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
                                                   "WriterConfig"});
@@ -810,6 +818,52 @@ class Builder {
       }
     }
     return v;
+  }
+
+  // ItemReader.ReaderConfig: known fields with their documented values.
+  void CheckItemReader(const json::object& reader, const std::string& ptr, QueryLanguage lang) {
+    const json::value* config = reader.if_contains("ReaderConfig");
+    if (config == nullptr) return;
+    std::string cptr = JsonPointerAppend(ptr, "ReaderConfig");
+    if (!config->is_object()) {
+      TypeError(*config, cptr, "ReaderConfig", "an object");
+      return;
+    }
+    auto one_of = [&](const json::value& v, const std::string& vptr, std::string_view field,
+                      std::initializer_list<std::string_view> allowed) {
+      auto text = String(v, vptr);
+      if (!text) return;
+      if (std::find(allowed.begin(), allowed.end(), *text) == allowed.end()) {
+        sink_.Error(diag::kInvalidValue, vptr,
+                    fmt::format("{} \"{}\" is not valid; use one of {}", field, *text,
+                                fmt::join(allowed, ", ")));
+      }
+    };
+    for (const auto& [key, value] : config->get_object()) {
+      std::string kptr = JsonPointerAppend(cptr, key);
+      if (key == "InputType") {
+        one_of(value, kptr, key, {"CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"});
+      } else if (key == "CSVHeaderLocation") {
+        one_of(value, kptr, key, {"FIRST_ROW", "GIVEN"});
+      } else if (key == "CSVDelimiter") {
+        one_of(value, kptr, key, {"COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"});
+      } else if (key == "CSVHeaders") {
+        if (const json::array* headers = Array(value, kptr)) {
+          for (std::size_t i = 0; i < headers->size(); ++i) {
+            String((*headers)[i], JsonPointerAppend(kptr, i));
+          }
+        }
+      } else if (key == "MaxItems") {
+        IntegerOrExpression(value, kptr, key, lang == QueryLanguage::kJsonata, 0);
+      } else if (key == "MaxItemsPath" && lang == QueryLanguage::kJsonPath) {
+        String(value, kptr);
+      } else {
+        UnknownField(key, kptr,
+                     {"InputType", "CSVHeaderLocation", "CSVHeaders", "CSVDelimiter", "MaxItems",
+                      "MaxItemsPath"},
+                     "ReaderConfig");
+      }
+    }
   }
 
   void CheckRequiredAndExclusive(const json::object& obj, State& s, QueryLanguage lang) {

@@ -166,3 +166,24 @@ TEST(Validator, MapLabelCharactersAndExecutionTimeoutQuota) {
 
 }  // namespace
 }  // namespace zflow::asl
+
+namespace zflow::asl {
+namespace {
+
+TEST(Validator, ItemReaderConfigIsChecked) {
+  auto ds = ValidateDefinition(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+      "ReaderConfig": {"InputType": "XML", "MaxItems": 10, "CSVHeders": []}},
+    "ItemBatcher": {"MaxItemsPerBatch": 0},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+      "StartAt": "I", "States": {"I": {"Type": "Succeed"}}}, "End": true}}})").diagnostics;
+  ASSERT_EQ(ds.size(), 3u);
+  EXPECT_EQ(ds[0].code, "E_INVALID_VALUE");
+  EXPECT_EQ(ds[0].pointer, "/States/M/ItemReader/ReaderConfig/InputType");
+  EXPECT_EQ(ds[1].code, "E_UNKNOWN_FIELD");
+  EXPECT_NE(ds[1].message.find("did you mean \"CSVHeaders\""), std::string::npos);
+  EXPECT_EQ(ds[2].pointer, "/States/M/ItemBatcher/MaxItemsPerBatch");
+}
+
+}  // namespace
+}  // namespace zflow::asl
