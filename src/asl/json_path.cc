@@ -21,7 +21,6 @@ struct Selector {
   std::vector<std::string> names;   // kNames
   std::vector<std::int64_t> indices;  // kIndices
   std::optional<std::int64_t> slice_start, slice_end;
-  std::int64_t slice_step = 1;
   std::shared_ptr<const FilterExpr> filter;  // kFilter; shared so programs copy cheaply
 };
 
@@ -119,11 +118,12 @@ class PathParser {
         if (!AtEnd() && text_[pos_] == '.') {
           step.recursive = true;
           ++pos_;
-          if (!AtEnd() && text_[pos_] == '[') {
-            ZFLOW_RETURN_IF_ERROR(ParseBracket(step.selector));
-            steps.push_back(std::move(step));
-            continue;
-          }
+        }
+        // ".[" and "..[": a bracket step ($.abc.['def ghi'] is valid in AWS's paths).
+        if (!AtEnd() && text_[pos_] == '[') {
+          ZFLOW_RETURN_IF_ERROR(ParseBracket(step.selector));
+          steps.push_back(std::move(step));
+          continue;
         }
         if (AtEnd()) return Error(pos_, "a name or '*' must follow '.'");
         if (text_[pos_] == '*') {
@@ -246,6 +246,7 @@ class PathParser {
       }
       SkipSpace();
       if (!AtEnd() && text_[pos_] == ':') {
+        // AWS evaluates paths with Jayway JsonPath: [from:], [:to] and [from:to]; no step.
         sel.kind = Selector::Kind::kSlice;
         sel.slice_start = first;
         ++pos_;
@@ -255,12 +256,10 @@ class PathParser {
         }
         SkipSpace();
         if (!AtEnd() && text_[pos_] == ':') {
-          ++pos_;
-          SkipSpace();
-          if (PeekInteger()) {
-            ZFLOW_ASSIGN_OR_RETURN(sel.slice_step, ParseInteger());
-            if (sel.slice_step == 0) return Error(pos_, "a slice step must not be 0");
-          }
+          return Error(pos_, "slice steps are not supported; use [from:to]");
+        }
+        if (!sel.slice_start && !sel.slice_end) {
+          return Error(pos_, "an empty slice [:] selects nothing; use [*]");
         }
       } else {
         std::vector<std::int64_t> indices{*first};
@@ -292,34 +291,33 @@ class PathParser {
   // unary := '!' unary | '(' or ')' | operand [cmp operand]
   static constexpr int kMaxFilterDepth = 32;
 
+  // And/Or nodes are n-ary, so long chains stay shallow; the total size is capped so a huge
+  // filter is an error rather than a huge tree.
+  static constexpr int kMaxFilterTerms = 256;
+
   Result<std::unique_ptr<FilterExpr>> ParseOr(int depth) {
     if (depth > kMaxFilterDepth) return Error(pos_, "filter nested too deeply");
-    ZFLOW_ASSIGN_OR_RETURN(auto left, ParseAnd(depth));
-    while (true) {
-      SkipSpace();
-      if (text_.substr(pos_, 2) != "||") return left;
-      pos_ += 2;
-      ZFLOW_ASSIGN_OR_RETURN(auto right, ParseAnd(depth));
-      auto node = std::make_unique<FilterExpr>();
-      node->kind = FilterExpr::Kind::kOr;
-      node->children.push_back(std::move(left));
-      node->children.push_back(std::move(right));
-      left = std::move(node);
-    }
+    return ParseChain(depth, "||", FilterExpr::Kind::kOr);
   }
 
-  Result<std::unique_ptr<FilterExpr>> ParseAnd(int depth) {
-    ZFLOW_ASSIGN_OR_RETURN(auto left, ParseUnary(depth));
+  Result<std::unique_ptr<FilterExpr>> ParseChain(int depth, std::string_view op,
+                                                 FilterExpr::Kind kind) {
+    auto operand = [&]() -> Result<std::unique_ptr<FilterExpr>> {
+      if (kind == FilterExpr::Kind::kOr) return ParseChain(depth, "&&", FilterExpr::Kind::kAnd);
+      return ParseUnary(depth);
+    };
+    ZFLOW_ASSIGN_OR_RETURN(auto first, operand());
+    SkipSpace();
+    if (text_.substr(pos_, 2) != op) return first;
+    auto node = std::make_unique<FilterExpr>();
+    node->kind = kind;
+    node->children.push_back(std::move(first));
     while (true) {
       SkipSpace();
-      if (text_.substr(pos_, 2) != "&&") return left;
+      if (text_.substr(pos_, 2) != op) return node;
       pos_ += 2;
-      ZFLOW_ASSIGN_OR_RETURN(auto right, ParseUnary(depth));
-      auto node = std::make_unique<FilterExpr>();
-      node->kind = FilterExpr::Kind::kAnd;
-      node->children.push_back(std::move(left));
-      node->children.push_back(std::move(right));
-      left = std::move(node);
+      ZFLOW_ASSIGN_OR_RETURN(auto next, operand());
+      node->children.push_back(std::move(next));
     }
   }
 
@@ -342,6 +340,9 @@ class PathParser {
       if (AtEnd() || text_[pos_] != ')') return Error(pos_, "expected ')'");
       ++pos_;
       return inner;
+    }
+    if (++filter_terms_ > kMaxFilterTerms) {
+      return Error(pos_, fmt::format("filter has more than {} terms", kMaxFilterTerms));
     }
     auto node = std::make_unique<FilterExpr>();
     ZFLOW_ASSIGN_OR_RETURN(node->lhs, ParseOperand());
@@ -391,9 +392,12 @@ class PathParser {
     std::size_t start = pos_;
     if (c == '-') ++pos_;
     bool is_double = false;
-    while (!AtEnd() && ((text_[pos_] >= '0' && text_[pos_] <= '9') || text_[pos_] == '.' ||
-                        text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      is_double |= text_[pos_] != '-' && (text_[pos_] < '0' || text_[pos_] > '9');
+    while (!AtEnd()) {
+      char d = text_[pos_];
+      bool exponent_sign = (d == '-' || d == '+') && pos_ > start &&
+                           (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E');
+      if (!((d >= '0' && d <= '9') || d == '.' || d == 'e' || d == 'E' || exponent_sign)) break;
+      is_double |= d == '.' || d == 'e' || d == 'E';
       ++pos_;
     }
     std::string_view num = text_.substr(start, pos_ - start);
@@ -417,6 +421,7 @@ class PathParser {
 
   std::string_view text_;
   std::size_t pos_ = 0;
+  int filter_terms_ = 0;
 };
 
 // --- evaluation ---
@@ -483,10 +488,15 @@ bool Compare(const json::value& a, std::string_view op, const json::value& b) {
 bool EvalFilter(const FilterExpr& f, const json::value& current, const json::value& root) {
   switch (f.kind) {
     case FilterExpr::Kind::kOr:
-      return EvalFilter(*f.children[0], current, root) || EvalFilter(*f.children[1], current, root);
+      for (const auto& c : f.children) {
+        if (EvalFilter(*c, current, root)) return true;
+      }
+      return false;
     case FilterExpr::Kind::kAnd:
-      return EvalFilter(*f.children[0], current, root) &&
-             EvalFilter(*f.children[1], current, root);
+      for (const auto& c : f.children) {
+        if (!EvalFilter(*c, current, root)) return false;
+      }
+      return true;
     case FilterExpr::Kind::kNot:
       return !EvalFilter(*f.children[0], current, root);
     case FilterExpr::Kind::kExists:
@@ -533,26 +543,34 @@ void Select(const json::value& v, const Selector& sel, const json::value& root,
       }
       return;
     case Selector::Kind::kSlice: {
+      // Jayway JsonPath semantics, which AWS uses:
+      //   [from:]  from < 0 counts from the end; clamped at 0.
+      //   [:to]    to < 0 counts from the end; clamped at the length.
+      //   [from:to] to clamped at the length (a negative to selects nothing); each index in
+      //            [from, to) is read like a single index (negative from the end).
       if (!v.is_array()) return;
       const json::array& a = v.get_array();
-      auto n = static_cast<std::int64_t>(a.size());
-      std::int64_t step = sel.slice_step;
-      auto clamp = [&](std::optional<std::int64_t> x, std::int64_t dflt) {
-        if (!x) return dflt;
-        std::int64_t i = *x < 0 ? n + *x : *x;
-        if (step > 0) return std::clamp<std::int64_t>(i, 0, n);
-        return std::clamp<std::int64_t>(i, -1, n - 1);
+      const auto n = static_cast<std::int64_t>(a.size());
+      if (n == 0) return;
+      auto push = [&](std::int64_t i) {
+        std::int64_t e = i < 0 ? n + i : i;
+        if (e >= 0 && e < n) out.push_back(&a[static_cast<std::size_t>(e)]);
       };
-      if (step > 0) {
-        for (std::int64_t i = clamp(sel.slice_start, 0), e = clamp(sel.slice_end, n); i < e;
-             i += step) {
-          out.push_back(&a[static_cast<std::size_t>(i)]);
-        }
+      if (sel.slice_start && !sel.slice_end) {
+        std::int64_t from = *sel.slice_start;
+        if (from < 0) from = std::max<std::int64_t>(0, n + std::max(from, -n));
+        for (std::int64_t i = from; i < n; ++i) push(i);
+      } else if (!sel.slice_start && sel.slice_end) {
+        std::int64_t to = *sel.slice_end;
+        if (to < 0) to = n + std::max(to, -n);
+        to = std::min(n, to);
+        for (std::int64_t i = 0; i < to; ++i) push(i);
       } else {
-        for (std::int64_t i = clamp(sel.slice_start, n - 1), e = clamp(sel.slice_end, -1);
-             i > e; i += step) {
-          out.push_back(&a[static_cast<std::size_t>(i)]);
-        }
+        std::int64_t from = *sel.slice_start;
+        std::int64_t to = std::min(n, *sel.slice_end);
+        if (from >= to) return;
+        from = std::max(from, -n);  // earlier indices read nothing
+        for (std::int64_t i = from; i < to; ++i) push(i);
       }
       return;
     }
@@ -570,10 +588,15 @@ void Select(const json::value& v, const Selector& sel, const json::value& root,
 }
 
 // "..selector": the selector applied at this node and at every node below it, pre-order.
-// For a filter this means: every array's elements, at any depth.
+// A filter in a deep scan tests every object node (the start node included), as Jayway does;
+// arrays are only walked through.
 void SelectRecursive(const json::value& v, const Selector& sel, const json::value& root,
                      std::vector<const json::value*>& out) {
-  if (sel.kind != Selector::Kind::kFilter || v.is_array()) Select(v, sel, root, out);
+  if (sel.kind == Selector::Kind::kFilter) {
+    if (v.is_object() && EvalFilter(*sel.filter, v, root)) out.push_back(&v);
+  } else {
+    Select(v, sel, root, out);
+  }
   if (v.is_object()) {
     for (const auto& kv : v.get_object()) SelectRecursive(kv.value(), sel, root, out);
   } else if (v.is_array()) {

@@ -61,8 +61,8 @@ class Builder {
                      "the top level of a state machine");
       }
     }
-    QueryLanguage lang = m.query_language.value_or(QueryLanguage::kJsonPath);
-    BuildBranchBody(obj, "", m.mutable_top(), lang, "the state machine");
+    machine_lang_ = m.query_language.value_or(QueryLanguage::kJsonPath);
+    BuildBranchBody(obj, "", m.mutable_top(), machine_lang_, "the state machine");
   }
 
  private:
@@ -71,7 +71,7 @@ class Builder {
                        QueryLanguage lang, std::string_view what) {
     b.pointer = ptr;
     if (const json::value* v = obj.if_contains("StartAt")) {
-      if (auto s = String(*v, JsonPointerAppend(ptr, "StartAt"))) b.start_at = *s;
+      if (auto s = StateName(*v, JsonPointerAppend(ptr, "StartAt"))) b.start_at = *s;
     } else {
       sink_.Error(diag::kMissingField, ptr,
                   fmt::format("{} has no \"StartAt\"; add \"StartAt\": \"<first state name>\"",
@@ -159,7 +159,7 @@ class Builder {
         continue;
       }
       if (!spec->AllowedIn(lang)) {
-        sink_.Error(diag::kFieldNotAllowed, ptr, LanguageHint(key, lang));
+        sink_.Error(diag::kFieldNotAllowed, ptr, LanguageHint(key, lang, s.type));
         continue;
       }
       SetField(key, value, ptr, s, lang);
@@ -177,14 +177,27 @@ class Builder {
     return "";
   }
 
-  static std::string LanguageHint(std::string_view key, QueryLanguage lang) {
+  static std::string LanguageHint(std::string_view key, QueryLanguage lang,
+                                  StateType type = StateType::kTask) {
     if (lang == QueryLanguage::kJsonata) {
-      std::string_view instead = "Arguments and Output";
-      if (key == "ItemsPath") instead = "Items";
-      if (key == "ResultPath" || key == "OutputPath" || key == "ResultSelector") instead = "Output";
-      if (key == "InputPath" || key == "Parameters") instead = "Arguments (or $states.input)";
-      if (key.size() > 4 && key.substr(key.size() - 4) == "Path") {
-        instead = "the field without \"Path\" and a {% %} expression";
+      std::string_view instead;
+      if (key == "InputPath") {
+        instead = "$states.input in Arguments or Output";
+      } else if (key == "Parameters") {
+        instead = type == StateType::kMap ? "ItemSelector" : "Arguments";
+      } else if (key == "ResultSelector" || key == "OutputPath" || key == "Result") {
+        instead = "Output";
+      } else if (key == "ResultPath") {
+        instead = "Output or Assign";
+      } else if (key == "ItemsPath") {
+        instead = "Items";
+      } else if (key.size() > 4 && key.ends_with("Path")) {
+        // TimeoutSecondsPath -> TimeoutSeconds with an expression, and so on.
+        return fmt::format("\"{}\" is a JSONPath field and this state uses JSONata; use \"{}\" "
+                           "with a {{% %}} expression instead",
+                           key, key.substr(0, key.size() - 4));
+      } else {
+        instead = "Arguments and Output";
       }
       return fmt::format("\"{}\" is a JSONPath field and this state uses JSONata; use {} instead",
                          key, instead);
@@ -200,7 +213,7 @@ class Builder {
     if (key == "Comment") {
       s.comment = String(v, ptr);
     } else if (key == "Next") {
-      if (auto n = String(v, ptr)) s.next = *n;
+      if (auto n = StateName(v, ptr)) s.next = *n;
     } else if (key == "End") {
       if (!v.is_bool()) {
         sink_.Error(diag::kType, ptr, fmt::format("\"End\" must be true, not {}", JsonKindName(v)));
@@ -284,7 +297,7 @@ class Builder {
         }
       }
     } else if (key == "Default") {
-      if (auto d = String(v, ptr)) s.default_next = *d;
+      if (auto d = StateName(v, ptr)) s.default_next = *d;
     } else if (key == "Seconds") {
       s.seconds = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "Timestamp") {
@@ -322,7 +335,8 @@ class Builder {
                                     JsonKindName((*arr)[i])));
             continue;
           }
-          BuildInnerBranch((*arr)[i].get_object(), bptr, b, lang, false);
+          // A state without QueryLanguage uses the top-level one, also inside branches.
+          BuildInnerBranch((*arr)[i].get_object(), bptr, b, machine_lang_, false);
           s.branches.push_back(std::move(b));
         }
       }
@@ -332,7 +346,7 @@ class Builder {
         return;
       }
       Branch b;
-      BuildInnerBranch(v.get_object(), ptr, b, lang, key == "ItemProcessor");
+      BuildInnerBranch(v.get_object(), ptr, b, machine_lang_, key == "ItemProcessor");
       s.item_processor = std::move(b);
       s.uses_iterator = key == "Iterator";
     } else if (key == "ItemsPath") {
@@ -346,7 +360,11 @@ class Builder {
         s.items = v;
       }
     } else if (key == "ItemSelector") {
-      s.item_selector = Payload(v, ptr, "ItemSelector", false);
+      if (ja && IsJsonataExpression(v)) {
+        s.item_selector = v;
+      } else {
+        s.item_selector = Payload(v, ptr, "ItemSelector", false);
+      }
     } else if (key == "ItemReader") {
       s.item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
                                                 "Arguments"});
@@ -523,7 +541,7 @@ class Builder {
       if (key == "ErrorEquals") {
         c.error_equals = ErrorNames(value, kptr);
       } else if (key == "Next") {
-        if (auto n = String(value, kptr)) c.next = *n;
+        if (auto n = StateName(value, kptr)) c.next = *n;
       } else if (key == "ResultPath") {
         if (lang == QueryLanguage::kJsonata) {
           sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
@@ -572,7 +590,7 @@ class Builder {
                       "or Not");
           continue;
         }
-        if (auto n = String(value, kptr)) rule.next = *n;
+        if (auto n = StateName(value, kptr)) rule.next = *n;
       } else if (key == "Comment") {
         rule.comment = String(value, kptr);
       } else if (key == "Assign" || key == "Output") {
@@ -945,6 +963,17 @@ class Builder {
     return std::nullopt;
   }
 
+  // A transition target: a non-empty string (state names are 1 to 80 characters).
+  std::optional<std::string> StateName(const json::value& v, const std::string& ptr) {
+    auto name = String(v, ptr);
+    if (name && name->empty()) {
+      sink_.Error(diag::kInvalidValue, ptr,
+                  fmt::format("\"{}\" is empty; it must name a state", LastToken(ptr)));
+      return std::nullopt;
+    }
+    return name;
+  }
+
   const json::array* Array(const json::value& v, const std::string& ptr) {
     if (v.is_array()) return &v.get_array();
     sink_.Error(diag::kType, ptr,
@@ -975,7 +1004,11 @@ class Builder {
   std::optional<std::int64_t> Integer(const json::value& v, const std::string& ptr,
                                       std::string_view field) {
     if (v.is_int64()) return v.get_int64();
-    if (v.is_uint64()) return std::numeric_limits<std::int64_t>::max();
+    if (v.is_uint64()) {
+      sink_.Error(diag::kQuota, ptr,
+                  fmt::format("\"{}\" is {}; that is beyond any AWS limit", field, v.get_uint64()));
+      return std::nullopt;
+    }
     TypeError(v, ptr, field, "an integer");
     return std::nullopt;
   }
@@ -1063,6 +1096,7 @@ class Builder {
   }
 
   DiagnosticSink& sink_;
+  QueryLanguage machine_lang_ = QueryLanguage::kJsonPath;
 };
 
 bool Builder::LooksLikeTimestamp(std::string_view s) { return IsRfc3339Timestamp(s); }

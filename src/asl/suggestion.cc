@@ -29,6 +29,10 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 std::string DidYouMean(std::string_view name, const std::vector<std::string_view>& candidates) {
+  // Suggestions are for typos in names people type; bound the work on adversarial input.
+  constexpr std::size_t kMaxNameLength = 128;
+  constexpr std::size_t kMaxCandidates = 4096;
+  if (name.size() > kMaxNameLength) return "";
   // Allow more edits for longer names, but never more than a third of the name.
   std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(3, name.size() / 3));
   std::string_view best;
@@ -39,8 +43,12 @@ std::string DidYouMean(std::string_view name, const std::vector<std::string_view
     return out;
   };
   std::string lname = lower(name);
+  std::size_t considered = 0;
   for (std::string_view c : candidates) {
     if (c == name) continue;
+    std::size_t diff = c.size() > name.size() ? c.size() - name.size() : name.size() - c.size();
+    if (diff > limit || c.size() > kMaxNameLength) continue;
+    if (++considered > kMaxCandidates) break;
     std::size_t d = lower(c) == lname ? 1 : EditDistance(name, c);
     if (d < best_distance) {
       best_distance = d;

@@ -24,6 +24,22 @@ bool IsJsonataExpression(const json::value& v) {
   return s.size() >= 4 && s.starts_with("{%") && s.ends_with("%}");
 }
 
+// Length in Unicode code points (the unit of AWS's name limits); input is valid UTF-8.
+std::size_t CharacterCount(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// The first `max` characters of `s`, cut on a character boundary.
+std::string_view FirstCharacters(std::string_view s, std::size_t max) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == max) return s.substr(0, i);
+  }
+  return s;
+}
+
 bool IsVariableName(std::string_view name) {
   if (name.empty() || name.size() > 80) return false;
   auto start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
@@ -72,10 +88,11 @@ class Validator {
     }
     auto target = [&](const std::string& name, const std::string& ptr, std::string_view field) {
       if (index.contains(name)) return;
+      // Suggestions cost a scan of the names; a definition full of bad targets gets a few.
       std::string where = all_names_.contains(name)
                               ? " (that state is in another scope: a Parallel branch or Map "
                                 "processor can only transition to states of its own)"
-                              : DidYouMean(name, names);
+                              : (suggestions_left_-- > 0 ? DidYouMean(name, names) : "");
       sink_.Error(diag::kUnknownState, ptr,
                   fmt::format("{} \"{}\" names no state{}", field, name, where));
     };
@@ -109,10 +126,11 @@ class Validator {
                  "Catch Next");
         }
       }
+      // Nested states default to the top-level query language, not the enclosing state's.
       for (std::size_t i = 0; i < s.branches.size(); ++i) {
-        CheckBranch(s.branches[i], state_lang, "a Parallel branch");
+        CheckBranch(s.branches[i], lang, "a Parallel branch");
       }
-      if (s.item_processor) CheckBranch(*s.item_processor, state_lang, "the Map ItemProcessor");
+      if (s.item_processor) CheckBranch(*s.item_processor, lang, "the Map ItemProcessor");
     }
     if (!b.states.empty() && !has_terminal) {
       sink_.Error(diag::kNoTerminalState, JsonPointerAppend(b.pointer, "States"),
@@ -152,10 +170,10 @@ class Validator {
   }
 
   void CheckState(const State& s, QueryLanguage lang) {
-    if (s.name.size() > kMaxStateNameLength) {
+    if (std::size_t n = CharacterCount(s.name); n > kMaxStateNameLength) {
       sink_.Error(diag::kStateNameTooLong, s.pointer,
                   fmt::format("state name \"{}...\" is {} characters; AWS allows at most {}",
-                              s.name.substr(0, 20), s.name.size(), kMaxStateNameLength));
+                              FirstCharacters(s.name, 20), n, kMaxStateNameLength));
     }
     if (s.name.empty()) {
       sink_.Error(diag::kInvalidValue, s.pointer, "a state name must not be empty");
@@ -212,7 +230,8 @@ class Validator {
       for (const auto* v : {&s.arguments, &s.output, &s.assign, &s.items, &s.timeout_seconds,
                             &s.heartbeat_seconds, &s.seconds, &s.timestamp, &s.error, &s.cause,
                             &s.max_concurrency, &s.tolerated_failure_count,
-                            &s.tolerated_failure_percentage}) {
+                            &s.tolerated_failure_percentage, &s.item_selector, &s.credentials,
+                            &s.item_reader, &s.item_batcher, &s.result_writer}) {
         if (v->has_value()) CheckJsonataStrings(**v, FieldPointer(s, *v));
       }
       for (std::size_t i = 0; i < s.choices.size(); ++i) {
@@ -246,10 +265,10 @@ class Validator {
                               s.heartbeat_seconds->get_int64(), s.timeout_seconds->get_int64()));
     }
     if (s.type == StateType::kTask) CheckResource(s.resource, field("Resource"));
-    if (s.label && s.label->size() > kMaxMapLabelLength) {
+    if (s.label && CharacterCount(*s.label) > kMaxMapLabelLength) {
       sink_.Error(diag::kQuota, field("Label"),
-                  fmt::format("Label is {} characters; AWS allows at most {}", s.label->size(),
-                              kMaxMapLabelLength));
+                  fmt::format("Label is {} characters; AWS allows at most {}",
+                              CharacterCount(*s.label), kMaxMapLabelLength));
     } else if (s.label) {
       // Labels become part of child execution names, so AWS forbids whitespace, brackets,
       // wildcards, special and control characters in them.
@@ -287,7 +306,12 @@ class Validator {
                             {&s.cause, "Cause"},
                             {&s.max_concurrency, "MaxConcurrency"},
                             {&s.tolerated_failure_count, "ToleratedFailureCount"},
-                            {&s.tolerated_failure_percentage, "ToleratedFailurePercentage"}};
+                            {&s.tolerated_failure_percentage, "ToleratedFailurePercentage"},
+                            {&s.item_selector, "ItemSelector"},
+                            {&s.credentials, "Credentials"},
+                            {&s.item_reader, "ItemReader"},
+                            {&s.item_batcher, "ItemBatcher"},
+                            {&s.result_writer, "ResultWriter"}};
     for (const Named& n : fields) {
       if (n.field == &v) return JsonPointerAppend(s.pointer, n.name);
     }
@@ -580,6 +604,7 @@ class Validator {
   const StateMachine& machine_;
   DiagnosticSink& sink_;
   std::unordered_map<std::string, std::string> all_names_;  // name -> first pointer
+  int suggestions_left_ = 32;
 };
 
 }  // namespace

@@ -74,7 +74,10 @@ class Parser {
     // Roughly one node per 24 bytes in ASL documents; reserving avoids rehashing as it grows.
     if (options_.record_locations) map_.Reserve(text_.size() / 24 + 16);
     // A UTF-8 byte order mark is tolerated at the very start.
-    if (text_.size() >= 3 && std::memcmp(text_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+    if (text_.size() >= 3 && std::memcmp(text_.data(), "\xEF\xBB\xBF", 3) == 0) {
+      pos_ = 3;
+      line_start_ = 3;
+    }
     SkipSpace();
     if (AtEnd()) {
       Fail("the document is empty; expected a JSON value");
@@ -211,11 +214,11 @@ class Parser {
     double d = 0;
     auto r = std::from_chars(first, last, d);
     if (r.ec == std::errc::result_out_of_range) {
-      // Values too small to represent round to zero; too large ones have no double.
-      std::string_view digits(first, static_cast<std::size_t>(last - first));
-      if (digits.find("e-") != std::string_view::npos || digits.find("E-") != std::string_view::npos) {
-        return json::value(0.0);
-      }
+      // Out of range either way: strtod tells underflow (a tiny value, rounded to zero, fine)
+      // from overflow (no double can hold it, an error).
+      std::string digits(first, last);
+      double approx = std::strtod(digits.c_str(), nullptr);
+      if (!std::isinf(approx)) return json::value(0.0);
       pos_ = start;
       Fail("number is too large to represent");
       return nullptr;
