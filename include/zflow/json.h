@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -36,9 +38,14 @@ struct SourceLocation {
   friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
 };
 
-// Where each node of a parsed document starts, keyed by RFC 6901 JSON pointer ("" is the root).
+// Where each node of a parsed document starts, looked up by RFC 6901 JSON pointer ("" is the
+// root). Stored as a tree (each node knows its parent and its own reference token), so memory
+// grows with the document, not with depth times key length.
 class SourceMap {
  public:
+  using NodeId = std::uint32_t;
+  static constexpr NodeId kNoNode = 0xFFFFFFFF;
+
   // The location of the value at `pointer`; unknown when the pointer names no node.
   SourceLocation ValueLocation(std::string_view pointer) const;
   // The location of the member name for an object member (the value's location for an array
@@ -48,17 +55,25 @@ class SourceMap {
   // an object member). Useful for "field X is missing here" diagnostics.
   SourceLocation Nearest(std::string_view pointer) const;
 
-  void Record(std::string pointer, SourceLocation key, SourceLocation value);
-  void Reserve(std::size_t nodes) { entries_.reserve(nodes); }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  // Building (used by the parser). The root must be added first. `token` is the member name or
+  // the decimal array index, unescaped.
+  NodeId AddRoot(SourceLocation value);
+  NodeId AddChild(NodeId parent, std::string_view token, SourceLocation key, SourceLocation value);
+  void Reserve(std::size_t nodes);
+  std::size_t size() const { return nodes_.size(); }
+  bool empty() const { return nodes_.empty(); }
 
  private:
-  struct Entry {
+  struct Node {
     SourceLocation key;
     SourceLocation value;
   };
-  std::unordered_map<std::string, Entry> entries_;
+  // The node named by the longest prefix of `pointer` that exists, and whether that is all of it.
+  std::pair<NodeId, bool> Walk(std::string_view pointer) const;
+  static std::string ChildKey(NodeId parent, std::string_view token);
+
+  std::vector<Node> nodes_;
+  std::unordered_map<std::string, NodeId> children_;  // parent id bytes + token -> child
 };
 
 struct ParsedJson {
@@ -93,6 +108,9 @@ struct JsonParseOutcome {
   std::optional<JsonSyntaxError> error;
 };
 JsonParseOutcome ParseJsonOrError(std::string_view text, const JsonParseOptions& options = {});
+
+// Appends one RFC 6901 reference token (escaping '~' and '/') to `pointer` in place.
+void AppendJsonPointerToken(std::string& pointer, std::string_view token);
 
 // Appends one RFC 6901 reference token (escaping '~' and '/') to `pointer`.
 std::string JsonPointerAppend(std::string_view pointer, std::string_view token);

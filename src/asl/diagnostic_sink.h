@@ -11,6 +11,25 @@
 
 namespace zflow::asl {
 
+// Appends a reference token to a JSON pointer being built during a recursive walk and removes it
+// again at the end of the scope, so a walk costs memory linear in the depth, not quadratic.
+class ScopedPointerToken {
+ public:
+  ScopedPointerToken(std::string& pointer, std::string_view token)
+      : pointer_(pointer), size_(pointer.size()) {
+    AppendJsonPointerToken(pointer_, token);
+  }
+  ScopedPointerToken(std::string& pointer, std::size_t index)
+      : ScopedPointerToken(pointer, std::string_view(std::to_string(index))) {}
+  ~ScopedPointerToken() { pointer_.resize(size_); }
+  ScopedPointerToken(const ScopedPointerToken&) = delete;
+  ScopedPointerToken& operator=(const ScopedPointerToken&) = delete;
+
+ private:
+  std::string& pointer_;
+  std::size_t size_;
+};
+
 class DiagnosticSink {
  public:
   void Error(std::string_view code, std::string pointer, std::string message) {

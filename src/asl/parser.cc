@@ -800,7 +800,11 @@ class Builder {
 
   // Keys ending in ".$" must have string values (a path or an intrinsic function).
   void CheckDollarKeys(const json::value& v, const std::string& ptr) {
-    // Pointers are built only for containers and errors: most leaves are plain scalars.
+    std::string walk = ptr;
+    CheckDollarKeysAt(v, walk);
+  }
+
+  void CheckDollarKeysAt(const json::value& v, std::string& ptr) {
     if (v.is_object()) {
       for (const auto& [key, child] : v.get_object()) {
         if (key.ends_with(".$")) {
@@ -811,13 +815,15 @@ class Builder {
                                     std::string_view(key), JsonKindName(child)));
           }
         } else if (child.is_structured()) {
-          CheckDollarKeys(child, JsonPointerAppend(ptr, key));
+          ScopedPointerToken token(ptr, key);
+          CheckDollarKeysAt(child, ptr);
         }
       }
     } else if (v.is_array()) {
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
         if (v.get_array()[i].is_structured()) {
-          CheckDollarKeys(v.get_array()[i], JsonPointerAppend(ptr, i));
+          ScopedPointerToken token(ptr, i);
+          CheckDollarKeysAt(v.get_array()[i], ptr);
         }
       }
     }

@@ -502,24 +502,32 @@ class Validator {
 
   // Parameters-style templates: keys ending in ".$" hold a path or an intrinsic.
   void CheckPayloadTemplate(const json::value& v, const std::string& ptr) {
+    std::string walk = ptr;
+    CheckPayloadTemplateAt(v, walk);
+  }
+
+  void CheckPayloadTemplateAt(const json::value& v, std::string& ptr) {
     if (v.is_object()) {
       for (const auto& [key, child] : v.get_object()) {
-        std::string kptr = JsonPointerAppend(ptr, key);
         if (key.ends_with(".$")) {
           if (!child.is_string()) continue;  // reported by the parser
           std::string_view text = child.get_string();
+          ScopedPointerToken token(ptr, key);
           if (LooksLikeIntrinsic(text)) {
-            CheckIntrinsic(text, kptr);
+            CheckIntrinsic(text, ptr);
           } else {
-            CheckPath(std::string(text), kptr, false);
+            CheckPath(std::string(text), ptr, false);
           }
-        } else {
-          CheckPayloadTemplate(child, kptr);
+        } else if (child.is_structured()) {
+          ScopedPointerToken token(ptr, key);
+          CheckPayloadTemplateAt(child, ptr);
         }
       }
     } else if (v.is_array()) {
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-        CheckPayloadTemplate(v.get_array()[i], JsonPointerAppend(ptr, i));
+        if (!v.get_array()[i].is_structured()) continue;
+        ScopedPointerToken token(ptr, i);
+        CheckPayloadTemplateAt(v.get_array()[i], ptr);
       }
     }
   }
@@ -545,6 +553,11 @@ class Validator {
 
   // In JSONata states every string that opens "{%" must be a complete, non-empty expression.
   void CheckJsonataStrings(const json::value& v, const std::string& ptr) {
+    std::string walk = ptr;
+    CheckJsonataStringsAt(v, walk);
+  }
+
+  void CheckJsonataStringsAt(const json::value& v, std::string& ptr) {
     if (v.is_string()) {
       std::string_view s = v.get_string();
       if (!s.starts_with("{%")) return;
@@ -560,11 +573,13 @@ class Validator {
       }
     } else if (v.is_object()) {
       for (const auto& [key, child] : v.get_object()) {
-        CheckJsonataStrings(child, JsonPointerAppend(ptr, key));
+        ScopedPointerToken token(ptr, key);
+        CheckJsonataStringsAt(child, ptr);
       }
     } else if (v.is_array()) {
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-        CheckJsonataStrings(v.get_array()[i], JsonPointerAppend(ptr, i));
+        ScopedPointerToken token(ptr, i);
+        CheckJsonataStringsAt(v.get_array()[i], ptr);
       }
     }
   }

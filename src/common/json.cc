@@ -9,34 +9,75 @@
 
 namespace zflow {
 
+std::string SourceMap::ChildKey(NodeId parent, std::string_view token) {
+  std::string key(sizeof parent + token.size(), '\0');
+  std::memcpy(key.data(), &parent, sizeof parent);
+  std::memcpy(key.data() + sizeof parent, token.data(), token.size());
+  return key;
+}
+
+SourceMap::NodeId SourceMap::AddRoot(SourceLocation value) {
+  nodes_.clear();
+  children_.clear();
+  nodes_.push_back(Node{value, value});
+  return 0;
+}
+
+SourceMap::NodeId SourceMap::AddChild(NodeId parent, std::string_view token, SourceLocation key,
+                                      SourceLocation value) {
+  auto id = static_cast<NodeId>(nodes_.size());
+  nodes_.push_back(Node{key, value});
+  children_.insert_or_assign(ChildKey(parent, token), id);
+  return id;
+}
+
+void SourceMap::Reserve(std::size_t nodes) {
+  nodes_.reserve(nodes);
+  children_.reserve(nodes);
+}
+
+std::pair<SourceMap::NodeId, bool> SourceMap::Walk(std::string_view pointer) const {
+  if (nodes_.empty()) return {kNoNode, false};
+  NodeId node = 0;
+  std::size_t pos = 0;
+  std::string token;
+  while (pos < pointer.size()) {
+    if (pointer[pos] != '/') return {node, false};
+    std::size_t end = pointer.find('/', pos + 1);
+    if (end == std::string_view::npos) end = pointer.size();
+    token.clear();
+    for (std::size_t i = pos + 1; i < end; ++i) {
+      if (pointer[i] == '~' && i + 1 < end && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+        token.push_back(pointer[i + 1] == '0' ? '~' : '/');
+        ++i;
+      } else {
+        token.push_back(pointer[i]);
+      }
+    }
+    auto it = children_.find(ChildKey(node, token));
+    if (it == children_.end()) return {node, false};
+    node = it->second;
+    pos = end;
+  }
+  return {node, true};
+}
+
 SourceLocation SourceMap::ValueLocation(std::string_view pointer) const {
-  auto it = entries_.find(std::string(pointer));
-  return it == entries_.end() ? SourceLocation{} : it->second.value;
+  auto [node, exact] = Walk(pointer);
+  return exact ? nodes_[node].value : SourceLocation{};
 }
 
 SourceLocation SourceMap::KeyLocation(std::string_view pointer) const {
-  auto it = entries_.find(std::string(pointer));
-  return it == entries_.end() ? SourceLocation{} : it->second.key;
+  auto [node, exact] = Walk(pointer);
+  return exact ? nodes_[node].key : SourceLocation{};
 }
 
 SourceLocation SourceMap::Nearest(std::string_view pointer) const {
-  std::string p(pointer);
-  while (true) {
-    auto it = entries_.find(p);
-    if (it != entries_.end()) return it->second.key;
-    if (p.empty()) return {};
-    p.resize(p.rfind('/'));
-  }
+  auto [node, exact] = Walk(pointer);
+  return node == kNoNode ? SourceLocation{} : nodes_[node].key;
 }
 
-void SourceMap::Record(std::string pointer, SourceLocation key, SourceLocation value) {
-  entries_.insert_or_assign(std::move(pointer), Entry{key, value});
-}
-
-std::string JsonPointerAppend(std::string_view pointer, std::string_view token) {
-  std::string out;
-  out.reserve(pointer.size() + token.size() + 1);
-  out.append(pointer);
+void AppendJsonPointerToken(std::string& out, std::string_view token) {
   out.push_back('/');
   for (char c : token) {
     if (c == '~') {
@@ -47,6 +88,13 @@ std::string JsonPointerAppend(std::string_view pointer, std::string_view token) 
       out.push_back(c);
     }
   }
+}
+
+std::string JsonPointerAppend(std::string_view pointer, std::string_view token) {
+  std::string out;
+  out.reserve(pointer.size() + token.size() + 1);
+  out.append(pointer);
+  AppendJsonPointerToken(out, token);
   return out;
 }
 
@@ -82,11 +130,10 @@ class Parser {
     if (AtEnd()) {
       Fail("the document is empty; expected a JSON value");
     } else {
-      std::string pointer;
-      SourceLocation at = Here();
-      json::value v = ParseValue(pointer, 0);
+      SourceMap::NodeId root = SourceMap::kNoNode;
+      if (options_.record_locations) root = map_.AddRoot(Here());
+      json::value v = ParseValue(root, 0);
       if (!failed_) {
-        if (options_.record_locations) map_.Record(pointer, at, at);
         SkipSpace();
         if (!AtEnd()) Fail("unexpected text after the end of the JSON document");
       }
@@ -133,14 +180,14 @@ class Parser {
     return fmt::format("byte 0x{:02X}", c);
   }
 
-  json::value ParseValue(const std::string& pointer, std::size_t depth) {
+  json::value ParseValue(SourceMap::NodeId node, std::size_t depth) {
     if (AtEnd()) {
       Fail("unexpected end of input; expected a JSON value");
       return nullptr;
     }
     switch (Peek()) {
-      case '{': return ParseObject(pointer, depth + 1);
-      case '[': return ParseArray(pointer, depth + 1);
+      case '{': return ParseObject(node, depth + 1);
+      case '[': return ParseArray(node, depth + 1);
       case '"': {
         std::string s;
         if (!ParseString(s)) return nullptr;
@@ -403,7 +450,7 @@ class Parser {
     return true;
   }
 
-  json::value ParseObject(const std::string& pointer, std::size_t depth) {
+  json::value ParseObject(SourceMap::NodeId node, std::size_t depth) {
     if (TooDeep(depth)) return nullptr;
     ++pos_;  // {
     json::object obj;
@@ -433,12 +480,10 @@ class Parser {
         error_ = JsonSyntaxError{key_at, fmt::format("duplicate member name \"{}\"", key)};
         return nullptr;
       }
-      std::string child;
-      if (options_.record_locations) child = JsonPointerAppend(pointer, key);
-      SourceLocation value_at = Here();
+      SourceMap::NodeId child = SourceMap::kNoNode;
+      if (options_.record_locations) child = map_.AddChild(node, key, key_at, Here());
       json::value v = ParseValue(child, depth);
       if (failed_) return nullptr;
-      if (options_.record_locations) map_.Record(std::move(child), key_at, value_at);
       obj.insert_or_assign(key, std::move(v));
       SkipSpace();
       if (AtEnd()) {
@@ -463,7 +508,7 @@ class Parser {
     }
   }
 
-  json::value ParseArray(const std::string& pointer, std::size_t depth) {
+  json::value ParseArray(SourceMap::NodeId node, std::size_t depth) {
     if (TooDeep(depth)) return nullptr;
     ++pos_;  // [
     json::array arr;
@@ -474,12 +519,16 @@ class Parser {
     }
     while (true) {
       SkipSpace();
-      std::string child;
-      if (options_.record_locations) child = JsonPointerAppend(pointer, arr.size());
-      SourceLocation at = Here();
+      SourceMap::NodeId child = SourceMap::kNoNode;
+      if (options_.record_locations) {
+        char digits[24];
+        auto r = std::to_chars(digits, digits + sizeof digits, arr.size());
+        SourceLocation at = Here();
+        child = map_.AddChild(node, std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)),
+                              at, at);
+      }
       json::value v = ParseValue(child, depth);
       if (failed_) return nullptr;
-      if (options_.record_locations) map_.Record(std::move(child), at, at);
       arr.push_back(std::move(v));
       SkipSpace();
       if (AtEnd()) {
