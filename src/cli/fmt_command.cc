@@ -8,6 +8,14 @@
 namespace zflow::cli {
 
 int RunFmt(const FmtOptions& options) {
+  if (options.write) {
+    for (const std::string& file : options.files) {
+      if (file == "-") {
+        std::cerr << "zflow fmt: -w cannot rewrite standard input; drop -w to print the result\n";
+        return kExitUsage;
+      }
+    }
+  }
   int exit_code = kExitOk;
   for (const std::string& file : options.files) {
     DefinitionCheck check = CheckDefinitionFile(file);

@@ -56,8 +56,12 @@ Result<FileContents> ReadFileCapped(const std::string& path, std::size_t max_byt
 
 Status WriteFileAtomically(const std::string& path, std::string_view data) {
   std::string tmp = path + ".zflow-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Keep the permissions of the file being replaced.
+  struct stat st {};
+  mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, tmp, "write");
+  ::fchmod(fd, mode);  // open() applies the umask; the replaced file's mode wins
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);

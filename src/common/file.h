@@ -19,7 +19,7 @@ struct FileContents {
 // kInvalidArgument (a directory), kUnavailable (other I/O errors).
 Result<FileContents> ReadFileCapped(const std::string& path, std::size_t max_bytes);
 
-// Writes `data` to `path` atomically (temporary file + rename).
+// Writes `data` to `path` atomically (temporary file + rename), keeping an existing file's mode.
 Status WriteFileAtomically(const std::string& path, std::string_view data);
 
 }  // namespace zflow

@@ -58,5 +58,14 @@ TEST_F(FileTest, WritesAtomically) {
   EXPECT_FALSE(WriteFileAtomically((dir_ / "no/such/dir/x").string(), "x").ok());
 }
 
+TEST_F(FileTest, AtomicWriteKeepsTheFileMode) {
+  std::string path = (dir_ / "script.sh").string();
+  ASSERT_TRUE(WriteFileAtomically(path, "a").ok());
+  fs::permissions(path, fs::perms::owner_all | fs::perms::group_read);
+  ASSERT_TRUE(WriteFileAtomically(path, "b").ok());
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read);
+}
+
 }  // namespace
 }  // namespace zflow

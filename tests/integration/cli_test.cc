@@ -146,6 +146,7 @@ TEST_F(CliTest, FmtPrintsCanonicalFormAndCheckDetectsDrift) {
   EXPECT_EQ(Run({"fmt", "-w", path}).exit_code, 0);
   EXPECT_EQ(Run({"fmt", "--check", path}).exit_code, 0);
   EXPECT_EQ(Run({"fmt", kExamples + "invalid/broken.asl.json"}).exit_code, 1);
+  EXPECT_EQ(Run({"fmt", "-w", "-"}, "{}").exit_code, 2);
 }
 
 }  // namespace
