@@ -116,7 +116,13 @@ void AppendJsonPointerToken(std::string& pointer, std::string_view token);
 std::string JsonPointerAppend(std::string_view pointer, std::string_view token);
 std::string JsonPointerAppend(std::string_view pointer, std::size_t index);
 
-// Compact serialization (no spaces), as AWS prints JSON payloads.
+// A double as AWS (Java's Double.toString) prints it: the shortest digits that read back to the
+// same double, always with a '.' or an exponent: "1.5", "100.0", "1.0E-5", "1.0E300".
+// Non-finite values print as "NaN" / "Infinity" (never produced by the parser).
+std::string FormatJsonDouble(double d);
+
+// Compact serialization (no spaces), as AWS prints JSON payloads; doubles via FormatJsonDouble,
+// so they stay doubles when read back.
 std::string ToJsonText(const json::value& v);
 // Indented serialization with two spaces, object members in their stored order.
 std::string ToPrettyJsonText(const json::value& v);

@@ -273,113 +273,8 @@ bool Matches(ArgType t, const json::value& v) {
   return false;
 }
 
-// Doubles as Java's Double.toString writes them (AWS runs on the JVM): "1.5", "100.0", "1.0E-5",
-// "1.0E300". Boost.JSON would write "1.5E0".
-std::string FormatDouble(double d) {
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  if (!std::isfinite(d)) return std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
-  std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), d,
-                                 std::chars_format::scientific);  // shortest round trip
-  std::string_view s(buf.data(), static_cast<std::size_t>(res.ptr - buf.data()));
-  std::string out;
-  if (s.front() == '-') {
-    out += '-';
-    s.remove_prefix(1);
-  }
-  const std::size_t e = s.find('e');
-  std::string digits(1, s[0]);
-  if (e > 1) digits.append(s.substr(2, e - 2));
-  std::string_view exp_text = s.substr(e + 1);
-  const bool exp_negative = exp_text.front() == '-';
-  exp_text.remove_prefix(1);  // the sign; to_chars always writes one
-  int exponent = 0;
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
-  if (exp_negative) exponent = -exponent;
 
-  const double magnitude = std::fabs(d);
-  if (magnitude >= 1e-3 && magnitude < 1e7) {
-    if (exponent >= 0) {
-      const auto int_digits = static_cast<std::size_t>(exponent) + 1;
-      if (digits.size() <= int_digits) {
-        out += digits;
-        out.append(int_digits - digits.size(), '0');
-        out += ".0";
-      } else {
-        out += digits.substr(0, int_digits);
-        out += '.';
-        out += digits.substr(int_digits);
-      }
-    } else {
-      out += "0.";
-      out.append(static_cast<std::size_t>(-exponent - 1), '0');
-      out += digits;
-    }
-    return out;
-  }
-  out += digits[0];
-  out += '.';
-  out += digits.size() > 1 ? digits.substr(1) : "0";
-  out += 'E';
-  out += std::to_string(exponent);
-  return out;
-}
-
-std::string FormatNumber(const json::value& v) {
-  if (v.is_int64()) return std::to_string(v.get_int64());
-  if (v.is_uint64()) return std::to_string(v.get_uint64());
-  return FormatDouble(v.get_double());
-}
-
-// Compact JSON text with Java-style doubles (see FormatDouble).
-void AppendJsonText(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::null:
-      out += "null";
-      return;
-    case json::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      return;
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      out += FormatNumber(v);
-      return;
-    case json::kind::string:
-      out += json::serialize(v.get_string());
-      return;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const json::value& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        AppendJsonText(e, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& member : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(member.key());
-        out += ':';
-        AppendJsonText(member.value(), out);
-      }
-      out += '}';
-      return;
-    }
-  }
-}
-
-std::string JsonText(const json::value& v) {
-  std::string out;
-  AppendJsonText(v, out);
-  return out;
-}
+std::string JsonText(const json::value& v) { return ToJsonText(v); }
 
 // A value as it appears in an error message: JSON text, cut short.
 std::string Preview(const json::value& v) {
@@ -1014,7 +909,7 @@ void AppendFormatted(const json::value& v, std::string& out) {
       return;
     }
     default:
-      AppendJsonText(v, out);
+      out += ToJsonText(v);
       return;
   }
 }

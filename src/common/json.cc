@@ -1,5 +1,6 @@
 #include "zflow/json.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -580,20 +581,65 @@ Result<ParsedJson> ParseJson(std::string_view text, const JsonParseOptions& opti
   return std::move(*outcome.document);
 }
 
+std::string FormatJsonDouble(double d) {
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  if (!std::isfinite(d)) return std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
+  std::array<char, 64> buf{};
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), d,
+                                 std::chars_format::scientific);  // shortest round trip
+  std::string_view s(buf.data(), static_cast<std::size_t>(res.ptr - buf.data()));
+  std::string out;
+  if (s.front() == '-') {
+    out += '-';
+    s.remove_prefix(1);
+  }
+  const std::size_t e = s.find('e');
+  std::string digits(1, s[0]);
+  if (e > 1) digits.append(s.substr(2, e - 2));
+  std::string_view exp_text = s.substr(e + 1);
+  const bool exp_negative = exp_text.front() == '-';
+  exp_text.remove_prefix(1);  // the sign; to_chars always writes one
+  int exponent = 0;
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
+  if (exp_negative) exponent = -exponent;
+
+  const double magnitude = std::fabs(d);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    if (exponent >= 0) {
+      const auto int_digits = static_cast<std::size_t>(exponent) + 1;
+      if (digits.size() <= int_digits) {
+        out += digits;
+        out.append(int_digits - digits.size(), '0');
+        out += ".0";
+      } else {
+        out += digits.substr(0, int_digits);
+        out += '.';
+        out += digits.substr(int_digits);
+      }
+    } else {
+      out += "0.";
+      out.append(static_cast<std::size_t>(-exponent - 1), '0');
+      out += digits;
+    }
+    return out;
+  }
+  out += digits[0];
+  out += '.';
+  out += digits.size() > 1 ? digits.substr(1) : "0";
+  out += 'E';
+  out += std::to_string(exponent);
+  return out;
+}
+
+
 namespace {
 
-// Doubles print as the shortest text that reads back to the same double, always with a '.' or
-// an exponent so they stay doubles (2.0 -> "2.0", not "2" or Boost's "2E0"), as AWS prints them.
 void AppendDouble(double d, std::string& out) {
   if (!std::isfinite(d)) {  // not representable in JSON; never produced by the parser
     out += "null";
     return;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-  out += text;
-  if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+  out += FormatJsonDouble(d);
 }
 
 void AppendString(std::string_view s, std::string& out) {

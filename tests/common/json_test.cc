@@ -101,7 +101,9 @@ namespace {
 
 TEST(Json, SerializesDoublesSoTheyStayDoubles) {
   json::array a{2.0, 1.5, 1e300, 0.1, -0.0, 100.0, 3, -7, 1e-7};
-  EXPECT_EQ(ToJsonText(a), "[2.0,1.5,1e+300,0.1,-0.0,100.0,3,-7,1e-07]");
+  EXPECT_EQ(ToJsonText(a), "[2.0,1.5,1.0E300,0.1,-0.0,100.0,3,-7,1.0E-7]");
+  EXPECT_EQ(FormatJsonDouble(12345678.9), "1.23456789E7");
+  EXPECT_EQ(FormatJsonDouble(0.001), "0.001");
   auto back = ParseJson(ToJsonText(a));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->value, json::value(a));
