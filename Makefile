@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev
 
-.PHONY: all build deps demo test test-asan fuzz-build fuzz-smoke fuzz bench clean
+.PHONY: all build deps demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
 
 all: build
 
@@ -40,6 +40,7 @@ tests/node_modules: tests/package.json tests/package-lock.json
 test: build tests/node_modules
 	ctest --preset default -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
 
 test-asan: deps
@@ -48,6 +49,12 @@ test-asan: deps
 	ctest --preset asan -j $(JOBS)
 
 FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer
+
+# ThreadSanitizer over the code with shared state (caches, random sources, processes).
+test-tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
 
 fuzz-build: deps
 	cmake --preset fuzz >/dev/null

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <regex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -646,6 +648,39 @@ TEST(Intrinsics, LooksLikeIntrinsicOnlyForStatesCalls) {
   EXPECT_FALSE(LooksLikeIntrinsic("$.States.x"));
   EXPECT_FALSE(LooksLikeIntrinsic("States"));
   EXPECT_FALSE(LooksLikeIntrinsic(""));
+}
+
+}  // namespace
+}  // namespace zflow::asl
+
+namespace zflow::asl {
+namespace {
+
+// States.UUID and States.MathRandom share a process-wide generator when no RandomSource is
+// injected; it must be safe to use from many threads (run under TSan by `make test`).
+TEST(IntrinsicsConcurrency, SharedRandomSourceIsThreadSafe) {
+  auto uuid = IntrinsicCall::Parse("States.UUID()");
+  auto rnd = IntrinsicCall::Parse("States.MathRandom(1, 1000)");
+  ASSERT_TRUE(uuid.ok() && rnd.ok());
+  json::value input = json::object();
+  std::vector<std::thread> threads;
+  std::vector<std::set<std::string>> seen(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      EvaluationContext ctx;
+      ctx.input = &input;
+      for (int i = 0; i < 500; ++i) {
+        auto u = uuid->Evaluate(ctx);
+        auto r = rnd->Evaluate(ctx);
+        if (u.ok()) seen[t].insert(std::string(u->as_string()));
+        EXPECT_TRUE(r.ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  for (auto& s : seen) all.insert(s.begin(), s.end());
+  EXPECT_EQ(all.size(), 2000u);
 }
 
 }  // namespace
