@@ -129,9 +129,10 @@ Status AsStatus(const Result<T>& r) {
 
 #define ZFLOW_ASSIGN_OR_RETURN(lhs, expr) \
   ZFLOW_ASSIGN_OR_RETURN_IMPL_(ZFLOW_CONCAT_(zflow_result_, __LINE__), lhs, expr)
+// `lhs` may be a declaration, so it cannot be parenthesized.
 #define ZFLOW_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
-  auto result = (expr);                                 \
-  if (!result.ok()) return result.status();             \
-  lhs = std::move(result).value()
+  auto result = (expr); /* NOLINT(bugprone-macro-parentheses) */ \
+  if (!result.ok()) return result.status(); /* NOLINT(bugprone-macro-parentheses) */ \
+  lhs = std::move(result).value() /* NOLINT(bugprone-macro-parentheses) */
 
 #endif  // ZFLOW_STATUS_H_

@@ -5,7 +5,9 @@
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{"zflow: validate, format and run AWS Step Functions state machines locally"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zflow 0.1.0");
@@ -42,4 +44,17 @@ int main(int argc, char** argv) {
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   return zflow::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // zflow code reports errors as Status; this catches only what a library underneath may throw
+  // (std::bad_alloc, say) so the user sees a message instead of an abort.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "zflow: internal error: " << e.what() << "\n";
+    return 4;
+  }
 }
