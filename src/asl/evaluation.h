@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "zflow/json.h"
+#include "zflow/status.h"
 
 namespace zflow::asl {
 
@@ -86,5 +87,15 @@ struct EvaluationContext {
 };
 
 }  // namespace zflow::asl
+
+// Like ZFLOW_ASSIGN_OR_RETURN, for Outcome<T> inside functions that return an Outcome:
+// a workflow error is returned as is.
+#define ZFLOW_ASSIGN_OUTCOME_OR_RETURN(lhs, expr) \
+  ZFLOW_ASSIGN_OUTCOME_OR_RETURN_IMPL_(ZFLOW_CONCAT_(zflow_outcome_, __LINE__), lhs, expr)
+// `lhs` may be a declaration, so it cannot be parenthesized.
+#define ZFLOW_ASSIGN_OUTCOME_OR_RETURN_IMPL_(outcome, lhs, expr)         \
+  auto outcome = (expr); /* NOLINT(bugprone-macro-parentheses) */        \
+  if (!outcome.ok()) return outcome.error(); /* NOLINT(bugprone-macro-parentheses) */ \
+  lhs = std::move(outcome).value() /* NOLINT(bugprone-macro-parentheses) */
 
 #endif  // ZFLOW_ASL_EVALUATION_H_

@@ -31,14 +31,6 @@
 #include "asl/json_path.h"
 #include "zflow/json.h"
 
-// Like ZFLOW_ASSIGN_OR_RETURN, for Outcome<T> inside functions that return an Outcome.
-#define ZFLOW_ASSIGN_OUTCOME_OR_RETURN(lhs, expr) \
-  ZFLOW_ASSIGN_OUTCOME_OR_RETURN_IMPL_(ZFLOW_CONCAT_(zflow_outcome_, __LINE__), lhs, expr)
-#define ZFLOW_ASSIGN_OUTCOME_OR_RETURN_IMPL_(outcome, lhs, expr) \
-  auto outcome = (expr);                                         \
-  if (!outcome.ok()) return outcome.error();                     \
-  lhs = std::move(outcome).value()
-
 namespace zflow::asl {
 
 struct IntrinsicCall::Node {
@@ -1241,7 +1233,7 @@ Outcome<json::value> Hash(const Arguments& args) {
   }
   static constexpr std::string_view kHex = "0123456789abcdef";
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     hex += kHex[digest[i] >> 4];
     hex += kHex[digest[i] & 15];
