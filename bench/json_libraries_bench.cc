@@ -122,3 +122,80 @@ BENCHMARK(BM_Serialize_RapidJson)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace zflow::bench
+
+namespace zflow::bench {
+namespace {
+
+// The evaluators' hot operations on each library's DOM: a member/index lookup chain (what a
+// reference path does) and a deep copy of a payload (what InputPath/ResultPath do).
+constexpr char kPayload[] = R"({"batch": {"day": "2026-11-21", "rows": [
+  {"id": 0, "amount": 1.5, "fraud": false}, {"id": 1, "amount": 2.5, "fraud": true},
+  {"id": 2, "amount": 3.5, "fraud": false}, {"id": 3, "amount": 4.5, "fraud": false}]},
+  "model": {"uri": "s3://bucket/key/model.tar.gz", "metrics": {"auc": 0.93}}})";
+
+void BM_Lookup_BoostJson(benchmark::State& state) {
+  json::value v = std::move(ParseJson(kPayload)->value);
+  for (auto _ : state) {
+    const json::value* x = v.as_object().if_contains("batch");
+    x = x->as_object().if_contains("rows");
+    x = &x->as_array()[2];
+    x = x->as_object().if_contains("amount");
+    benchmark::DoNotOptimize(x);
+  }
+}
+BENCHMARK(BM_Lookup_BoostJson);
+
+void BM_Copy_BoostJson(benchmark::State& state) {
+  json::value v = std::move(ParseJson(kPayload)->value);
+  for (auto _ : state) {
+    json::value copy = v;
+    benchmark::DoNotOptimize(copy);
+  }
+}
+BENCHMARK(BM_Copy_BoostJson);
+
+#if ZFLOW_BENCH_NLOHMANN
+void BM_Lookup_Nlohmann(benchmark::State& state) {
+  auto v = nlohmann::ordered_json::parse(kPayload);
+  for (auto _ : state) {
+    const auto& x = v["batch"]["rows"][2]["amount"];
+    benchmark::DoNotOptimize(&x);
+  }
+}
+BENCHMARK(BM_Lookup_Nlohmann);
+
+void BM_Copy_Nlohmann(benchmark::State& state) {
+  auto v = nlohmann::ordered_json::parse(kPayload);
+  for (auto _ : state) {
+    auto copy = v;
+    benchmark::DoNotOptimize(copy);
+  }
+}
+BENCHMARK(BM_Copy_Nlohmann);
+#endif
+
+#if ZFLOW_BENCH_RAPIDJSON
+void BM_Lookup_RapidJson(benchmark::State& state) {
+  rapidjson::Document d;
+  d.Parse(kPayload);
+  for (auto _ : state) {
+    const rapidjson::Value& x = d["batch"]["rows"][2]["amount"];
+    benchmark::DoNotOptimize(&x);
+  }
+}
+BENCHMARK(BM_Lookup_RapidJson);
+
+void BM_Copy_RapidJson(benchmark::State& state) {
+  rapidjson::Document d;
+  d.Parse(kPayload);
+  for (auto _ : state) {
+    rapidjson::Document copy;
+    copy.CopyFrom(d, copy.GetAllocator());
+    benchmark::DoNotOptimize(copy);
+  }
+}
+BENCHMARK(BM_Copy_RapidJson);
+#endif
+
+}  // namespace
+}  // namespace zflow::bench
