@@ -10,7 +10,8 @@ namespace zflow::cli {
 // Exit codes shared by the subcommands.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalid = 1;  // invalid input (definition, JSON)
-inline constexpr int kExitUsage = 2;    // bad flags, unreadable files
+inline constexpr int kExitUsage = 2;    // bad flags, unreadable files, invalid definition
+inline constexpr int kExitTimedOut = 3; // run: TIMED_OUT or ABORTED
 
 struct ValidateOptions {
   std::vector<std::string> files;
@@ -25,6 +26,23 @@ struct FmtOptions {
   bool check = false;  // exit 1 when a file is not canonically formatted
 };
 int RunFmt(const FmtOptions& options);
+
+struct RunOptions {
+  std::string definition;
+  std::string input_json;   // --input
+  std::string input_file;   // --input-file
+  bool virtual_clock = false;
+  std::string mock_config;  // --mock-config FILE
+  std::string test_case;    // --test-case NAME
+  std::string state_machine_name;  // --state-machine-name (default: file name)
+  std::string history_file;  // --history FILE: the AWS-shaped history as JSON
+  bool result_json = false;  // last stdout line: {"status","output","error","cause"}
+  bool echo_tasks = false;   // every Task returns its effective input
+  bool progress = false;     // force live progress even when stdout is not a terminal
+  bool quiet = false;        // no progress, no summary
+  std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
+};
+int RunRun(const RunOptions& options);
 
 }  // namespace zflow::cli
 

@@ -29,6 +29,32 @@ int Run(int argc, char** argv) {
   fmt_cmd->add_flag("-w,--write", fmt.write, "Rewrite the files in place");
   fmt_cmd->add_flag("--check", fmt.check, "Exit 1 when a file is not canonically formatted");
 
+  zflow::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run a state machine locally with AWS Step Functions semantics");
+  run_cmd->add_option("definition", run.definition, "ASL JSON file")->required();
+  auto* input_opt = run_cmd->add_option("--input", run.input_json, "Execution input (JSON text)");
+  run_cmd->add_option("--input-file", run.input_file, "Execution input file (JSON)")
+      ->excludes(input_opt);
+  run_cmd->add_flag("--virtual-clock", run.virtual_clock,
+                    "Waits and retry backoffs take no real time");
+  run_cmd->add_option("--mock-config", run.mock_config,
+                      "AWS Step Functions Local mock configuration (JSON)");
+  run_cmd->add_option("--test-case", run.test_case, "Test case of the mock configuration");
+  run_cmd->add_option("--state-machine-name", run.state_machine_name,
+                      "Name of the state machine (default: the file name)");
+  run_cmd->add_option("--history", run.history_file,
+                      "Write the execution history (GetExecutionHistory shape) to FILE");
+  run_cmd->add_flag("--result-json", run.result_json,
+                    "Print {\"status\",\"output\",\"error\",\"cause\"} as the last line");
+  run_cmd->add_flag("--echo-tasks", run.echo_tasks,
+                    "Task states without a handler return their effective input");
+  run_cmd->add_option("--task", run.commands,
+                      "RESOURCE=COMMAND: serve a Task resource with a local command (input "
+                      "JSON on stdin, result JSON on stdout)");
+  run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -43,6 +69,7 @@ int Run(int argc, char** argv) {
   }
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
+  if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);
   return zflow::cli::kExitUsage;
 }
 

@@ -1,0 +1,157 @@
+// zflow/runtime.h: runs an ASL state machine locally with AWS Step Functions semantics.
+//
+//   zflow::runtime::IntegrationRegistry tasks;
+//   tasks.RegisterFunction("arn:aws:states:::lambda:invoke", [](const TaskRequest& r) {
+//     return TaskResult::Success(json::object{{"Payload", r.input}});
+//   });
+//   zflow::runtime::Engine engine({.integrations = &tasks, .virtual_time = true});
+//   zflow::Result<ExecutionResult> r = engine.Run(machine, {.input = input});
+//   // r->status, r->output, r->error, r->cause, r->history
+//
+// One execution runs on one event loop thread; Task handlers run on a worker pool (or inline
+// when they say they are cheap), so Parallel branches and Map iterations overlap their tasks
+// without a thread per branch. Under virtual time, Wait states and retry backoffs complete
+// instantly: when nothing can run and no task is in flight, the clock jumps to the next timer.
+#ifndef ZFLOW_RUNTIME_H_
+#define ZFLOW_RUNTIME_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zflow/clock.h"
+#include "zflow/json.h"
+#include "zflow/state_machine.h"
+#include "zflow/status.h"
+
+namespace zflow::runtime {
+
+enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+// "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+std::string_view ExecutionStatusName(ExecutionStatus s);
+
+// One entry of the execution history, as AWS's GetExecutionHistory returns it.
+struct HistoryEvent {
+  std::int64_t id = 0;
+  std::int64_t previous_event_id = 0;
+  TimePoint timestamp;
+  std::string type;     // "ExecutionStarted", "TaskStateEntered", ...
+  json::object details;  // the fields of "<type>EventDetails" (camelCase, as AWS names them)
+
+  // {"id", "previousEventId", "timestamp", "type", "<detailsKey>": {...}}
+  json::value ToJson() const;
+};
+
+// What a Task handler receives.
+struct TaskRequest {
+  std::string resource;    // the Task's Resource ARN
+  std::string state_name;
+  json::value input;       // the effective parameters (after InputPath and Parameters)
+  json::value context;     // the context object ($$) as the state sees it
+  int retry_count = 0;     // 0 on the first attempt
+  std::optional<std::chrono::seconds> timeout;  // TimeoutSeconds, if any
+};
+
+// What a Task handler returns: an output, or an error name and cause (which Retry/Catch match).
+struct TaskResult {
+  std::optional<json::value> output;
+  std::string error;
+  std::string cause;
+
+  static TaskResult Success(json::value v) { return {std::move(v), {}, {}}; }
+  static TaskResult Failure(std::string error, std::string cause) {
+    return {std::nullopt, std::move(error), std::move(cause)};
+  }
+  bool ok() const { return output.has_value(); }
+};
+
+// Serves the Task states whose Resource it is registered for. Invoke may be called from several
+// threads at once.
+class TaskHandler {
+ public:
+  virtual ~TaskHandler() = default;
+  virtual TaskResult Invoke(const TaskRequest& request) = 0;
+  // True when Invoke is cheap and never blocks (echo, mocks, small in-process functions): the
+  // engine then calls it on its loop thread instead of the worker pool.
+  virtual bool inline_safe() const { return false; }
+};
+
+// Maps a Task's Resource to its handler: an exact match first, then the longest registered
+// prefix that ends in '*' ("arn:aws:states:::lambda:*"), then the fallback.
+class IntegrationRegistry {
+ public:
+  void Register(std::string resource, std::shared_ptr<TaskHandler> handler);
+  // An in-process function; `inline_safe` as in TaskHandler.
+  void RegisterFunction(std::string resource, std::function<TaskResult(const TaskRequest&)> fn,
+                        bool inline_safe = false);
+  void SetFallback(std::shared_ptr<TaskHandler> handler);
+  // The handler for `resource`, or null.
+  TaskHandler* Find(std::string_view resource) const;
+
+ private:
+  std::map<std::string, std::shared_ptr<TaskHandler>, std::less<>> handlers_;
+  std::shared_ptr<TaskHandler> fallback_;
+};
+
+struct ExecutionOptions {
+  json::value input = json::object();
+  std::string name;                        // default: a generated UUID
+  std::string state_machine_name = "Machine";
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+};
+
+struct ExecutionResult {
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  json::value output;  // on success
+  std::string error;   // on failure / timeout
+  std::string cause;
+  std::vector<HistoryEvent> history;
+  std::string execution_arn;
+  TimePoint start_time;
+  TimePoint stop_time;
+};
+
+struct EngineOptions {
+  IntegrationRegistry* integrations = nullptr;  // null: every Task fails with States.Runtime
+  Clock* clock = nullptr;                       // null: the system clock
+  // Waits and backoffs jump a virtual clock (starting at clock->Now()) instead of sleeping.
+  bool virtual_time = false;
+  int worker_threads = 4;
+  // Called on the loop thread for every history event as it happens (progress display).
+  std::function<void(const HistoryEvent&)> on_event;
+  // AWS quotas.
+  std::size_t max_payload_bytes = 262144;
+  std::size_t max_history_events = 25000;
+  // Keep full payloads (state input/output) in history events, as AWS does.
+  bool history_payloads = true;
+  // Upper bound on Map/Parallel children running at once when MaxConcurrency is 0 (unlimited).
+  std::size_t max_parallel_children = 1 << 20;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs one execution of `machine` to the end and returns how it ended. Errors (Status) only
+  // for a machine that fails validation; everything that happens inside the workflow (task
+  // failures, path errors, timeouts) is in the result. Not reentrant: one Run at a time.
+  Result<ExecutionResult> Run(const asl::StateMachine& machine, const ExecutionOptions& options);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zflow::runtime
+
+#endif  // ZFLOW_RUNTIME_H_

@@ -1,0 +1,229 @@
+// zflow run: one local execution of a state machine.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/definition_file.h"
+#include "common/file.h"
+#include "integrations/local_handlers.h"
+#include "zflow/runtime.h"
+
+namespace zflow::cli {
+namespace {
+
+std::string MachineNameFor(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (std::string_view ext : {".asl.json", ".json", ".asl"}) {
+    if (name.size() > ext.size() && name.ends_with(ext)) {
+      name.resize(name.size() - ext.size());
+      break;
+    }
+  }
+  return name.empty() || name == "-" ? "Machine" : name;
+}
+
+// Live progress on a terminal: one line per state entered / left, retries and failures.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+
+  void operator()(const runtime::HistoryEvent& e) {
+    if (!enabled_) return;
+    if (start_ == TimePoint{}) start_ = e.timestamp;
+    double t = std::chrono::duration<double>(e.timestamp - start_).count();
+    auto name = [&]() -> std::string {
+      const json::value* n = e.details.if_contains("name");
+      return n != nullptr && n->is_string() ? std::string(n->get_string()) : "";
+    };
+    if (e.type.ends_with("StateEntered")) {
+      std::string n = name();
+      entered_[n] = e.timestamp;
+      std::string type = e.type.substr(0, e.type.size() - 12);
+      std::cerr << fmt::format("{:>8.2f}s  \u25b8 {:<32} {}\n", t, n, type);
+    } else if (e.type.ends_with("StateExited")) {
+      std::string n = name();
+      double took = std::chrono::duration<double>(e.timestamp - entered_[n]).count();
+      std::cerr << fmt::format("{:>8.2f}s  \u2713 {:<32} {:.2f}s\n", t, n, took);
+    } else if (e.type == "TaskFailed" || e.type == "TaskTimedOut") {
+      const json::value* err = e.details.if_contains("error");
+      std::cerr << fmt::format("{:>8.2f}s  \u2717 task failed: {}\n", t,
+                               err != nullptr && err->is_string()
+                                   ? std::string_view(err->get_string())
+                                   : std::string_view("?"));
+    } else if (e.type == "MapStateStarted") {
+      const json::value* len = e.details.if_contains("length");
+      std::cerr << fmt::format("{:>8.2f}s    map over {} items\n", t,
+                               len != nullptr ? ToJsonText(*len) : "?");
+    }
+  }
+
+ private:
+  bool enabled_;
+  TimePoint start_{};
+  std::map<std::string, TimePoint> entered_;
+};
+
+}  // namespace
+
+int RunRun(const RunOptions& options) {
+  DefinitionCheck check = CheckDefinitionFile(options.definition);
+  if (!check.read_error.empty()) {
+    std::cerr << "zflow run: " << check.read_error << "\n";
+    return kExitUsage;
+  }
+  if (!check.report.ok()) {
+    for (const Diagnostic& d : check.report.diagnostics) {
+      std::cerr << FormatDiagnostic(options.definition, d) << "\n";
+    }
+    std::cerr << "zflow run: the definition is invalid; nothing was run\n";
+    return kExitUsage;
+  }
+  // Input.
+  json::value input = json::object();
+  if (!options.input_json.empty() && !options.input_file.empty()) {
+    std::cerr << "zflow run: use --input or --input-file, not both\n";
+    return kExitUsage;
+  }
+  std::string input_text = options.input_json;
+  std::string input_name = "--input";
+  if (!options.input_file.empty()) {
+    auto contents = ReadFileCapped(options.input_file, std::size_t{64} << 20);
+    if (!contents.ok()) {
+      std::cerr << "zflow run: " << contents.status().message() << "\n";
+      return kExitUsage;
+    }
+    input_text = std::move(contents->data);
+    input_name = options.input_file;
+  }
+  if (!input_text.empty()) {
+    auto parsed = ParseJson(input_text);
+    if (!parsed.ok()) {
+      std::cerr << "zflow run: " << input_name << ": " << parsed.status().message() << "\n";
+      return kExitUsage;
+    }
+    input = std::move(parsed->value);
+  }
+  std::string machine_name = options.state_machine_name.empty()
+                                 ? MachineNameFor(options.definition)
+                                 : options.state_machine_name;
+  // Task handlers.
+  runtime::IntegrationRegistry registry;
+  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  for (const std::string& spec : options.commands) {
+    std::size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      std::cerr << "zflow run: --task wants RESOURCE=COMMAND, got \"" << spec << "\"\n";
+      return kExitUsage;
+    }
+    std::vector<std::string> argv;
+    std::istringstream words(spec.substr(eq + 1));
+    for (std::string w; words >> w;) argv.push_back(w);
+    registry.Register(spec.substr(0, eq), integrations::MakeCommandHandler(std::move(argv)));
+  }
+  if (options.echo_tasks) registry.SetFallback(integrations::MakeEchoHandler());
+  if (!options.mock_config.empty()) {
+    if (options.test_case.empty()) {
+      std::cerr << "zflow run: --mock-config needs --test-case NAME\n";
+      return kExitUsage;
+    }
+    auto text = ReadFileCapped(options.mock_config, std::size_t{64} << 20);
+    if (!text.ok()) {
+      std::cerr << "zflow run: " << text.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto config = ParseJson(text->data);
+    if (!config.ok()) {
+      std::cerr << "zflow run: " << options.mock_config << ": " << config.status().message()
+                << "\n";
+      return kExitUsage;
+    }
+    // Mocks answer first; states the test case does not mock go to the other handlers.
+    class RegistryHandler final : public runtime::TaskHandler {
+     public:
+      explicit RegistryHandler(runtime::IntegrationRegistry r) : registry_(std::move(r)) {}
+      runtime::TaskResult Invoke(const runtime::TaskRequest& request) override {
+        runtime::TaskHandler* h = registry_.Find(request.resource);
+        if (h == nullptr) {
+          return runtime::TaskResult::Failure(
+              "States.Runtime", fmt::format("The test case does not mock the state '{}' and no "
+                                            "local handler serves '{}'",
+                                            request.state_name, request.resource));
+        }
+        return h->Invoke(request);
+      }
+
+     private:
+      runtime::IntegrationRegistry registry_;
+    };
+    auto mock = integrations::MockHandler::Create(
+        config->value, machine_name, options.test_case,
+        std::make_shared<RegistryHandler>(std::move(registry)));
+    if (!mock.ok()) {
+      std::cerr << "zflow run: " << mock.status().message() << "\n";
+      return kExitUsage;
+    }
+    registry = runtime::IntegrationRegistry();
+    registry.SetFallback(*mock);
+  }
+
+  bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
+  Progress progress(show_progress);
+  runtime::EngineOptions engine_options;
+  engine_options.integrations = &registry;
+  engine_options.virtual_time = options.virtual_clock;
+  engine_options.on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); };
+  runtime::Engine engine(std::move(engine_options));
+  runtime::ExecutionOptions exec;
+  exec.input = std::move(input);
+  exec.state_machine_name = machine_name;
+  auto result = engine.Run(*check.report.machine, exec);
+  if (!result.ok()) {
+    std::cerr << "zflow run: " << result.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (!options.history_file.empty()) {
+    json::array events;
+    for (const runtime::HistoryEvent& e : result->history) events.push_back(e.ToJson());
+    Status s = WriteFileAtomically(options.history_file,
+                                   ToPrettyJsonText(json::object{{"events", std::move(events)}}) +
+                                       "\n");
+    if (!s.ok()) std::cerr << "zflow run: " << s.message() << "\n";
+  }
+  double seconds =
+      std::chrono::duration<double>(result->stop_time - result->start_time).count();
+  std::string_view status = runtime::ExecutionStatusName(result->status);
+  if (!options.quiet) {
+    if (result->status == runtime::ExecutionStatus::kSucceeded) {
+      std::cerr << fmt::format("{} in {:.2f} s{}, {} events\n", status, seconds,
+                               options.virtual_clock ? " (virtual)" : "",
+                               result->history.size());
+      if (!options.result_json) std::cout << ToPrettyJsonText(result->output) << "\n";
+    } else {
+      std::cerr << fmt::format("{} in {:.2f} s{}: {}: {}\n", status, seconds,
+                               options.virtual_clock ? " (virtual)" : "", result->error,
+                               result->cause);
+    }
+  }
+  if (options.result_json) {
+    json::object r{{"status", status}};
+    if (result->status == runtime::ExecutionStatus::kSucceeded) {
+      r["output"] = result->output;
+    } else {
+      r["error"] = result->error;
+      r["cause"] = result->cause;
+    }
+    std::cout << ToJsonText(r) << "\n";
+  }
+  switch (result->status) {
+    case runtime::ExecutionStatus::kSucceeded: return kExitOk;
+    case runtime::ExecutionStatus::kFailed: return kExitInvalid;
+    default: return kExitTimedOut;
+  }
+}
+
+}  // namespace zflow::cli

@@ -1,0 +1,257 @@
+#include "runtime/compiled_machine.h"
+
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "asl/evaluation.h"
+
+namespace zflow::runtime {
+
+bool ErrorMatcher::Matches(const std::string& error) const {
+  for (const std::string& n : names) {
+    if (n == error) return error != asl::errors::kRuntime;
+    // States.ALL matches every error except the terminal ones.
+    if (n == asl::errors::kAll && error != asl::errors::kRuntime &&
+        error != asl::errors::kDataLimitExceeded) {
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+bool MentionsContext(const json::value& v) {
+  if (v.is_string()) return std::string_view(v.get_string()).find("$$") != std::string_view::npos;
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      if (MentionsContext(kv.value())) return true;
+    }
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) {
+      if (MentionsContext(e)) return true;
+    }
+  }
+  return false;
+}
+
+bool MentionsContext(const asl::ChoiceRule& r) {
+  if (r.variable.starts_with("$$")) return true;
+  if (asl::IsPathOperator(r.op) && MentionsContext(r.operand)) return true;
+  for (const auto& c : r.children) {
+    if (MentionsContext(c)) return true;
+  }
+  return r.assign && MentionsContext(*r.assign);
+}
+
+class Compiler {
+ public:
+  Status CompileBranch(const asl::Branch& b, asl::QueryLanguage lang, CompiledBranch& out) {
+    std::unordered_map<std::string_view, int> index;
+    for (std::size_t i = 0; i < b.states.size(); ++i) {
+      index.emplace(b.states[i].name, static_cast<int>(i));
+    }
+    auto target = [&](const std::string& name) -> Result<int> {
+      auto it = index.find(name);
+      if (it == index.end()) return InvalidArgumentError(fmt::format("no state named \"{}\"", name));
+      return it->second;
+    };
+    ZFLOW_ASSIGN_OR_RETURN(out.start, target(b.start_at));
+    out.states.resize(b.states.size());
+    for (std::size_t i = 0; i < b.states.size(); ++i) {
+      const asl::State& s = b.states[i];
+      CompiledState& c = out.states[i];
+      if (s.EffectiveQueryLanguage(lang) != asl::QueryLanguage::kJsonPath) {
+        return UnimplementedError(fmt::format(
+            "state \"{}\" uses JSONata; the local engine runs JSONPath states only so far",
+            s.name));
+      }
+      c.source = &s;
+      c.type = s.type;
+      c.name = s.name;
+      c.end = s.end;
+      if (!s.next.empty()) {
+        ZFLOW_ASSIGN_OR_RETURN(c.next, target(s.next));
+      }
+      ZFLOW_RETURN_IF_ERROR(CompilePath(s.input_path, c.input_path));
+      ZFLOW_RETURN_IF_ERROR(CompilePath(s.output_path, c.output_path));
+      ZFLOW_RETURN_IF_ERROR(CompilePath(s.result_path, c.result_path));
+      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.parameters, c.parameters));
+      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.result_selector, c.result_selector));
+      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.item_selector, c.item_selector));
+      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.assign, c.assign));
+      c.result = s.result;
+      c.uses_context = (s.parameters && MentionsContext(*s.parameters)) ||
+                       (s.result_selector && MentionsContext(*s.result_selector)) ||
+                       (s.item_selector && MentionsContext(*s.item_selector)) ||
+                       (s.assign && MentionsContext(*s.assign)) ||
+                       (s.input_path.path.starts_with("$$")) ||
+                       (s.output_path.path.starts_with("$$"));
+      for (const asl::ChoiceRule& r : s.choices) c.uses_context |= MentionsContext(r);
+      for (const auto* p : {&s.error_path, &s.cause_path, &s.items_path, &s.seconds_path,
+                            &s.timestamp_path, &s.timeout_seconds_path,
+                            &s.heartbeat_seconds_path}) {
+        if (*p && p->value().find("$$") != std::string::npos) c.uses_context = true;
+      }
+
+      // Task timing
+      if (s.timeout_seconds && s.timeout_seconds->is_int64()) {
+        c.timeout_seconds = s.timeout_seconds->get_int64();
+      }
+      if (s.heartbeat_seconds && s.heartbeat_seconds->is_int64()) {
+        c.heartbeat_seconds = s.heartbeat_seconds->get_int64();
+      }
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.timeout_seconds_path, c.timeout_seconds_path));
+      ZFLOW_RETURN_IF_ERROR(
+          CompileOptionalPath(s.heartbeat_seconds_path, c.heartbeat_seconds_path));
+      for (const asl::Retrier& r : s.retry) {
+        CompiledRetrier cr;
+        cr.errors.names = r.error_equals;
+        cr.interval_seconds = r.interval_seconds.value_or(1);
+        cr.max_attempts = r.max_attempts.value_or(3);
+        cr.backoff_rate = r.backoff_rate.value_or(2.0);
+        cr.max_delay_seconds = r.max_delay_seconds;
+        cr.full_jitter = r.jitter_strategy == asl::JitterStrategy::kFull;
+        c.retriers.push_back(std::move(cr));
+      }
+      for (const asl::Catcher& k : s.catch_) {
+        CompiledCatcher cc;
+        cc.errors.names = k.error_equals;
+        ZFLOW_ASSIGN_OR_RETURN(cc.next, target(k.next));
+        ZFLOW_RETURN_IF_ERROR(CompilePath(k.result_path, cc.result_path));
+        ZFLOW_RETURN_IF_ERROR(CompileTemplate(k.assign, cc.assign));
+        c.catchers.push_back(std::move(cc));
+        c.uses_context |= k.assign && MentionsContext(*k.assign);
+      }
+
+      // Choice
+      for (const asl::ChoiceRule& r : s.choices) {
+        CompiledChoice cc;
+        cc.rule = &r;
+        ZFLOW_ASSIGN_OR_RETURN(cc.next, target(r.next));
+        ZFLOW_RETURN_IF_ERROR(CompileTemplate(r.assign, cc.assign));
+        c.choices.push_back(std::move(cc));
+      }
+      if (!s.default_next.empty()) {
+        ZFLOW_ASSIGN_OR_RETURN(c.default_next, target(s.default_next));
+      }
+
+      // Wait
+      if (s.seconds && s.seconds->is_int64()) c.seconds = s.seconds->get_int64();
+      if (s.timestamp && s.timestamp->is_string()) {
+        c.timestamp = asl::ParseTimestamp(s.timestamp->get_string());
+      }
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.seconds_path, c.seconds_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.timestamp_path, c.timestamp_path));
+
+      // Fail
+      if (s.error && s.error->is_string()) c.error.literal = std::string(s.error->get_string());
+      if (s.cause && s.cause->is_string()) c.cause.literal = std::string(s.cause->get_string());
+      ZFLOW_RETURN_IF_ERROR(CompileText(s.error_path, c.error));
+      ZFLOW_RETURN_IF_ERROR(CompileText(s.cause_path, c.cause));
+
+      // Parallel
+      for (const asl::Branch& branch : s.branches) {
+        auto cb = std::make_unique<CompiledBranch>();
+        ZFLOW_RETURN_IF_ERROR(CompileBranch(branch, lang, *cb));
+        c.branches.push_back(std::move(cb));
+      }
+      // Map
+      if (s.item_processor) {
+        if (s.item_processor->mode == asl::ProcessorMode::kDistributed) {
+          return UnimplementedError(fmt::format(
+              "Map state \"{}\" is DISTRIBUTED; the local engine runs inline Maps so far",
+              s.name));
+        }
+        c.processor = std::make_unique<CompiledBranch>();
+        ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.item_processor, lang, *c.processor));
+        if (s.uses_iterator && s.parameters && !s.item_selector) {
+          // Legacy Map Parameters select each item's input, like ItemSelector.
+          c.item_selector = std::move(c.parameters);
+          c.parameters.reset();
+        }
+      }
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.items_path, c.items_path));
+      if (s.max_concurrency && s.max_concurrency->is_int64()) {
+        c.max_concurrency = s.max_concurrency->get_int64();
+      }
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.max_concurrency_path, c.max_concurrency_path));
+      if (s.tolerated_failure_count && s.tolerated_failure_count->is_int64()) {
+        c.tolerated_failure_count = s.tolerated_failure_count->get_int64();
+      }
+      if (s.tolerated_failure_percentage && s.tolerated_failure_percentage->is_number()) {
+        c.tolerated_failure_percentage = s.tolerated_failure_percentage->to_number<double>();
+      }
+      ZFLOW_RETURN_IF_ERROR(
+          CompileOptionalPath(s.tolerated_failure_count_path, c.tolerated_failure_count_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.tolerated_failure_percentage_path,
+                                                c.tolerated_failure_percentage_path));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static Status CompilePath(const asl::PathField& f, CompiledPath& out) {
+    switch (f.kind) {
+      case asl::PathField::Kind::kAbsent:
+        out.mode = CompiledPath::Mode::kDefault;
+        return Status::Ok();
+      case asl::PathField::Kind::kNull:
+        out.mode = CompiledPath::Mode::kNull;
+        return Status::Ok();
+      case asl::PathField::Kind::kPath: {
+        ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(f.path));
+        if (p.root() == asl::JsonPath::Root::kInput && p.is_root_only()) {
+          out.mode = CompiledPath::Mode::kDefault;  // "$" is the identity
+        } else {
+          out.mode = CompiledPath::Mode::kPath;
+          out.path = std::move(p);
+        }
+        return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
+  static Status CompileOptionalPath(const std::optional<std::string>& text,
+                                    std::optional<asl::JsonPath>& out) {
+    if (!text) return Status::Ok();
+    ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
+    out = std::move(p);
+    return Status::Ok();
+  }
+
+  static Status CompileTemplate(const std::optional<json::value>& v,
+                                std::optional<asl::PayloadTemplate>& out) {
+    if (!v) return Status::Ok();
+    ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v));
+    out = std::move(t);
+    return Status::Ok();
+  }
+
+  static Status CompileText(const std::optional<std::string>& text, CompiledText& out) {
+    if (!text) return Status::Ok();
+    if (asl::LooksLikeIntrinsic(*text)) {
+      ZFLOW_ASSIGN_OR_RETURN(auto call, asl::IntrinsicCall::Parse(*text));
+      out.call = std::move(call);
+    } else {
+      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
+      out.path = std::move(p);
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine) {
+  auto out = std::make_unique<CompiledMachine>();
+  out->timeout_seconds = machine.timeout_seconds;
+  Compiler compiler;
+  ZFLOW_RETURN_IF_ERROR(
+      compiler.CompileBranch(machine.top(), machine.DefaultQueryLanguage(), out->top));
+  return out;
+}
+
+}  // namespace zflow::runtime

@@ -1,0 +1,121 @@
+// A state machine prepared for execution: paths, templates and intrinsics compiled once,
+// transitions resolved to indices, so running a state does no parsing and no name lookups.
+#ifndef ZFLOW_RUNTIME_COMPILED_MACHINE_H_
+#define ZFLOW_RUNTIME_COMPILED_MACHINE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "asl/intrinsics.h"
+#include "asl/json_path.h"
+#include "asl/payload_template.h"
+#include "asl/timestamp.h"
+#include "zflow/state_machine.h"
+#include "zflow/status.h"
+
+namespace zflow::runtime {
+
+// InputPath / OutputPath / ResultPath: default "$", null, or a compiled path.
+struct CompiledPath {
+  enum class Mode : std::uint8_t { kDefault, kNull, kPath };
+  Mode mode = Mode::kDefault;
+  std::optional<asl::JsonPath> path;
+};
+
+struct ErrorMatcher {
+  std::vector<std::string> names;
+  bool Matches(const std::string& error) const;
+};
+
+struct CompiledRetrier {
+  ErrorMatcher errors;
+  std::int64_t interval_seconds = 1;
+  std::int64_t max_attempts = 3;
+  double backoff_rate = 2.0;
+  std::optional<std::int64_t> max_delay_seconds;
+  bool full_jitter = false;
+};
+
+struct CompiledCatcher {
+  ErrorMatcher errors;
+  int next = -1;
+  CompiledPath result_path;
+  std::optional<asl::PayloadTemplate> assign;
+};
+
+// A Fail state's Error/Cause source: literal, or a path / intrinsic over the state input.
+struct CompiledText {
+  std::optional<std::string> literal;
+  std::optional<asl::JsonPath> path;
+  std::optional<asl::IntrinsicCall> call;
+  bool present() const { return literal || path || call; }
+};
+
+struct CompiledBranch;
+
+struct CompiledChoice {
+  const asl::ChoiceRule* rule = nullptr;
+  int next = -1;
+  std::optional<asl::PayloadTemplate> assign;
+};
+
+struct CompiledState {
+  const asl::State* source = nullptr;
+  asl::StateType type = asl::StateType::kPass;
+  std::string name;
+  int next = -1;  // -1 with end == true
+  bool end = false;
+  bool uses_context = false;  // some field reads "$$"
+
+  CompiledPath input_path, output_path, result_path;
+  std::optional<asl::PayloadTemplate> parameters, result_selector, item_selector, assign;
+  std::optional<json::value> result;  // Pass
+
+  // Task
+  std::optional<std::int64_t> timeout_seconds, heartbeat_seconds;
+  std::optional<asl::JsonPath> timeout_seconds_path, heartbeat_seconds_path;
+  std::vector<CompiledRetrier> retriers;
+  std::vector<CompiledCatcher> catchers;
+
+  // Choice
+  std::vector<CompiledChoice> choices;
+  int default_next = -1;
+
+  // Wait
+  std::optional<std::int64_t> seconds;
+  std::optional<asl::Instant> timestamp;
+  std::optional<asl::JsonPath> seconds_path, timestamp_path;
+
+  // Fail
+  CompiledText error, cause;
+
+  // Parallel / Map
+  std::vector<std::unique_ptr<CompiledBranch>> branches;
+  std::unique_ptr<CompiledBranch> processor;
+  std::optional<asl::JsonPath> items_path;
+  std::int64_t max_concurrency = 0;  // 0 = unlimited
+  std::optional<asl::JsonPath> max_concurrency_path;
+  std::optional<std::int64_t> tolerated_failure_count;
+  std::optional<double> tolerated_failure_percentage;
+  std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
+};
+
+struct CompiledBranch {
+  std::vector<CompiledState> states;
+  int start = 0;
+};
+
+struct CompiledMachine {
+  CompiledBranch top;
+  std::optional<std::int64_t> timeout_seconds;
+};
+
+// Compiles a validated machine. Errors (kInvalidArgument) only for JSONata-mode states, which
+// this engine does not run yet, or for a model that skipped validation.
+Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine);
+
+}  // namespace zflow::runtime
+
+#endif  // ZFLOW_RUNTIME_COMPILED_MACHINE_H_

@@ -1,0 +1,1280 @@
+// The local execution engine: one event loop per Run, frames for branches and iterations,
+// handlers on a worker pool, timers on a (possibly virtual) clock.
+#include "zflow/runtime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "asl/choice_evaluator.h"
+#include "asl/evaluation.h"
+#include "runtime/compiled_machine.h"
+#include "runtime/payload_size.h"
+#include "zflow/validator.h"
+
+namespace zflow::runtime {
+
+std::string_view ExecutionStatusName(ExecutionStatus s) {
+  switch (s) {
+    case ExecutionStatus::kRunning: return "RUNNING";
+    case ExecutionStatus::kSucceeded: return "SUCCEEDED";
+    case ExecutionStatus::kFailed: return "FAILED";
+    case ExecutionStatus::kTimedOut: return "TIMED_OUT";
+    case ExecutionStatus::kAborted: return "ABORTED";
+  }
+  return "UNKNOWN";
+}
+
+json::value HistoryEvent::ToJson() const {
+  json::object o;
+  o["timestamp"] = FormatTimestamp(timestamp);
+  o["type"] = type;
+  o["id"] = id;
+  o["previousEventId"] = previous_event_id;
+  if (!details.empty()) {
+    std::string key = type;
+    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+    // AWS names the details after the event family: TaskStateEntered -> stateEnteredEventDetails.
+    static const std::pair<std::string_view, std::string_view> kFamilies[] = {
+        {"StateEntered", "stateEnteredEventDetails"},
+        {"StateExited", "stateExitedEventDetails"}};
+    std::string details_key = key + "EventDetails";
+    for (const auto& [suffix, family] : kFamilies) {
+      if (type.ends_with(suffix) && type != "MapStateEntered" && type != "MapStateExited") {
+        details_key = std::string(family);
+      }
+      if (type == std::string("Map") + std::string(suffix)) details_key = std::string(family);
+    }
+    o[details_key] = details;
+  }
+  return o;
+}
+
+void IntegrationRegistry::Register(std::string resource, std::shared_ptr<TaskHandler> handler) {
+  handlers_.insert_or_assign(std::move(resource), std::move(handler));
+}
+
+namespace {
+class FunctionHandler final : public TaskHandler {
+ public:
+  FunctionHandler(std::function<TaskResult(const TaskRequest&)> fn, bool inline_ok)
+      : fn_(std::move(fn)), inline_(inline_ok) {}
+  TaskResult Invoke(const TaskRequest& r) override { return fn_(r); }
+  bool inline_safe() const override { return inline_; }
+
+ private:
+  std::function<TaskResult(const TaskRequest&)> fn_;
+  bool inline_;
+};
+}  // namespace
+
+void IntegrationRegistry::RegisterFunction(std::string resource,
+                                           std::function<TaskResult(const TaskRequest&)> fn,
+                                           bool inline_safe) {
+  Register(std::move(resource), std::make_shared<FunctionHandler>(std::move(fn), inline_safe));
+}
+
+void IntegrationRegistry::SetFallback(std::shared_ptr<TaskHandler> handler) {
+  fallback_ = std::move(handler);
+}
+
+TaskHandler* IntegrationRegistry::Find(std::string_view resource) const {
+  auto it = handlers_.find(resource);
+  if (it != handlers_.end()) return it->second.get();
+  std::size_t best = 0;
+  TaskHandler* found = nullptr;
+  for (const auto& [key, handler] : handlers_) {
+    if (key.size() > 1 && key.back() == '*' &&
+        resource.starts_with(std::string_view(key).substr(0, key.size() - 1)) &&
+        key.size() > best) {
+      best = key.size();
+      found = handler.get();
+    }
+  }
+  return found != nullptr ? found : fallback_.get();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+using asl::WorkflowError;
+using FrameId = std::uint64_t;
+
+// Variables visible to a frame: its own, then its parent's (read-only from inside).
+struct Scope {
+  std::shared_ptr<Scope> parent;
+  std::unordered_map<std::string, json::value> vars;
+
+  const json::value* Find(std::string_view name) const {
+    for (const Scope* s = this; s != nullptr; s = s->parent.get()) {
+      auto it = s->vars.find(std::string(name));
+      if (it != s->vars.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+// The children a Parallel or Map state is waiting for.
+struct ChildGroup {
+  FrameId owner = 0;
+  bool is_map = false;
+  std::vector<json::value> items;  // Map: each iteration's input
+  std::vector<json::value> results;
+  std::vector<FrameId> children;   // started children, by index (0 = not started)
+  std::size_t next_to_start = 0;
+  std::size_t running = 0;
+  std::size_t finished = 0;
+  std::size_t failed = 0;
+  std::size_t max_concurrency = 0;  // 0 = unlimited
+  std::optional<std::int64_t> tolerated_count;
+  std::optional<double> tolerated_percentage;
+  std::optional<WorkflowError> first_error;
+};
+
+enum class FrameStatus : std::uint8_t { kRunnable, kWaiting, kSucceeded, kFailed, kAborted };
+
+// What a runnable frame does next.
+enum class Pending : std::uint8_t {
+  kNone,          // nothing: a bug if the frame is runnable
+  kEnter,         // enter the current state
+  kRetry,         // run the current state's work again (no Entered event)
+  kFinishResult,  // the task/branches/iterations produced pending_value
+  kExitWait,      // a Wait is over; pending_value is the output
+  kHandleError,   // pending_error happened in the current state
+};
+
+struct Frame {
+  FrameId id = 0;
+  const CompiledBranch* branch = nullptr;
+  int state = 0;
+  json::value input;  // raw input of the current state
+  FrameId parent = 0;
+  std::size_t index = 0;  // position in the parent's group
+  std::shared_ptr<Scope> scope;
+  FrameStatus status = FrameStatus::kRunnable;
+  Pending pending = Pending::kEnter;
+  json::value pending_value;
+  WorkflowError pending_error;
+  std::uint64_t generation = 0;  // bumps invalidate outstanding timers and task completions
+  std::int64_t last_event = 0;
+  TimePoint entered_time;
+  std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
+  int retry_count = 0;
+  json::value effective_input;  // Task/Parallel/Map: input after InputPath + Parameters
+  std::unique_ptr<ChildGroup> children;
+  json::value output;
+  WorkflowError error;
+};
+
+enum class TimerKind : std::uint8_t { kWaitDone, kRetry, kTaskTimeout, kExecutionTimeout };
+
+struct Timer {
+  TimePoint when;
+  std::uint64_t seq;
+  TimerKind kind;
+  FrameId frame;
+  std::uint64_t generation;
+  bool operator>(const Timer& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+};
+
+struct Completion {
+  FrameId frame;
+  std::uint64_t generation;
+  TaskResult result;
+  std::uint64_t run_id;
+};
+
+// A small fixed pool of worker threads for blocking task handlers.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+// arn:aws:states:::lambda:invoke -> ("lambda", "invoke"); arn:aws:lambda:r:a:function:f ->
+// ("lambda", the ARN). As AWS reports them in Task* history events.
+std::string ResourceType(std::string_view resource, std::string* name) {
+  if (resource.starts_with("arn:aws:states:::")) {
+    std::string_view rest = resource.substr(17);
+    std::size_t colon = rest.find(':');
+    *name = std::string(colon == std::string_view::npos ? rest : rest.substr(colon + 1));
+    return std::string(colon == std::string_view::npos ? rest : rest.substr(0, colon));
+  }
+  *name = std::string(resource);
+  std::size_t a = resource.find(':', 4);
+  std::size_t b = a == std::string_view::npos ? a : resource.find(':', a + 1);
+  if (b == std::string_view::npos) return "unknown";
+  return std::string(resource.substr(a + 1, b - a - 1));
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  explicit Impl(EngineOptions o) : options(std::move(o)), pool(options.worker_threads) {}
+
+  EngineOptions options;
+  WorkerPool pool;
+  SystemClock system_clock;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Completion> completions;  // guarded by mu
+  std::uint64_t run_id = 0;
+
+  // ---- per-run state ----
+  const CompiledMachine* machine = nullptr;
+  const ExecutionOptions* exec = nullptr;
+  std::unique_ptr<ManualClock> virtual_clock;
+  Clock* clock = nullptr;
+  ExecutionResult result;
+  std::unordered_map<FrameId, std::unique_ptr<Frame>> frames;
+  FrameId next_frame_id = 1;
+  std::deque<FrameId> runnable;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  std::uint64_t timer_seq = 0;
+  std::size_t in_flight = 0;
+  bool finished = false;
+  json::value context_execution;  // $$.Execution
+  json::value context_machine;    // $$.StateMachine
+  std::mt19937_64 rng{0x5eed};
+
+  TimePoint Now() const { return clock->Now(); }
+  Frame* Get(FrameId id) {
+    auto it = frames.find(id);
+    return it == frames.end() ? nullptr : it->second.get();
+  }
+  void Resume(Frame* f, Pending p) {
+    f->pending = p;
+    f->status = FrameStatus::kRunnable;
+    runnable.push_back(f->id);
+  }
+
+  // ---- history ----
+  std::int64_t Emit(Frame* frame, std::string type, json::object details) {
+    if (finished) return 0;
+    HistoryEvent e;
+    e.id = static_cast<std::int64_t>(result.history.size()) + 1;
+    e.previous_event_id = frame != nullptr ? frame->last_event : e.id - 1;
+    e.timestamp = Now();
+    e.type = std::move(type);
+    e.details = std::move(details);
+    if (frame != nullptr) frame->last_event = e.id;
+    if (options.on_event) options.on_event(e);
+    result.history.push_back(std::move(e));
+    std::int64_t id = result.history.back().id;
+    if (result.history.size() >= options.max_history_events) {
+      FinishExecution(ExecutionStatus::kFailed, {},
+                      WorkflowError{std::string(asl::errors::kRuntime),
+                                    fmt::format("The execution reached the maximum number of "
+                                                "history events ({}).",
+                                                options.max_history_events)});
+    }
+    return id;
+  }
+
+  json::value PayloadText(const json::value& v) const {
+    return options.history_payloads ? json::value(ToJsonText(v)) : json::value(nullptr);
+  }
+
+  static json::object Truncated() { return json::object{{"truncated", false}}; }
+
+  // ---- context object ----
+  json::value Context(const Frame& f, const CompiledState& s, const json::value* map_value,
+                      std::size_t map_index) const {
+    json::object ctx;
+    ctx["Execution"] = context_execution;
+    ctx["StateMachine"] = context_machine;
+    ctx["State"] = json::object{{"EnteredTime", FormatTimestamp(f.entered_time)},
+                                {"Name", s.name},
+                                {"RetryCount", f.retry_count}};
+    if (map_value != nullptr) {
+      ctx["Map"] = json::object{
+          {"Item", json::object{{"Index", static_cast<std::int64_t>(map_index)},
+                                {"Value", *map_value}}}};
+    }
+    return ctx;
+  }
+
+  asl::EvaluationContext Eval(const Frame& f, const json::value& input,
+                              const json::value* ctx) const {
+    asl::EvaluationContext e;
+    e.input = &input;
+    e.context = ctx;
+    const Scope* scope = f.scope.get();
+    e.variables = [scope](std::string_view name) -> const json::value* {
+      return scope != nullptr ? scope->Find(name) : nullptr;
+    };
+    return e;
+  }
+
+  // ---- the run ----
+  Result<ExecutionResult> Run(const asl::StateMachine& m, const ExecutionOptions& opts) {
+    std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(m);
+    if (HasErrors(diagnostics)) {
+      const Diagnostic& d = diagnostics.front();
+      return InvalidArgumentError(fmt::format("the state machine is invalid: {}:{}: {}: {}",
+                                              d.location.line, d.location.column, d.code,
+                                              d.message));
+    }
+    ZFLOW_ASSIGN_OR_RETURN(std::unique_ptr<CompiledMachine> compiled, CompileMachine(m));
+    ++run_id;
+    machine = compiled.get();
+    exec = &opts;
+    Clock* base = options.clock != nullptr ? options.clock : &system_clock;
+    if (options.virtual_time) {
+      virtual_clock = std::make_unique<ManualClock>(base->Now());
+      clock = virtual_clock.get();
+    } else {
+      virtual_clock.reset();
+      clock = base;
+    }
+    result = ExecutionResult{};
+    frames.clear();
+    runnable.clear();
+    timers = {};
+    finished = false;
+    std::string name = opts.name.empty() ? NewExecutionName() : opts.name;
+    std::string machine_arn = fmt::format("arn:aws:states:{}:{}:stateMachine:{}", opts.region,
+                                          opts.account, opts.state_machine_name);
+    result.execution_arn = fmt::format("arn:aws:states:{}:{}:execution:{}:{}", opts.region,
+                                       opts.account, opts.state_machine_name, name);
+    result.start_time = Now();
+    std::string role = fmt::format("arn:aws:iam::{}:role/zflow-local", opts.account);
+    context_execution = json::object{{"Id", result.execution_arn},
+                                     {"Input", opts.input},
+                                     {"Name", name},
+                                     {"RoleArn", role},
+                                     {"StartTime", FormatTimestamp(result.start_time)},
+                                     {"RedriveCount", 0}};
+    context_machine = json::object{{"Id", machine_arn}, {"Name", opts.state_machine_name}};
+
+    Frame* root = NewFrame(nullptr, &machine->top, opts.input);
+    root->scope = std::make_shared<Scope>();
+    Emit(nullptr, "ExecutionStarted",
+         json::object{{"input", PayloadText(opts.input)}, {"inputDetails", Truncated()},
+                      {"roleArn", role}});
+    root->last_event = 1;
+    if (PayloadSize(opts.input) > options.max_payload_bytes) {
+      FinishExecution(ExecutionStatus::kFailed, {},
+                      WorkflowError{std::string(asl::errors::kDataLimitExceeded),
+                                    fmt::format("The execution input is larger than {} bytes.",
+                                                options.max_payload_bytes)});
+    }
+    if (machine->timeout_seconds) {
+      timers.push(Timer{result.start_time + std::chrono::seconds(*machine->timeout_seconds),
+                        timer_seq++, TimerKind::kExecutionTimeout, root->id, 0});
+    }
+    runnable.push_back(root->id);
+    Loop();
+    ExecutionResult out = std::move(result);
+    out.stop_time = Now();
+    frames.clear();
+    machine = nullptr;
+    return out;
+  }
+
+  Frame* NewFrame(Frame* parent, const CompiledBranch* branch, json::value input) {
+    auto f = std::make_unique<Frame>();
+    f->id = next_frame_id++;
+    f->branch = branch;
+    f->state = branch->start;
+    f->input = std::move(input);
+    if (parent != nullptr) {
+      f->parent = parent->id;
+      f->last_event = parent->last_event;
+      // Inner states read the outer variables; what they assign stays inside.
+      f->scope = std::make_shared<Scope>();
+      f->scope->parent = parent->scope;
+    }
+    Frame* raw = f.get();
+    frames.emplace(raw->id, std::move(f));
+    return raw;
+  }
+
+  std::string NewExecutionName() {
+    std::uniform_int_distribution<int> hex(0, 15);
+    std::string s(36, '-');
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+      s[i] = "0123456789abcdef"[hex(rng)];
+    }
+    return s;
+  }
+
+  void Loop() {
+    while (!finished) {
+      while (!runnable.empty() && !finished) {
+        FrameId id = runnable.front();
+        runnable.pop_front();
+        Step(id);
+      }
+      if (finished) break;
+      if (DrainCompletions()) continue;
+      if (in_flight > 0) {
+        // Wait for a task; in real time, not past the next timer.
+        std::unique_lock<std::mutex> lock(mu);
+        if (options.virtual_time || timers.empty()) {
+          cv.wait(lock, [&] { return !completions.empty(); });
+        } else {
+          TimePoint deadline = timers.top().when;
+          cv.wait_for(lock, deadline - Now(), [&] { return !completions.empty(); });
+        }
+        lock.unlock();
+        if (DrainCompletions()) continue;
+        if (options.virtual_time) continue;  // time never passes a running task
+      }
+      if (!timers.empty()) {
+        Timer t = timers.top();
+        if (Now() < t.when) {
+          if (options.virtual_time) {
+            virtual_clock->AdvanceTo(t.when);
+          } else {
+            std::this_thread::sleep_until(
+                std::chrono::time_point_cast<std::chrono::system_clock::duration>(t.when));
+          }
+        }
+        timers.pop();
+        FireTimer(t);
+        continue;
+      }
+      if (in_flight == 0) {
+        FinishExecution(ExecutionStatus::kFailed, {},
+                        WorkflowError{std::string(asl::errors::kRuntime),
+                                      "internal error: the execution has nothing left to run"});
+      }
+    }
+  }
+
+  void AddTimer(TimePoint when, TimerKind kind, Frame* f) {
+    timers.push(Timer{when, timer_seq++, kind, f->id, f->generation});
+  }
+
+  bool DrainCompletions() {
+    std::deque<Completion> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      batch.swap(completions);
+    }
+    for (Completion& c : batch) {
+      --in_flight;
+      if (c.run_id != run_id || finished) continue;
+      Frame* f = Get(c.frame);
+      // Ignore tasks that timed out or whose frame was aborted.
+      if (f == nullptr || c.generation != f->generation || f->status != FrameStatus::kWaiting) {
+        continue;
+      }
+      TaskDone(f, std::move(c.result));
+      runnable.push_back(f->id);
+    }
+    return !batch.empty();
+  }
+
+  void FireTimer(const Timer& t) {
+    if (t.kind == TimerKind::kExecutionTimeout) {
+      FinishExecution(ExecutionStatus::kTimedOut, {},
+                      WorkflowError{std::string(asl::errors::kTimeout),
+                                    "The execution timed out."});
+      return;
+    }
+    Frame* f = Get(t.frame);
+    if (f == nullptr || t.generation != f->generation || f->status != FrameStatus::kWaiting) {
+      return;
+    }
+    switch (t.kind) {
+      case TimerKind::kWaitDone: return Resume(f, Pending::kExitWait);
+      case TimerKind::kRetry: return Resume(f, Pending::kRetry);
+      case TimerKind::kTaskTimeout: {
+        ++f->generation;  // the late completion is ignored
+        const CompiledState& s = CurrentState(f);
+        std::string rname;
+        std::string rtype = ResourceType(s.source->resource, &rname);
+        Emit(f, "TaskTimedOut",
+             json::object{{"resourceType", rtype}, {"resource", rname},
+                          {"error", asl::errors::kTimeout}, {"cause", ""}});
+        f->pending_error = WorkflowError{std::string(asl::errors::kTimeout), ""};
+        return Resume(f, Pending::kHandleError);
+      }
+      case TimerKind::kExecutionTimeout: return;
+    }
+  }
+
+  const CompiledState& CurrentState(const Frame* f) const {
+    return f->branch->states[static_cast<std::size_t>(f->state)];
+  }
+
+  // ---- finishing ----
+  void FinishExecution(ExecutionStatus status, json::value output, WorkflowError error) {
+    if (finished) return;
+    result.status = status;
+    switch (status) {
+      case ExecutionStatus::kSucceeded:
+        Emit(nullptr, "ExecutionSucceeded",
+             json::object{{"output", PayloadText(output)}, {"outputDetails", Truncated()}});
+        result.output = std::move(output);
+        break;
+      case ExecutionStatus::kTimedOut:
+        Emit(nullptr, "ExecutionTimedOut",
+             json::object{{"error", error.error}, {"cause", error.cause}});
+        result.error = std::move(error.error);
+        result.cause = std::move(error.cause);
+        break;
+      default:
+        Emit(nullptr, "ExecutionFailed",
+             json::object{{"error", error.error}, {"cause", error.cause}});
+        result.error = std::move(error.error);
+        result.cause = std::move(error.cause);
+        break;
+    }
+    finished = true;
+  }
+
+  // ---- stepping ----
+  void Step(FrameId id) {
+    Frame* f = Get(id);
+    if (f == nullptr) return;
+    // Run the frame until it blocks or ends; bounded so siblings get turns.
+    for (int budget = 0; budget < 64 && f->status == FrameStatus::kRunnable && !finished;
+         ++budget) {
+      Pending p = f->pending;
+      f->pending = Pending::kNone;
+      const CompiledState& s = CurrentState(f);
+      switch (p) {
+        case Pending::kEnter: RunState(f, /*entering=*/true); break;
+        case Pending::kRetry: RunState(f, /*entering=*/false); break;
+        case Pending::kFinishResult: FinishResult(f, s, std::move(f->pending_value)); break;
+        case Pending::kExitWait: ExitState(f, s, std::move(f->pending_value)); break;
+        case Pending::kHandleError: HandleError(f, s, std::move(f->pending_error)); break;
+        case Pending::kNone:
+          return FinishExecution(
+              ExecutionStatus::kFailed, {},
+              WorkflowError{std::string(asl::errors::kRuntime),
+                            fmt::format("internal error: state '{}' left no next step", s.name)});
+      }
+    }
+    if (finished) return;
+    if (f->status == FrameStatus::kRunnable) {
+      runnable.push_back(id);
+    } else if (f->status != FrameStatus::kWaiting && f->parent != 0) {
+      frames.erase(id);  // a finished or aborted child: its parent has what it needs
+    }
+  }
+
+  void RunState(Frame* f, bool entering) {
+    const CompiledState& s = CurrentState(f);
+    if (entering) {
+      f->entered_time = Now();
+      f->retry_count = 0;
+      f->retry_attempts.assign(s.retriers.size(), 0);
+      Emit(f, fmt::format("{}StateEntered", asl::StateTypeName(s.type)),
+           json::object{{"name", s.name}, {"input", PayloadText(f->input)},
+                        {"inputDetails", Truncated()}});
+      if (finished) return;
+    }
+    json::value ctx_holder;
+    const json::value* ctx = nullptr;
+    if (s.uses_context) {
+      ctx_holder = Context(*f, s, nullptr, 0);
+      ctx = &ctx_holder;
+    }
+    auto effective = ApplyInputPath(*f, s, f->input, ctx);
+    if (!effective.ok()) return HandleError(f, s, effective.error());
+    switch (s.type) {
+      case asl::StateType::kPass: return RunPass(f, s, std::move(*effective), ctx);
+      case asl::StateType::kTask:
+      case asl::StateType::kParallel:
+      case asl::StateType::kMap: {
+        json::value params = std::move(*effective);
+        if (s.parameters) {
+          auto p = s.parameters->Evaluate(Eval(*f, params, ctx),
+                                          asl::errors::kParameterPathFailure);
+          if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
+          params = std::move(*p);
+        }
+        f->effective_input = std::move(params);
+        if (s.type == asl::StateType::kTask) return StartTask(f, s);
+        if (s.type == asl::StateType::kParallel) return StartParallel(f, s);
+        return StartMap(f, s);
+      }
+      case asl::StateType::kChoice: return RunChoice(f, s, std::move(*effective), ctx);
+      case asl::StateType::kWait: return RunWait(f, s, std::move(*effective), ctx);
+      case asl::StateType::kSucceed: {
+        auto out = ApplyOutputPath(*f, s, std::move(*effective), ctx);
+        if (!out.ok()) return HandleError(f, s, out.error());
+        return ExitState(f, s, std::move(*out));
+      }
+      case asl::StateType::kFail: return RunFail(f, s, ctx);
+    }
+  }
+
+  asl::Outcome<json::value> ApplyInputPath(const Frame& f, const CompiledState& s,
+                                           const json::value& input, const json::value* ctx) {
+    switch (s.input_path.mode) {
+      case CompiledPath::Mode::kDefault: return input;
+      case CompiledPath::Mode::kNull: return json::value(json::object());
+      case CompiledPath::Mode::kPath: {
+        auto v = s.input_path.path->Evaluate(Eval(f, input, ctx));
+        if (!v.ok()) return Named(v.error(), s);
+        return v;
+      }
+    }
+    return input;
+  }
+
+  asl::Outcome<json::value> ApplyOutputPath(const Frame& f, const CompiledState& s,
+                                            json::value output, const json::value* ctx) {
+    switch (s.output_path.mode) {
+      case CompiledPath::Mode::kDefault: return output;
+      case CompiledPath::Mode::kNull: return json::value(json::object());
+      case CompiledPath::Mode::kPath: {
+        auto v = s.output_path.path->Evaluate(Eval(f, output, ctx));
+        if (!v.ok()) return Named(v.error(), s);
+        return v;
+      }
+    }
+    return output;
+  }
+
+  // ResultPath: merge `result` into the raw state input.
+  static asl::Outcome<json::value> ApplyResultPath(const CompiledPath& rp,
+                                                   const json::value& raw_input,
+                                                   json::value result) {
+    switch (rp.mode) {
+      case CompiledPath::Mode::kDefault: return result;
+      case CompiledPath::Mode::kNull: return raw_input;
+      case CompiledPath::Mode::kPath: return rp.path->Assign(raw_input, std::move(result));
+    }
+    return result;
+  }
+
+  // Causes name the state, as AWS's do.
+  static WorkflowError Named(WorkflowError e, const CompiledState& s) {
+    e.cause = fmt::format("An error occurred while executing the state '{}'. {}", s.name, e.cause);
+    return e;
+  }
+
+  // After a Task/Parallel/Map produced `result`: ResultSelector, Assign, ResultPath, OutputPath.
+  void FinishResult(Frame* f, const CompiledState& s, json::value result) {
+    json::value ctx_holder;
+    const json::value* ctx = nullptr;
+    if (s.uses_context) {
+      ctx_holder = Context(*f, s, nullptr, 0);
+      ctx = &ctx_holder;
+    }
+    if (s.result_selector) {
+      auto sel = s.result_selector->Evaluate(Eval(*f, result, ctx), asl::errors::kRuntime);
+      if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
+      result = std::move(*sel);
+    }
+    CompleteState(f, s, std::move(result), ctx);
+  }
+
+  // Shared tail of Pass/Task/Parallel/Map: Assign sees the result as "$" and the variables as
+  // they were before the state; then ResultPath, OutputPath, exit.
+  void CompleteState(Frame* f, const CompiledState& s, json::value result,
+                     const json::value* ctx) {
+    std::optional<json::value> assigned;
+    if (s.assign) {
+      auto a = s.assign->Evaluate(Eval(*f, result, ctx), asl::errors::kRuntime);
+      if (!a.ok()) return HandleError(f, s, Named(a.error(), s));
+      assigned = std::move(*a);
+    }
+    auto merged = ApplyResultPath(s.result_path, f->input, std::move(result));
+    if (!merged.ok()) return HandleError(f, s, Named(merged.error(), s));
+    auto out = ApplyOutputPath(*f, s, std::move(*merged), ctx);
+    if (!out.ok()) return HandleError(f, s, out.error());
+    if (assigned) AssignVariables(f, std::move(*assigned));
+    ExitState(f, s, std::move(*out));
+  }
+
+  static void AssignVariables(Frame* f, json::value assigned) {
+    for (auto& kv : assigned.as_object()) {
+      f->scope->vars.insert_or_assign(std::string(kv.key()), std::move(kv.value()));
+    }
+  }
+
+  void ExitState(Frame* f, const CompiledState& s, json::value output) {
+    if (PayloadSize(output) > options.max_payload_bytes) {
+      return FailFrame(f, DataLimit(s));
+    }
+    Emit(f, fmt::format("{}StateExited", asl::StateTypeName(s.type)),
+         json::object{{"name", s.name}, {"output", PayloadText(output)},
+                      {"outputDetails", Truncated()}});
+    if (finished) return;
+    if (s.type == asl::StateType::kSucceed || s.end) {
+      f->output = std::move(output);
+      f->status = FrameStatus::kSucceeded;
+      return FrameDone(f);
+    }
+    Transition(f, s.next, std::move(output));
+  }
+
+  WorkflowError DataLimit(const CompiledState& s) const {
+    return WorkflowError{std::string(asl::errors::kDataLimitExceeded),
+                         fmt::format("The state/task '{}' returned a result with a size exceeding "
+                                     "the maximum number of bytes service limit ({} bytes).",
+                                     s.name, options.max_payload_bytes)};
+  }
+
+  static void Transition(Frame* f, int next, json::value input) {
+    f->state = next;
+    f->input = std::move(input);
+    f->pending = Pending::kEnter;
+    f->status = FrameStatus::kRunnable;
+  }
+
+  void RunPass(Frame* f, const CompiledState& s, json::value effective, const json::value* ctx) {
+    json::value result;
+    if (s.parameters) {
+      auto p = s.parameters->Evaluate(Eval(*f, effective, ctx), asl::errors::kParameterPathFailure);
+      if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
+      result = std::move(*p);
+    } else if (s.result) {
+      result = *s.result;
+    } else {
+      result = std::move(effective);
+    }
+    CompleteState(f, s, std::move(result), ctx);
+  }
+
+  void RunChoice(Frame* f, const CompiledState& s, json::value effective, const json::value* ctx) {
+    asl::EvaluationContext e = Eval(*f, effective, ctx);
+    const CompiledChoice* matched = nullptr;
+    for (const CompiledChoice& c : s.choices) {
+      auto m = asl::EvaluateChoiceRule(*c.rule, e);
+      if (!m.ok()) return HandleError(f, s, Named(m.error(), s));
+      if (*m) {
+        matched = &c;
+        break;
+      }
+    }
+    int next = matched != nullptr ? matched->next : s.default_next;
+    if (next < 0) {
+      return HandleError(f, s,
+                         WorkflowError{std::string(asl::errors::kNoChoiceMatched),
+                                       fmt::format("No Choice Rule matched and no Default is "
+                                                   "defined in the state '{}'.",
+                                                   s.name)});
+    }
+    // The state's Assign, then the matched rule's (the rule wins on a name clash).
+    json::object assigned;
+    for (const asl::PayloadTemplate* t :
+         {s.assign ? &*s.assign : nullptr,
+          matched != nullptr && matched->assign ? &*matched->assign : nullptr}) {
+      if (t == nullptr) continue;
+      auto a = t->Evaluate(e, asl::errors::kRuntime);
+      if (!a.ok()) return HandleError(f, s, Named(a.error(), s));
+      for (auto& kv : a->as_object()) assigned.insert_or_assign(kv.key(), std::move(kv.value()));
+    }
+    auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
+    if (!out.ok()) return HandleError(f, s, out.error());
+    if (!assigned.empty()) AssignVariables(f, json::value(std::move(assigned)));
+    Emit(f, "ChoiceStateExited",
+         json::object{{"name", s.name}, {"output", PayloadText(*out)},
+                      {"outputDetails", Truncated()}});
+    if (finished) return;
+    Transition(f, next, std::move(*out));
+  }
+
+  void RunWait(Frame* f, const CompiledState& s, json::value effective, const json::value* ctx) {
+    TimePoint until = Now();
+    asl::EvaluationContext e = Eval(*f, effective, ctx);
+    auto at = [](const asl::Instant& t) {
+      return TimePoint(std::chrono::seconds(t.seconds) + std::chrono::nanoseconds(t.nanos));
+    };
+    if (s.seconds) {
+      until = Now() + std::chrono::seconds(*s.seconds);
+    } else if (s.timestamp) {
+      until = at(*s.timestamp);
+    } else if (s.seconds_path) {
+      auto v = s.seconds_path->Evaluate(e);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (!v->is_int64() || v->get_int64() < 0) {
+        return HandleError(
+            f, s,
+            WorkflowError{std::string(asl::errors::kRuntime),
+                          fmt::format("An error occurred while executing the state '{}'. The "
+                                      "SecondsPath '{}' must select a non-negative integer, not "
+                                      "{}",
+                                      s.name, s.seconds_path->text(), ToJsonText(*v))});
+      }
+      until = Now() + std::chrono::seconds(v->get_int64());
+    } else if (s.timestamp_path) {
+      auto v = s.timestamp_path->Evaluate(e);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      std::optional<asl::Instant> t;
+      if (v->is_string()) t = asl::ParseTimestamp(v->get_string());
+      if (!t) {
+        return HandleError(
+            f, s,
+            WorkflowError{std::string(asl::errors::kRuntime),
+                          fmt::format("An error occurred while executing the state '{}'. The "
+                                      "TimestampPath '{}' must select an RFC 3339 timestamp, "
+                                      "not {}",
+                                      s.name, s.timestamp_path->text(), ToJsonText(*v))});
+      }
+      until = at(*t);
+    }
+    auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
+    if (!out.ok()) return HandleError(f, s, out.error());
+    if (s.assign) {
+      auto a = s.assign->Evaluate(e, asl::errors::kRuntime);
+      if (!a.ok()) return HandleError(f, s, Named(a.error(), s));
+      AssignVariables(f, std::move(*a));
+    }
+    if (until <= Now()) return ExitState(f, s, std::move(*out));
+    f->pending_value = std::move(*out);
+    f->status = FrameStatus::kWaiting;
+    ++f->generation;
+    AddTimer(until, TimerKind::kWaitDone, f);
+  }
+
+  void RunFail(Frame* f, const CompiledState& s, const json::value* ctx) {
+    asl::EvaluationContext e = Eval(*f, f->input, ctx);
+    auto text = [&](const CompiledText& t) -> asl::Outcome<std::string> {
+      if (t.literal) return *t.literal;
+      if (!t.path && !t.call) return std::string();
+      asl::Outcome<json::value> v = t.path ? t.path->Evaluate(e) : t.call->Evaluate(e);
+      if (!v.ok()) return v.error();
+      if (!v->is_string()) {
+        return WorkflowError{std::string(asl::errors::kRuntime),
+                             fmt::format("The ErrorPath/CausePath must select a string, not {}",
+                                         ToJsonText(*v))};
+      }
+      return std::string(v->get_string());
+    };
+    auto error = text(s.error);
+    if (!error.ok()) return FailFrame(f, Named(error.error(), s));
+    auto cause = text(s.cause);
+    if (!cause.ok()) return FailFrame(f, Named(cause.error(), s));
+    FailFrame(f, WorkflowError{std::move(*error), std::move(*cause)});
+  }
+
+  // ---- Task ----
+  void StartTask(Frame* f, const CompiledState& s) {
+    std::string rname;
+    std::string rtype = ResourceType(s.source->resource, &rname);
+    json::value ctx = Context(*f, s, nullptr, 0);
+    std::optional<std::int64_t> timeout = s.timeout_seconds;
+    std::optional<std::int64_t> heartbeat = s.heartbeat_seconds;
+    asl::EvaluationContext e = Eval(*f, f->input, &ctx);
+    for (auto [path, out] : {std::pair{&s.timeout_seconds_path, &timeout},
+                             std::pair{&s.heartbeat_seconds_path, &heartbeat}}) {
+      if (!*path) continue;
+      auto v = (*path)->Evaluate(e);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (!v->is_int64() || v->get_int64() <= 0) {
+        return HandleError(
+            f, s,
+            WorkflowError{std::string(asl::errors::kRuntime),
+                          fmt::format("An error occurred while executing the state '{}'. The "
+                                      "path '{}' must select a positive integer, not {}",
+                                      s.name, (*path)->text(), ToJsonText(*v))});
+      }
+      *out = v->get_int64();
+    }
+    json::object scheduled{{"resourceType", rtype},
+                           {"resource", rname},
+                           {"region", exec->region},
+                           {"parameters", PayloadText(f->effective_input)}};
+    if (timeout) scheduled["timeoutInSeconds"] = *timeout;
+    if (heartbeat) scheduled["heartbeatInSeconds"] = *heartbeat;
+    Emit(f, "TaskScheduled", std::move(scheduled));
+    if (finished) return;
+    Emit(f, "TaskStarted", json::object{{"resourceType", rtype}, {"resource", rname}});
+    if (finished) return;
+    TaskHandler* handler =
+        options.integrations != nullptr ? options.integrations->Find(s.source->resource) : nullptr;
+    if (handler == nullptr) {
+      return TaskDone(f, TaskResult::Failure(
+                             std::string(asl::errors::kRuntime),
+                             fmt::format("No local handler serves the resource '{}' of the state "
+                                         "'{}'; map it in the local profile or mock it.",
+                                         s.source->resource, s.name)));
+    }
+    TaskRequest request;
+    request.resource = s.source->resource;
+    request.state_name = s.name;
+    request.input = f->effective_input;
+    request.context = std::move(ctx);
+    request.retry_count = f->retry_count;
+    if (timeout) request.timeout = std::chrono::seconds(*timeout);
+    ++f->generation;
+    f->status = FrameStatus::kWaiting;
+    if (handler->inline_safe()) return TaskDone(f, InvokeSafely(handler, request));
+    if (timeout) AddTimer(Now() + std::chrono::seconds(*timeout), TimerKind::kTaskTimeout, f);
+    ++in_flight;
+    pool.Post([this, handler, id = f->id, gen = f->generation, run = run_id,
+               request = std::move(request)] {
+      TaskResult r = InvokeSafely(handler, request);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        completions.push_back(Completion{id, gen, std::move(r), run});
+      }
+      cv.notify_one();
+    });
+  }
+
+  static TaskResult InvokeSafely(TaskHandler* handler, const TaskRequest& request) {
+    // A handler that throws becomes States.TaskFailed with the message as the cause.
+    try {
+      return handler->Invoke(request);
+    } catch (const std::exception& e) {
+      return TaskResult::Failure(std::string(asl::errors::kTaskFailed), e.what());
+    }
+  }
+
+  // The task answered: record it and leave the frame runnable with what to do next.
+  void TaskDone(Frame* f, TaskResult r) {
+    const CompiledState& s = CurrentState(f);
+    ++f->generation;  // cancels the timeout timer
+    f->status = FrameStatus::kRunnable;
+    std::string rname;
+    std::string rtype = ResourceType(s.source->resource, &rname);
+    if (!r.ok()) {
+      Emit(f, "TaskFailed",
+           json::object{{"resourceType", rtype}, {"resource", rname}, {"error", r.error},
+                        {"cause", r.cause}});
+      f->pending_error = WorkflowError{std::move(r.error), std::move(r.cause)};
+      f->pending = Pending::kHandleError;
+      return;
+    }
+    if (PayloadSize(*r.output) > options.max_payload_bytes) {
+      f->pending_error = DataLimit(s);
+      f->pending = Pending::kHandleError;
+      return;
+    }
+    Emit(f, "TaskSucceeded",
+         json::object{{"resourceType", rtype}, {"resource", rname},
+                      {"output", PayloadText(*r.output)}, {"outputDetails", Truncated()}});
+    f->pending_value = std::move(*r.output);
+    f->pending = Pending::kFinishResult;
+  }
+
+  // ---- Parallel / Map ----
+  void StartParallel(Frame* f, const CompiledState& s) {
+    Emit(f, "ParallelStateStarted", json::object{});
+    if (finished) return;
+    auto g = std::make_unique<ChildGroup>();
+    g->owner = f->id;
+    g->results.assign(s.branches.size(), nullptr);
+    g->children.assign(s.branches.size(), 0);
+    for (std::size_t i = 0; i < s.branches.size(); ++i) {
+      Frame* child = NewFrame(f, s.branches[i].get(), f->effective_input);
+      child->index = i;
+      g->children[i] = child->id;
+      runnable.push_back(child->id);
+      ++g->running;
+    }
+    g->next_to_start = s.branches.size();
+    f->children = std::move(g);
+    f->status = FrameStatus::kWaiting;
+    ++f->generation;
+  }
+
+  void StartMap(Frame* f, const CompiledState& s) {
+    json::value ctx_holder = Context(*f, s, nullptr, 0);
+    asl::EvaluationContext e = Eval(*f, f->effective_input, &ctx_holder);
+    json::value items_value;
+    if (s.items_path) {
+      auto v = s.items_path->Evaluate(e);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      items_value = std::move(*v);
+    } else {
+      items_value = f->effective_input;
+    }
+    if (!items_value.is_array()) {
+      return HandleError(
+          f, s,
+          WorkflowError{std::string(asl::errors::kRuntime),
+                        fmt::format("An error occurred while executing the state '{}'. Map "
+                                    "state input must be an array, but the items are {}",
+                                    s.name, ToJsonText(items_value).substr(0, 200))});
+    }
+    auto g = std::make_unique<ChildGroup>();
+    g->owner = f->id;
+    g->is_map = true;
+    std::int64_t max_concurrency = s.max_concurrency;
+    if (s.max_concurrency_path) {
+      auto v = s.max_concurrency_path->Evaluate(e);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (!v->is_int64() || v->get_int64() < 0) {
+        return HandleError(f, s, WorkflowError{std::string(asl::errors::kRuntime),
+                                               "MaxConcurrencyPath must select a non-negative "
+                                               "integer"});
+      }
+      max_concurrency = v->get_int64();
+    }
+    g->max_concurrency = static_cast<std::size_t>(max_concurrency);
+    g->tolerated_count = s.tolerated_failure_count;
+    g->tolerated_percentage = s.tolerated_failure_percentage;
+    if (s.tolerated_failure_count_path) {
+      auto v = s.tolerated_failure_count_path->Evaluate(e);
+      if (v.ok() && v->is_int64()) g->tolerated_count = v->get_int64();
+    }
+    if (s.tolerated_failure_percentage_path) {
+      auto v = s.tolerated_failure_percentage_path->Evaluate(e);
+      if (v.ok() && v->is_number()) g->tolerated_percentage = v->to_number<double>();
+    }
+    json::array& items = items_value.as_array();
+    g->results.assign(items.size(), nullptr);
+    g->children.assign(items.size(), 0);
+    g->items.reserve(items.size());
+    // Each iteration's input: ItemSelector (which sees $$.Map.Item) or the item itself.
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (s.item_selector) {
+        json::value ictx = Context(*f, s, &items[i], i);
+        auto sel = s.item_selector->Evaluate(Eval(*f, f->effective_input, &ictx),
+                                             asl::errors::kParameterPathFailure);
+        if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
+        g->items.push_back(std::move(*sel));
+      } else {
+        g->items.push_back(std::move(items[i]));
+      }
+    }
+    Emit(f, "MapStateStarted", json::object{{"length", static_cast<std::int64_t>(items.size())}});
+    if (finished) return;
+    f->children = std::move(g);
+    f->status = FrameStatus::kWaiting;
+    ++f->generation;
+    if (f->children->items.empty()) return CompleteGroup(f);
+    StartMoreIterations(f);
+  }
+
+  void StartMoreIterations(Frame* f) {
+    ChildGroup& g = *f->children;
+    const CompiledState& s = CurrentState(f);
+    std::size_t limit = g.max_concurrency == 0 ? options.max_parallel_children : g.max_concurrency;
+    while (g.next_to_start < g.items.size() && g.running < limit && !finished) {
+      std::size_t i = g.next_to_start++;
+      Frame* child = NewFrame(f, s.processor.get(), std::move(g.items[i]));
+      child->index = i;
+      Emit(child, "MapIterationStarted",
+           json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(i)}});
+      g.children[i] = child->id;
+      runnable.push_back(child->id);
+      ++g.running;
+    }
+  }
+
+  // A child frame ended (succeeded or failed).
+  void FrameDone(Frame* child) {
+    if (child->parent == 0) {
+      if (child->status == FrameStatus::kSucceeded) {
+        FinishExecution(ExecutionStatus::kSucceeded, std::move(child->output), {});
+      } else {
+        FinishExecution(ExecutionStatus::kFailed, {}, std::move(child->error));
+      }
+      return;
+    }
+    Frame* owner = Get(child->parent);
+    if (owner == nullptr || !owner->children) return;
+    ChildGroup& g = *owner->children;
+    --g.running;
+    ++g.finished;
+    const CompiledState& s = CurrentState(owner);
+    if (child->status == FrameStatus::kSucceeded) {
+      g.results[child->index] = std::move(child->output);
+      if (g.is_map) {
+        Emit(child, "MapIterationSucceeded",
+             json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(child->index)}});
+      }
+    } else {
+      ++g.failed;
+      if (g.is_map) {
+        Emit(child, "MapIterationFailed",
+             json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(child->index)}});
+        g.results[child->index] =
+            json::object{{"Error", child->error.error}, {"Cause", child->error.cause}};
+      }
+      if (!g.first_error) g.first_error = child->error;
+      if (!WithinTolerance(g)) {
+        WorkflowError err = *g.first_error;
+        if (g.is_map && (g.tolerated_count || g.tolerated_percentage)) {
+          err = WorkflowError{std::string(asl::errors::kExceedToleratedFailureThreshold),
+                              fmt::format("The specified tolerated failure threshold was "
+                                          "exceeded in the Map state '{}'.",
+                                          s.name)};
+        }
+        AbortChildren(g, g.is_map ? "MapIterationAborted" : "", s.name);
+        Emit(owner, g.is_map ? "MapStateFailed" : "ParallelStateFailed",
+             json::object{{"error", err.error}, {"cause", err.cause}});
+        if (finished) return;
+        owner->children.reset();
+        ++owner->generation;
+        owner->pending_error = std::move(err);
+        return Resume(owner, Pending::kHandleError);
+      }
+    }
+    if (g.finished == g.results.size()) return CompleteGroup(owner);
+    if (g.is_map) StartMoreIterations(owner);
+  }
+
+  bool WithinTolerance(const ChildGroup& g) const {
+    if (g.failed == 0) return true;
+    if (!g.is_map || (!g.tolerated_count && !g.tolerated_percentage)) return false;
+    if (g.tolerated_count && static_cast<std::int64_t>(g.failed) <= *g.tolerated_count) {
+      return true;
+    }
+    return g.tolerated_percentage &&
+           100.0 * static_cast<double>(g.failed) / static_cast<double>(g.results.size()) <=
+               *g.tolerated_percentage;
+  }
+
+  void AbortChildren(ChildGroup& g, std::string_view event, const std::string& state_name) {
+    for (FrameId id : g.children) {
+      Frame* c = id == 0 ? nullptr : Get(id);
+      if (c == nullptr || c->status == FrameStatus::kSucceeded ||
+          c->status == FrameStatus::kFailed || c->status == FrameStatus::kAborted) {
+        continue;
+      }
+      AbortFrame(c);
+      if (!event.empty()) {
+        Emit(c, std::string(event),
+             json::object{{"name", state_name}, {"index", static_cast<std::int64_t>(c->index)}});
+      }
+    }
+  }
+
+  void AbortFrame(Frame* f) {
+    ++f->generation;
+    f->status = FrameStatus::kAborted;
+    if (f->children) {
+      const CompiledState& s = CurrentState(f);
+      AbortChildren(*f->children, f->children->is_map ? "MapIterationAborted" : "", s.name);
+      Emit(f, f->children->is_map ? "MapStateAborted" : "ParallelStateAborted", json::object{});
+      f->children.reset();
+    }
+    // Aborted frames waiting on a timer or a task are dropped now; queued ones when popped.
+    if (std::find(runnable.begin(), runnable.end(), f->id) == runnable.end()) frames.erase(f->id);
+  }
+
+  void CompleteGroup(Frame* f) {
+    ChildGroup& g = *f->children;
+    json::array results;
+    results.reserve(g.results.size());
+    for (auto& r : g.results) results.push_back(std::move(r));
+    Emit(f, g.is_map ? "MapStateSucceeded" : "ParallelStateSucceeded", json::object{});
+    if (finished) return;
+    f->children.reset();
+    ++f->generation;
+    f->pending_value = json::value(std::move(results));
+    if (f->status == FrameStatus::kWaiting) {
+      Resume(f, Pending::kFinishResult);
+    } else {
+      f->pending = Pending::kFinishResult;  // an empty Map, still in its own step
+    }
+  }
+
+  // ---- errors: Retry, Catch, or fail the frame ----
+  void HandleError(Frame* f, const CompiledState& s, WorkflowError error) {
+    if (finished) return;
+    bool handles_errors = s.type == asl::StateType::kTask ||
+                          s.type == asl::StateType::kParallel || s.type == asl::StateType::kMap;
+    if (handles_errors) {
+      for (std::size_t i = 0; i < s.retriers.size(); ++i) {
+        const CompiledRetrier& r = s.retriers[i];
+        if (!r.errors.Matches(error.error)) continue;
+        std::int64_t& attempts = f->retry_attempts[i];
+        if (attempts >= r.max_attempts) break;  // this retrier is spent: on to Catch
+        double delay = static_cast<double>(r.interval_seconds) *
+                       std::pow(r.backoff_rate, static_cast<double>(attempts));
+        if (r.max_delay_seconds) {
+          delay = std::min(delay, static_cast<double>(*r.max_delay_seconds));
+        }
+        if (r.full_jitter) delay = std::uniform_real_distribution<double>(0.0, delay)(rng);
+        ++attempts;
+        ++f->retry_count;
+        f->status = FrameStatus::kWaiting;
+        ++f->generation;
+        AddTimer(Now() + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::duration<double>(delay)),
+                 TimerKind::kRetry, f);
+        return;
+      }
+      for (const CompiledCatcher& c : s.catchers) {
+        if (!c.errors.Matches(error.error)) continue;
+        json::value error_output = json::object{{"Error", error.error}, {"Cause", error.cause}};
+        std::optional<json::value> assigned;
+        if (c.assign) {
+          json::value ctx = Context(*f, s, nullptr, 0);
+          auto a = c.assign->Evaluate(Eval(*f, error_output, &ctx), asl::errors::kRuntime);
+          if (!a.ok()) return FailFrame(f, Named(a.error(), s));
+          assigned = std::move(*a);
+        }
+        auto merged = ApplyResultPath(c.result_path, f->input, std::move(error_output));
+        if (!merged.ok()) return FailFrame(f, Named(merged.error(), s));
+        if (assigned) AssignVariables(f, std::move(*assigned));
+        Emit(f, fmt::format("{}StateExited", asl::StateTypeName(s.type)),
+             json::object{{"name", s.name}, {"output", PayloadText(*merged)},
+                          {"outputDetails", Truncated()}});
+        if (finished) return;
+        Transition(f, c.next, std::move(*merged));
+        return;
+      }
+    }
+    FailFrame(f, std::move(error));
+  }
+
+  void FailFrame(Frame* f, WorkflowError error) {
+    if (finished) return;
+    f->error = std::move(error);
+    f->status = FrameStatus::kFailed;
+    FrameDone(f);
+  }
+};
+
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Engine::~Engine() = default;
+
+Result<ExecutionResult> Engine::Run(const asl::StateMachine& machine,
+                                    const ExecutionOptions& options) {
+  return impl_->Run(machine, options);
+}
+
+}  // namespace zflow::runtime
