@@ -257,10 +257,13 @@ std::string ResourceType(std::string_view resource, std::string* name) {
 }  // namespace
 
 struct Engine::Impl {
-  explicit Impl(EngineOptions o) : options(std::move(o)), pool(options.worker_threads) {}
+  explicit Impl(EngineOptions o)
+      : options(std::move(o)), pool(std::make_unique<WorkerPool>(options.worker_threads)) {}
+  // Join the workers first: they post into `completions`.
+  ~Impl() { pool.reset(); }
 
   EngineOptions options;
-  WorkerPool pool;
+  std::unique_ptr<WorkerPool> pool;
   SystemClock system_clock;
   std::mutex mu;
   std::condition_variable cv;
@@ -280,6 +283,7 @@ struct Engine::Impl {
   std::uint64_t timer_seq = 0;
   std::size_t in_flight = 0;
   bool finished = false;
+  bool finishing = false;
   json::value context_execution;  // $$.Execution
   json::value context_machine;    // $$.StateMachine
   std::mt19937_64 rng{0x5eed};
@@ -308,7 +312,8 @@ struct Engine::Impl {
     if (options.on_event) options.on_event(e);
     result.history.push_back(std::move(e));
     std::int64_t id = result.history.back().id;
-    if (result.history.size() >= options.max_history_events) {
+    // Leave room for the closing ExecutionFailed: AWS never records more than the limit.
+    if (result.history.size() + 1 >= options.max_history_events && !finishing) {
       FinishExecution(ExecutionStatus::kFailed, {},
                       WorkflowError{std::string(asl::errors::kRuntime),
                                     fmt::format("The execution reached the maximum number of "
@@ -379,6 +384,7 @@ struct Engine::Impl {
     runnable.clear();
     timers = {};
     finished = false;
+    finishing = false;
     std::string name = opts.name.empty() ? NewExecutionName() : opts.name;
     std::string machine_arn = fmt::format("arn:aws:states:{}:{}:stateMachine:{}", opts.region,
                                           opts.account, opts.state_machine_name);
@@ -550,7 +556,8 @@ struct Engine::Impl {
 
   // ---- finishing ----
   void FinishExecution(ExecutionStatus status, json::value output, WorkflowError error) {
-    if (finished) return;
+    if (finished || finishing) return;
+    finishing = true;  // the closing event may pass the history limit; it is still written
     result.status = status;
     switch (status) {
       case ExecutionStatus::kSucceeded:
@@ -949,7 +956,7 @@ struct Engine::Impl {
     if (handler->inline_safe()) return TaskDone(f, InvokeSafely(handler, request));
     if (timeout) AddTimer(Now() + std::chrono::seconds(*timeout), TimerKind::kTaskTimeout, f);
     ++in_flight;
-    pool.Post([this, handler, id = f->id, gen = f->generation, run = run_id,
+    pool->Post([this, handler, id = f->id, gen = f->generation, run = run_id,
                request = std::move(request)] {
       TaskResult r = InvokeSafely(handler, request);
       {

@@ -1,0 +1,118 @@
+// Data-driven execution conformance: every tests/conformance/run/*.json case (definition, input,
+// optional mock configuration, expected status and output or error) runs on the engine under
+// virtual time, with "arn:aws:states:::zflow:echo" tasks echoing their input.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "integrations/local_handlers.h"
+#include "zflow/asl_parser.h"
+#include "zflow/runtime.h"
+#include "zflow/validator.h"
+
+namespace zflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kDir = fs::path(ZFLOW_SOURCE_DIR) / "tests/conformance/run";
+
+std::vector<std::string> Cases() {
+  std::vector<std::string> out;
+  if (!fs::exists(kDir)) return out;
+  for (const auto& e : fs::directory_iterator(kDir)) {
+    if (e.path().extension() == ".json") out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Numbers compare by value (1 == 1.0), as JSON does.
+bool SameJson(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
+  if (a.kind() != b.kind()) return false;
+  if (a.is_array()) {
+    const auto& x = a.get_array();
+    const auto& y = b.get_array();
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (!SameJson(x[i], y[i])) return false;
+    }
+    return true;
+  }
+  if (a.is_object()) {
+    const auto& x = a.get_object();
+    const auto& y = b.get_object();
+    if (x.size() != y.size()) return false;
+    for (const auto& kv : x) {
+      const json::value* other = y.if_contains(kv.key());
+      if (other == nullptr || !SameJson(kv.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+class RunConformance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RunConformance, MatchesExpectation) {
+  std::ifstream in(kDir / GetParam());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = ParseJson(ss.str());
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  const json::object& c = doc->value.as_object();
+  auto parsed = asl::ParseStateMachineValue(c.at("definition"));
+  ASSERT_TRUE(parsed.machine.has_value());
+  ASSERT_FALSE(HasErrors(parsed.diagnostics)) << parsed.diagnostics[0].message;
+
+  runtime::IntegrationRegistry registry;
+  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  if (const json::value* mock = c.if_contains("mock_config")) {
+    auto handler = integrations::MockHandler::Create(
+        *mock, "Machine", std::string_view(c.at("test_case").as_string()),
+        integrations::MakeEchoHandler());
+    ASSERT_TRUE(handler.ok()) << handler.status().ToString();
+    // Mocked states answer from the test case; the others echo.
+    registry = runtime::IntegrationRegistry();
+    registry.SetFallback(*handler);
+  }
+  runtime::Engine engine({.integrations = &registry, .virtual_time = true});
+  runtime::ExecutionOptions options;
+  if (const json::value* input = c.if_contains("input")) options.input = *input;
+  auto result = engine.Run(*parsed.machine, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+
+  const json::object& expect = c.at("expect").as_object();
+  std::string status(expect.at("status").as_string());
+  EXPECT_EQ(runtime::ExecutionStatusName(result->status), status)
+      << "error: " << result->error << ": " << result->cause
+      << "\noutput: " << ToJsonText(result->output);
+  if (const json::value* output = expect.if_contains("output")) {
+    EXPECT_TRUE(SameJson(result->output, *output))
+        << "expected " << ToJsonText(*output) << "\n     got " << ToJsonText(result->output);
+  }
+  if (const json::value* error = expect.if_contains("error")) {
+    EXPECT_EQ(result->error, std::string_view(error->as_string())) << result->cause;
+  }
+  if (const json::value* cause = expect.if_contains("cause_contains")) {
+    EXPECT_NE(result->cause.find(std::string_view(cause->as_string())), std::string::npos)
+        << result->cause;
+  }
+}
+
+std::string Name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param.substr(0, info.param.find('.'));
+  for (char& ch : n) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return "c" + n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, RunConformance, ::testing::ValuesIn(Cases()), Name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RunConformance);
+
+}  // namespace
+}  // namespace zflow

@@ -1,0 +1,269 @@
+#include "zflow/runtime.h"
+
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "integrations/local_handlers.h"
+#include "zflow/asl_parser.h"
+
+namespace zflow::runtime {
+namespace {
+
+json::value Json(std::string_view text) { return std::move(ParseJson(text)->value); }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() {
+    registry_.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  }
+
+  ExecutionResult Run(std::string_view definition, std::string_view input = "{}",
+                      bool virtual_time = true) {
+    auto machine = asl::ParseStateMachine(definition);
+    EXPECT_TRUE(machine.ok()) << machine.status().ToString();
+    Engine engine({.integrations = &registry_, .virtual_time = virtual_time});
+    auto r = engine.Run(*machine, {.input = Json(input)});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : ExecutionResult{};
+  }
+
+  IntegrationRegistry registry_;
+};
+
+std::vector<std::string> Types(const ExecutionResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.history) out.push_back(e.type);
+  return out;
+}
+
+TEST_F(EngineTest, InputOutputChainFollowsAws) {
+  // The AWS "InputPath, Parameters and ResultSelector" walk-through, with an echo task.
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::zflow:echo",
+    "InputPath": "$.lambda",
+    "Parameters": {"comment": "x", "data.$": "$.a", "ctx.$": "$$.State.Name"},
+    "ResultSelector": {"d.$": "$.data", "c.$": "$.ctx"},
+    "ResultPath": "$.lambda.result",
+    "OutputPath": "$.lambda", "End": true}}})",
+                          R"({"lambda": {"a": [1, 2]}, "other": true})");
+  EXPECT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+  EXPECT_EQ(r.output, Json(R"({"a": [1, 2], "result": {"d": [1, 2], "c": "T"}})"));
+}
+
+TEST_F(EngineTest, NullPathsDiscardAsDocumented) {
+  ExecutionResult r = Run(R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
+    "InputPath": null, "Result": {"r": 1}, "ResultPath": null, "Next": "Q"},
+    "Q": {"Type": "Pass", "OutputPath": null, "End": true}}})",
+                          R"({"keep": 1})");
+  EXPECT_EQ(r.output, Json("{}"));
+  ASSERT_GE(r.history.size(), 4u);
+  EXPECT_EQ(std::string_view(r.history[2].details.at("output").as_string()), R"({"keep":1})");
+}
+
+TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::zflow:echo", "InputPath": "$.nope",
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+    "Caught": {"Type": "Succeed"}}})");
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "States.Runtime");
+  EXPECT_NE(r.cause.find("'T'"), std::string::npos) << r.cause;
+  EXPECT_NE(r.cause.find("$.nope"), std::string::npos) << r.cause;
+}
+
+TEST_F(EngineTest, RetryBacksOffOnTheVirtualClockThenCatches) {
+  int calls = 0;
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [&](const TaskRequest& r) {
+    ++calls;
+    EXPECT_EQ(r.retry_count, calls - 1);
+    return TaskResult::Failure("Boom", "attempt " + std::to_string(calls));
+  }, true);
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke",
+    "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 10, "MaxAttempts": 3,
+               "BackoffRate": 3, "MaxDelaySeconds": 50}],
+    "Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.err", "Next": "Done"}], "End": true},
+    "Done": {"Type": "Succeed"}}})");
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(r.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(r.output, Json(R"({"err": {"Error": "Boom", "Cause": "attempt 4"}})"));
+  // 10 + 30 + min(90, 50) seconds of backoff, on the virtual clock.
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(r.stop_time - r.start_time).count(),
+            90);
+}
+
+TEST_F(EngineTest, MaxAttemptsZeroNeverRetries) {
+  int calls = 0;
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [&](const TaskRequest&) {
+    ++calls;
+    return TaskResult::Failure("Boom", "");
+  });
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke",
+    "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 0}], "End": true}}})");
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "Boom");
+}
+
+TEST_F(EngineTest, ParallelFailureFailsTheStateWithTheBranchError) {
+  ExecutionResult r = Run(R"({"StartAt": "P", "States": {"P": {"Type": "Parallel",
+    "Branches": [
+      {"StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 100, "End": true}}},
+      {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Bad", "Cause": "b"}}}],
+    "End": true}}})");
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "Bad");
+  // The failure did not wait for the slow branch.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(r.stop_time - r.start_time).count(),
+            100);
+}
+
+TEST_F(EngineTest, MapKeepsOrderRespectsConcurrencyAndExposesItemContext) {
+  ExecutionResult r = Run(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemsPath": "$.xs", "MaxConcurrency": 2,
+    "ItemSelector": {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value", "k.$": "$.k"},
+    "ItemProcessor": {"StartAt": "W", "States": {
+      "W": {"Type": "Wait", "SecondsPath": "$.v", "Next": "Out"},
+      "Out": {"Type": "Pass", "End": true}}},
+    "End": true}}})",
+                          R"({"xs": [30, 10, 20], "k": "K"})");
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+  EXPECT_EQ(r.output, Json(R"([{"i":0,"v":30,"k":"K"},{"i":1,"v":10,"k":"K"},
+                                {"i":2,"v":20,"k":"K"}])"));
+  // Two at a time: 10 finishes at t=10, then 20 runs until t=30, alongside 30.
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(r.stop_time - r.start_time).count(),
+            30);
+}
+
+TEST_F(EngineTest, MapToleratedFailures) {
+  constexpr std::string_view kMachine = R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ToleratedFailureCount": 1,
+    "ItemProcessor": {"StartAt": "C", "States": {
+      "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}],
+            "Default": "Ok"},
+      "F": {"Type": "Fail", "Error": "Zero"}, "Ok": {"Type": "Pass", "End": true}}},
+    "End": true}}})";
+  ExecutionResult one = Run(kMachine, "[1, 0, 2]");
+  EXPECT_EQ(one.status, ExecutionStatus::kSucceeded) << one.error;
+  ExecutionResult two = Run(kMachine, "[0, 0, 2]");
+  EXPECT_EQ(two.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(two.error, "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(EngineTest, ExecutionTimeoutTimesOut) {
+  ExecutionResult r = Run(R"({"StartAt": "W", "TimeoutSeconds": 60, "States": {
+    "W": {"Type": "Wait", "Seconds": 3600, "End": true}}})");
+  EXPECT_EQ(r.status, ExecutionStatus::kTimedOut);
+  EXPECT_EQ(r.error, "States.Timeout");
+  EXPECT_EQ(r.history.back().type, "ExecutionTimedOut");
+}
+
+TEST_F(EngineTest, VariablesAreScopedToBranches) {
+  ExecutionResult r = Run(R"({"StartAt": "Set", "States": {
+    "Set": {"Type": "Pass", "Assign": {"x": 1, "y.$": "$.y"}, "Next": "P"},
+    "P": {"Type": "Parallel", "Branches": [{"StartAt": "In", "States": {
+      "In": {"Type": "Pass", "Assign": {"x": 2}, "Parameters": {"outer_y.$": "$y"}, "Next": "Read"},
+      "Read": {"Type": "Pass", "Parameters": {"inner_x.$": "$x", "y.$": "$.outer_y"},
+               "End": true}}}],
+      "ResultPath": "$.branch", "Next": "After"},
+    "After": {"Type": "Pass", "Parameters": {"x.$": "$x", "branch.$": "$.branch"}, "End": true}}})",
+                          R"({"y": "why"})");
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+  EXPECT_EQ(r.output, Json(R"({"x": 1, "branch": [{"inner_x": 2, "y": "why"}]})"));
+}
+
+TEST_F(EngineTest, ChoiceWithoutMatchFails) {
+  ExecutionResult r = Run(R"({"StartAt": "C", "States": {"C": {"Type": "Choice",
+    "Choices": [{"Variable": "$.a", "StringEquals": "x", "Next": "D"}]},
+    "D": {"Type": "Succeed"}}})",
+                          R"({"a": "y"})");
+  EXPECT_EQ(r.error, "States.NoChoiceMatched");
+}
+
+TEST_F(EngineTest, FailStateWithPaths) {
+  ExecutionResult r = Run(R"j({"StartAt": "F", "States": {"F": {"Type": "Fail",
+    "ErrorPath": "$.e", "CausePath": "States.Format('bad {}', $.n)"}}})j",
+                          R"({"e": "Custom.Error", "n": 7})");
+  EXPECT_EQ(r.error, "Custom.Error");
+  EXPECT_EQ(r.cause, "bad 7");
+}
+
+TEST_F(EngineTest, HistoryHasAwsEventsAndDetails) {
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::zflow:echo", "End": true}}})",
+                          R"({"a": 1})");
+  EXPECT_EQ(Types(r), (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered",
+                                                "TaskScheduled", "TaskStarted", "TaskSucceeded",
+                                                "TaskStateExited", "ExecutionSucceeded"}));
+  json::value scheduled = r.history[2].ToJson();
+  const json::object& d = scheduled.at("taskScheduledEventDetails").as_object();
+  EXPECT_EQ(d.at("resourceType").as_string(), "zflow");
+  EXPECT_EQ(d.at("resource").as_string(), "echo");
+  EXPECT_EQ(d.at("parameters").as_string(), R"({"a":1})");
+  json::value entered = r.history[1].ToJson();
+  EXPECT_TRUE(entered.as_object().contains("stateEnteredEventDetails"));
+  EXPECT_EQ(entered.at("previousEventId").as_int64(), 1);
+}
+
+TEST_F(EngineTest, PayloadLimitIsDataLimitExceeded) {
+  ExecutionResult r = Run(R"j({"StartAt": "P", "States": {"P": {"Type": "Pass",
+    "Parameters": {"big.$": "States.ArrayRange(1, 1000, 1)"}, "Next": "Q"},
+    "Q": {"Type": "Map", "ItemsPath": "$.big", "ItemSelector": {"x.$": "$.big"},
+      "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+      "End": true}}})j");
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "States.DataLimitExceeded");
+}
+
+TEST_F(EngineTest, TaskTimeoutInRealTime) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [released](const TaskRequest&) {
+    released.wait_for(std::chrono::seconds(30));
+    return TaskResult::Success(json::value(1));
+  });
+  auto machine = asl::ParseStateMachine(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1, "End": true}}})");
+  ASSERT_TRUE(machine.ok());
+  Engine engine({.integrations = &registry_});
+  auto r = engine.Run(*machine, {});
+  release.set_value();  // let the abandoned handler finish before the engine joins its workers
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r->error, "States.Timeout");
+  std::vector<std::string> types = Types(*r);
+  EXPECT_NE(std::find(types.begin(), types.end(), "TaskTimedOut"), types.end());
+}
+
+TEST_F(EngineTest, HandlerExceptionBecomesTaskFailed) {
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [](const TaskRequest&) -> TaskResult {
+    throw std::runtime_error("kaput");
+  });
+  ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke", "End": true}}})");
+  EXPECT_EQ(r.error, "States.TaskFailed");
+  EXPECT_EQ(r.cause, "kaput");
+}
+
+TEST_F(EngineTest, InvalidMachineIsRefusedBeforeRunning) {
+  asl::StateMachine m;  // no states
+  Engine engine({.integrations = &registry_});
+  EXPECT_FALSE(engine.Run(m, {}).ok());
+}
+
+TEST_F(EngineTest, WaitLoopUnderVirtualClockEndsAtTheHistoryLimit) {
+  ExecutionResult r = Run(R"({"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "Seconds": 3600, "Next": "C"},
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "D"}],
+          "Default": "W"},
+    "D": {"Type": "Succeed"}}})");
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "States.Runtime");
+  EXPECT_EQ(r.history.size(), 25000u);
+}
+
+}  // namespace
+}  // namespace zflow::runtime
