@@ -125,11 +125,20 @@ Outcome<json::value> EvaluateNode(const Node& node, const EvaluationContext& ctx
     case Node::Kind::kPath: {
       Outcome<json::value> v = node.path->Evaluate(ctx);
       if (!v.ok()) {
-        std::string_view where = node.path->root() == JsonPath::Root::kContext
-                                     ? "the context object"
-                                     : (node.path->root() == JsonPath::Root::kVariable
-                                            ? "the variables"
-                                            : "the input");
+        // AWS's wording, with the document the path was applied to.
+        std::string where;
+        if (node.path->root() == JsonPath::Root::kVariable) {
+          where = "the variables";
+        } else {
+          const json::value* doc =
+              node.path->root() == JsonPath::Root::kContext ? ctx.context : ctx.input;
+          std::string text = doc != nullptr ? ToJsonText(*doc) : "null";
+          if (text.size() > 1024) text = text.substr(0, 1024) + "...";
+          where = fmt::format("the {} '{}'",
+                              node.path->root() == JsonPath::Root::kContext ? "context object"
+                                                                            : "input",
+                              text);
+        }
         return WorkflowError{
             std::string(missing_path_error),
             fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in {}",

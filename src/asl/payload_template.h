@@ -3,7 +3,7 @@
 // ".$" is dropped from the key. Compiled once per state, evaluated per execution.
 //
 //   auto t = PayloadTemplate::Compile(state.parameters.value());
-//   Outcome<json::value> effective = t->Evaluate(ctx, errors::kParameterPathFailure);
+//   Outcome<json::value> effective = t->Evaluate(ctx, errors::kRuntime);
 #ifndef ZFLOW_ASL_PAYLOAD_TEMPLATE_H_
 #define ZFLOW_ASL_PAYLOAD_TEMPLATE_H_
 
@@ -26,9 +26,9 @@ class PayloadTemplate {
   PayloadTemplate& operator=(PayloadTemplate&&) noexcept;
   ~PayloadTemplate();
 
-  // Builds the payload. A path that selects nothing fails with `missing_path_error`
-  // (States.ParameterPathFailure for Parameters/ItemSelector, States.Runtime for ResultSelector)
-  // and a cause naming the key and the path; intrinsic failures keep their own error names.
+  // Builds the payload. A path that selects nothing fails with `missing_path_error` (AWS reports
+  // States.Runtime for Parameters, ItemSelector and ResultSelector alike) and a cause naming the
+  // key, the path and the input; intrinsic failures keep their own error names.
   Outcome<json::value> Evaluate(const EvaluationContext& ctx,
                                 std::string_view missing_path_error) const;
 

@@ -9,13 +9,13 @@
 namespace zflow::runtime {
 
 bool ErrorMatcher::Matches(const std::string& error) const {
+  bool terminal = error == asl::errors::kRuntime || error == asl::errors::kDataLimitExceeded;
   for (const std::string& n : names) {
     if (n == error) return error != asl::errors::kRuntime;
     // States.ALL matches every error except the terminal ones.
-    if (n == asl::errors::kAll && error != asl::errors::kRuntime &&
-        error != asl::errors::kDataLimitExceeded) {
-      return true;
-    }
+    if (n == asl::errors::kAll && !terminal) return true;
+    // States.TaskFailed matches any error except States.Timeout (and the terminal ones).
+    if (n == asl::errors::kTaskFailed && !terminal && error != asl::errors::kTimeout) return true;
   }
   return false;
 }
@@ -160,9 +160,15 @@ class Compiler {
       // Map
       if (s.item_processor) {
         if (s.item_processor->mode == asl::ProcessorMode::kDistributed) {
-          return UnimplementedError(fmt::format(
-              "Map state \"{}\" is DISTRIBUTED; the local engine runs inline Maps so far",
-              s.name));
+          if (s.item_reader || s.result_writer || s.item_batcher) {
+            return UnimplementedError(fmt::format(
+                "Map state \"{}\" uses ItemReader/ItemBatcher/ResultWriter; the local engine "
+                "does not run those yet",
+                s.name));
+          }
+          // Without reader/writer a distributed Map iterates its input like an inline one; it
+          // differs in how failures count (see the engine).
+          c.distributed = true;
         }
         c.processor = std::make_unique<CompiledBranch>();
         ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.item_processor, lang, *c.processor));

@@ -94,6 +94,7 @@ struct CompiledState {
   // Parallel / Map
   std::vector<std::unique_ptr<CompiledBranch>> branches;
   std::unique_ptr<CompiledBranch> processor;
+  bool distributed = false;  // DISTRIBUTED Map (child executions on AWS)
   std::optional<asl::JsonPath> items_path;
   std::int64_t max_concurrency = 0;  // 0 = unlimited
   std::optional<asl::JsonPath> max_concurrency_path;

@@ -167,6 +167,7 @@ struct Frame {
   std::uint64_t generation = 0;  // bumps invalidate outstanding timers and task completions
   std::int64_t last_event = 0;
   TimePoint entered_time;
+  std::int64_t entered_event = 0;
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
   json::value effective_input;  // Task/Parallel/Map: input after InputPath + Parameters
@@ -284,6 +285,7 @@ struct Engine::Impl {
   std::size_t in_flight = 0;
   bool finished = false;
   bool finishing = false;
+  std::int64_t current_entered_event = 0;  // of the state being run (for error causes)
   json::value context_execution;  // $$.Execution
   json::value context_machine;    // $$.StateMachine
   std::mt19937_64 rng{0x5eed};
@@ -591,6 +593,7 @@ struct Engine::Impl {
       Pending p = f->pending;
       f->pending = Pending::kNone;
       const CompiledState& s = CurrentState(f);
+      current_entered_event = f->entered_event;
       switch (p) {
         case Pending::kEnter: RunState(f, /*entering=*/true); break;
         case Pending::kRetry: RunState(f, /*entering=*/false); break;
@@ -618,9 +621,9 @@ struct Engine::Impl {
       f->entered_time = Now();
       f->retry_count = 0;
       f->retry_attempts.assign(s.retriers.size(), 0);
-      Emit(f, fmt::format("{}StateEntered", asl::StateTypeName(s.type)),
-           json::object{{"name", s.name}, {"input", PayloadText(f->input)},
-                        {"inputDetails", Truncated()}});
+      f->entered_event = Emit(f, fmt::format("{}StateEntered", asl::StateTypeName(s.type)),
+                              json::object{{"name", s.name}, {"input", PayloadText(f->input)},
+                                           {"inputDetails", Truncated()}});
       if (finished) return;
     }
     json::value ctx_holder;
@@ -639,7 +642,7 @@ struct Engine::Impl {
         json::value params = std::move(*effective);
         if (s.parameters) {
           auto p = s.parameters->Evaluate(Eval(*f, params, ctx),
-                                          asl::errors::kParameterPathFailure);
+                                          asl::errors::kRuntime);
           if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
           params = std::move(*p);
         }
@@ -699,9 +702,11 @@ struct Engine::Impl {
     return result;
   }
 
-  // Causes name the state, as AWS's do.
-  static WorkflowError Named(WorkflowError e, const CompiledState& s) {
-    e.cause = fmt::format("An error occurred while executing the state '{}'. {}", s.name, e.cause);
+  // Causes name the state and the event that entered it, as AWS's do.
+  WorkflowError Named(WorkflowError e, const CompiledState& s) const {
+    e.cause = fmt::format("An error occurred while executing the state '{}' (entered at the event "
+                          "id #{}). {}",
+                          s.name, current_entered_event, e.cause);
     return e;
   }
 
@@ -776,14 +781,16 @@ struct Engine::Impl {
   }
 
   void RunPass(Frame* f, const CompiledState& s, json::value effective, const json::value* ctx) {
+    // Parameters shape the input of a virtual task whose result is Result, so Result wins.
     json::value result;
     if (s.parameters) {
-      auto p = s.parameters->Evaluate(Eval(*f, effective, ctx), asl::errors::kParameterPathFailure);
+      auto p = s.parameters->Evaluate(Eval(*f, effective, ctx), asl::errors::kRuntime);
       if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
       result = std::move(*p);
-    } else if (s.result) {
+    }
+    if (s.result) {
       result = *s.result;
-    } else {
+    } else if (!s.parameters) {
       result = std::move(effective);
     }
     CompleteState(f, s, std::move(result), ctx);
@@ -832,6 +839,10 @@ struct Engine::Impl {
     TimePoint until = Now();
     asl::EvaluationContext e = Eval(*f, effective, ctx);
     auto at = [](const asl::Instant& t) {
+      // TimePoint holds nanoseconds in 64 bits (until 2262); later instants saturate.
+      constexpr std::int64_t kMaxSeconds = 9'000'000'000;
+      if (t.seconds > kMaxSeconds) return TimePoint(std::chrono::seconds(kMaxSeconds));
+      if (t.seconds < -kMaxSeconds) return TimePoint(std::chrono::seconds(-kMaxSeconds));
       return TimePoint(std::chrono::seconds(t.seconds) + std::chrono::nanoseconds(t.nanos));
     };
     if (s.seconds) {
@@ -1077,7 +1088,7 @@ struct Engine::Impl {
       if (s.item_selector) {
         json::value ictx = Context(*f, s, &items[i], i);
         auto sel = s.item_selector->Evaluate(Eval(*f, f->effective_input, &ictx),
-                                             asl::errors::kParameterPathFailure);
+                                             asl::errors::kRuntime);
         if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
         g->items.push_back(std::move(*sel));
       } else {
@@ -1142,7 +1153,8 @@ struct Engine::Impl {
       if (!g.first_error) g.first_error = child->error;
       if (!WithinTolerance(g)) {
         WorkflowError err = *g.first_error;
-        if (g.is_map && (g.tolerated_count || g.tolerated_percentage)) {
+        // A distributed Map reports any failure past its threshold (0 by default) this way.
+        if (g.is_map && (g.tolerated_count || g.tolerated_percentage || s.distributed)) {
           err = WorkflowError{std::string(asl::errors::kExceedToleratedFailureThreshold),
                               fmt::format("The specified tolerated failure threshold was "
                                           "exceeded in the Map state '{}'.",

@@ -110,6 +110,10 @@ function kindOf(v) {
   return 'any';
 }
 const isNum = (k) => k === 'int' || k === 'float';
+// "$" is only used on objects and arrays: the oracle's jsonpath-plus selects nothing for "$" when
+// the root is false, 0, "" or null.
+const rootOk = (v) => ['object', 'array'].includes(kindOf(v));
+const falsy = (p) => p.value instanceof Unknown ? !['object', 'array'].includes(p.value.type) : !p.value;
 const isStr = (k) => k === 'string' || k === 'timestamp';
 const isConcrete = (v) => {
   if (v instanceof Unknown) return false;
@@ -294,7 +298,7 @@ class Gen {
   fresh(prefix = 'r') { return `${prefix}${++this.freshKey}`; }
 
   // Scope: { states, nested, risky, errName, top }
-  topScope(states) { return { states, nested: false, risky: 0.07, errName: null, top: true }; }
+  topScope(states) { return { states, nested: false, risky: 0.05, errName: null, top: true }; }
   nestedScope(parent, states) {
     return { states, nested: true, risky: 0, errName: parent.errName ?? this.rng.pick(ERROR_NAMES), top: false };
   }
@@ -321,14 +325,17 @@ class Gen {
   }
 
   // ----- literals ----------------------------------------------------------------------------
-  genLiteral(depth = 0) {
+  // inArray: asl-validator 4 rejects null and "" as array elements of payload templates (AWS
+  // does not), so the oracle could not run such machines: they are not generated.
+  genLiteral(depth = 0, inArray = false) {
     const rng = this.rng;
-    return rng.weighted([
+    const v = rng.weighted([
       [5, () => genScalar(rng)],
       [1, () => rng.pick([0, false, '', null])],
-      [1, () => (depth < 2 ? Array.from({ length: rng.int(0, 3) }, () => this.genLiteral(depth + 1)) : 1)],
+      [1, () => (depth < 2 ? Array.from({ length: rng.int(0, 3) }, () => this.genLiteral(depth + 1, true)) : 1)],
       [1, () => (depth < 2 ? Object.fromEntries(rng.sample(KEYS, rng.int(0, 3)).map((k) => [k, this.genLiteral(depth + 1)])) : 'leaf')],
     ])();
+    return inArray && (v === null || v === '') ? 'elem' : v;
   }
   strLit() {
     // Safe inside a single-quoted intrinsic literal: no ' { } \ ( ).
@@ -414,13 +421,15 @@ class Gen {
         return { expr: `States.ArrayLength(${pathText(p.segs)})`, value: p.value.length };
       }],
       [3, () => { // MathAdd
-        const ints = enumPaths(v).filter((p) => kindOf(p.value) === 'int' && (p.value instanceof Unknown || Math.abs(p.value) < 1e6));
-        const a = ints.length && rng.chance(0.7) ? rng.pick(ints) : null;
+        // A non-integer argument is rounded (AWS documents it); it only comes through a path,
+        // because asl-validator rejects non-integer literals.
+        const want = rng.chance(0.15) ? 'float' : 'int';
+        const nums = enumPaths(v).filter((p) => kindOf(p.value) === want && (p.value instanceof Unknown || Math.abs(p.value) < 1e6));
+        const a = nums.length && rng.chance(0.7) ? rng.pick(nums) : null;
         const aText = a ? pathText(a.segs) : String(rng.int(-50, 50));
         const aVal = a ? a.value : Number(aText);
-        // A non-integer argument is rounded (AWS documents it); kept rare.
-        const b = rng.chance(0.1) ? rng.int(-9, 9) + rng.pick([0.25, 0.5, 0.75]) : rng.int(-10, 10);
-        const value = aVal instanceof Unknown ? U('int') : Math.round(aVal) + Math.round(b);
+        const b = rng.int(-10, 10);
+        const value = aVal instanceof Unknown ? U('int') : Math.round(aVal) + b;
         return { expr: `States.MathAdd(${aText}, ${b})`, value };
       }],
       [3, () => { // StringSplit
@@ -563,9 +572,12 @@ class Gen {
         const r = this.genTemplate(scope, v, { depth: depth + 1 });
         tpl[k] = r.tpl;
         value[k] = r.value;
-      } else if (kind === 'root') {
+      } else if (kind === 'root' && rootOk(v)) {
         tpl[`${k}.$`] = '$';
         value[k] = clone(v);
+      } else if (kind === 'root') {
+        tpl[k] = 'root';
+        value[k] = 'root';
       } else if (kind === 'exec') {
         tpl[`${k}.$`] = '$$.Execution.Input';
         value[k] = clone(this.input);
@@ -609,8 +621,8 @@ class Gen {
       return rng.chance(0.5) ? { Variable: this.missingPath(v), StringEquals: genWord(rng) }
         : { Variable: this.missingPath(v), NumericGreaterThan: rng.int(0, 9) };
     }
-    const p = this.pathTo(v, null, { allowRoot: true });
-    if (!p) return { Variable: '$', IsPresent: true };
+    const p = this.pathTo(v, null, { allowRoot: rootOk(v) });
+    if (!p) return { Variable: `$.absent${rng.int(1, 9)}`, IsPresent: true };
     const kind = kindOf(p.value);
     const samples = p.value instanceof Unknown ? p.value.samples : [p.value];
     // Mostly the operator family of the value's type; sometimes a mismatched one (false in AWS).
@@ -696,7 +708,7 @@ class Gen {
     if (!rng.chance(0.2)) return { eff: v };
     if (scope.risky > 0 && rng.chance(scope.risky)) return { field: this.missingPath(v), eff: U('any') };
     if (rng.chance(0.05)) return { field: null, eff: {} };
-    const p = this.pathTo(v, rng.chance(0.8) ? ['object'] : null);
+    const p = this.pathTo(v, rng.chance(0.8) ? ['object'] : null, { exclude: falsy });
     if (!p) return { eff: v };
     return { field: p.text, eff: clone(p.value) };
   }
@@ -742,11 +754,11 @@ class Gen {
     if (!rng.chance(0.15)) return { out: v };
     if (scope.risky > 0 && rng.chance(scope.risky)) return { field: this.missingPath(v), out: U('any') };
     if (rng.chance(0.04)) return { field: null, out: {} };
-    if (rng.chance(0.15)) return { field: '$', out: v };
+    if (rng.chance(0.15) && rootOk(v)) return { field: '$', out: v };
     // Mostly objects, so that later ResultPaths apply; sometimes scalars/arrays (which makes a
     // later ResultPath fail with States.ResultPathMatchFailure).
     const kinds = scope.nested || rng.chance(0.75) ? ['object'] : null;
-    const p = this.pathTo(v, kinds);
+    const p = this.pathTo(v, kinds, { exclude: falsy });
     if (!p) return { out: v };
     return { field: p.text, out: clone(p.value) };
   }
