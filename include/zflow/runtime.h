@@ -135,6 +135,10 @@ struct EngineOptions {
   std::size_t max_parallel_children = 1 << 20;
 };
 
+// A validated, compiled state machine, ready to run many times. Immutable; shareable between
+// threads and engines.
+class PreparedMachine;
+
 class Engine {
  public:
   explicit Engine(EngineOptions options);
@@ -146,6 +150,11 @@ class Engine {
   // for a machine that fails validation; everything that happens inside the workflow (task
   // failures, path errors, timeouts) is in the result. Not reentrant: one Run at a time.
   Result<ExecutionResult> Run(const asl::StateMachine& machine, const ExecutionOptions& options);
+
+  // Validates and compiles once (kInvalidArgument with the first diagnostic when invalid,
+  // kUnimplemented for what the engine does not run yet); Run(prepared) then skips both.
+  Result<std::shared_ptr<const PreparedMachine>> Prepare(const asl::StateMachine& machine);
+  Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
 
  private:
   struct Impl;

@@ -102,6 +102,12 @@ TaskHandler* IntegrationRegistry::Find(std::string_view resource) const {
   return found != nullptr ? found : fallback_.get();
 }
 
+class PreparedMachine {
+ public:
+  asl::StateMachine machine;
+  std::unique_ptr<CompiledMachine> compiled;
+};
+
 // ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -361,17 +367,9 @@ struct Engine::Impl {
   }
 
   // ---- the run ----
-  Result<ExecutionResult> Run(const asl::StateMachine& m, const ExecutionOptions& opts) {
-    std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(m);
-    if (HasErrors(diagnostics)) {
-      const Diagnostic& d = diagnostics.front();
-      return InvalidArgumentError(fmt::format("the state machine is invalid: {}:{}: {}: {}",
-                                              d.location.line, d.location.column, d.code,
-                                              d.message));
-    }
-    ZFLOW_ASSIGN_OR_RETURN(std::unique_ptr<CompiledMachine> compiled, CompileMachine(m));
+  Result<ExecutionResult> Run(const CompiledMachine& compiled, const ExecutionOptions& opts) {
     ++run_id;
-    machine = compiled.get();
+    machine = &compiled;
     exec = &opts;
     Clock* base = options.clock != nullptr ? options.clock : &system_clock;
     if (options.virtual_time) {
@@ -1291,9 +1289,29 @@ struct Engine::Impl {
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Engine::~Engine() = default;
 
+Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(const asl::StateMachine& machine) {
+  std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(machine);
+  if (HasErrors(diagnostics)) {
+    const Diagnostic& d = diagnostics.front();
+    return InvalidArgumentError(fmt::format("the state machine is invalid: {}:{}: {}: {}",
+                                            d.location.line, d.location.column, d.code,
+                                            d.message));
+  }
+  auto prepared = std::make_shared<PreparedMachine>();
+  prepared->machine = machine;  // the compiled states point into this copy
+  ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine));
+  return std::shared_ptr<const PreparedMachine>(std::move(prepared));
+}
+
+Result<ExecutionResult> Engine::Run(const PreparedMachine& machine,
+                                    const ExecutionOptions& options) {
+  return impl_->Run(*machine.compiled, options);
+}
+
 Result<ExecutionResult> Engine::Run(const asl::StateMachine& machine,
                                     const ExecutionOptions& options) {
-  return impl_->Run(machine, options);
+  ZFLOW_ASSIGN_OR_RETURN(auto prepared, Prepare(machine));
+  return Run(*prepared, options);
 }
 
 }  // namespace zflow::runtime

@@ -11,8 +11,8 @@
 //
 // The generator keeps a model of the data flowing through each state (concrete JSON, with
 // `Unknown` placeholders where a value depends on the run, e.g. Map results), so most paths it
-// writes exist. At the top level a few paths deliberately do not (States.Runtime /
-// States.ParameterPathFailure), and a few states deliberately hit ResultPathMatchFailure.
+// writes exist. At the top level a few paths deliberately do not (States.Runtime, which States.ALL
+// does not catch), and a few states deliberately hit States.ResultPathMatchFailure.
 //
 // Rules that keep the oracle comparison deterministic and inside documented AWS behaviour:
 // - every Fail state inside one top-level Parallel/Map uses the same Error, and nested scopes use
@@ -24,7 +24,10 @@
 //   Error and Cause; $$ is only used for $$.Map.Item in ItemSelector and $$.Execution.Input at the
 //   top level; Is* operators are only used with `true` (negation goes through Not);
 //   StringMatches patterns only use '*'; ArrayGetItem indexes are in range; StringSplit is only
-//   applied to strings without empty tokens.
+//   applied to strings without empty tokens;
+// - what the oracle cannot run is avoided: non-integer number literals in intrinsic arguments and
+//   null/"" inside literal arrays of payload templates (its asl-validator rejects them), and "$"
+//   paths on a root that may be false/0/""/null (its jsonpath-plus selects nothing there).
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -422,7 +425,7 @@ class Gen {
       }],
       [3, () => { // MathAdd
         // A non-integer argument is rounded (AWS documents it); it only comes through a path,
-        // because asl-validator rejects non-integer literals.
+        // because asl-validator rejects non-integer number literals in intrinsic arguments.
         const want = rng.chance(0.15) ? 'float' : 'int';
         const nums = enumPaths(v).filter((p) => kindOf(p.value) === want && (p.value instanceof Unknown || Math.abs(p.value) < 1e6));
         const a = nums.length && rng.chance(0.7) ? rng.pick(nums) : null;
@@ -464,7 +467,11 @@ class Gen {
         let needle;
         if (p.value.length && rng.chance(0.5)) {
           const e = rng.pick(p.value);
-          if (e === null || typeof e !== 'object') needle = { text: typeof e === 'string' ? `'${e}'` : JSON.stringify(e), value: e };
+          // Non-integer number literals are left out: asl-validator rejects them in intrinsic
+          // arguments (AWS accepts them), so the oracle could not run the machine.
+          if ((e === null || typeof e !== 'object') && !(typeof e === 'number' && !Number.isInteger(e))) {
+            needle = { text: typeof e === 'string' ? `'${e}'` : JSON.stringify(e), value: e };
+          }
         }
         if (needle && typeof needle.value === 'string' && /['{}\\()]/.test(needle.value)) needle = null;
         needle ??= scalarArg();

@@ -65,48 +65,6 @@ export const KNOWN_ORACLE_BUGS = [
     ]],
   },
   {
-    // AWS docs, AWS CDK API reference, aws_stepfunctions.Errors
-    // (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_stepfunctions.Errors.html, which
-    // points to the Amazon States Language spec, appendix A, and to concepts-error-handling.html):
-    //   "PARAMETER_PATH_FAILURE ('States.ParameterPathFailure'): Within a state's 'Parameters'
-    //   field, the attempt to replace a field whose name ends in '.$' using a Path failed."
-    // and concepts-error-handling.html: States.ALL matches any error name except the terminal
-    // States.DataLimitExceeded and States.Runtime, so this error can be retried and caught.
-    // The oracle raises States.Runtime (which it makes neither retryable nor catchable) for a
-    // Parameters (or Map ItemSelector, the Map's renamed Parameters) path that selects nothing.
-    // The fix only changes direct path fields ("k.$": "$.x"); paths inside intrinsic arguments
-    // and ResultSelector keep States.Runtime.
-    id: 'parameter-path-failure',
-    doc: 'https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_stepfunctions.Errors.html (PARAMETER_PATH_FAILURE)',
-    summary: 'a Parameters/ItemSelector path that selects nothing is States.Runtime instead of the catchable States.ParameterPathFailure',
-    applies: (d) => someState(d, (s) => (s.Parameters || s.ItemSelector) !== undefined),
-    patches: [
-      ['// src/error/predefined/StatesResultPathMatchFailureError.ts', `// zflow differential: States.ParameterPathFailure
-var ZflowParameterPathFailureError = class extends RuntimeError {
-  constructor(message) {
-    super(message);
-    this.name = "States.ParameterPathFailure";
-  }
-};
-var zflowPayloadField = null;
-function zflowParameterPath(value, json, context) {
-  const r = jsonPathQuery(value, json, context, { ignoreDefinedValueConstraint: true });
-  if (typeof r === "undefined") {
-    throw new ZflowParameterPathFailureError(\`The JSONPath '\${value}' could not be found in the input\`);
-  }
-  return r;
-}
-
-// src/error/predefined/StatesResultPathMatchFailureError.ts`],
-      ['resolvedValue = jsonPathQuery(value, json, context);',
-        'resolvedValue = zflowPayloadField === "Parameters" ? zflowParameterPath(value, json, context) : jsonPathQuery(value, json, context);'],
-      ['processedInput = processPayloadTemplate(this.stateDefinition.Parameters, processedInput, context);',
-        'zflowPayloadField = "Parameters"; try { processedInput = processPayloadTemplate(this.stateDefinition.Parameters, processedInput, context); } finally { zflowPayloadField = null; }'],
-      ['paramValue = processPayloadTemplate(parameters, input, context);',
-        'zflowPayloadField = "Parameters"; try { paramValue = processPayloadTemplate(parameters, input, context); } finally { zflowPayloadField = null; }'],
-    ],
-  },
-  {
     // AWS docs, "Choice workflow state" (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html),
     // Choice Rules:
     //   "For each of these operators, the corresponding value must be of the appropriate type:

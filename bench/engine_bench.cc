@@ -1,0 +1,228 @@
+// Engine throughput, side by side with the aws-local-stepfunctions oracle.
+//
+//   build/bench/engine_bench compare [--oracle tests/node_modules]   # table with ratios
+//   build/bench/engine_bench run DEFINITION.json INPUT.json           # one run, JSON line
+//
+// Workloads (issue 3): (a) a 100,000-state Pass chain with Parameters and ResultPath,
+// (b) a Map over 100,000 items whose body is a Choice and two Pass states, (c) a Parallel with
+// 1,000 branches. Each side runs in its own process so peak RSS is per side (wait4).
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "zflow/asl_parser.h"
+#include "zflow/runtime.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using zflow::json::value;
+
+std::string PassChain(int n) {
+  std::string s = R"({"StartAt": "S0", "States": {)";
+  for (int i = 0; i < n; ++i) {
+    s += fmt::format(
+        R"("S{}": {{"Type": "Pass", "Parameters": {{"step": {}, "prev.$": "$.last.step"}}, )"
+        R"("ResultPath": "$.last", )",
+        i, i);
+    s += i + 1 < n ? fmt::format(R"("Next": "S{}"}},)", i + 1) : R"("End": true})";
+  }
+  return s + "}}";
+}
+
+std::string MapChoice() {
+  return R"({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+    "ItemProcessor": {"StartAt": "C", "States": {
+      "C": {"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericGreaterThan": 50,
+            "Next": "High"}], "Default": "Low"},
+      "High": {"Type": "Pass", "Parameters": {"high.$": "$.v"}, "End": true},
+      "Low": {"Type": "Pass", "Parameters": {"low.$": "$.v"}, "End": true}}},
+    "ResultPath": null, "End": true}}})";
+}
+
+std::string MapInput(int n) {
+  std::string s = R"({"items": [)";
+  for (int i = 0; i < n; ++i) s += fmt::format(R"({}{{"v": {}}})", i ? "," : "", i % 100);
+  return s + "]}";
+}
+
+std::string ParallelBranches(int n) {
+  std::string s = R"({"StartAt": "P", "States": {"P": {"Type": "Parallel", "ResultPath": null,
+    "End": true, "Branches": [)";
+  for (int i = 0; i < n; ++i) {
+    s += fmt::format(R"({}{{"StartAt": "B{}", "States": {{"B{}": {{"Type": "Pass", )"
+                     R"("Parameters": {{"b": {}}}, "End": true}}}}}})",
+                     i ? "," : "", i, i, i);
+  }
+  return s + "]}}}";
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs one execution in this process; prints {"seconds", "transitions", "status"}.
+int RunOnce(const std::string& def_path, const std::string& input_path) {
+  zflow::asl::ParseOptions options;
+  options.max_definition_bytes = std::size_t{1} << 30;  // the benchmark chain is ~10 MB
+  auto report = zflow::asl::ParseStateMachineText(Read(def_path), options);
+  if (!report.machine) return 2;
+  auto input = zflow::ParseJson(Read(input_path));
+  if (!input.ok()) return 2;
+  zflow::runtime::EngineOptions eo;
+  eo.virtual_time = true;
+  eo.max_payload_bytes = std::size_t{1} << 30;      // the Map input is ~1 MB
+  eo.max_history_events = std::size_t{1} << 30;    // far past AWS's 25,000
+  std::size_t transitions = 0;
+  eo.on_event = [&](const zflow::runtime::HistoryEvent& e) {
+    transitions += e.type.ends_with("StateEntered");
+  };
+  zflow::runtime::Engine engine(std::move(eo));
+  // Validation and compilation happen once per deployed machine; time the execution alone,
+  // as the oracle side does.
+  auto prepared = engine.Prepare(*report.machine);
+  if (!prepared.ok()) {
+    std::cerr << prepared.status().ToString() << "\n";
+    return 2;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto r = engine.Run(**prepared, {.input = std::move(input->value)});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!r.ok()) {
+    std::cerr << r.status().ToString() << "\n";
+    return 2;
+  }
+  std::cout << fmt::format(R"({{"seconds": {:.6f}, "transitions": {}, "status": "{}"}})", seconds,
+                           transitions, zflow::runtime::ExecutionStatusName(r->status))
+            << std::endl;
+  return 0;
+}
+
+struct Measured {
+  double wall = 0;
+  long max_rss_kb = 0;
+  std::string out;
+  int exit_code = -1;
+};
+
+Measured Spawn(const std::vector<std::string>& argv) {
+  Measured m;
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return m;
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) m.out.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  m.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.max_rss_kb = ru.ru_maxrss;
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return m;
+}
+
+double Field(const std::string& json_line, const std::string& key) {
+  auto pos = json_line.find("\"" + key + "\":");
+  if (pos == std::string::npos) return -1;
+  return std::atof(json_line.c_str() + pos + key.size() + 3);
+}
+
+int Compare(const std::string& self, const std::string& node_modules) {
+  fs::path dir = fs::temp_directory_path() / ("zflow-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  struct Workload {
+    std::string name, definition, input;
+  };
+  std::vector<Workload> loads = {
+      {"a: Pass chain, 100,000 states", PassChain(100000), R"({"last": {"step": -1}})"},
+      {"b: Map over 100,000 items (Choice + Pass)", MapChoice(), MapInput(100000)},
+      {"c: Parallel, 1,000 branches", ParallelBranches(1000), "{}"},
+  };
+  // The oracle runner: aws-local-stepfunctions in-process, timing only the execution.
+  fs::path oracle = dir / "oracle.mjs";
+  std::ofstream(oracle) << "import fs from 'node:fs';\n"
+                           "if (!Promise.withResolvers) Promise.withResolvers = () => { let a, b;"
+                           " const p = new Promise((x, y) => { a = x; b = y; }); return {promise: p,"
+                           " resolve: a, reject: b}; };\n"
+                           "const { StateMachine } = await import('"
+                        << (fs::absolute(node_modules) / "aws-local-stepfunctions/build/main.node.esm.js").string()
+                        << "');\n"
+                           "const def = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));\n"
+                           "const input = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));\n"
+                           "const sm = new StateMachine(def, { validationOptions: { checkPaths: "
+                           "false, checkArn: false } });\n"
+                           "const t0 = performance.now();\n"
+                           "let status = 'SUCCEEDED';\n"
+                           "try { await sm.run(input).result; } catch (e) { status = 'FAILED: ' +"
+                           " e.message; }\n"
+                           "console.log(JSON.stringify({seconds: (performance.now() - t0) / 1000,"
+                           " status}));\n";
+  std::cout << fmt::format("{:<44} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>9}\n", "workload",
+                           "zflow s", "trans/s", "oracle s", "trans/s", "ratio", "zflow MB",
+                           "node MB");
+  for (const Workload& w : loads) {
+    fs::path def = dir / "def.json", in = dir / "in.json";
+    std::ofstream(def) << w.definition;
+    std::ofstream(in) << w.input;
+    Measured z = Spawn({self, "run", def.string(), in.string()});
+    Measured o = Spawn({"node", "--max-old-space-size=8192", "--stack-size=65500",
+                        oracle.string(), def.string(), in.string()});
+    double zs = Field(z.out, "seconds");
+    double trans = Field(z.out, "transitions");
+    double os = Field(o.out, "seconds");
+    std::string ostatus = o.exit_code == 0 ? "" : fmt::format(" (oracle exit {})", o.exit_code);
+    std::cout << fmt::format("{:<44} {:>10.3f} {:>12.0f} {:>10.3f} {:>12.0f} {:>8.1f}x {:>9.1f} "
+                             "{:>9.1f}{}\n",
+                             w.name, zs, trans / zs, os, os > 0 ? trans / os : 0.0,
+                             os > 0 ? os / zs : 0.0, static_cast<double>(z.max_rss_kb) / 1024,
+                             static_cast<double>(o.max_rss_kb) / 1024, ostatus);
+    if (z.out.find("SUCCEEDED") == std::string::npos) {
+      std::cout << "  zflow (exit " << z.exit_code << "): " << z.out << "\n";
+    }
+    if (o.out.find("SUCCEEDED") == std::string::npos) {
+      std::cout << "  oracle (exit " << o.exit_code << "): " << o.out.substr(0, 300) << "\n";
+    }
+  }
+  fs::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "compare";
+  if (mode == "run" && argc == 4) return RunOnce(argv[2], argv[3]);
+  std::string node_modules = "tests/node_modules";
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--oracle") node_modules = argv[i + 1];
+  }
+  return Compare(fs::canonical("/proc/self/exe").string(), node_modules);
+}
