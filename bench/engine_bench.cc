@@ -99,12 +99,19 @@ int RunOnce(const std::string& def_path, const std::string& input_path) {
     std::cerr << prepared.status().ToString() << "\n";
     return 2;
   }
-  auto start = std::chrono::steady_clock::now();
-  auto r = engine.Run(**prepared, {.input = std::move(input->value)});
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!r.ok()) {
-    std::cerr << r.status().ToString() << "\n";
-    return 2;
+  // Best of three runs of the same prepared machine.
+  double seconds = 1e9;
+  zflow::Result<zflow::runtime::ExecutionResult> r = zflow::InternalError("not run");
+  for (int i = 0; i < 3; ++i) {
+    transitions = 0;
+    auto start = std::chrono::steady_clock::now();
+    r = engine.Run(**prepared, {.input = input->value});
+    seconds = std::min(
+        seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!r.ok()) {
+      std::cerr << r.status().ToString() << "\n";
+      return 2;
+    }
   }
   std::cout << fmt::format(R"({{"seconds": {:.6f}, "transitions": {}, "status": "{}"}})", seconds,
                            transitions, zflow::runtime::ExecutionStatusName(r->status))

@@ -41,7 +41,7 @@ struct HistoryEvent {
   std::int64_t id = 0;
   std::int64_t previous_event_id = 0;
   TimePoint timestamp;
-  std::string type;     // "ExecutionStarted", "TaskStateEntered", ...
+  std::string_view type;  // "ExecutionStarted", "TaskStateEntered", ... (static storage)
   json::object details;  // the fields of "<type>EventDetails" (camelCase, as AWS names them)
 
   // {"id", "previousEventId", "timestamp", "type", "<detailsKey>": {...}}

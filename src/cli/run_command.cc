@@ -43,7 +43,7 @@ class Progress {
     if (e.type.ends_with("StateEntered")) {
       std::string n = name();
       entered_[n] = e.timestamp;
-      std::string type = e.type.substr(0, e.type.size() - 12);
+      std::string type(e.type.substr(0, e.type.size() - 12));
       std::cerr << fmt::format("{:>8.2f}s  \u25b8 {:<32} {}\n", t, n, type);
     } else if (e.type.ends_with("StateExited")) {
       std::string n = name();

@@ -22,6 +22,17 @@ bool ErrorMatcher::Matches(const std::string& error) const {
 
 namespace {
 
+// History event types are a fixed vocabulary; keep them in static storage.
+std::string_view StateEventType(asl::StateType t, bool entered) {
+  static constexpr std::string_view kEntered[] = {
+      "PassStateEntered",    "TaskStateEntered", "ChoiceStateEntered", "WaitStateEntered",
+      "SucceedStateEntered", "FailStateEntered", "ParallelStateEntered", "MapStateEntered"};
+  static constexpr std::string_view kExited[] = {
+      "PassStateExited",    "TaskStateExited", "ChoiceStateExited",   "WaitStateExited",
+      "SucceedStateExited", "FailStateExited", "ParallelStateExited", "MapStateExited"};
+  return (entered ? kEntered : kExited)[static_cast<int>(t)];
+}
+
 bool MentionsContext(const json::value& v) {
   if (v.is_string()) return std::string_view(v.get_string()).find("$$") != std::string_view::npos;
   if (v.is_object()) {
@@ -70,6 +81,8 @@ class Compiler {
       c.source = &s;
       c.type = s.type;
       c.name = s.name;
+      c.entered_event_type = StateEventType(s.type, /*entered=*/true);
+      c.exited_event_type = StateEventType(s.type, /*entered=*/false);
       c.end = s.end;
       if (!s.next.empty()) {
         ZFLOW_ASSIGN_OR_RETURN(c.next, target(s.next));

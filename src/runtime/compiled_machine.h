@@ -65,6 +65,8 @@ struct CompiledState {
   const asl::State* source = nullptr;
   asl::StateType type = asl::StateType::kPass;
   std::string name;
+  std::string_view entered_event_type;  // "PassStateEntered", ... (static storage)
+  std::string_view exited_event_type;   // "PassStateExited", ...
   int next = -1;  // -1 with end == true
   bool end = false;
   bool uses_context = false;  // some field reads "$$"

@@ -36,11 +36,11 @@ std::string_view ExecutionStatusName(ExecutionStatus s) {
 json::value HistoryEvent::ToJson() const {
   json::object o;
   o["timestamp"] = FormatTimestamp(timestamp);
-  o["type"] = type;
+  o["type"] = json::string(type);
   o["id"] = id;
   o["previousEventId"] = previous_event_id;
   if (!details.empty()) {
-    std::string key = type;
+    std::string key(type);
     key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
     // AWS names the details after the event family: TaskStateEntered -> stateEnteredEventDetails.
     static const std::pair<std::string_view, std::string_view> kFamilies[] = {
@@ -51,9 +51,13 @@ json::value HistoryEvent::ToJson() const {
       if (type.ends_with(suffix) && type != "MapStateEntered" && type != "MapStateExited") {
         details_key = std::string(family);
       }
-      if (type == std::string("Map") + std::string(suffix)) details_key = std::string(family);
+      if (type.substr(0, 3) == "Map" && type.substr(3) == suffix) details_key = std::string(family);
     }
-    o[details_key] = details;
+    json::object d = details;
+    // Payloads are never truncated locally; AWS reports that next to each payload.
+    if (d.contains("input")) d["inputDetails"] = json::object{{"truncated", false}};
+    if (d.contains("output")) d["outputDetails"] = json::object{{"truncated", false}};
+    o[details_key] = std::move(d);
   }
   return o;
 }
@@ -174,6 +178,8 @@ struct Frame {
   std::int64_t last_event = 0;
   TimePoint entered_time;
   std::int64_t entered_event = 0;
+  json::value exit_text;         // history text of the last state's output (= next input)
+  bool exit_text_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
   json::value effective_input;  // Task/Parallel/Map: input after InputPath + Parameters
@@ -308,13 +314,13 @@ struct Engine::Impl {
   }
 
   // ---- history ----
-  std::int64_t Emit(Frame* frame, std::string type, json::object details) {
+  std::int64_t Emit(Frame* frame, std::string_view type, json::object details) {
     if (finished) return 0;
     HistoryEvent e;
     e.id = static_cast<std::int64_t>(result.history.size()) + 1;
     e.previous_event_id = frame != nullptr ? frame->last_event : e.id - 1;
     e.timestamp = Now();
-    e.type = std::move(type);
+    e.type = type;
     e.details = std::move(details);
     if (frame != nullptr) frame->last_event = e.id;
     if (options.on_event) options.on_event(e);
@@ -335,7 +341,21 @@ struct Engine::Impl {
     return options.history_payloads ? json::value(ToJsonText(v)) : json::value(nullptr);
   }
 
-  static json::object Truncated() { return json::object{{"truncated", false}}; }
+  // A state's output text is the next state's input text: serialize it once.
+  json::value ExitText(Frame* f, const json::value& output) {
+    json::value text = PayloadText(output);
+    f->exit_text = text;
+    f->exit_text_valid = true;
+    return text;
+  }
+  json::value EnterText(Frame* f) {
+    if (f->exit_text_valid) {
+      f->exit_text_valid = false;
+      return std::move(f->exit_text);
+    }
+    return PayloadText(f->input);
+  }
+
 
   // ---- context object ----
   json::value Context(const Frame& f, const CompiledState& s, const json::value* map_value,
@@ -403,7 +423,7 @@ struct Engine::Impl {
     Frame* root = NewFrame(nullptr, &machine->top, opts.input);
     root->scope = std::make_shared<Scope>();
     Emit(nullptr, "ExecutionStarted",
-         json::object{{"input", PayloadText(opts.input)}, {"inputDetails", Truncated()},
+         json::object{{"input", PayloadText(opts.input)},
                       {"roleArn", role}});
     root->last_event = 1;
     if (PayloadSize(opts.input) > options.max_payload_bytes) {
@@ -562,7 +582,7 @@ struct Engine::Impl {
     switch (status) {
       case ExecutionStatus::kSucceeded:
         Emit(nullptr, "ExecutionSucceeded",
-             json::object{{"output", PayloadText(output)}, {"outputDetails", Truncated()}});
+             json::object{{"output", PayloadText(output)}});
         result.output = std::move(output);
         break;
       case ExecutionStatus::kTimedOut:
@@ -619,9 +639,8 @@ struct Engine::Impl {
       f->entered_time = Now();
       f->retry_count = 0;
       f->retry_attempts.assign(s.retriers.size(), 0);
-      f->entered_event = Emit(f, fmt::format("{}StateEntered", asl::StateTypeName(s.type)),
-                              json::object{{"name", s.name}, {"input", PayloadText(f->input)},
-                                           {"inputDetails", Truncated()}});
+      f->entered_event = Emit(f, s.entered_event_type,
+                              json::object{{"name", s.name}, {"input", EnterText(f)}});
       if (finished) return;
     }
     json::value ctx_holder;
@@ -630,29 +649,39 @@ struct Engine::Impl {
       ctx_holder = Context(*f, s, nullptr, 0);
       ctx = &ctx_holder;
     }
-    auto effective = ApplyInputPath(*f, s, f->input, ctx);
-    if (!effective.ok()) return HandleError(f, s, effective.error());
+    // The effective input: the raw input itself unless InputPath selects something else; it is
+    // moved, not copied, where the raw input is not needed again.
+    json::value selected;
+    const json::value* effective = &f->input;
+    if (s.input_path.mode != CompiledPath::Mode::kDefault) {
+      auto v = ApplyInputPath(*f, s, f->input, ctx);
+      if (!v.ok()) return HandleError(f, s, v.error());
+      selected = std::move(*v);
+      effective = &selected;
+    }
+    auto take = [&]() -> json::value {
+      return effective == &f->input ? std::move(f->input) : std::move(selected);
+    };
     switch (s.type) {
-      case asl::StateType::kPass: return RunPass(f, s, std::move(*effective), ctx);
+      case asl::StateType::kPass: return RunPass(f, s, *effective, take, ctx);
       case asl::StateType::kTask:
       case asl::StateType::kParallel:
       case asl::StateType::kMap: {
-        json::value params = std::move(*effective);
         if (s.parameters) {
-          auto p = s.parameters->Evaluate(Eval(*f, params, ctx),
-                                          asl::errors::kRuntime);
+          auto p = s.parameters->Evaluate(Eval(*f, *effective, ctx), asl::errors::kRuntime);
           if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
-          params = std::move(*p);
+          f->effective_input = std::move(*p);
+        } else {
+          f->effective_input = *effective;  // the raw input stays for ResultPath and Catch
         }
-        f->effective_input = std::move(params);
         if (s.type == asl::StateType::kTask) return StartTask(f, s);
         if (s.type == asl::StateType::kParallel) return StartParallel(f, s);
         return StartMap(f, s);
       }
-      case asl::StateType::kChoice: return RunChoice(f, s, std::move(*effective), ctx);
-      case asl::StateType::kWait: return RunWait(f, s, std::move(*effective), ctx);
+      case asl::StateType::kChoice: return RunChoice(f, s, take(), ctx);
+      case asl::StateType::kWait: return RunWait(f, s, take(), ctx);
       case asl::StateType::kSucceed: {
-        auto out = ApplyOutputPath(*f, s, std::move(*effective), ctx);
+        auto out = ApplyOutputPath(*f, s, take(), ctx);
         if (!out.ok()) return HandleError(f, s, out.error());
         return ExitState(f, s, std::move(*out));
       }
@@ -734,7 +763,13 @@ struct Engine::Impl {
       if (!a.ok()) return HandleError(f, s, Named(a.error(), s));
       assigned = std::move(*a);
     }
-    auto merged = ApplyResultPath(s.result_path, f->input, std::move(result));
+    // Without retriers or catchers nothing reads the raw input after this: merge into it.
+    bool keep_input = !s.retriers.empty() || !s.catchers.empty();
+    asl::Outcome<json::value> merged =
+        s.result_path.mode == CompiledPath::Mode::kPath
+            ? s.result_path.path->Assign(keep_input ? f->input : std::move(f->input),
+                                         std::move(result))
+            : ApplyResultPath(s.result_path, f->input, std::move(result));
     if (!merged.ok()) return HandleError(f, s, Named(merged.error(), s));
     auto out = ApplyOutputPath(*f, s, std::move(*merged), ctx);
     if (!out.ok()) return HandleError(f, s, out.error());
@@ -749,12 +784,14 @@ struct Engine::Impl {
   }
 
   void ExitState(Frame* f, const CompiledState& s, json::value output) {
-    if (PayloadSize(output) > options.max_payload_bytes) {
+    // The history text, when kept, is the payload as AWS measures it: no second walk.
+    json::value text = ExitText(f, output);
+    std::size_t size = text.is_string() ? text.get_string().size() : PayloadSize(output);
+    if (size > options.max_payload_bytes) {
+      f->exit_text_valid = false;
       return FailFrame(f, DataLimit(s));
     }
-    Emit(f, fmt::format("{}StateExited", asl::StateTypeName(s.type)),
-         json::object{{"name", s.name}, {"output", PayloadText(output)},
-                      {"outputDetails", Truncated()}});
+    Emit(f, s.exited_event_type, json::object{{"name", s.name}, {"output", std::move(text)}});
     if (finished) return;
     if (s.type == asl::StateType::kSucceed || s.end) {
       f->output = std::move(output);
@@ -778,7 +815,9 @@ struct Engine::Impl {
     f->status = FrameStatus::kRunnable;
   }
 
-  void RunPass(Frame* f, const CompiledState& s, json::value effective, const json::value* ctx) {
+  template <typename Take>
+  void RunPass(Frame* f, const CompiledState& s, const json::value& effective, Take&& take,
+               const json::value* ctx) {
     // Parameters shape the input of a virtual task whose result is Result, so Result wins.
     json::value result;
     if (s.parameters) {
@@ -789,7 +828,8 @@ struct Engine::Impl {
     if (s.result) {
       result = *s.result;
     } else if (!s.parameters) {
-      result = std::move(effective);
+      // With the default ResultPath the raw input is not needed again.
+      result = s.result_path.mode == CompiledPath::Mode::kDefault ? take() : effective;
     }
     CompleteState(f, s, std::move(result), ctx);
   }
@@ -827,8 +867,7 @@ struct Engine::Impl {
     if (!out.ok()) return HandleError(f, s, out.error());
     if (!assigned.empty()) AssignVariables(f, json::value(std::move(assigned)));
     Emit(f, "ChoiceStateExited",
-         json::object{{"name", s.name}, {"output", PayloadText(*out)},
-                      {"outputDetails", Truncated()}});
+         json::object{{"name", s.name}, {"output", PayloadText(*out)}});
     if (finished) return;
     Transition(f, next, std::move(*out));
   }
@@ -1007,7 +1046,7 @@ struct Engine::Impl {
     }
     Emit(f, "TaskSucceeded",
          json::object{{"resourceType", rtype}, {"resource", rname},
-                      {"output", PayloadText(*r.output)}, {"outputDetails", Truncated()}});
+                      {"output", PayloadText(*r.output)}});
     f->pending_value = std::move(*r.output);
     f->pending = Pending::kFinishResult;
   }
@@ -1192,7 +1231,7 @@ struct Engine::Impl {
       }
       AbortFrame(c);
       if (!event.empty()) {
-        Emit(c, std::string(event),
+        Emit(c, event,
              json::object{{"name", state_name}, {"index", static_cast<std::int64_t>(c->index)}});
       }
     }
@@ -1267,9 +1306,8 @@ struct Engine::Impl {
         auto merged = ApplyResultPath(c.result_path, f->input, std::move(error_output));
         if (!merged.ok()) return FailFrame(f, Named(merged.error(), s));
         if (assigned) AssignVariables(f, std::move(*assigned));
-        Emit(f, fmt::format("{}StateExited", asl::StateTypeName(s.type)),
-             json::object{{"name", s.name}, {"output", PayloadText(*merged)},
-                          {"outputDetails", Truncated()}});
+        Emit(f, s.exited_event_type,
+             json::object{{"name", s.name}, {"output", PayloadText(*merged)}});
         if (finished) return;
         Transition(f, c.next, std::move(*merged));
         return;

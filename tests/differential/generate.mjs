@@ -301,7 +301,7 @@ class Gen {
   fresh(prefix = 'r') { return `${prefix}${++this.freshKey}`; }
 
   // Scope: { states, nested, risky, errName, top }
-  topScope(states) { return { states, nested: false, risky: 0.05, errName: null, top: true }; }
+  topScope(states) { return { states, nested: false, risky: 0.04, errName: null, top: true }; }
   nestedScope(parent, states) {
     return { states, nested: true, risky: 0, errName: parent.errName ?? this.rng.pick(ERROR_NAMES), top: false };
   }

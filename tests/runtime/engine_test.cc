@@ -34,7 +34,7 @@ class EngineTest : public ::testing::Test {
 
 std::vector<std::string> Types(const ExecutionResult& r) {
   std::vector<std::string> out;
-  for (const auto& e : r.history) out.push_back(e.type);
+  for (const auto& e : r.history) out.emplace_back(e.type);
   return out;
 }
 
