@@ -30,8 +30,13 @@ build: deps
 
 demo: build
 	./build/zflow validate examples/hello/hello.asl.json examples/ml-training/training.asl.json
-	./build/zflow fmt examples/ml-training/training.asl.json
 	-./build/zflow validate examples/invalid/broken.asl.json
+	./build/zflow run examples/ml-training/training.asl.json --virtual-clock --progress \
+	  --input-file examples/ml-training/input.json \
+	  --mock-config examples/ml-training/mocks.json --test-case GoodModel --result-json
+	-./build/zflow run examples/ml-training/training.asl.json --virtual-clock --progress \
+	  --input-file examples/ml-training/input.json \
+	  --mock-config examples/ml-training/mocks.json --test-case TrainingKeepsFailing --result-json
 
 tests/node_modules: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund
@@ -81,8 +86,9 @@ fuzz: fuzz-build
 	    -dict=fuzz/asl.dict build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-bench: build
+bench: build tests/node_modules
 	./build/bench/asl_bench --benchmark_min_time=0.5
+	./build/bench/engine_bench compare --oracle tests/node_modules
 
 clean:
 	rm -rf build build-asan build-fuzz
