@@ -151,3 +151,84 @@ TEST_F(CliTest, FmtPrintsCanonicalFormAndCheckDetectsDrift) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+class RunCliTest : public CliTest {};
+
+json::value LastJsonLine(const std::string& out) {
+  std::string_view text(out);
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  std::size_t nl = text.rfind('\n');
+  auto doc = ParseJson(nl == std::string_view::npos ? text : text.substr(nl + 1));
+  return doc.ok() ? std::move(doc->value) : json::value(nullptr);
+}
+
+TEST_F(RunCliTest, ExampleSucceedsWithMocksAndPrintsResultJson) {
+  ProcessResult r = Run({"run", kExamples + "ml-training/training.asl.json", "--input-file",
+                         kExamples + "ml-training/input.json", "--mock-config",
+                         kExamples + "ml-training/mocks.json", "--test-case", "GoodModel",
+                         "--virtual-clock", "--result-json", "--history",
+                         (dir_ / "h.json").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  json::value last = LastJsonLine(r.stdout_text);
+  ASSERT_TRUE(last.is_object()) << r.stdout_text;
+  EXPECT_EQ(last.at("status").as_string(), "SUCCEEDED");
+  std::ifstream in(dir_ / "h.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto history = ParseJson(text);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->value.at("events").as_array().front().at("type").as_string(),
+            "ExecutionStarted");
+}
+
+TEST_F(RunCliTest, FailedAndTimedOutExitCodes) {
+  ProcessResult failed = Run({"run", kExamples + "ml-training/training.asl.json",
+                              "--input-file", kExamples + "ml-training/input.json",
+                              "--mock-config", kExamples + "ml-training/mocks.json",
+                              "--test-case", "TrainingKeepsFailing", "--virtual-clock",
+                              "--result-json"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_EQ(LastJsonLine(failed.stdout_text).at("error").as_string(), "Training.Failed");
+  std::string slow = Write("slow.json", R"({"StartAt": "W", "TimeoutSeconds": 5, "States": {
+    "W": {"Type": "Wait", "Seconds": 3600, "End": true}}})");
+  ProcessResult timed_out = Run({"run", slow, "--virtual-clock", "--result-json"});
+  EXPECT_EQ(timed_out.exit_code, 3);
+  EXPECT_EQ(LastJsonLine(timed_out.stdout_text).at("status").as_string(), "TIMED_OUT");
+}
+
+TEST_F(RunCliTest, InvalidDefinitionOrInputIsRefusedWithExitTwo) {
+  ProcessResult invalid = Run({"run", kExamples + "invalid/broken.asl.json"});
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_NE(invalid.stderr_text.find("E_UNKNOWN_STATE"), std::string::npos);
+  ProcessResult bad_input = Run({"run", kExamples + "hello/hello.asl.json", "--input", "{nope"});
+  EXPECT_EQ(bad_input.exit_code, 2);
+  EXPECT_NE(bad_input.stderr_text.find("--input"), std::string::npos) << bad_input.stderr_text;
+}
+
+TEST_F(RunCliTest, LocalCommandTasksAndLambdaStyleErrors) {
+  std::string machine = Write("m.json", R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"x.$": "$.x"},
+    "Catch": [{"ErrorEquals": ["Score.Failed"], "Next": "Caught"}], "End": true},
+    "Caught": {"Type": "Pass", "End": true}}})");
+  ProcessResult echo = Run({"run", machine, "--input", R"({"x": 41})", "--task",
+                            "arn:aws:states:::lambda:invoke=cat", "--result-json"});
+  EXPECT_EQ(echo.exit_code, 0) << echo.stderr_text;
+  EXPECT_EQ(LastJsonLine(echo.stdout_text).at("output"), json::value(json::object{{"x", 41}}));
+  std::string script = Write("fail.sh",
+                             "#!/bin/sh\ncat >/dev/null\necho '{\"errorType\": \"Score.Failed\", "
+                             "\"errorMessage\": \"model missing\"}'\nexit 1\n");
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  ProcessResult caught = Run({"run", machine, "--input", R"({"x": 1})", "--task",
+                              "arn:aws:states:::lambda:invoke=" + script, "--result-json"});
+  EXPECT_EQ(caught.exit_code, 0) << caught.stderr_text;
+  EXPECT_EQ(LastJsonLine(caught.stdout_text).at("output").at("Error").as_string(),
+            "Score.Failed");
+  ProcessResult unserved = Run({"run", machine, "--input", R"({"x": 1})", "--result-json"});
+  EXPECT_EQ(unserved.exit_code, 1);
+  EXPECT_EQ(LastJsonLine(unserved.stdout_text).at("error").as_string(), "States.Runtime");
+}
+
+}  // namespace
+}  // namespace zflow
