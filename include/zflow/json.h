@@ -124,6 +124,8 @@ std::string FormatJsonDouble(double d);
 // Compact serialization (no spaces), as AWS prints JSON payloads; doubles via FormatJsonDouble,
 // so they stay doubles when read back.
 std::string ToJsonText(const json::value& v);
+// Appends the compact serialization of `v` to `out` (reuse a buffer to avoid allocations).
+void AppendJsonText(const json::value& v, std::string& out);
 // Indented serialization with two spaces, object members in their stored order.
 std::string ToPrettyJsonText(const json::value& v);
 

@@ -732,6 +732,8 @@ std::string ToJsonText(const json::value& v) {
   return out;
 }
 
+void AppendJsonText(const json::value& v, std::string& out) { Write(v, out, -1); }
+
 std::string ToPrettyJsonText(const json::value& v) {
   std::string out;
   Write(v, out, 0);

@@ -170,6 +170,7 @@ struct Frame {
   FrameId parent = 0;
   std::size_t index = 0;  // position in the parent's group
   std::shared_ptr<Scope> scope;
+  bool owns_scope = true;  // false while a child frame still reads its parent's scope
   FrameStatus status = FrameStatus::kRunnable;
   Pending pending = Pending::kEnter;
   json::value pending_value;
@@ -297,6 +298,7 @@ struct Engine::Impl {
   std::size_t in_flight = 0;
   bool finished = false;
   bool finishing = false;
+  std::string scratch;  // serialization buffer reused across events
   std::int64_t current_entered_event = 0;  // of the state being run (for error causes)
   json::value context_execution;  // $$.Execution
   json::value context_machine;    // $$.StateMachine
@@ -337,8 +339,11 @@ struct Engine::Impl {
     return id;
   }
 
-  json::value PayloadText(const json::value& v) const {
-    return options.history_payloads ? json::value(ToJsonText(v)) : json::value(nullptr);
+  json::value PayloadText(const json::value& v) {
+    if (!options.history_payloads) return nullptr;
+    scratch.clear();  // reused buffer: one allocation per payload text, not several
+    AppendJsonText(v, scratch);
+    return json::string(scratch);
   }
 
   // A state's output text is the next state's input text: serialize it once.
@@ -454,9 +459,10 @@ struct Engine::Impl {
     if (parent != nullptr) {
       f->parent = parent->id;
       f->last_event = parent->last_event;
-      // Inner states read the outer variables; what they assign stays inside.
-      f->scope = std::make_shared<Scope>();
-      f->scope->parent = parent->scope;
+      // Inner states read the outer variables; what they assign stays inside (the frame gets
+      // its own scope on its first assignment).
+      f->scope = parent->scope;
+      f->owns_scope = false;
     }
     Frame* raw = f.get();
     frames.emplace(raw->id, std::move(f));
@@ -778,6 +784,12 @@ struct Engine::Impl {
   }
 
   static void AssignVariables(Frame* f, json::value assigned) {
+    if (!f->owns_scope) {
+      auto own = std::make_shared<Scope>();
+      own->parent = std::move(f->scope);
+      f->scope = std::move(own);
+      f->owns_scope = true;
+    }
     for (auto& kv : assigned.as_object()) {
       f->scope->vars.insert_or_assign(std::string(kv.key()), std::move(kv.value()));
     }
