@@ -94,7 +94,7 @@ int RunOnce(const std::string& def_path, const std::string& input_path) {
   zflow::runtime::Engine engine(std::move(eo));
   // Validation and compilation happen once per deployed machine; time the execution alone,
   // as the oracle side does.
-  auto prepared = engine.Prepare(*report.machine);
+  auto prepared = engine.Prepare(std::move(*report.machine));
   if (!prepared.ok()) {
     std::cerr << prepared.status().ToString() << "\n";
     return 2;

@@ -153,7 +153,8 @@ class Engine {
 
   // Validates and compiles once (kInvalidArgument with the first diagnostic when invalid,
   // kUnimplemented for what the engine does not run yet); Run(prepared) then skips both.
-  Result<std::shared_ptr<const PreparedMachine>> Prepare(const asl::StateMachine& machine);
+  // Pass an rvalue to avoid copying the model; the source map is not kept.
+  Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
   Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
 
  private:

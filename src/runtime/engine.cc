@@ -1339,7 +1339,7 @@ struct Engine::Impl {
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Engine::~Engine() = default;
 
-Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(const asl::StateMachine& machine) {
+Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(asl::StateMachine machine) {
   std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(machine);
   if (HasErrors(diagnostics)) {
     const Diagnostic& d = diagnostics.front();
@@ -1348,7 +1348,8 @@ Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(const asl::StateM
                                             d.message));
   }
   auto prepared = std::make_shared<PreparedMachine>();
-  prepared->machine = machine;  // the compiled states point into this copy
+  machine.set_source_map({});  // locations are for diagnostics, not for running
+  prepared->machine = std::move(machine);  // the compiled states point into this one
   ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine));
   return std::shared_ptr<const PreparedMachine>(std::move(prepared));
 }
