@@ -15,6 +15,7 @@
 #ifndef ZFLOW_RUNTIME_H_
 #define ZFLOW_RUNTIME_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -56,6 +57,9 @@ struct TaskRequest {
   json::value context;     // the context object ($$) as the state sees it
   int retry_count = 0;     // 0 on the first attempt
   std::optional<std::chrono::seconds> timeout;  // TimeoutSeconds, if any
+  // Set when the engine no longer wants the result (the task timed out, its branch was aborted,
+  // the execution ended). Long-running handlers should poll it and stop; never null.
+  std::shared_ptr<const std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 };
 
 // What a Task handler returns: an output, or an error name and cause (which Retry/Catch match).

@@ -33,7 +33,7 @@ struct Pipe {
 }  // namespace
 
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                 const std::string& stdin_text) {
+                                 const std::string& stdin_text, const ProcessOptions& options) {
   if (argv.empty()) return InvalidArgumentError("RunProcess: empty argv");
   // A child that exits without reading its input must not kill us with SIGPIPE.
   static const bool kIgnoreSigpipe = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
@@ -52,9 +52,15 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Its own process group, so a timeout kills what it started too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     return UnavailableError(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
   }
@@ -68,14 +74,34 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   if (stdin_text.empty()) in.CloseEnd(1);
   ProcessResult result;
   char buf[65536];
+  auto deadline = options.timeout ? std::chrono::steady_clock::now() + *options.timeout
+                                  : std::chrono::steady_clock::time_point::max();
+  bool killed = false;
+  auto kill_group = [&] {
+    ::kill(-pid, SIGKILL);
+    killed = true;
+    out.CloseEnd(0);
+    err.CloseEnd(0);
+  };
   while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+    if (options.cancel != nullptr && options.cancel->load()) {
+      result.cancelled = true;
+      kill_group();
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result.timed_out = true;
+      kill_group();
+      break;
+    }
     pollfd fds[3];
     int n = 0;
     int idx_out = -1, idx_err = -1, idx_in = -1;
     if (out.fd[0] >= 0) { fds[n] = {out.fd[0], POLLIN, 0}; idx_out = n++; }
     if (err.fd[0] >= 0) { fds[n] = {err.fd[0], POLLIN, 0}; idx_err = n++; }
     if (in.fd[1] >= 0) { fds[n] = {in.fd[1], POLLOUT, 0}; idx_in = n++; }
-    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+    int wait_ms = (options.timeout || options.cancel != nullptr) ? 100 : -1;
+    if (::poll(fds, static_cast<nfds_t>(n), wait_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -99,6 +125,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     }
   }
   in.CloseEnd(1);
+  if (killed) ::kill(-pid, SIGKILL);  // anything still alive in the group
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -2,6 +2,9 @@
 #ifndef ZFLOW_COMMON_SUBPROCESS_H_
 #define ZFLOW_COMMON_SUBPROCESS_H_
 
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,13 +16,23 @@ struct ProcessResult {
   int exit_code = -1;  // exit status, or 128 + signal number when killed by a signal
   std::string stdout_text;
   std::string stderr_text;
+  bool timed_out = false;  // killed because ProcessOptions::timeout passed
+  bool cancelled = false;  // killed because ProcessOptions::cancel became true
+};
+
+struct ProcessOptions {
+  // Kill the process (and everything it started: it runs in its own process group) after this.
+  std::optional<std::chrono::milliseconds> timeout;
+  // Polled about every 100 ms; when it becomes true the process group is killed. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Runs argv[0] (looked up in PATH when it has no '/') with `stdin_text` on its standard input
 // and waits for it. The first call sets SIGPIPE to ignored for the whole process. Errors: kInvalidArgument for an empty argv, kUnavailable when the program
 // cannot be started.
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                 const std::string& stdin_text = "");
+                                 const std::string& stdin_text = "",
+                                 const ProcessOptions& options = {});
 
 }  // namespace zflow
 

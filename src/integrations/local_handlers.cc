@@ -23,10 +23,19 @@ class CommandHandler final : public runtime::TaskHandler {
   explicit CommandHandler(std::vector<std::string> argv) : argv_(std::move(argv)) {}
 
   runtime::TaskResult Invoke(const runtime::TaskRequest& r) override {
-    auto run = RunProcess(argv_, ToJsonText(r.input));
+    ProcessOptions options;
+    options.cancel = r.cancelled.get();
+    if (r.timeout) options.timeout = *r.timeout;  // the process group dies with the task
+    auto run = RunProcess(argv_, ToJsonText(r.input), options);
     if (!run.ok()) {
       return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
                                           run.status().message());
+    }
+    if (run->timed_out || run->cancelled) {
+      return runtime::TaskResult::Failure(
+          std::string(run->timed_out ? asl::errors::kTimeout : asl::errors::kTaskFailed),
+          fmt::format("{} was stopped ({})", argv_[0],
+                      run->timed_out ? "TimeoutSeconds passed" : "the task was cancelled"));
     }
     if (run->exit_code != 0) {
       for (const std::string* text : {&run->stdout_text, &run->stderr_text}) {

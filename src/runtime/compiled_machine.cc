@@ -185,8 +185,8 @@ class Compiler {
         }
         c.processor = std::make_unique<CompiledBranch>();
         ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.item_processor, lang, *c.processor));
-        if (s.uses_iterator && s.parameters && !s.item_selector) {
-          // Legacy Map Parameters select each item's input, like ItemSelector.
+        if (s.parameters && !s.item_selector) {
+          // A Map's Parameters (the older name of ItemSelector) select each item's input.
           c.item_selector = std::move(c.parameters);
           c.parameters.reset();
         }

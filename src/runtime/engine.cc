@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <queue>
 #include <random>
@@ -179,6 +180,7 @@ struct Frame {
   std::int64_t last_event = 0;
   TimePoint entered_time;
   std::int64_t entered_event = 0;
+  json::object assigned_for_event;  // variables the current state assigned, for StateExited
   json::value exit_text;         // history text of the last state's output (= next input)
   bool exit_text_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
@@ -295,7 +297,11 @@ struct Engine::Impl {
   std::deque<FrameId> runnable;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   std::uint64_t timer_seq = 0;
-  std::size_t in_flight = 0;
+  // Tasks running on the pool whose result is still wanted, by (frame, generation); the flag
+  // tells the handler to stop. A task that timed out or was aborted leaves this map at once, so
+  // it neither holds back the virtual clock nor delays the end of the execution.
+  std::map<std::pair<FrameId, std::uint64_t>, std::shared_ptr<std::atomic<bool>>> outstanding;
+  std::size_t in_flight = 0;  // == outstanding.size()
   bool finished = false;
   bool finishing = false;
   std::string scratch;  // serialization buffer reused across events
@@ -305,6 +311,15 @@ struct Engine::Impl {
   std::mt19937_64 rng{0x5eed};
 
   TimePoint Now() const { return clock->Now(); }
+  // now + seconds, saturating far in the future instead of overflowing 64-bit nanoseconds.
+  TimePoint After(double seconds) const {
+    constexpr double kMaxSeconds = 9e9;  // past 2262 the clock cannot represent the instant
+    double now_s = std::chrono::duration<double>(Now().time_since_epoch()).count();
+    if (seconds < 0) seconds = 0;
+    if (now_s + seconds > kMaxSeconds) return TimePoint(std::chrono::seconds(9'000'000'000));
+    return Now() + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::duration<double>(seconds));
+  }
   Frame* Get(FrameId id) {
     auto it = frames.find(id);
     return it == frames.end() ? nullptr : it->second.get();
@@ -408,6 +423,7 @@ struct Engine::Impl {
     frames.clear();
     runnable.clear();
     timers = {};
+    AbandonAllTasks();
     finished = false;
     finishing = false;
     std::string name = opts.name.empty() ? NewExecutionName() : opts.name;
@@ -443,6 +459,7 @@ struct Engine::Impl {
     }
     runnable.push_back(root->id);
     Loop();
+    AbandonAllTasks();  // the execution is over: running handlers may stop
     ExecutionResult out = std::move(result);
     out.stop_time = Now();
     frames.clear();
@@ -523,6 +540,21 @@ struct Engine::Impl {
     }
   }
 
+  // Stops waiting for the frame's running task (if any) and asks its handler to stop.
+  void AbandonTask(Frame* f) {
+    auto it = outstanding.find({f->id, f->generation});
+    if (it == outstanding.end()) return;
+    it->second->store(true);
+    outstanding.erase(it);
+    in_flight = outstanding.size();
+  }
+
+  void AbandonAllTasks() {
+    for (auto& [key, flag] : outstanding) flag->store(true);
+    outstanding.clear();
+    in_flight = 0;
+  }
+
   void AddTimer(TimePoint when, TimerKind kind, Frame* f) {
     timers.push(Timer{when, timer_seq++, kind, f->id, f->generation});
   }
@@ -534,8 +566,9 @@ struct Engine::Impl {
       batch.swap(completions);
     }
     for (Completion& c : batch) {
-      --in_flight;
       if (c.run_id != run_id || finished) continue;
+      if (outstanding.erase({c.frame, c.generation}) == 0) continue;  // abandoned already
+      in_flight = outstanding.size();
       Frame* f = Get(c.frame);
       // Ignore tasks that timed out or whose frame was aborted.
       if (f == nullptr || c.generation != f->generation || f->status != FrameStatus::kWaiting) {
@@ -562,6 +595,7 @@ struct Engine::Impl {
       case TimerKind::kWaitDone: return Resume(f, Pending::kExitWait);
       case TimerKind::kRetry: return Resume(f, Pending::kRetry);
       case TimerKind::kTaskTimeout: {
+        AbandonTask(f);
         ++f->generation;  // the late completion is ignored
         const CompiledState& s = CurrentState(f);
         std::string rname;
@@ -647,6 +681,7 @@ struct Engine::Impl {
       f->retry_attempts.assign(s.retriers.size(), 0);
       f->entered_event = Emit(f, s.entered_event_type,
                               json::object{{"name", s.name}, {"input", EnterText(f)}});
+      current_entered_event = f->entered_event;
       if (finished) return;
     }
     json::value ctx_holder;
@@ -783,7 +818,11 @@ struct Engine::Impl {
     ExitState(f, s, std::move(*out));
   }
 
-  static void AssignVariables(Frame* f, json::value assigned) {
+  void AssignVariables(Frame* f, json::value assigned) {
+    // The StateExited event lists what the state assigned, values as JSON text (as AWS does).
+    for (const auto& kv : assigned.as_object()) {
+      f->assigned_for_event[kv.key()] = ToJsonText(kv.value());
+    }
     if (!f->owns_scope) {
       auto own = std::make_shared<Scope>();
       own->parent = std::move(f->scope);
@@ -795,6 +834,16 @@ struct Engine::Impl {
     }
   }
 
+  json::object ExitedDetails(Frame* f, const CompiledState& s, json::value text) {
+    json::object d{{"name", s.name}, {"output", std::move(text)}};
+    if (!f->assigned_for_event.empty()) {
+      d["assignedVariables"] = std::move(f->assigned_for_event);
+      d["assignedVariablesDetails"] = json::object{{"truncated", false}};
+      f->assigned_for_event = json::object();
+    }
+    return d;
+  }
+
   void ExitState(Frame* f, const CompiledState& s, json::value output) {
     // The history text, when kept, is the payload as AWS measures it: no second walk.
     json::value text = ExitText(f, output);
@@ -803,7 +852,7 @@ struct Engine::Impl {
       f->exit_text_valid = false;
       return FailFrame(f, DataLimit(s));
     }
-    Emit(f, s.exited_event_type, json::object{{"name", s.name}, {"output", std::move(text)}});
+    Emit(f, s.exited_event_type, ExitedDetails(f, s, std::move(text)));
     if (finished) return;
     if (s.type == asl::StateType::kSucceed || s.end) {
       f->output = std::move(output);
@@ -878,8 +927,7 @@ struct Engine::Impl {
     auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
     if (!out.ok()) return HandleError(f, s, out.error());
     if (!assigned.empty()) AssignVariables(f, json::value(std::move(assigned)));
-    Emit(f, "ChoiceStateExited",
-         json::object{{"name", s.name}, {"output", PayloadText(*out)}});
+    Emit(f, "ChoiceStateExited", ExitedDetails(f, s, PayloadText(*out)));
     if (finished) return;
     Transition(f, next, std::move(*out));
   }
@@ -895,7 +943,7 @@ struct Engine::Impl {
       return TimePoint(std::chrono::seconds(t.seconds) + std::chrono::nanoseconds(t.nanos));
     };
     if (s.seconds) {
-      until = Now() + std::chrono::seconds(*s.seconds);
+      until = After(static_cast<double>(*s.seconds));
     } else if (s.timestamp) {
       until = at(*s.timestamp);
     } else if (s.seconds_path) {
@@ -910,7 +958,7 @@ struct Engine::Impl {
                                       "{}",
                                       s.name, s.seconds_path->text(), ToJsonText(*v))});
       }
-      until = Now() + std::chrono::seconds(v->get_int64());
+      until = After(static_cast<double>(v->get_int64()));
     } else if (s.timestamp_path) {
       auto v = s.timestamp_path->Evaluate(e);
       if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
@@ -1014,8 +1062,11 @@ struct Engine::Impl {
     ++f->generation;
     f->status = FrameStatus::kWaiting;
     if (handler->inline_safe()) return TaskDone(f, InvokeSafely(handler, request));
-    if (timeout) AddTimer(Now() + std::chrono::seconds(*timeout), TimerKind::kTaskTimeout, f);
-    ++in_flight;
+    if (timeout) AddTimer(After(static_cast<double>(*timeout)), TimerKind::kTaskTimeout, f);
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    request.cancelled = cancel;
+    outstanding[{f->id, f->generation}] = std::move(cancel);
+    in_flight = outstanding.size();
     pool->Post([this, handler, id = f->id, gen = f->generation, run = run_id,
                request = std::move(request)] {
       TaskResult r = InvokeSafely(handler, request);
@@ -1210,8 +1261,7 @@ struct Engine::Impl {
                                           s.name)};
         }
         AbortChildren(g, g.is_map ? "MapIterationAborted" : "", s.name);
-        Emit(owner, g.is_map ? "MapStateFailed" : "ParallelStateFailed",
-             json::object{{"error", err.error}, {"cause", err.cause}});
+        Emit(owner, g.is_map ? "MapStateFailed" : "ParallelStateFailed", json::object{});
         if (finished) return;
         owner->children.reset();
         ++owner->generation;
@@ -1223,15 +1273,19 @@ struct Engine::Impl {
     if (g.is_map) StartMoreIterations(owner);
   }
 
+  // The Map fails as soon as either threshold is exceeded.
   bool WithinTolerance(const ChildGroup& g) const {
     if (g.failed == 0) return true;
     if (!g.is_map || (!g.tolerated_count && !g.tolerated_percentage)) return false;
-    if (g.tolerated_count && static_cast<std::int64_t>(g.failed) <= *g.tolerated_count) {
-      return true;
+    if (g.tolerated_count && static_cast<std::int64_t>(g.failed) > *g.tolerated_count) {
+      return false;
     }
-    return g.tolerated_percentage &&
-           100.0 * static_cast<double>(g.failed) / static_cast<double>(g.results.size()) <=
-               *g.tolerated_percentage;
+    if (g.tolerated_percentage &&
+        100.0 * static_cast<double>(g.failed) / static_cast<double>(g.results.size()) >
+            *g.tolerated_percentage) {
+      return false;
+    }
+    return true;
   }
 
   void AbortChildren(ChildGroup& g, std::string_view event, const std::string& state_name) {
@@ -1250,6 +1304,7 @@ struct Engine::Impl {
   }
 
   void AbortFrame(Frame* f) {
+    AbandonTask(f);
     ++f->generation;
     f->status = FrameStatus::kAborted;
     if (f->children) {
@@ -1300,9 +1355,7 @@ struct Engine::Impl {
         ++f->retry_count;
         f->status = FrameStatus::kWaiting;
         ++f->generation;
-        AddTimer(Now() + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::duration<double>(delay)),
-                 TimerKind::kRetry, f);
+        AddTimer(After(delay), TimerKind::kRetry, f);
         return;
       }
       for (const CompiledCatcher& c : s.catchers) {
@@ -1318,8 +1371,7 @@ struct Engine::Impl {
         auto merged = ApplyResultPath(c.result_path, f->input, std::move(error_output));
         if (!merged.ok()) return FailFrame(f, Named(merged.error(), s));
         if (assigned) AssignVariables(f, std::move(*assigned));
-        Emit(f, s.exited_event_type,
-             json::object{{"name", s.name}, {"output", PayloadText(*merged)}});
+        Emit(f, s.exited_event_type, ExitedDetails(f, s, PayloadText(*merged)));
         if (finished) return;
         Transition(f, c.next, std::move(*merged));
         return;

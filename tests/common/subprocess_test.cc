@@ -43,3 +43,25 @@ TEST(Subprocess, ReportsSignalsAndMissingPrograms) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+TEST(Subprocess, TimeoutKillsTheWholeProcessGroup) {
+  // The shell starts a grandchild; both must die at the timeout, or the read never ends.
+  auto r = RunProcess({"sh", "-c", "sleep 30 & sleep 30"}, "",
+                      {.timeout = std::chrono::milliseconds(200)});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 128 + 9);
+}
+
+TEST(Subprocess, CancelFlagStopsTheProcess) {
+  std::atomic<bool> cancel{true};
+  auto r = RunProcess({"sleep", "30"}, "", {.cancel = &cancel});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->cancelled);
+}
+
+}  // namespace
+}  // namespace zflow

@@ -232,3 +232,22 @@ TEST_F(RunCliTest, LocalCommandTasksAndLambdaStyleErrors) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+TEST_F(RunCliTest, TaskTimeoutKillsTheCommandAndTheRunEnds) {
+  std::string machine = Write("t.json", R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 1,
+    "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": "Done"}],
+    "End": true}, "Done": {"Type": "Succeed"}}})");
+  // Without the kill the process would only exit when `sleep 600` does.
+  ProcessResult r = Run({"run", machine, "--task", "arn:aws:states:::lambda:invoke=sleep 600",
+                         "--result-json"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(LastJsonLine(r.stdout_text).at("output").at("timeout").at("Error").as_string(),
+            "States.Timeout");
+}
+
+}  // namespace
+}  // namespace zflow

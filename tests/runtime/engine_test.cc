@@ -267,3 +267,41 @@ TEST_F(EngineTest, WaitLoopUnderVirtualClockEndsAtTheHistoryLimit) {
 
 }  // namespace
 }  // namespace zflow::runtime
+
+namespace zflow::runtime {
+namespace {
+
+TEST_F(EngineTest, MapFailsWhenEitherToleranceIsExceeded) {
+  // 2 of 4 fail: within the count (5) but over the percentage (10%).
+  ExecutionResult r = Run(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ToleratedFailureCount": 5, "ToleratedFailurePercentage": 10,
+    "ItemProcessor": {"StartAt": "C", "States": {
+      "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}],
+            "Default": "Ok"},
+      "F": {"Type": "Fail", "Error": "Zero"}, "Ok": {"Type": "Pass", "End": true}}},
+    "End": true}}})",
+                          "[0, 0, 1, 2]");
+  EXPECT_EQ(r.error, "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(EngineTest, MapParametersSelectEachItem) {
+  ExecutionResult r = Run(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "Parameters": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+    "End": true}}})",
+                          R"(["a", "b"])");
+  EXPECT_EQ(r.output, Json(R"([{"v": "a", "i": 0}, {"v": "b", "i": 1}])"));
+}
+
+TEST_F(EngineTest, ExitedEventListsAssignedVariablesAndCausesNameTheEnteredEvent) {
+  ExecutionResult r = Run(R"({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Assign": {"n": 1, "s": "x"}, "Next": "B"},
+    "B": {"Type": "Pass", "Parameters": {"x.$": "$.nope"}, "End": true}}})");
+  const json::object& exited = r.history[2].details;
+  EXPECT_EQ(exited.at("assignedVariables"), Json(R"({"n": "1", "s": "\"x\""})"));
+  EXPECT_EQ(r.error, "States.Runtime");
+  EXPECT_NE(r.cause.find("'B' (entered at the event id #4)"), std::string::npos) << r.cause;
+}
+
+}  // namespace
+}  // namespace zflow::runtime
