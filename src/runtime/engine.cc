@@ -850,7 +850,7 @@ struct Engine::Impl {
     std::size_t size = text.is_string() ? text.get_string().size() : PayloadSize(output);
     if (size > options.max_payload_bytes) {
       f->exit_text_valid = false;
-      return FailFrame(f, DataLimit(s));
+      return HandleError(f, s, DataLimit(s));  // as for a task result: States.ALL won't catch it
     }
     Emit(f, s.exited_event_type, ExitedDetails(f, s, std::move(text)));
     if (finished) return;
@@ -1162,9 +1162,10 @@ struct Engine::Impl {
       auto v = s.max_concurrency_path->Evaluate(e);
       if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
       if (!v->is_int64() || v->get_int64() < 0) {
-        return HandleError(f, s, WorkflowError{std::string(asl::errors::kRuntime),
-                                               "MaxConcurrencyPath must select a non-negative "
-                                               "integer"});
+        return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                                     "MaxConcurrencyPath must select a "
+                                                     "non-negative integer"},
+                                       s));
       }
       max_concurrency = v->get_int64();
     }
@@ -1173,11 +1174,25 @@ struct Engine::Impl {
     g->tolerated_percentage = s.tolerated_failure_percentage;
     if (s.tolerated_failure_count_path) {
       auto v = s.tolerated_failure_count_path->Evaluate(e);
-      if (v.ok() && v->is_int64()) g->tolerated_count = v->get_int64();
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (!v->is_int64() || v->get_int64() < 0) {
+        return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                                     "ToleratedFailureCountPath must select a "
+                                                     "non-negative integer"},
+                                       s));
+      }
+      g->tolerated_count = v->get_int64();
     }
     if (s.tolerated_failure_percentage_path) {
       auto v = s.tolerated_failure_percentage_path->Evaluate(e);
-      if (v.ok() && v->is_number()) g->tolerated_percentage = v->to_number<double>();
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 100) {
+        return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                                     "ToleratedFailurePercentagePath must select "
+                                                     "a number from 0 to 100"},
+                                       s));
+      }
+      g->tolerated_percentage = v->to_number<double>();
     }
     json::array& items = items_value.as_array();
     g->results.assign(items.size(), nullptr);
