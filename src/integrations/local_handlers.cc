@@ -105,7 +105,7 @@ std::shared_ptr<runtime::TaskHandler> MakeCommandHandler(std::vector<std::string
 Result<std::shared_ptr<MockHandler>> MockHandler::Create(
     const json::value& config, std::string_view machine_name, std::string_view test_case,
     std::shared_ptr<runtime::TaskHandler> fallback) {
-  auto bad = [](std::string what) { return InvalidArgumentError("mock config: " + what); };
+  auto bad = [](const std::string& what) { return InvalidArgumentError("mock config: " + what); };
   if (!config.is_object()) return bad("the top level must be an object");
   const json::value* machines = config.get_object().if_contains("StateMachines");
   const json::value* responses = config.get_object().if_contains("MockedResponses");
