@@ -37,13 +37,19 @@ enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTime
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 std::string_view ExecutionStatusName(ExecutionStatus s);
 
-// One entry of the execution history, as AWS's GetExecutionHistory returns it.
+// One entry of the execution history, as AWS's GetExecutionHistory returns it. Stored compactly
+// (the state name and the payload text apart from the other details, the payload shared between
+// a state's exit and the next state's entry); ToJson renders the AWS shape.
 struct HistoryEvent {
   std::int64_t id = 0;
   std::int64_t previous_event_id = 0;
   TimePoint timestamp;
   std::string_view type;  // "ExecutionStarted", "TaskStateEntered", ... (static storage)
-  json::object details;  // the fields of "<type>EventDetails" (camelCase, as AWS names them)
+  std::string state_name;  // "name" of StateEntered/StateExited/MapIteration* events
+  // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
+  // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. Null when not recorded.
+  std::shared_ptr<const std::string> payload;
+  json::object details;  // the other fields of "<type>EventDetails" (camelCase, as AWS names them)
 
   // {"id", "previousEventId", "timestamp", "type", "<detailsKey>": {...}}
   json::value ToJson() const;

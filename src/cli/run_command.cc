@@ -36,10 +36,7 @@ class Progress {
     if (!enabled_) return;
     if (start_ == TimePoint{}) start_ = e.timestamp;
     double t = std::chrono::duration<double>(e.timestamp - start_).count();
-    auto name = [&]() -> std::string {
-      const json::value* n = e.details.if_contains("name");
-      return n != nullptr && n->is_string() ? std::string(n->get_string()) : "";
-    };
+    auto name = [&]() -> std::string { return e.state_name; };
     if (e.type.ends_with("StateEntered")) {
       std::string n = name();
       entered_[n] = e.timestamp;

@@ -40,25 +40,27 @@ json::value HistoryEvent::ToJson() const {
   o["type"] = json::string(type);
   o["id"] = id;
   o["previousEventId"] = previous_event_id;
-  if (!details.empty()) {
-    std::string key(type);
-    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  json::object d = details;
+  if (!state_name.empty()) d["name"] = state_name;
+  bool is_input = type.ends_with("StateEntered") || type == "ExecutionStarted";
+  if (payload != nullptr) {
+    d[is_input ? "input" : "output"] = *payload;
+  }
+  // Payloads are never truncated locally; AWS reports that next to each payload.
+  if (d.contains("input")) d["inputDetails"] = json::object{{"truncated", false}};
+  if (d.contains("output")) d["outputDetails"] = json::object{{"truncated", false}};
+  if (!d.empty()) {
     // AWS names the details after the event family: TaskStateEntered -> stateEnteredEventDetails.
-    static const std::pair<std::string_view, std::string_view> kFamilies[] = {
-        {"StateEntered", "stateEnteredEventDetails"},
-        {"StateExited", "stateExitedEventDetails"}};
-    std::string details_key = key + "EventDetails";
-    for (const auto& [suffix, family] : kFamilies) {
-      if (type.ends_with(suffix) && type != "MapStateEntered" && type != "MapStateExited") {
-        details_key = std::string(family);
-      }
-      if (type.substr(0, 3) == "Map" && type.substr(3) == suffix) details_key = std::string(family);
+    std::string key;
+    if (type.ends_with("StateEntered")) {
+      key = "stateEnteredEventDetails";
+    } else if (type.ends_with("StateExited")) {
+      key = "stateExitedEventDetails";
+    } else {
+      key = std::string(type) + "EventDetails";
+      key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
     }
-    json::object d = details;
-    // Payloads are never truncated locally; AWS reports that next to each payload.
-    if (d.contains("input")) d["inputDetails"] = json::object{{"truncated", false}};
-    if (d.contains("output")) d["outputDetails"] = json::object{{"truncated", false}};
-    o[details_key] = std::move(d);
+    o[key] = std::move(d);
   }
   return o;
 }
@@ -181,8 +183,8 @@ struct Frame {
   TimePoint entered_time;
   std::int64_t entered_event = 0;
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
-  json::value exit_text;         // history text of the last state's output (= next input)
-  bool exit_text_valid = false;  // true between a StateExited and the next StateEntered
+  std::shared_ptr<const std::string> exit_payload;  // last state's output text (= next input)
+  bool exit_payload_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
   json::value effective_input;  // Task/Parallel/Map: input after InputPath + Parameters
@@ -331,9 +333,14 @@ struct Engine::Impl {
   }
 
   // ---- history ----
-  std::int64_t Emit(Frame* frame, std::string_view type, json::object details) {
+  using Payload = std::shared_ptr<const std::string>;
+
+  std::int64_t Emit(Frame* frame, std::string_view type, json::object details,
+                    std::string_view state_name = {}, Payload payload = nullptr) {
     if (finished) return 0;
     HistoryEvent e;
+    e.state_name = std::string(state_name);
+    e.payload = std::move(payload);
     e.id = static_cast<std::int64_t>(result.history.size()) + 1;
     e.previous_event_id = frame != nullptr ? frame->last_event : e.id - 1;
     e.timestamp = Now();
@@ -361,19 +368,25 @@ struct Engine::Impl {
     return json::string(scratch);
   }
 
-  // A state's output text is the next state's input text: serialize it once.
-  json::value ExitText(Frame* f, const json::value& output) {
-    json::value text = PayloadText(output);
-    f->exit_text = text;
-    f->exit_text_valid = true;
-    return text;
+  Payload PayloadOf(const json::value& v) {
+    if (!options.history_payloads) return nullptr;
+    scratch.clear();
+    AppendJsonText(v, scratch);
+    return std::make_shared<const std::string>(scratch);
   }
-  json::value EnterText(Frame* f) {
-    if (f->exit_text_valid) {
-      f->exit_text_valid = false;
-      return std::move(f->exit_text);
+
+  // A state's output text is the next state's input text: serialized once, shared by both.
+  Payload ExitPayload(Frame* f, const json::value& output) {
+    f->exit_payload = PayloadOf(output);
+    f->exit_payload_valid = true;
+    return f->exit_payload;
+  }
+  Payload EnterPayload(Frame* f) {
+    if (f->exit_payload_valid) {
+      f->exit_payload_valid = false;
+      return std::move(f->exit_payload);
     }
-    return PayloadText(f->input);
+    return PayloadOf(f->input);
   }
 
 
@@ -443,9 +456,8 @@ struct Engine::Impl {
 
     Frame* root = NewFrame(nullptr, &machine->top, opts.input);
     root->scope = std::make_shared<Scope>();
-    Emit(nullptr, "ExecutionStarted",
-         json::object{{"input", PayloadText(opts.input)},
-                      {"roleArn", role}});
+    Emit(nullptr, "ExecutionStarted", json::object{{"roleArn", role}}, {},
+         PayloadOf(opts.input));
     root->last_event = 1;
     if (PayloadSize(opts.input) > options.max_payload_bytes) {
       FinishExecution(ExecutionStatus::kFailed, {},
@@ -621,8 +633,7 @@ struct Engine::Impl {
     result.status = status;
     switch (status) {
       case ExecutionStatus::kSucceeded:
-        Emit(nullptr, "ExecutionSucceeded",
-             json::object{{"output", PayloadText(output)}});
+        Emit(nullptr, "ExecutionSucceeded", json::object{}, {}, PayloadOf(output));
         result.output = std::move(output);
         break;
       case ExecutionStatus::kTimedOut:
@@ -680,7 +691,7 @@ struct Engine::Impl {
       f->retry_count = 0;
       f->retry_attempts.assign(s.retriers.size(), 0);
       f->entered_event = Emit(f, s.entered_event_type,
-                              json::object{{"name", s.name}, {"input", EnterText(f)}});
+                              json::object{}, s.name, EnterPayload(f));
       current_entered_event = f->entered_event;
       if (finished) return;
     }
@@ -834,8 +845,9 @@ struct Engine::Impl {
     }
   }
 
-  json::object ExitedDetails(Frame* f, const CompiledState& s, json::value text) {
-    json::object d{{"name", s.name}, {"output", std::move(text)}};
+  // Exited events: the assigned variables, if any (name and output are stored apart).
+  json::object ExitedDetails(Frame* f) {
+    json::object d;
     if (!f->assigned_for_event.empty()) {
       d["assignedVariables"] = std::move(f->assigned_for_event);
       d["assignedVariablesDetails"] = json::object{{"truncated", false}};
@@ -846,13 +858,13 @@ struct Engine::Impl {
 
   void ExitState(Frame* f, const CompiledState& s, json::value output) {
     // The history text, when kept, is the payload as AWS measures it: no second walk.
-    json::value text = ExitText(f, output);
-    std::size_t size = text.is_string() ? text.get_string().size() : PayloadSize(output);
+    Payload text = ExitPayload(f, output);
+    std::size_t size = text != nullptr ? text->size() : PayloadSize(output);
     if (size > options.max_payload_bytes) {
-      f->exit_text_valid = false;
+      f->exit_payload_valid = false;
       return HandleError(f, s, DataLimit(s));  // as for a task result: States.ALL won't catch it
     }
-    Emit(f, s.exited_event_type, ExitedDetails(f, s, std::move(text)));
+    Emit(f, s.exited_event_type, ExitedDetails(f), s.name, std::move(text));
     if (finished) return;
     if (s.type == asl::StateType::kSucceed || s.end) {
       f->output = std::move(output);
@@ -927,7 +939,7 @@ struct Engine::Impl {
     auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
     if (!out.ok()) return HandleError(f, s, out.error());
     if (!assigned.empty()) AssignVariables(f, json::value(std::move(assigned)));
-    Emit(f, "ChoiceStateExited", ExitedDetails(f, s, PayloadText(*out)));
+    Emit(f, "ChoiceStateExited", ExitedDetails(f), s.name, PayloadOf(*out));
     if (finished) return;
     Transition(f, next, std::move(*out));
   }
@@ -1107,9 +1119,8 @@ struct Engine::Impl {
       f->pending = Pending::kHandleError;
       return;
     }
-    Emit(f, "TaskSucceeded",
-         json::object{{"resourceType", rtype}, {"resource", rname},
-                      {"output", PayloadText(*r.output)}});
+    Emit(f, "TaskSucceeded", json::object{{"resourceType", rtype}, {"resource", rname}}, {},
+         PayloadOf(*r.output));
     f->pending_value = std::move(*r.output);
     f->pending = Pending::kFinishResult;
   }
@@ -1386,7 +1397,7 @@ struct Engine::Impl {
         auto merged = ApplyResultPath(c.result_path, f->input, std::move(error_output));
         if (!merged.ok()) return FailFrame(f, Named(merged.error(), s));
         if (assigned) AssignVariables(f, std::move(*assigned));
-        Emit(f, s.exited_event_type, ExitedDetails(f, s, PayloadText(*merged)));
+        Emit(f, s.exited_event_type, ExitedDetails(f), s.name, PayloadOf(*merged));
         if (finished) return;
         Transition(f, c.next, std::move(*merged));
         return;

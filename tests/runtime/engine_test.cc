@@ -59,7 +59,10 @@ TEST_F(EngineTest, NullPathsDiscardAsDocumented) {
                           R"({"keep": 1})");
   EXPECT_EQ(r.output, Json("{}"));
   ASSERT_GE(r.history.size(), 4u);
-  EXPECT_EQ(std::string_view(r.history[2].details.at("output").as_string()), R"({"keep":1})");
+  ASSERT_NE(r.history[2].payload, nullptr);
+  EXPECT_EQ(*r.history[2].payload, R"({"keep":1})");
+  EXPECT_EQ(r.history[2].ToJson().at("stateExitedEventDetails").at("output").as_string(),
+            R"({"keep":1})");
 }
 
 TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
@@ -297,8 +300,9 @@ TEST_F(EngineTest, ExitedEventListsAssignedVariablesAndCausesNameTheEnteredEvent
   ExecutionResult r = Run(R"({"StartAt": "A", "States": {
     "A": {"Type": "Pass", "Assign": {"n": 1, "s": "x"}, "Next": "B"},
     "B": {"Type": "Pass", "Parameters": {"x.$": "$.nope"}, "End": true}}})");
-  const json::object& exited = r.history[2].details;
+  json::value exited = r.history[2].ToJson().at("stateExitedEventDetails");
   EXPECT_EQ(exited.at("assignedVariables"), Json(R"({"n": "1", "s": "\"x\""})"));
+  EXPECT_EQ(exited.at("name").as_string(), "A");
   EXPECT_EQ(r.error, "States.Runtime");
   EXPECT_NE(r.cause.find("'B' (entered at the event id #4)"), std::string::npos) << r.cause;
 }
