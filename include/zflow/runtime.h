@@ -60,7 +60,8 @@ struct TaskRequest {
   std::string resource;    // the Task's Resource ARN
   std::string state_name;
   json::value input;       // the effective parameters (after InputPath and Parameters)
-  json::value context;     // the context object ($$) as the state sees it
+  json::value context;     // the context object ($$); Execution.Input only when the state
+                           // itself reads "$$" (pass what a handler needs through Parameters)
   int retry_count = 0;     // 0 on the first attempt
   std::optional<std::chrono::seconds> timeout;  // TimeoutSeconds, if any
   // Set when the engine no longer wants the result (the task timed out, its branch was aborted,

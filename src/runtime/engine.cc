@@ -294,8 +294,11 @@ struct Engine::Impl {
   std::unique_ptr<ManualClock> virtual_clock;
   Clock* clock = nullptr;
   ExecutionResult result;
-  std::unordered_map<FrameId, std::unique_ptr<Frame>> frames;
-  FrameId next_frame_id = 1;
+  // Live frames in slots; an id is (reuse count << 32 | slot + 1), so a stale id never finds a
+  // newer frame that reuses its slot.
+  std::vector<std::unique_ptr<Frame>> slots;
+  std::vector<std::uint32_t> free_slots;
+  std::vector<std::uint32_t> slot_reuse;
   std::deque<FrameId> runnable;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   std::uint64_t timer_seq = 0;
@@ -323,9 +326,17 @@ struct Engine::Impl {
                        std::chrono::duration<double>(seconds));
   }
   Frame* Get(FrameId id) {
-    auto it = frames.find(id);
-    return it == frames.end() ? nullptr : it->second.get();
+    std::size_t slot = static_cast<std::uint32_t>(id) - 1;
+    if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) return nullptr;
+    return slots[slot].get();
   }
+  void DropFrame(FrameId id) {
+    if (Get(id) == nullptr) return;
+    std::uint32_t slot = static_cast<std::uint32_t>(id) - 1;
+    slots[slot].reset();
+    free_slots.push_back(slot);
+  }
+
   void Resume(Frame* f, Pending p) {
     f->pending = p;
     f->status = FrameStatus::kRunnable;
@@ -392,9 +403,17 @@ struct Engine::Impl {
 
   // ---- context object ----
   json::value Context(const Frame& f, const CompiledState& s, const json::value* map_value,
-                      std::size_t map_index) const {
+                      std::size_t map_index, bool with_input = true) const {
     json::object ctx;
-    ctx["Execution"] = context_execution;
+    if (with_input) {
+      ctx["Execution"] = context_execution;
+    } else {
+      json::object execution;
+      for (const auto& kv : context_execution.get_object()) {
+        if (kv.key() != "Input") execution.emplace(kv.key(), kv.value());
+      }
+      ctx["Execution"] = std::move(execution);
+    }
     ctx["StateMachine"] = context_machine;
     ctx["State"] = json::object{{"EnteredTime", FormatTimestamp(f.entered_time)},
                                 {"Name", s.name},
@@ -433,7 +452,9 @@ struct Engine::Impl {
       clock = base;
     }
     result = ExecutionResult{};
-    frames.clear();
+    slots.clear();
+    free_slots.clear();
+    slot_reuse.clear();
     runnable.clear();
     timers = {};
     AbandonAllTasks();
@@ -474,14 +495,15 @@ struct Engine::Impl {
     AbandonAllTasks();  // the execution is over: running handlers may stop
     ExecutionResult out = std::move(result);
     out.stop_time = Now();
-    frames.clear();
+    slots.clear();
+    free_slots.clear();
+    slot_reuse.clear();
     machine = nullptr;
     return out;
   }
 
   Frame* NewFrame(Frame* parent, const CompiledBranch* branch, json::value input) {
     auto f = std::make_unique<Frame>();
-    f->id = next_frame_id++;
     f->branch = branch;
     f->state = branch->start;
     f->input = std::move(input);
@@ -494,7 +516,17 @@ struct Engine::Impl {
       f->owns_scope = false;
     }
     Frame* raw = f.get();
-    frames.emplace(raw->id, std::move(f));
+    std::uint32_t slot;
+    if (!free_slots.empty()) {
+      slot = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(slots.size());
+      slots.emplace_back();
+      slot_reuse.push_back(0);
+    }
+    raw->id = (static_cast<FrameId>(++slot_reuse[slot]) << 32) | (slot + 1);
+    slots[slot] = std::move(f);
     return raw;
   }
 
@@ -680,7 +712,7 @@ struct Engine::Impl {
     if (f->status == FrameStatus::kRunnable) {
       runnable.push_back(id);
     } else if (f->status != FrameStatus::kWaiting && f->parent != 0) {
-      frames.erase(id);  // a finished or aborted child: its parent has what it needs
+      DropFrame(id);  // a finished or aborted child: its parent has what it needs
     }
   }
 
@@ -1026,7 +1058,8 @@ struct Engine::Impl {
   void StartTask(Frame* f, const CompiledState& s) {
     std::string rname;
     std::string rtype = ResourceType(s.source->resource, &rname);
-    json::value ctx = Context(*f, s, nullptr, 0);
+    // The handler's context; Execution.Input (possibly large) only when the state reads "$$".
+    json::value ctx = Context(*f, s, nullptr, 0, /*with_input=*/s.uses_context);
     std::optional<std::int64_t> timeout = s.timeout_seconds;
     std::optional<std::int64_t> heartbeat = s.heartbeat_seconds;
     asl::EvaluationContext e = Eval(*f, f->input, &ctx);
@@ -1340,7 +1373,7 @@ struct Engine::Impl {
       f->children.reset();
     }
     // Aborted frames waiting on a timer or a task are dropped now; queued ones when popped.
-    if (std::find(runnable.begin(), runnable.end(), f->id) == runnable.end()) frames.erase(f->id);
+    if (std::find(runnable.begin(), runnable.end(), f->id) == runnable.end()) DropFrame(f->id);
   }
 
   void CompleteGroup(Frame* f) {
