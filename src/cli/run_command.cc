@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -46,7 +47,11 @@ class Progress {
       std::string n = name();
       double took = std::chrono::duration<double>(e.timestamp - entered_[n]).count();
       std::cerr << fmt::format("{:>8.2f}s  \u2713 {:<32} {:.2f}s\n", t, n, took);
+    } else if (e.type == "TaskScheduled" && failed_events_.count(e.previous_event_id) != 0) {
+      // A task scheduled right after its own failure is a retry.
+      std::cerr << fmt::format("{:>8.2f}s  \u21bb retry\n", t);
     } else if (e.type == "TaskFailed" || e.type == "TaskTimedOut") {
+      failed_events_.insert(e.id);
       const json::value* err = e.details.if_contains("error");
       std::cerr << fmt::format("{:>8.2f}s  \u2717 task failed: {}\n", t,
                                err != nullptr && err->is_string()
@@ -61,6 +66,7 @@ class Progress {
 
  private:
   bool enabled_;
+  std::set<std::int64_t> failed_events_;
   TimePoint start_{};
   std::map<std::string, TimePoint> entered_;
 };
