@@ -67,6 +67,9 @@ struct TaskRequest {
   // Set when the engine no longer wants the result (the task timed out, its branch was aborted,
   // the execution ended). Long-running handlers should poll it and stop; never null.
   std::shared_ptr<const std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // With HeartbeatSeconds, the task fails with States.HeartbeatTimeout unless this is called at
+  // least that often (SendTaskHeartbeat). Thread-safe; a no-op without HeartbeatSeconds.
+  std::function<void()> heartbeat = [] {};
 };
 
 // What a Task handler returns: an output, or an error name and cause (which Retry/Catch match).

@@ -115,7 +115,9 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
       }
     };
     drain(idx_out, out, result.stdout_text);
+    std::size_t stderr_before = result.stderr_text.size();
     drain(idx_err, err, result.stderr_text);
+    if (options.on_stderr && result.stderr_text.size() > stderr_before) options.on_stderr();
     if (idx_in >= 0 && fds[idx_in].revents != 0) {
       ssize_t w = ::write(in.fd[1], stdin_text.data() + written, stdin_text.size() - written);
       if (w > 0) written += static_cast<std::size_t>(w);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct ProcessOptions {
   std::optional<std::chrono::milliseconds> timeout;
   // Polled about every 100 ms; when it becomes true the process group is killed. May be null.
   const std::atomic<bool>* cancel = nullptr;
+  // Called (on the calling thread) whenever the process writes to stderr.
+  std::function<void()> on_stderr;
 };
 
 // Runs argv[0] (looked up in PATH when it has no '/') with `stdin_text` on its standard input

@@ -25,6 +25,7 @@ class CommandHandler final : public runtime::TaskHandler {
   runtime::TaskResult Invoke(const runtime::TaskRequest& r) override {
     ProcessOptions options;
     options.cancel = r.cancelled.get();
+    options.on_stderr = r.heartbeat;  // anything on stderr is a sign of life
     if (r.timeout) options.timeout = *r.timeout;  // the process group dies with the task
     auto run = RunProcess(argv_, ToJsonText(r.input), options);
     if (!run.ok()) {

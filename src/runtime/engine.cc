@@ -182,6 +182,8 @@ struct Frame {
   std::int64_t last_event = 0;
   TimePoint entered_time;
   std::int64_t entered_event = 0;
+  std::int64_t heartbeat_seconds = 0;  // of the running task; 0 = none
+  TimePoint heartbeat_deadline;        // the task fails unless it beats before this
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
   std::shared_ptr<const std::string> exit_payload;  // last state's output text (= next input)
   bool exit_payload_valid = false;  // true between a StateExited and the next StateEntered
@@ -193,7 +195,9 @@ struct Frame {
   WorkflowError error;
 };
 
-enum class TimerKind : std::uint8_t { kWaitDone, kRetry, kTaskTimeout, kExecutionTimeout };
+enum class TimerKind : std::uint8_t {
+  kWaitDone, kRetry, kTaskTimeout, kHeartbeatTimeout, kExecutionTimeout
+};
 
 struct Timer {
   TimePoint when;
@@ -209,6 +213,7 @@ struct Completion {
   std::uint64_t generation;
   TaskResult result;
   std::uint64_t run_id;
+  bool heartbeat = false;  // only a sign of life from the task, not its result
 };
 
 // A small fixed pool of worker threads for blocking task handlers.
@@ -611,6 +616,13 @@ struct Engine::Impl {
     }
     for (Completion& c : batch) {
       if (c.run_id != run_id || finished) continue;
+      if (c.heartbeat) {
+        Frame* f = outstanding.contains({c.frame, c.generation}) ? Get(c.frame) : nullptr;
+        if (f != nullptr && f->heartbeat_seconds > 0) {
+          f->heartbeat_deadline = After(static_cast<double>(f->heartbeat_seconds));
+        }
+        continue;
+      }
       if (outstanding.erase({c.frame, c.generation}) == 0) continue;  // abandoned already
       in_flight = outstanding.size();
       Frame* f = Get(c.frame);
@@ -648,6 +660,23 @@ struct Engine::Impl {
              json::object{{"resourceType", rtype}, {"resource", rname},
                           {"error", asl::errors::kTimeout}, {"cause", ""}});
         f->pending_error = WorkflowError{std::string(asl::errors::kTimeout), ""};
+        return Resume(f, Pending::kHandleError);
+      }
+      case TimerKind::kHeartbeatTimeout: {
+        if (Now() < f->heartbeat_deadline) {  // it beat since: wait for the new deadline
+          timers.push(Timer{f->heartbeat_deadline, timer_seq++, TimerKind::kHeartbeatTimeout,
+                            f->id, f->generation});
+          return;
+        }
+        AbandonTask(f);
+        ++f->generation;
+        const CompiledState& s = CurrentState(f);
+        std::string rname;
+        std::string rtype = ResourceType(s.source->resource, &rname);
+        Emit(f, "TaskTimedOut",
+             json::object{{"resourceType", rtype}, {"resource", rname},
+                          {"error", asl::errors::kHeartbeatTimeout}, {"cause", ""}});
+        f->pending_error = WorkflowError{std::string(asl::errors::kHeartbeatTimeout), ""};
         return Resume(f, Pending::kHandleError);
       }
       case TimerKind::kExecutionTimeout: return;
@@ -1111,6 +1140,18 @@ struct Engine::Impl {
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     request.cancelled = cancel;
     outstanding[{f->id, f->generation}] = std::move(cancel);
+    f->heartbeat_seconds = heartbeat.value_or(0);
+    if (heartbeat) {
+      f->heartbeat_deadline = After(static_cast<double>(*heartbeat));
+      AddTimer(f->heartbeat_deadline, TimerKind::kHeartbeatTimeout, f);
+      request.heartbeat = [this, id = f->id, gen = f->generation, run = run_id] {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          completions.push_back(Completion{id, gen, {}, run, /*heartbeat=*/true});
+        }
+        cv.notify_one();
+      };
+    }
     in_flight = outstanding.size();
     pool->Post([this, handler, id = f->id, gen = f->generation, run = run_id,
                request = std::move(request)] {

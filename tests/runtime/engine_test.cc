@@ -309,3 +309,43 @@ TEST_F(EngineTest, ExitedEventListsAssignedVariablesAndCausesNameTheEnteredEvent
 
 }  // namespace
 }  // namespace zflow::runtime
+
+namespace zflow::runtime {
+namespace {
+
+constexpr std::string_view kHeartbeatMachine = R"({"StartAt": "T", "States": {"T": {
+  "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "HeartbeatSeconds": 1,
+  "TimeoutSeconds": 30, "End": true}}})";
+
+TEST_F(EngineTest, TaskThatKeepsBeatingOutlivesHeartbeatSeconds) {
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [](const TaskRequest& r) {
+    for (int i = 0; i < 6; ++i) {  // 1.5 s of work, a beat every 250 ms
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      r.heartbeat();
+    }
+    return TaskResult::Success(json::value("done"));
+  });
+  ExecutionResult r = Run(kHeartbeatMachine, "{}", /*virtual_time=*/false);
+  EXPECT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error;
+  EXPECT_EQ(r.output, json::value("done"));
+}
+
+TEST_F(EngineTest, SilentTaskFailsWithHeartbeatTimeoutAndIsCancelled) {
+  std::atomic<bool> saw_cancel{false};
+  registry_.RegisterFunction("arn:aws:states:::lambda:invoke", [&](const TaskRequest& r) {
+    for (int i = 0; i < 300 && !r.cancelled->load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    saw_cancel = r.cancelled->load();
+    return TaskResult::Success(json::value(1));
+  });
+  ExecutionResult r = Run(kHeartbeatMachine, "{}", /*virtual_time=*/false);
+  EXPECT_EQ(r.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(r.error, "States.HeartbeatTimeout");
+  EXPECT_TRUE(saw_cancel.load());  // the engine asked the abandoned handler to stop
+  std::vector<std::string> types = Types(r);
+  EXPECT_NE(std::find(types.begin(), types.end(), "TaskTimedOut"), types.end());
+}
+
+}  // namespace
+}  // namespace zflow::runtime
