@@ -44,6 +44,13 @@ struct RunOptions {
 };
 int RunRun(const RunOptions& options);
 
+struct GraphOptions {
+  std::string file;
+  std::string format = "dot";  // dot | mermaid | svg
+  std::string output;          // -o FILE (default: stdout)
+};
+int RunGraph(const GraphOptions& options);
+
 }  // namespace zflow::cli
 
 #endif  // ZFLOW_CLI_COMMANDS_H_

@@ -55,6 +55,14 @@ int Run(int argc, char** argv) {
   run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
 
+  zflow::cli::GraphOptions graph;
+  CLI::App* graph_cmd =
+      app.add_subcommand("graph", "Draw a state machine (Graphviz DOT, Mermaid, or SVG)");
+  graph_cmd->add_option("file", graph.file, "ASL JSON file")->required();
+  graph_cmd->add_option("--format", graph.format, "dot, mermaid or svg")
+      ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
+  graph_cmd->add_option("-o,--output", graph.output, "Write to FILE instead of stdout");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -70,6 +78,7 @@ int Run(int argc, char** argv) {
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);
+  if (app.got_subcommand(graph_cmd)) return zflow::cli::RunGraph(graph);
   return zflow::cli::kExitUsage;
 }
 
