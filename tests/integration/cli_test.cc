@@ -251,3 +251,27 @@ TEST_F(RunCliTest, TaskTimeoutKillsTheCommandAndTheRunEnds) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+TEST_F(CliTest, GraphWritesDotMermaidAndSvg) {
+  ProcessResult dot = Run({"graph", kExamples + "ml-training/training.asl.json"});
+  EXPECT_EQ(dot.exit_code, 0);
+  EXPECT_EQ(dot.stdout_text.rfind("digraph", 0), 0u);
+  ProcessResult mermaid =
+      Run({"graph", kExamples + "ml-training/training.asl.json", "--format", "mermaid"});
+  EXPECT_EQ(mermaid.stdout_text.rfind("flowchart TD", 0), 0u);
+  std::string svg = (dir_ / "g.svg").string();
+  ProcessResult written = Run({"graph", kExamples + "ml-training/training.asl.json", "--format",
+                               "svg", "-o", svg});
+  EXPECT_EQ(written.exit_code, 0) << written.stderr_text;
+  std::ifstream in(svg);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("<svg"), std::string::npos);
+  EXPECT_EQ(Run({"graph", kExamples + "invalid/broken.asl.json"}).exit_code, 1);
+  EXPECT_EQ(Run({"graph", kExamples + "hello/hello.asl.json", "--format", "png"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace zflow
