@@ -1,0 +1,116 @@
+#include "zflow/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "zflow/asl_serializer.h"
+#include "zflow/runtime.h"
+
+namespace zflow {
+namespace {
+
+// The fraud-scoring shape: prepare, then train and a data-quality report in parallel, then
+// evaluate (reads the model), then wait and deploy.
+struct Fraud {
+  Pipeline p{"fraud-scoring", {.default_retry = RetryPolicy{.max_attempts = 2}}};
+  Value day = p.Parameter("day", "2026-11-21");
+  StepRef prep = p.Add(LambdaFunction{.name = "prepare", .function_name = "prep",
+                                      .payload = {{"day", day}, {"mode", "full"}}});
+  StepRef train = p.Add(TrainingJob{.name = "train",
+                                    .image = "fraud-gbm:latest",
+                                    .role_arn = "arn:aws:iam::123456789012:role/sagemaker",
+                                    .hyperparameters = {{"max_depth", "6"}},
+                                    .channels = {{"train", prep.Output("Payload.uri")}},
+                                    .output_path = "s3://bucket/models/"})
+                      .After(prep);
+  StepRef quality = p.Add(LambdaFunction{.name = "quality", .function_name = "dq",
+                                         .payload = {{"uri", prep.Output("Payload.uri")}}})
+                        .After(prep);
+  StepRef evaluate = p.Add(LambdaFunction{.name = "evaluate", .function_name = "eval",
+                                          .payload = {{"model", train.ModelArtifacts()},
+                                                      {"report", quality.Output("Payload.ok")}}})
+                         .After(train)
+                         .After(quality);
+};
+
+TEST(Pipeline, CompilesToValidAslWithParallelStage) {
+  Fraud f;
+  auto m = f.p.Compile();
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::string text = asl::SerializeStateMachine(*m, asl::JsonStyle::kCompact);
+  EXPECT_NE(text.find(R"("Parallel 1":{"Type":"Parallel")"), std::string::npos) << text;
+  EXPECT_NE(text.find("arn:aws:states:::sagemaker:createTrainingJob.sync"), std::string::npos);
+  EXPECT_NE(text.find(R"("S3Uri.$":"$.steps['prepare'].Payload.uri")"), std::string::npos);
+  // Deterministic output.
+  EXPECT_EQ(ToJsonText(*f.p.CompileJson()), ToJsonText(*f.p.CompileJson()));
+}
+
+TEST(Pipeline, RunsOnTheEngineWithDataFlowingBetweenSteps) {
+  Fraud f;
+  auto m = f.p.Compile();
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  runtime::IntegrationRegistry tasks;
+  tasks.RegisterFunction("arn:aws:states:::lambda:invoke", [](const runtime::TaskRequest& r) {
+    std::string fn(r.input.at("FunctionName").as_string());
+    json::object payload = r.input.at("Payload").as_object();
+    if (fn == "prep") payload["uri"] = "s3://bucket/features/";
+    if (fn == "dq") payload["ok"] = true;
+    return runtime::TaskResult::Success(json::object{{"Payload", payload}, {"StatusCode", 200}});
+  }, true);
+  tasks.RegisterFunction(
+      "arn:aws:states:::sagemaker:createTrainingJob.sync", [](const runtime::TaskRequest& r) {
+        const json::value& uri = r.input.at("InputDataConfig").at(0).at("DataSource")
+                                     .at("S3DataSource").at("S3Uri");
+        EXPECT_EQ(uri.as_string(), "s3://bucket/features/");
+        return runtime::TaskResult::Success(json::object{
+            {"TrainingJobName", r.input.at("TrainingJobName")},
+            {"ModelArtifacts", json::object{{"S3ModelArtifacts", "s3://bucket/models/m.tar.gz"}}},
+            {"TrainingJobStatus", "Completed"}});
+      }, true);
+  runtime::Engine engine({.integrations = &tasks, .virtual_time = true});
+  auto r = engine.Run(*m, {.input = json::object{{"day", "2026-11-20"}}, .name = "run-1"});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, runtime::ExecutionStatus::kSucceeded) << r->error << ": " << r->cause;
+  const json::value& out = r->output;
+  EXPECT_EQ(out.at("params").at("day").as_string(), "2026-11-20");  // input overrides default
+  EXPECT_EQ(out.at("steps").at("prepare").at("Payload").at("day").as_string(), "2026-11-20");
+  EXPECT_EQ(out.at("steps").at("train").at("TrainingJobName").as_string(), "train-run-1");
+  const json::value& eval = out.at("steps").at("evaluate").at("Payload");
+  EXPECT_EQ(eval.at("model").as_string(), "s3://bucket/models/m.tar.gz");
+  EXPECT_EQ(eval.at("report"), json::value(true));
+}
+
+TEST(Pipeline, ReadingAResultWithoutRunningAfterItIsAnError) {
+  Pipeline p("bad");
+  auto a = p.Add(LambdaFunction{.name = "a", .function_name = "fa"});
+  p.Add(LambdaFunction{.name = "b", .function_name = "fb", .payload = {{"x", a.Output("Payload")}}});
+  auto r = p.CompileJson();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("step \"b\" reads the result of \"a\" but does not run "
+                                      "after it"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST(Pipeline, CyclesAndDuplicateNamesAreErrors) {
+  Pipeline p("cycle");
+  auto a = p.Add(WaitStep{.name = "a", .seconds = 1});
+  auto b = p.Add(WaitStep{.name = "b", .seconds = 1}).After(a);
+  a.After(b);
+  auto r = p.CompileJson();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cycle: a, b"), std::string::npos) << r.status().message();
+  Pipeline d("dupes");
+  d.Add(WaitStep{.name = "x", .seconds = 1});
+  d.Add(PassStep{.name = "x"});
+  EXPECT_NE(d.CompileJson().status().message().find("two steps are named \"x\""),
+            std::string::npos);
+}
+
+TEST(Pipeline, EmptyPipelineStillCompiles) {
+  Pipeline p("empty");
+  auto m = p.Compile();
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+}
+
+}  // namespace
+}  // namespace zflow
