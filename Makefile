@@ -37,6 +37,9 @@ demo: build
 	-./build/zflow run examples/ml-training/training.asl.json --virtual-clock --progress \
 	  --input-file examples/ml-training/input.json \
 	  --mock-config examples/ml-training/mocks.json --test-case TrainingKeepsFailing --result-json
+	./build/examples/fraud_pipeline compile -o build/fraud-scoring
+	./build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json \
+	  --test-case HappyPath --virtual-clock --progress --result-json
 
 tests/node_modules: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund

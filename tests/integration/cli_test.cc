@@ -275,3 +275,36 @@ TEST_F(CliTest, GraphWritesDotMermaidAndSvg) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+// A pipeline declared in C++ gets the subcommands through zflow::Main.
+TEST_F(CliTest, CxxPipelineValidatesCompilesAndRuns) {
+  const std::string program = std::string(ZFLOW_BINARY_DIR) + "/examples/fraud_pipeline";
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), program);
+    auto r = RunProcess(args);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ProcessResult{};
+  };
+  ProcessResult validate = run({"validate"});
+  EXPECT_EQ(validate.exit_code, 0) << validate.stderr_text;
+  EXPECT_NE(validate.stdout_text.find("fraud-scoring compiles to"), std::string::npos);
+  ProcessResult compile = run({"compile", "-o", (dir_ / "out").string()});
+  EXPECT_EQ(compile.exit_code, 0) << compile.stderr_text;
+  // What compile writes is a valid definition for the zflow command too.
+  EXPECT_EQ(Run({"validate", (dir_ / "out/statemachine.asl.json").string()}).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out/graph.svg"));
+  ProcessResult executed =
+      run({"run", "--mock-config", kExamples + "fraud-detection/mocks.json", "--test-case",
+           "HappyPath", "--virtual-clock", "--result-json", "--input", R"({"day": "2026-11-20"})"});
+  EXPECT_EQ(executed.exit_code, 0) << executed.stderr_text;
+  std::string_view out = executed.stdout_text;
+  EXPECT_NE(out.find(R"("status":"SUCCEEDED")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("day":"2026-11-20")"), std::string::npos) << out;
+  EXPECT_NE(out.find("model.tar.gz"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace zflow

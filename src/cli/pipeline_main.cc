@@ -1,0 +1,133 @@
+// zflow::Main: validate / compile / graph / run for a C++ pipeline, through the same code paths
+// as the zflow command on the compiled definition.
+#include "zflow/main.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/definition_file.h"
+#include "common/file.h"
+#include "zflow/asl_serializer.h"
+#include "zflow/graph.h"
+
+namespace zflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The compiled definition in a temporary file, for the file-based subcommands.
+class TempDefinition {
+ public:
+  explicit TempDefinition(const std::string& text, const std::string& name) {
+    dir_ = fs::temp_directory_path() / fmt::format("zflow-{}-{}", name, ::getpid());
+    fs::create_directories(dir_);
+    path_ = (dir_ / (name + ".asl.json")).string();
+    Status s = WriteFileAtomically(path_, text);
+    ok_ = s.ok();
+  }
+  ~TempDefinition() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  fs::path dir_;
+  std::string path_;
+  bool ok_ = false;
+};
+
+int Run(int argc, char** argv, const Pipeline& pipeline) {
+  CLI::App app{fmt::format("{}: a zflow pipeline", pipeline.name())};
+  app.require_subcommand(1);
+  CLI::App* validate = app.add_subcommand("validate", "Compile and validate the pipeline");
+  std::string out_dir;
+  CLI::App* compile = app.add_subcommand("compile", "Write statemachine.asl.json and graph.svg");
+  compile->add_option("-o,--output", out_dir, "Directory to write to")->required();
+  std::string format = "dot";
+  CLI::App* graph = app.add_subcommand("graph", "Draw the compiled state machine");
+  graph->add_option("--format", format, "dot, mermaid or svg")
+      ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
+  cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run the compiled state machine locally");
+  auto* input_opt = run_cmd->add_option("--input", run.input_json, "Execution input (JSON)");
+  run_cmd->add_option("--input-file", run.input_file, "Execution input file")->excludes(input_opt);
+  run_cmd->add_flag("--virtual-clock", run.virtual_clock, "Waits and backoffs take no time");
+  run_cmd->add_option("--mock-config", run.mock_config, "Step Functions Local mock file");
+  run_cmd->add_option("--test-case", run.test_case, "Test case of the mock file");
+  run_cmd->add_option("--history", run.history_file, "Write the execution history to FILE");
+  run_cmd->add_flag("--result-json", run.result_json, "Print the result as JSON last");
+  run_cmd->add_flag("--echo-tasks", run.echo_tasks, "Unserved tasks return their input");
+  run_cmd->add_option("--task", run.commands, "RESOURCE=COMMAND: a local command serves it");
+  run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::kExitUsage;
+  }
+
+  auto machine = pipeline.Compile();
+  if (!machine.ok()) {
+    std::cerr << pipeline.name() << ": " << machine.status().message() << "\n";
+    return cli::kExitInvalid;
+  }
+  std::string text = asl::SerializeStateMachine(*machine);
+  if (app.got_subcommand(validate)) {
+    std::cout << fmt::format("ok: {} compiles to {} states\n", pipeline.name(),
+                             cli::CountStates(machine->top()));
+    return cli::kExitOk;
+  }
+  if (app.got_subcommand(compile)) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    Status s = WriteFileAtomically((fs::path(out_dir) / "statemachine.asl.json").string(), text);
+    if (!s.ok()) {
+      std::cerr << s.message() << "\n";
+      return cli::kExitUsage;
+    }
+    auto svg = asl::RenderSvg(*machine);
+    if (svg.ok()) {
+      s = WriteFileAtomically((fs::path(out_dir) / "graph.svg").string(), *svg);
+    } else {
+      std::cerr << "graph.svg not written: " << svg.status().message() << "\n";
+    }
+    std::cout << fmt::format("wrote {}/statemachine.asl.json{}\n", out_dir,
+                             svg.ok() ? " and graph.svg" : "");
+    return cli::kExitOk;
+  }
+  TempDefinition file(text, pipeline.name());
+  if (!file.ok()) {
+    std::cerr << "cannot write a temporary definition file\n";
+    return cli::kExitUsage;
+  }
+  if (app.got_subcommand(graph)) {
+    return cli::RunGraph({.file = file.path(), .format = format});
+  }
+  run.definition = file.path();
+  run.state_machine_name = pipeline.name();
+  return cli::RunRun(run);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv, const Pipeline& pipeline) {
+  try {
+    return Run(argc, argv, pipeline);
+  } catch (const std::exception& e) {
+    std::cerr << pipeline.name() << ": internal error: " << e.what() << "\n";
+    return 4;
+  }
+}
+
+}  // namespace zflow
