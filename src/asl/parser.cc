@@ -231,9 +231,9 @@ class Builder {
     } else if (key == "ResultPath") {
       s.result_path = Path(v, ptr);
     } else if (key == "Parameters") {
-      s.parameters = Payload(v, ptr, "Parameters", s.type == StateType::kPass);
+      s.parameters = Payload(v, ptr, "Parameters");
     } else if (key == "ResultSelector") {
-      s.result_selector = Payload(v, ptr, "ResultSelector", false);
+      s.result_selector = Payload(v, ptr, "ResultSelector");
     } else if (key == "Arguments") {
       if (!v.is_object() && !IsJsonataExpression(v)) {
         sink_.Error(diag::kType, ptr,
@@ -363,7 +363,7 @@ class Builder {
       if (ja && IsJsonataExpression(v)) {
         s.item_selector = v;
       } else {
-        s.item_selector = Payload(v, ptr, "ItemSelector", false);
+        s.item_selector = Payload(v, ptr, "ItemSelector");
       }
     } else if (key == "ItemReader") {
       s.item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
@@ -786,10 +786,8 @@ class Builder {
   }
 
   std::optional<json::value> Payload(const json::value& v, const std::string& ptr,
-                                     std::string_view field, bool any_json) {
-    // Pass Parameters may be any JSON in practice, but AWS requires an object for
-    // Parameters/ResultSelector/ItemSelector.
-    (void)any_json;
+                                     std::string_view field) {
+    // AWS requires an object for Parameters, ResultSelector and ItemSelector.
     if (!v.is_object()) {
       TypeError(v, ptr, field, "an object");
       return std::nullopt;

@@ -1025,11 +1025,11 @@ struct Engine::Impl {
       if (!v->is_int64() || v->get_int64() < 0) {
         return HandleError(
             f, s,
-            WorkflowError{std::string(asl::errors::kRuntime),
-                          fmt::format("An error occurred while executing the state '{}'. The "
-                                      "SecondsPath '{}' must select a non-negative integer, not "
-                                      "{}",
-                                      s.name, s.seconds_path->text(), ToJsonText(*v))});
+            Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                fmt::format("The SecondsPath '{}' must select a non-negative "
+                                            "integer, not {}",
+                                            s.seconds_path->text(), ToJsonText(*v))},
+                  s));
       }
       until = After(static_cast<double>(v->get_int64()));
     } else if (s.timestamp_path) {
@@ -1040,11 +1040,11 @@ struct Engine::Impl {
       if (!t) {
         return HandleError(
             f, s,
-            WorkflowError{std::string(asl::errors::kRuntime),
-                          fmt::format("An error occurred while executing the state '{}'. The "
-                                      "TimestampPath '{}' must select an RFC 3339 timestamp, "
-                                      "not {}",
-                                      s.name, s.timestamp_path->text(), ToJsonText(*v))});
+            Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                fmt::format("The TimestampPath '{}' must select an RFC 3339 "
+                                            "timestamp, not {}",
+                                            s.timestamp_path->text(), ToJsonText(*v))},
+                  s));
       }
       until = at(*t);
     }
@@ -1100,10 +1100,10 @@ struct Engine::Impl {
       if (!v->is_int64() || v->get_int64() <= 0) {
         return HandleError(
             f, s,
-            WorkflowError{std::string(asl::errors::kRuntime),
-                          fmt::format("An error occurred while executing the state '{}'. The "
-                                      "path '{}' must select a positive integer, not {}",
-                                      s.name, (*path)->text(), ToJsonText(*v))});
+            Named(WorkflowError{std::string(asl::errors::kRuntime),
+                                fmt::format("The path '{}' must select a positive integer, not {}",
+                                            (*path)->text(), ToJsonText(*v))},
+                  s));
       }
       *out = v->get_int64();
     }
@@ -1234,10 +1234,10 @@ struct Engine::Impl {
     if (!items_value.is_array()) {
       return HandleError(
           f, s,
-          WorkflowError{std::string(asl::errors::kRuntime),
-                        fmt::format("An error occurred while executing the state '{}'. Map "
-                                    "state input must be an array, but the items are {}",
-                                    s.name, ToJsonText(items_value).substr(0, 200))});
+          Named(WorkflowError{std::string(asl::errors::kRuntime),
+                              fmt::format("Map state input must be an array, but the items are {}",
+                                          ToJsonText(items_value).substr(0, 200))},
+                s));
     }
     auto g = std::make_unique<ChildGroup>();
     g->owner = f->id;
