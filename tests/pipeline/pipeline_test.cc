@@ -85,8 +85,8 @@ TEST(Pipeline, ReadingAResultWithoutRunningAfterItIsAnError) {
   p.Add(LambdaFunction{.name = "b", .function_name = "fb", .payload = {{"x", a.Output("Payload")}}});
   auto r = p.CompileJson();
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("step \"b\" reads the result of \"a\" but does not run "
-                                      "after it"),
+  EXPECT_NE(r.status().message().find("step \"b\" (payload.x) reads the result of \"a\" but "
+                                      "does not run after it"),
             std::string::npos)
       << r.status().message();
 }
