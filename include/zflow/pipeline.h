@@ -36,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "zflow/json.h"
@@ -155,14 +156,16 @@ Condition operator<(const Value& a, const Value& b);
 Condition operator<=(const Value& a, const Value& b);
 Condition operator>(const Value& a, const Value& b);
 Condition operator>=(const Value& a, const Value& b);
-// Comparing values of different types does not compile.
-#define ZFLOW_NO_MIXED_COMPARISON(op)                                \
-  Condition operator op(const StringValue&, const NumberValue&) = delete; \
-  Condition operator op(const NumberValue&, const StringValue&) = delete; \
-  Condition operator op(const StringValue&, const BoolValue&) = delete;   \
-  Condition operator op(const BoolValue&, const StringValue&) = delete;   \
-  Condition operator op(const NumberValue&, const BoolValue&) = delete;   \
-  Condition operator op(const BoolValue&, const NumberValue&) = delete;
+// Comparing typed values of different types does not compile.
+template <class T>
+concept TypedValue = std::is_same_v<T, StringValue> || std::is_same_v<T, NumberValue> ||
+                     std::is_same_v<T, BoolValue>;
+template <class A, class B>
+concept MixedTypedValues = TypedValue<A> && TypedValue<B> && !std::is_same_v<A, B>;
+#define ZFLOW_NO_MIXED_COMPARISON(op)                 \
+  template <class A, class B>                         \
+    requires MixedTypedValues<A, B>                   \
+  Condition operator op(const A&, const B&) = delete;
 ZFLOW_NO_MIXED_COMPARISON(==)
 ZFLOW_NO_MIXED_COMPARISON(!=)
 ZFLOW_NO_MIXED_COMPARISON(<)

@@ -88,7 +88,19 @@ StringValue Format(std::string_view pattern, const std::vector<Value>& args) {
     }
     return StringValue(std::move(out));
   }
-  std::string expr = "States.Format(" + QuoteIntrinsic(pattern);
+  // Keep the {} placeholders; escape every other brace, quote and backslash.
+  std::string expr = "States.Format('";
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (pattern.compare(i, 2, "{}") == 0) {
+      expr += "{}";
+      ++i;
+      continue;
+    }
+    if (c == '\'' || c == '{' || c == '}' || c == '\\') expr.push_back('\\');
+    expr.push_back(c);
+  }
+  expr += "'";
   std::vector<std::string> steps;
   for (const Value& a : args) {
     expr += ", ";
