@@ -1,52 +1,109 @@
-// The fraud-scoring pipeline, declared in C++: prepare the features, then train a model and
-// check data quality in parallel, then evaluate the model, then publish.
+// The fraud-scoring pipeline, declared in C++ (the same pipeline as fraud_pipeline.yaml):
+//
+//   preprocess (Databricks) ──┐
+//   scaler model (SageMaker) ─┴─ scale features (batch transform) ── train ── model ─┬─ predict ── report (Databricks, PDF)
+//                                                                                    └─ deploy (endpoint, create or update)
 //
 //   build/examples/fraud_pipeline validate
-//   build/examples/fraud_pipeline compile -o out/
+//   build/examples/fraud_pipeline compile -o out/     # ASL, CloudFormation (JSON + YAML), SVG
 //   build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json
 //       --test-case HappyPath --virtual-clock
 #include <zflow/main.h>
 #include <zflow/pipeline.h>
 
 int main(int argc, char** argv) {
-  zflow::Pipeline p("fraud-scoring",
-                    {.comment = "Daily fraud model: features, training, evaluation.",
-                     .default_retry = zflow::RetryPolicy{.errors = {"Lambda.ServiceException",
-                                                                    "Lambda.TooManyRequestsException"},
-                                                         .interval_seconds = 2,
-                                                         .max_attempts = 3},
-                     .default_timeout_seconds = 3600});
-  zflow::Value day = p.Parameter("day", "2026-11-21");
-  zflow::Value bucket = p.Parameter("bucket", "s3://zflow-local/fraud");
+  using zflow::Format;
+  zflow::Pipeline p(
+      "fraud-scoring",
+      {.comment = "Daily fraud model: features, training, batch scoring, report, endpoint.",
+       .default_retry = zflow::RetryPolicy{.errors = {"SageMaker.AmazonSageMakerException",
+                                                      "Lambda.TooManyRequestsException"},
+                                           .interval_seconds = 30,
+                                           .max_attempts = 3},
+       .default_timeout_seconds = 7200,
+       .schedule = "cron(0 6 * * ? *)",
+       .tags = {{"project", "fraud-scoring"}},
+       .on_failure = zflow::LambdaFunction{
+           .name = "notify-failure",
+           .function_name = "fraud-pipeline-alerts",
+           .payload = {{"pipeline", "fraud-scoring"},
+                       {"execution", zflow::ExecutionName()},
+                       {"error", zflow::FailureError()}}}});
 
-  auto prepare = p.Add(zflow::LambdaFunction{
-      .name = "prepare-features", .function_name = "fraud-prepare",
-      .payload = {{"day", day}, {"bucket", bucket}}});
+  zflow::StringValue day = p.Parameter("day", "2026-11-21");
+  zflow::StringValue instance_type = p.Parameter("instance_type", "ml.m5.xlarge");
+  zflow::StringValue role = p.External("SageMakerRoleArn", "Role the SageMaker jobs and models run as",
+                                       "arn:aws:iam::123456789012:role/zflow-local-sagemaker");
+  zflow::StringValue bucket = p.External("DataBucket", "Bucket with the data, models and reports",
+                                         "zflow-local");
+  zflow::StringValue workspace = p.External("DatabricksUrl", "Databricks workspace URL",
+                                            "http://127.0.0.1:8790");
+  zflow::StringValue connection =
+      p.External("DatabricksConnectionArn", "EventBridge connection holding the Databricks token",
+                 "arn:aws:events:us-east-1:123456789012:connection/databricks/local");
+  zflow::StringValue run_prefix =
+      Format("s3://{}/fraud/runs/{}", {bucket, zflow::ExecutionName()});
+
+  auto preprocess = p.Add(zflow::DatabricksJob{
+      .name = "preprocess",
+      .workspace_url = workspace,
+      .connection_arn = connection,
+      .python_file = "dbfs:/zflow/fraud/preprocess.py",
+      .parameters = {"--day", day, "--output", Format("{}/features/", {run_prefix})},
+      .num_workers = 2});
+  auto scaler = p.Add(zflow::Model{
+      .name = "scaler-model",
+      .image = "zflow/sklearn-scaler:1.2",
+      .model_data_url = Format("s3://{}/fraud/scaler/model.tar.gz", {bucket}),
+      .role_arn = role});
+  auto scale = p.Add(zflow::BatchTransformJob{
+                         .name = "scale-features",
+                         .model_name = scaler.ModelName(),
+                         .input_uri = Format("{}/features/", {run_prefix}),
+                         .output_uri = Format("{}/scaled/", {run_prefix}),
+                         .instance_type = instance_type})
+                   .After(preprocess)
+                   .After(scaler);
   auto train = p.Add(zflow::TrainingJob{
                          .name = "train",
-                         .image = "fraud-gbm:latest",
-                         .role_arn = "arn:aws:iam::123456789012:role/zflow-sagemaker",
-                         .hyperparameters = {{"max_depth", "6"}, {"eta", "0.2"}},
-                         .channels = {{"train", prepare.Output("Payload.features_uri")}},
-                         .output_path = "s3://zflow-local/fraud/models/",
-                         .max_runtime_seconds = 7200})
-                   .After(prepare)
-                   .Retry({.errors = {"SageMaker.AmazonSageMakerException"},
-                           .interval_seconds = 30,
-                           .max_attempts = 3});
-  auto quality = p.Add(zflow::LambdaFunction{
-                           .name = "data-quality", .function_name = "fraud-data-quality",
-                           .payload = {{"features", prepare.Output("Payload.features_uri")}}})
-                     .After(prepare);
-  auto evaluate = p.Add(zflow::LambdaFunction{
-                            .name = "evaluate", .function_name = "fraud-evaluate",
-                            .payload = {{"model", train.ModelArtifacts()},
-                                        {"quality", quality.Output("Payload.status")}}})
-                      .After(train)
-                      .After(quality);
-  p.Add(zflow::LambdaFunction{.name = "publish", .function_name = "fraud-publish",
-                              .payload = {{"model", train.ModelArtifacts()},
-                                          {"auc", evaluate.Output("Payload.auc")}}})
-      .After(evaluate);
+                         .image = "zflow/fraud-gbm:1.0",
+                         .role_arn = role,
+                         .hyperparameters = {{"n_estimators", "200"},
+                                             {"max_depth", "3"},
+                                             {"learning_rate", "0.1"}},
+                         .channels = {{"train", Format("{}/scaled/", {run_prefix})}},
+                         .content_type = "text/csv",
+                         .output_path = Format("s3://{}/fraud/models", {bucket}),
+                         .instance_type = instance_type,
+                         .max_runtime_seconds = 3600,
+                         .metric_definitions = {{"validation:auc", "validation auc: ([0-9.]+)"}}})
+                   .After(scale);
+  auto model = p.Add(zflow::Model{.name = "model",
+                                  .image = "zflow/fraud-gbm:1.0",
+                                  .model_data_url = train.ModelArtifacts(),
+                                  .role_arn = role})
+                   .After(train);
+  auto predict = p.Add(zflow::BatchTransformJob{
+                           .name = "predict",
+                           .model_name = model.ModelName(),
+                           .input_uri = Format("{}/scaled/", {run_prefix}),
+                           .output_uri = Format("{}/predictions/", {run_prefix}),
+                           .instance_type = instance_type})
+                     .After(model);
+  p.Add(zflow::DatabricksJob{
+            .name = "report",
+            .workspace_url = workspace,
+            .connection_arn = connection,
+            .python_file = "dbfs:/zflow/fraud/report.py",
+            .parameters = {"--predictions", Format("{}/predictions/", {run_prefix}), "--output",
+                           Format("{}/report/fraud-report.pdf", {run_prefix})},
+            .num_workers = 1})
+      .After(predict);
+  p.Add(zflow::EndpointDeployment{.name = "deploy",
+                                  .endpoint_name = "fraud-scoring",
+                                  .model_name = model.ModelName(),
+                                  .instance_type = "ml.m5.large",
+                                  .poll_seconds = 30})
+      .After(model);
   return zflow::Main(argc, argv, p);
 }

@@ -47,6 +47,10 @@ namespace zflow {
 
 enum class ValueType { kAny, kString, kNumber, kBoolean };
 
+class StringValue;
+class NumberValue;
+class BoolValue;
+
 // A value of a step field: a JSON literal, or an expression (a JSONPath reference or an
 // intrinsic function call) evaluated when the step runs.
 class Value {
@@ -76,18 +80,19 @@ class Value {
   const std::vector<std::string>& steps() const { return steps_; }
   // An empty string literal or null: "not set".
   bool empty() const;
+  // For a Format() result: its pieces (string literals and expressions), so that a Format of
+  // Formats compiles to one flat States.Format.
+  const std::shared_ptr<const std::vector<Value>>& format_pieces() const { return format_; }
 
  protected:
+  friend StringValue Format(std::string_view pattern, const std::vector<Value>& args);
   json::value literal_;
   std::string text_;
   bool expression_ = false;
   ValueType type_ = ValueType::kAny;
   std::vector<std::string> steps_;
+  std::shared_ptr<const std::vector<Value>> format_;
 };
-
-class StringValue;
-class NumberValue;
-class BoolValue;
 
 // Typed values: converting constructors only from literals of the type, values of the type, and
 // untyped values (step outputs), so a type mismatch is a C++ compile error.
@@ -123,6 +128,8 @@ class BoolValue : public Value {
 StringValue Format(std::string_view pattern, const std::vector<Value>& args);
 // The execution's name ($$.Execution.Name), e.g. to name output prefixes.
 StringValue ExecutionName();
+// In the on_failure handler: the failed step's {"Error", "Cause"}.
+Value FailureError();
 
 // A condition over values, for Pipeline steps' When(): comparisons of a value with a literal or
 // another value of the same type, combined with &&, || and !.

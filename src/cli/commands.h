@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "zflow/pipeline.h"
+#include "zflow/status.h"
+
 namespace zflow::cli {
 
 // Exit codes shared by the subcommands.
@@ -50,6 +53,31 @@ struct GraphOptions {
   std::string output;          // -o FILE (default: stdout)
 };
 int RunGraph(const GraphOptions& options);
+
+// Writes statemachine.asl.json, template.json, template.yaml and graph.svg of a compiled
+// pipeline into `out_dir`, or nothing when any of them fails.
+int WriteCompiled(const Pipeline& pipeline, const asl::StateMachine& machine,
+                  const std::string& out_dir);
+
+struct CompileOptions {
+  std::string file;      // a pipeline spec (.yaml/.yml) or an ASL definition (.json)
+  std::string output;    // -o DIR
+  std::string schedule;  // --schedule, for ASL files
+};
+int RunCompile(const CompileOptions& options);
+
+// Pipeline YAML files (.yaml, .yml) for run and graph: compiled, externals bound to their local
+// values, written to a temporary file that lives as long as the CompiledSpec.
+bool IsPipelineSpec(const std::string& file);
+struct CompiledSpec {
+  CompiledSpec() = default;
+  CompiledSpec(CompiledSpec&& other) noexcept;
+  CompiledSpec& operator=(CompiledSpec&&) = delete;
+  ~CompiledSpec();
+  std::string name;
+  std::string definition_file;
+};
+Result<CompiledSpec> CompileSpecToFile(const std::string& file);
 
 }  // namespace zflow::cli
 

@@ -1,5 +1,6 @@
 // The zflow command-line tool.
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -32,7 +33,7 @@ int Run(int argc, char** argv) {
   zflow::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run a state machine locally with AWS Step Functions semantics");
-  run_cmd->add_option("definition", run.definition, "ASL JSON file")->required();
+  run_cmd->add_option("definition", run.definition, "ASL JSON file or pipeline YAML file")->required();
   auto* input_opt = run_cmd->add_option("--input", run.input_json, "Execution input (JSON text)");
   run_cmd->add_option("--input-file", run.input_file, "Execution input file (JSON)")
       ->excludes(input_opt);
@@ -63,6 +64,16 @@ int Run(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   graph_cmd->add_option("-o,--output", graph.output, "Write to FILE instead of stdout");
 
+  zflow::cli::CompileOptions compile;
+  CLI::App* compile_cmd = app.add_subcommand(
+      "compile",
+      "Compile a pipeline (.yaml) or an ASL file (.json) into statemachine.asl.json, "
+      "template.json, template.yaml and graph.svg");
+  compile_cmd->add_option("file", compile.file, "Pipeline YAML file or ASL JSON file")->required();
+  compile_cmd->add_option("-o,--output", compile.output, "Directory to write to")->required();
+  compile_cmd->add_option("--schedule", compile.schedule,
+                          "Schedule expression for an ASL file (pipelines declare their own)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -77,6 +88,20 @@ int Run(int argc, char** argv) {
   }
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
+  if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
+  // A pipeline file runs and draws as its compiled state machine.
+  std::string& file = app.got_subcommand(run_cmd) ? run.definition : graph.file;
+  std::optional<zflow::cli::CompiledSpec> spec;
+  if (zflow::cli::IsPipelineSpec(file)) {
+    auto compiled = zflow::cli::CompileSpecToFile(file);
+    if (!compiled.ok()) {
+      std::cerr << compiled.status().message() << "\n";
+      return zflow::cli::kExitInvalid;
+    }
+    spec.emplace(std::move(*compiled));
+    file = spec->definition_file;
+    if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
+  }
   if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);
   if (app.got_subcommand(graph_cmd)) return zflow::cli::RunGraph(graph);
   return zflow::cli::kExitUsage;

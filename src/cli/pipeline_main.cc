@@ -49,7 +49,8 @@ int Run(int argc, char** argv, const Pipeline& pipeline) {
   app.require_subcommand(1);
   CLI::App* validate = app.add_subcommand("validate", "Compile and validate the pipeline");
   std::string out_dir;
-  CLI::App* compile = app.add_subcommand("compile", "Write statemachine.asl.json and graph.svg");
+  CLI::App* compile = app.add_subcommand(
+      "compile", "Write statemachine.asl.json, template.json, template.yaml and graph.svg");
   compile->add_option("-o,--output", out_dir, "Directory to write to")->required();
   std::string format = "dot";
   CLI::App* graph = app.add_subcommand("graph", "Draw the compiled state machine");
@@ -88,24 +89,9 @@ int Run(int argc, char** argv, const Pipeline& pipeline) {
                              cli::CountStates(machine->top()));
     return cli::kExitOk;
   }
-  if (app.got_subcommand(compile)) {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    Status s = WriteFileAtomically((fs::path(out_dir) / "statemachine.asl.json").string(), text);
-    if (!s.ok()) {
-      std::cerr << s.message() << "\n";
-      return cli::kExitUsage;
-    }
-    auto svg = asl::RenderSvg(*machine);
-    if (svg.ok()) {
-      s = WriteFileAtomically((fs::path(out_dir) / "graph.svg").string(), *svg);
-    } else {
-      std::cerr << "graph.svg not written: " << svg.status().message() << "\n";
-    }
-    std::cout << fmt::format("wrote {}/statemachine.asl.json{}\n", out_dir,
-                             svg.ok() ? " and graph.svg" : "");
-    return cli::kExitOk;
-  }
+  if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *machine, out_dir);
+  // Local runs bind the externals ("${Name}") to their local values.
+  text = SubstituteLocal(text, pipeline);
   TempDefinition file(text, pipeline.name());
   if (!file.ok()) {
     std::cerr << "cannot write a temporary definition file\n";

@@ -10,6 +10,29 @@
 
 namespace zflow::pipeline {
 
+std::string EscapeIntrinsicText(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 2, "${") == 0) {
+      std::size_t close = s.find('}', i + 2);
+      bool name = close != std::string_view::npos && close > i + 2;
+      for (std::size_t k = i + 2; name && k < close; ++k) {
+        char c = s[k];
+        name = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      }
+      if (name) {
+        out.append(s.substr(i, close - i + 1));
+        i = close;
+        continue;
+      }
+    }
+    char c = s[i];
+    if (c == '\'' || c == '{' || c == '}' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string StepResultPath(std::string_view step) { return fmt::format("$.steps['{}']", step); }
 std::string ParameterPath(std::string_view name) { return fmt::format("$.params['{}']", name); }
 

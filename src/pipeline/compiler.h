@@ -34,6 +34,10 @@ struct Pipeline::Step {
 
 namespace pipeline {
 
+// Text inside an intrinsic's '...' literal: ' { } and backslash escaped, except "${Name}"
+// placeholders of externals, which stay as written so that CloudFormation substitutes them.
+std::string EscapeIntrinsicText(std::string_view s);
+
 // "$.steps['train']" / "$.params['day']".
 std::string StepResultPath(std::string_view step);
 std::string ParameterPath(std::string_view name);

@@ -145,19 +145,26 @@ Result<json::value> Pipeline::CompileJson() const {
 
 Result<asl::StateMachine> Pipeline::Compile() const {
   ZFLOW_ASSIGN_OR_RETURN(json::value definition, CompileJson());
-  asl::ParseReport parsed = asl::ParseStateMachineValue(definition);
-  if (!parsed.machine || HasErrors(parsed.diagnostics)) {
-    return InternalError("the compiled pipeline is not valid ASL: " +
-                         (parsed.diagnostics.empty() ? std::string("?")
-                                                     : parsed.diagnostics[0].message));
+  // Validate what AWS validates: the definition after CloudFormation has substituted the
+  // externals' "${Name}" placeholders (here with their local values).
+  std::string substituted = SubstituteLocal(ToJsonText(definition), *this);
+  asl::ParseReport checked = asl::ParseStateMachineText(substituted);
+  std::vector<Diagnostic> diagnostics = checked.diagnostics;
+  if (checked.machine && !HasErrors(diagnostics)) {
+    diagnostics = asl::ValidateStateMachine(*checked.machine);
   }
-  std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(*parsed.machine);
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
-    // A raw state is the user's ASL: its mistakes are input errors, not compiler bugs.
+    // Raw states and values are the user's ASL: their mistakes are input errors.
     return InvalidArgumentError(fmt::format("pipeline \"{}\": the compiled state machine is not "
                                             "valid: {} at {}",
                                             name_, d.message, d.pointer));
+  }
+  asl::ParseReport parsed = asl::ParseStateMachineValue(definition);
+  if (!parsed.machine || HasErrors(parsed.diagnostics)) {
+    return InternalError("the compiled pipeline does not parse: " +
+                         (parsed.diagnostics.empty() ? std::string("?")
+                                                     : parsed.diagnostics[0].message));
   }
   return std::move(*parsed.machine);
 }
@@ -167,7 +174,8 @@ std::string SubstituteLocal(std::string_view definition, const Pipeline& pipelin
   for (const auto& e : pipeline.externals()) {
     std::string placeholder = fmt::format("${{{}}}", e.name);
     // The local value goes into JSON strings: escape it as JSON string content.
-    std::string quoted = ToJsonText(json::value(e.local_value));
+    // An empty local value would leave some fields empty: stand in with the name.
+    std::string quoted = ToJsonText(json::value(e.local_value.empty() ? e.name : e.local_value));
     std::string content = quoted.substr(1, quoted.size() - 2);
     for (std::size_t pos = out.find(placeholder); pos != std::string::npos;
          pos = out.find(placeholder, pos + content.size())) {

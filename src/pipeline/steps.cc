@@ -23,16 +23,7 @@ const char* TypeName(ValueType t) {
   return "a value";
 }
 
-// Intrinsic string literals escape ' { } and backslash.
-std::string QuoteIntrinsic(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '{' || c == '}' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
+std::string QuoteIntrinsic(std::string_view s) { return "'" + EscapeIntrinsicText(s) + "'"; }
 
 // A SageMaker-valid name prefix from a step name: letters, digits and '-', at most `max` long.
 std::string NamePrefix(std::string_view step, std::size_t max) {
@@ -499,7 +490,11 @@ Fragment Compiler::EmitStepBody(const Pipeline::Step& step, const Scope& scope,
     Put(variant, "InitialInstanceCount", e->initial_instance_count, ValueType::kNumber, step,
         "initial_instance_count");
     Put(variant, "InstanceType", e->instance_type, ValueType::kString, step, "instance_type");
-    json::object config_params{{"EndpointConfigName.$", data + ".EndpointConfigName"},
+    // Every call names the endpoint and its config by the same expressions (not by paths into
+    // the data), so the IAM policy can name exactly those resources.
+    json::object endpoint_ref;
+    Put(endpoint_ref, "EndpointName", e->endpoint_name, ValueType::kString, step, "endpoint_name");
+    json::object config_params{{"EndpointConfigName.$", UniqueJobName(name)},
                                {"ProductionVariants", json::array{std::move(variant)}}};
     with_tags(config_params);
     json::object s = task(config, "arn:aws:states:::sagemaker:createEndpointConfig",
@@ -508,16 +503,16 @@ Fragment Compiler::EmitStepBody(const Pipeline::Step& step, const Scope& scope,
     AddCatchers(step, scope, config, s, f.exits);
     states[config] = std::move(s);
     // Update when the endpoint exists, create when DescribeEndpoint fails.
-    s = task(find, "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
-             json::object{{"EndpointName.$", data + ".EndpointName"}}, nullptr, nullptr);
+    s = task(find, "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", endpoint_ref, nullptr,
+             nullptr);
     s["Next"] = update;
     s["Catch"] = json::array{json::object{{"ErrorEquals", json::array{"States.TaskFailed"}},
                                           {"ResultPath", nullptr},
                                           {"Next", create}}};
     AddCatchers(step, scope, find, s, f.exits);
     states[find] = std::move(s);
-    json::object endpoint_params{{"EndpointName.$", data + ".EndpointName"},
-                                 {"EndpointConfigName.$", data + ".EndpointConfigName"}};
+    json::object endpoint_params = endpoint_ref;
+    endpoint_params["EndpointConfigName.$"] = UniqueJobName(name);
     s = task(update, "arn:aws:states:::sagemaker:updateEndpoint", endpoint_params, nullptr,
              nullptr);
     s["Next"] = wait;
@@ -530,8 +525,7 @@ Fragment Compiler::EmitStepBody(const Pipeline::Step& step, const Scope& scope,
     AddCatchers(step, scope, create, s, f.exits);
     states[create] = std::move(s);
     states[wait] = json::object{{"Type", "Wait"}, {"Seconds", e->poll_seconds}, {"Next", check}};
-    s = task(check, "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
-             json::object{{"EndpointName.$", data + ".EndpointName"}},
+    s = task(check, "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", endpoint_ref,
              json::object{{"EndpointStatus.$", "$.EndpointStatus"}}, json::value(data + ".Status"));
     s["Next"] = status;
     AddCatchers(step, scope, check, s, f.exits);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/compiler.h"
 #include "zflow/pipeline.h"
 
 namespace zflow {
@@ -20,17 +21,6 @@ ValueType LiteralType(const json::value& v) {
   if (v.is_number()) return ValueType::kNumber;
   if (v.is_bool()) return ValueType::kBoolean;
   return ValueType::kAny;
-}
-
-// Intrinsic string literals escape ' { } and backslash.
-std::string QuoteIntrinsic(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '{' || c == '}' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
 }
 
 std::string ValueText(const Value& v) {
@@ -71,55 +61,68 @@ BoolValue::BoolValue(const Value& untyped) : Value(untyped) {
 }
 
 StringValue Format(std::string_view pattern, const std::vector<Value>& args) {
-  // All literals: the string is known now.
-  bool all_literal = std::all_of(args.begin(), args.end(),
-                                 [](const Value& v) { return v.is_literal(); });
-  if (all_literal) {
-    std::string out;
-    std::size_t next = 0;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-      if (pattern.compare(i, 2, "{}") == 0 && next < args.size()) {
-        const json::value& a = args[next++].literal();
-        out += a.is_string() ? std::string(a.as_string()) : ToJsonText(a);
-        ++i;
-      } else {
-        out.push_back(pattern[i]);
-      }
-    }
-    return StringValue(std::move(out));
-  }
-  // Keep the {} placeholders; escape every other brace, quote and backslash.
-  std::string expr = "States.Format('";
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (pattern.compare(i, 2, "{}") == 0) {
-      expr += "{}";
-      ++i;
-      continue;
-    }
-    if (c == '\'' || c == '{' || c == '}' || c == '\\') expr.push_back('\\');
-    expr.push_back(c);
-  }
-  expr += "'";
-  std::vector<std::string> steps;
-  for (const Value& a : args) {
-    expr += ", ";
-    if (a.is_expression()) {
-      expr += a.expression();
-      Union(steps, a.steps());
-    } else if (a.literal().is_string()) {
-      expr += QuoteIntrinsic(a.literal().as_string());
+  // Flatten into pieces: literal text and expressions. Literal arguments become text; the
+  // pieces of a Format() argument are spliced in.
+  std::vector<Value> pieces;
+  auto add_text = [&](std::string_view text) {
+    if (text.empty()) return;
+    if (!pieces.empty() && pieces.back().is_literal()) {
+      std::string joined(pieces.back().literal().as_string());
+      joined.append(text);
+      pieces.back() = Value(std::move(joined));
     } else {
-      expr += ToJsonText(a.literal());
+      pieces.emplace_back(std::string(text));
+    }
+  };
+  std::size_t next = 0;
+  std::size_t text_start = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern.compare(i, 2, "{}") != 0 || next >= args.size()) continue;
+    add_text(pattern.substr(text_start, i - text_start));
+    const Value& a = args[next++];
+    if (a.format_pieces()) {
+      for (const Value& p : *a.format_pieces()) {
+        if (p.is_literal()) {
+          add_text(p.literal().as_string());
+        } else {
+          pieces.push_back(p);
+        }
+      }
+    } else if (a.is_literal()) {
+      const json::value& l = a.literal();
+      add_text(l.is_string() ? std::string(l.as_string()) : ToJsonText(l));
+    } else {
+      pieces.push_back(a);
+    }
+    ++i;
+    text_start = i + 1;
+  }
+  if (text_start < pattern.size()) add_text(pattern.substr(text_start));
+  if (pieces.empty()) return StringValue("");
+  if (pieces.size() == 1 && pieces[0].is_literal()) return StringValue(pieces[0]);
+  std::string expr = "States.Format('";
+  std::string arg_text;
+  std::vector<std::string> steps;
+  for (const Value& p : pieces) {
+    if (p.is_literal()) {
+      expr += pipeline::EscapeIntrinsicText(p.literal().as_string());
+    } else {
+      expr += "{}";
+      arg_text += ", " + p.expression();
+      Union(steps, p.steps());
     }
   }
-  expr += ")";
-  return StringValue(Value::Expression(std::move(expr), ValueType::kString, std::move(steps)));
+  expr += "'" + arg_text + ")";
+  Value out = Value::Expression(std::move(expr), ValueType::kString, std::move(steps));
+  out.format_ = std::make_shared<const std::vector<Value>>(std::move(pieces));
+  return StringValue(out);
 }
 
 StringValue ExecutionName() {
   return StringValue(Value::Expression("$$.Execution.Name", ValueType::kString));
 }
+
+Value FailureError() { return Value::Expression("$.error", ValueType::kAny); }
 
 // ---- Conditions ----
 
