@@ -57,6 +57,8 @@ Result<json::value> BuildTemplate(const json::value& definition, const TemplateO
 // The template of a pipeline: its compiled definition, externals as parameters, its schedule,
 // tags and comment.
 Result<json::value> PipelineTemplate(const Pipeline& pipeline);
+// The same, for the definition the pipeline compiled to (Pipeline::CompileAll).
+Result<json::value> PipelineTemplate(const Pipeline& pipeline, const json::value& definition);
 
 // Block-style YAML for a JSON document (CloudFormation reads both; intrinsic functions stay in
 // their long "Fn::" form). Deterministic.

@@ -383,6 +383,11 @@ struct PipelineOptions {
   std::optional<LambdaFunction> on_failure;
 };
 
+struct CompileLimits {
+  // The definition-size quota (AWS: 1,048,576 bytes); larger definitions are errors.
+  std::size_t max_definition_bytes = std::size_t{1} << 20;
+};
+
 // A cheap handle to a step of a Pipeline; valid while the Pipeline lives.
 class StepRef {
  public:
@@ -460,8 +465,14 @@ class Pipeline {
   // invalid or duplicate names, missing required fields, references to steps that do not run
   // before the reader, dependency cycles, a bad schedule.
   Result<json::value> CompileJson() const;
-  // CompileJson(), parsed and validated.
-  Result<asl::StateMachine> Compile() const;
+  // CompileJson(), parsed and validated (with the externals substituted, as AWS sees it).
+  Result<asl::StateMachine> Compile(const CompileLimits& limits = {}) const;
+  // Both: the definition as JSON (what ships) and its validated model.
+  struct Compiled {
+    json::value definition;
+    asl::StateMachine machine;
+  };
+  Result<Compiled> CompileAll(const CompileLimits& limits = {}) const;
 
   struct Step;
   struct Parameter_ {

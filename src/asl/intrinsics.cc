@@ -500,6 +500,19 @@ class Parser {
         pos_ += 2;
         continue;
       }
+      // "${Name}": a CloudFormation DefinitionSubstitutions placeholder, replaced before AWS
+      // sees the definition; kept as literal text.
+      if (c == '$' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '{') {
+        std::size_t end = pos_ + 2;
+        while (end < text_.size() && std::isalnum(static_cast<unsigned char>(text_[end]))) ++end;
+        if (end < text_.size() && text_[end] == '}' && end > pos_ + 2) {
+          std::string_view placeholder = text_.substr(pos_, end + 1 - pos_);
+          value += placeholder;
+          node.format_pieces.back() += placeholder;
+          pos_ = end + 1;
+          continue;
+        }
+      }
       if (c == '{') {
         if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '}') {
           value += "{}";

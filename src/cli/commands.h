@@ -56,7 +56,7 @@ int RunGraph(const GraphOptions& options);
 
 // Writes statemachine.asl.json, template.json, template.yaml and graph.svg of a compiled
 // pipeline into `out_dir`, or nothing when any of them fails.
-int WriteCompiled(const Pipeline& pipeline, const asl::StateMachine& machine,
+int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
                   const std::string& out_dir);
 
 struct CompileOptions {

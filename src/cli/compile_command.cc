@@ -100,14 +100,11 @@ Result<Outputs> BuildOutputs(const asl::StateMachine& machine, const json::value
 
 }  // namespace
 
-int WriteCompiled(const Pipeline& pipeline, const asl::StateMachine& machine,
+int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
                   const std::string& out_dir) {
-  auto definition = pipeline.CompileJson();
-  if (!definition.ok()) {
-    std::cerr << pipeline.name() << ": " << definition.status().message() << "\n";
-    return kExitInvalid;
-  }
-  auto outputs = BuildOutputs(machine, *definition, cloud::PipelineTemplate(pipeline));
+  const asl::StateMachine& machine = compiled.machine;
+  auto outputs = BuildOutputs(machine, compiled.definition,
+                              cloud::PipelineTemplate(pipeline, compiled.definition));
   if (!outputs.ok()) {
     std::cerr << pipeline.name() << ": " << outputs.status().message() << "\n";
     return kExitInvalid;
@@ -124,12 +121,12 @@ int RunCompile(const CompileOptions& options) {
       std::cerr << spec.status().message() << "\n";
       return kExitInvalid;
     }
-    auto machine = spec->pipeline().Compile();
-    if (!machine.ok()) {
-      std::cerr << spec->Locate(machine.status().message()) << "\n";
+    auto compiled = spec->pipeline().CompileAll();
+    if (!compiled.ok()) {
+      std::cerr << spec->Locate(compiled.status().message()) << "\n";
       return kExitInvalid;
     }
-    return WriteCompiled(spec->pipeline(), *machine, options.output);
+    return WriteCompiled(spec->pipeline(), *compiled, options.output);
   }
   // An ASL file: its "${Name}" placeholders become template parameters.
   DefinitionCheck check = CheckDefinitionFile(file);

@@ -78,18 +78,19 @@ int Run(int argc, char** argv, const Pipeline& pipeline) {
     return cli::kExitUsage;
   }
 
-  auto machine = pipeline.Compile();
-  if (!machine.ok()) {
-    std::cerr << pipeline.name() << ": " << machine.status().message() << "\n";
+  auto compiled = pipeline.CompileAll();
+  if (!compiled.ok()) {
+    std::cerr << pipeline.name() << ": " << compiled.status().message() << "\n";
     return cli::kExitInvalid;
   }
+  const asl::StateMachine* machine = &compiled->machine;
   std::string text = asl::SerializeStateMachine(*machine);
   if (app.got_subcommand(validate)) {
     std::cout << fmt::format("ok: {} compiles to {} states\n", pipeline.name(),
                              cli::CountStates(machine->top()));
     return cli::kExitOk;
   }
-  if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *machine, out_dir);
+  if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *compiled, out_dir);
   // Local runs bind the externals ("${Name}") to their local values.
   text = SubstituteLocal(text, pipeline);
   TempDefinition file(text, pipeline.name());

@@ -624,6 +624,10 @@ Result<json::value> BuildTemplate(const json::value& definition, const TemplateO
 
 Result<json::value> PipelineTemplate(const Pipeline& pipeline) {
   ZFLOW_ASSIGN_OR_RETURN(json::value definition, pipeline.CompileJson());
+  return PipelineTemplate(pipeline, definition);
+}
+
+Result<json::value> PipelineTemplate(const Pipeline& pipeline, const json::value& definition) {
   TemplateOptions options;
   // CloudFormation and IAM names: letters, digits, '-' and '_'.
   for (char c : pipeline.name()) {

@@ -216,6 +216,13 @@ Status Compiler::CheckNames(const Pipeline& p, bool body) {
 
 Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
   const auto& steps = p.steps_;
+  ScheduleIndex order(schedule.root);
+  std::map<std::string_view, int> index;
+  for (std::size_t i = 0; i < steps.size(); ++i) index.emplace(steps[i]->name(), static_cast<int>(i));
+  auto index_of = [&](std::string_view name) {
+    auto it = index.find(name);
+    return it == index.end() ? -1 : it->second;
+  };
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Pipeline::Step& step = *steps[i];
     // Every step this one reads, with what reads it (for the message).
@@ -239,7 +246,7 @@ Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
       }
     }
     for (const auto& [producer_name, field] : reads) {
-      int producer = IndexOf(producer_name, steps);
+      int producer = index_of(producer_name);
       if (producer < 0) {
         // Inside a ForEach body, outer steps are checked at the outer level.
         if (&p != &pipeline_ && names_.count(producer_name) > 0) continue;
@@ -248,7 +255,7 @@ Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
             step.name(), field, producer_name));
       }
       if (producer == static_cast<int>(i) ||
-          !Precedes(schedule.root, producer, static_cast<int>(i))) {
+          !order.Precedes(producer, static_cast<int>(i))) {
         return InvalidArgumentError(fmt::format(
             "step \"{}\" ({}) reads the result of \"{}\" but does not run after it; add "
             ".After(<{}>)",
@@ -376,9 +383,11 @@ Fragment Compiler::EmitNode(const ScheduleNode& node, const Scope& scope, json::
     case ScheduleNode::Kind::kParallel: {
       std::string name = fmt::format("Parallel {}", ++parallel_count_);
       json::array branches;
-      json::object merge;  // every completed step's result, from the branch that has it
+      // Past 10 branches: every completed step's result, from the branch that has it.
+      bool list_results = node.children.size() > 10;
+      json::object merge;
       auto has_result = [&](int d) { return HasResult(*steps[d]); };
-      for (int d : done) {
+      for (int d : list_results ? done : std::vector<int>{}) {
         if (!has_result(d)) continue;
         merge[steps[d]->name() + ".$"] = fmt::format("$[0].steps['{}']", steps[d]->name());
       }
@@ -391,17 +400,30 @@ Fragment Compiler::EmitNode(const ScheduleNode& node, const Scope& scope, json::
         branches.push_back(
             json::object{{"StartAt", f.entry}, {"States", std::move(branch_states)}});
         for (int d : branch_done) {
-          if (has_result(d)) {
+          if (list_results && has_result(d)) {
             merge[steps[d]->name() + ".$"] = fmt::format("$[{}].steps['{}']", i, steps[d]->name());
           }
           done.push_back(d);
         }
       }
-      // Each branch returns the whole data; keep params, merge the steps' results.
-      json::object s{{"Type", "Parallel"},
-                     {"Branches", std::move(branches)},
-                     {"ResultSelector", std::move(merge)},
-                     {"ResultPath", "$.steps"}};
+      // Each branch returns the whole data. Up to 10 branches, the steps objects are merged
+      // with nested States.JsonMerge (AWS allows 10 nested intrinsic calls), so the state's
+      // size does not grow with the number of earlier steps; beyond that, every step's result
+      // is picked from the branch that has it.
+      json::object s{{"Type", "Parallel"}, {"Branches", std::move(branches)}};
+      if (!list_results) {
+        std::string merged = "$[0].steps";
+        for (std::size_t i = 1; i < node.children.size(); ++i) {
+          merged = fmt::format("States.JsonMerge({}, $[{}].steps, false)", merged, i);
+        }
+        json::object selector{{"params.$", "$[0].params"}, {"steps.$", merged}};
+        if (scope.pipeline != &pipeline_) selector["item.$"] = "$[0].item";
+        s["ResultSelector"] = std::move(selector);
+        s["ResultPath"] = "$";
+      } else {
+        s["ResultSelector"] = std::move(merge);
+        s["ResultPath"] = "$.steps";
+      }
       Fragment out{name, {{name, Exit::Kind::kNext, 0}}};
       if (scope.root && !handler_.empty()) {
         s["Catch"] = json::array{json::object{

@@ -143,12 +143,18 @@ Result<json::value> Pipeline::CompileJson() const {
   return compiler.Compile();
 }
 
-Result<asl::StateMachine> Pipeline::Compile() const {
+Result<asl::StateMachine> Pipeline::Compile(const CompileLimits& options) const {
+  ZFLOW_ASSIGN_OR_RETURN(Compiled c, CompileAll(options));
+  return std::move(c.machine);
+}
+
+Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) const {
   ZFLOW_ASSIGN_OR_RETURN(json::value definition, CompileJson());
   // Validate what AWS validates: the definition after CloudFormation has substituted the
   // externals' "${Name}" placeholders (here with their local values).
   std::string substituted = SubstituteLocal(ToJsonText(definition), *this);
-  asl::ParseReport checked = asl::ParseStateMachineText(substituted);
+  asl::ParseReport checked = asl::ParseStateMachineText(
+      substituted, {.max_definition_bytes = options.max_definition_bytes});
   std::vector<Diagnostic> diagnostics = checked.diagnostics;
   if (checked.machine && !HasErrors(diagnostics)) {
     diagnostics = asl::ValidateStateMachine(*checked.machine);
@@ -166,7 +172,7 @@ Result<asl::StateMachine> Pipeline::Compile() const {
                          (parsed.diagnostics.empty() ? std::string("?")
                                                      : parsed.diagnostics[0].message));
   }
-  return std::move(*parsed.machine);
+  return Compiled{std::move(definition), std::move(*parsed.machine)};
 }
 
 std::string SubstituteLocal(std::string_view definition, const Pipeline& pipeline) {

@@ -1,6 +1,8 @@
 #include "pipeline/schedule.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <functional>
 #include <numeric>
 
@@ -11,13 +13,14 @@ namespace {
 
 class Scheduler {
  public:
-  Scheduler(int n, const std::vector<std::vector<int>>& deps) : n_(n), reach_(n) {
-    // reach_[a][b]: a path a -> b exists. Filled in topological order.
+  Scheduler(int n, const std::vector<std::vector<int>>& deps)
+      : n_(n), words_((static_cast<std::size_t>(n) + 63) / 64),
+        reach_(static_cast<std::size_t>(n) * words_, 0) {
+    // Reaches(a, b): a path a -> b exists; one bit row per step, filled in topological order.
     succ_.resize(n);
     for (int v = 0; v < n; ++v) {
       for (int d : deps[v]) succ_[d].push_back(v);
     }
-    for (auto& row : reach_) row.assign(n, false);
   }
 
   // Kahn's algorithm; on a cycle, returns the steps left over.
@@ -43,11 +46,11 @@ class Scheduler {
       for (int i = 0; i < n_; ++i) position_[order_[i]] = i;
       for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
         int v = *it;
+        std::uint64_t* row = Row(v);
         for (int w : succ_[v]) {
-          reach_[v][w] = true;
-          for (int x = 0; x < n_; ++x) {
-            if (reach_[w][x]) reach_[v][x] = true;
-          }
+          Set(row, w);
+          const std::uint64_t* other = Row(w);
+          for (std::size_t k = 0; k < words_; ++k) row[k] |= other[k];
         }
       }
       return true;
@@ -68,23 +71,33 @@ class Scheduler {
       for (auto& c : components) par.children.push_back(Build(std::move(c), extra));
       return par;
     }
-    // Series cut: the smallest topological prefix whose every step reaches every later step.
-    std::size_t cut = 0;
-    for (std::size_t k = 1; k < set.size() && cut == 0; ++k) {
+    // Series cuts: every topological prefix whose steps all reach every later step. Found in
+    // one pass with bit rows: `common` is the AND of the prefix's reach rows, `rest` the bits of
+    // the steps after the prefix; the prefix is a cut when rest is inside common.
+    std::vector<std::size_t> cuts;
+    std::vector<std::uint64_t> common(words_, ~std::uint64_t{0});
+    std::vector<std::uint64_t> rest(words_, 0);
+    for (int v : set) Set(rest.data(), v);
+    for (std::size_t k = 1; k < set.size(); ++k) {
+      const std::uint64_t* row = Row(set[k - 1]);
+      Clear(rest.data(), set[k - 1]);
       bool complete = true;
-      for (std::size_t i = 0; i < k && complete; ++i) {
-        for (std::size_t j = k; j < set.size() && complete; ++j) {
-          complete = reach_[set[i]][set[j]];
-        }
+      for (std::size_t w = 0; w < words_; ++w) {
+        common[w] &= row[w];
+        complete = complete && (rest[w] & ~common[w]) == 0;
       }
-      if (complete) cut = k;
+      if (complete) cuts.push_back(k);
     }
-    if (cut == 0) cut = LeastCostlyLevelCut(set, extra);
-    std::vector<int> before(set.begin(), set.begin() + static_cast<std::ptrdiff_t>(cut));
-    std::vector<int> after(set.begin() + static_cast<std::ptrdiff_t>(cut), set.end());
+    if (cuts.empty()) cuts.push_back(LeastCostlyLevelCut(set, extra));
     ScheduleNode seq;
     seq.kind = ScheduleNode::Kind::kSequence;
-    for (ScheduleNode part : {Build(std::move(before), extra), Build(std::move(after), extra)}) {
+    std::size_t start = 0;
+    cuts.push_back(set.size());
+    for (std::size_t cut : cuts) {
+      ScheduleNode part = Build(std::vector<int>(set.begin() + static_cast<std::ptrdiff_t>(start),
+                                                 set.begin() + static_cast<std::ptrdiff_t>(cut)),
+                                extra);
+      start = cut;
       // Flatten nested sequences.
       if (part.kind == ScheduleNode::Kind::kSequence) {
         for (auto& c : part.children) seq.children.push_back(std::move(c));
@@ -140,11 +153,17 @@ class Scheduler {
     std::stable_sort(set.begin(), set.end(), [&](int a, int b) { return level[a] < level[b]; });
     std::size_t best_cut = 0;
     long long best_cost = -1;
+    std::vector<std::uint64_t> rest(words_, 0);
+    for (int v : set) Set(rest.data(), v);
+    std::size_t removed = 0;
     for (std::size_t k = 1; k < set.size(); ++k) {
       if (level[set[k]] == level[set[k - 1]]) continue;  // only between levels
+      for (; removed < k; ++removed) Clear(rest.data(), set[removed]);
+      // Pairs (before, after) with no path: orderings the cut adds.
       long long cost = 0;
       for (std::size_t i = 0; i < k; ++i) {
-        for (std::size_t j = k; j < set.size(); ++j) cost += reach_[set[i]][set[j]] ? 0 : 1;
+        const std::uint64_t* row = Row(set[i]);
+        for (std::size_t w = 0; w < words_; ++w) cost += std::popcount(rest[w] & ~row[w]);
       }
       if (best_cost < 0 || cost < best_cost) {
         best_cost = cost;
@@ -155,20 +174,17 @@ class Scheduler {
     return best_cut;
   }
 
+  std::uint64_t* Row(int v) { return reach_.data() + static_cast<std::size_t>(v) * words_; }
+  static void Set(std::uint64_t* bits, int v) { bits[v / 64] |= std::uint64_t{1} << (v % 64); }
+  static void Clear(std::uint64_t* bits, int v) { bits[v / 64] &= ~(std::uint64_t{1} << (v % 64)); }
+
   int n_;
+  std::size_t words_;
   std::vector<std::vector<int>> succ_;
-  std::vector<std::vector<bool>> reach_;
+  std::vector<std::uint64_t> reach_;
   std::vector<int> order_;
   std::vector<int> position_;
 };
-
-void Collect(const ScheduleNode& n, std::vector<int>& out) {
-  if (n.kind == ScheduleNode::Kind::kStep) {
-    out.push_back(n.step);
-    return;
-  }
-  for (const auto& c : n.children) Collect(c, out);
-}
 
 }  // namespace
 
@@ -207,20 +223,36 @@ Result<Schedule> BuildSchedule(int step_count, const std::vector<std::vector<int
   return out;
 }
 
-bool Precedes(const ScheduleNode& root, int a, int b) {
-  if (root.kind == ScheduleNode::Kind::kStep) return false;
-  // Find the children holding a and b.
-  int ia = -1, ib = -1;
-  for (std::size_t i = 0; i < root.children.size(); ++i) {
-    std::vector<int> steps;
-    Collect(root.children[i], steps);
-    if (std::find(steps.begin(), steps.end(), a) != steps.end()) ia = static_cast<int>(i);
-    if (std::find(steps.begin(), steps.end(), b) != steps.end()) ib = static_cast<int>(i);
+ScheduleIndex::ScheduleIndex(const ScheduleNode& root) { Walk(root); }
+
+void ScheduleIndex::Walk(const ScheduleNode& node) {
+  if (node.kind == ScheduleNode::Kind::kStep) {
+    if (node.step >= static_cast<int>(paths_.size())) paths_.resize(node.step + 1);
+    paths_[node.step] = current_;
+    return;
   }
-  if (ia < 0 || ib < 0) return false;
-  if (ia == ib) return Precedes(root.children[ia], a, b);
-  return root.kind == ScheduleNode::Kind::kSequence && ia < ib;
+  for (std::size_t i = 0; i < node.children.size(); ++i) {
+    current_.push_back({node.kind == ScheduleNode::Kind::kSequence, static_cast<int>(i)});
+    Walk(node.children[i]);
+    current_.pop_back();
+  }
 }
+
+bool ScheduleIndex::Precedes(int a, int b) const {
+  if (a == b || a < 0 || b < 0 || a >= static_cast<int>(paths_.size()) ||
+      b >= static_cast<int>(paths_.size())) {
+    return false;
+  }
+  const auto& pa = paths_[a];
+  const auto& pb = paths_[b];
+  // The first place the paths part: their nearest common ancestor and the children under it.
+  for (std::size_t d = 0; d < pa.size() && d < pb.size(); ++d) {
+    if (pa[d].child != pb[d].child) return pa[d].sequence && pa[d].child < pb[d].child;
+  }
+  return false;
+}
+
+bool Precedes(const ScheduleNode& root, int a, int b) { return ScheduleIndex(root).Precedes(a, b); }
 
 std::string Describe(const ScheduleNode& node) {
   if (node.kind == ScheduleNode::Kind::kStep) return std::to_string(node.step);

@@ -46,6 +46,22 @@ Result<Schedule> BuildSchedule(int step_count, const std::vector<std::vector<int
 // True when, in `schedule`, step a finishes before step b starts.
 bool Precedes(const ScheduleNode& root, int a, int b);
 
+// Precedes() for many queries: each step's path from the root, O(depth) per query.
+class ScheduleIndex {
+ public:
+  explicit ScheduleIndex(const ScheduleNode& root);
+  bool Precedes(int a, int b) const;
+
+ private:
+  struct Hop {
+    bool sequence;  // the node's kind
+    int child;      // which child the path takes
+  };
+  void Walk(const ScheduleNode& node);
+  std::vector<std::vector<Hop>> paths_;
+  std::vector<Hop> current_;
+};
+
 // "Sequence[0, Parallel[1, 2], 3]" — for tests and messages.
 std::string Describe(const ScheduleNode& node);
 

@@ -133,6 +133,15 @@ TEST(Intrinsics, FormatKeepsEscapedBracesLiteralWhenCountingPlaceholders) {
   EXPECT_EQ(Eval("States.Format('no placeholders')"), json::value("no placeholders"));
 }
 
+TEST(Intrinsics, CloudFormationPlaceholdersInStringsStayLiteral) {
+  // "${Name}" is replaced by CloudFormation (DefinitionSubstitutions) before AWS parses it.
+  EXPECT_EQ(Eval("States.Format('s3://${DataBucket}/runs/{}', 'r1')"),
+            json::value("s3://${DataBucket}/runs/r1"));
+  // Anything else with braces still needs escapes.
+  EXPECT_THAT(ParseError("States.Format('${} {}', 1)"), HasSubstr("has 2 {} placeholders"));
+  EXPECT_THAT(ParseError("States.Format('${a-b}', 1)"), HasSubstr("unescaped '{'"));
+}
+
 TEST(Intrinsics, FormatRejectsPlaceholderMismatchStaticallyWhenTemplateIsLiteral) {
   const std::string message = ParseError("States.Format('{} and {}', 1)");
   EXPECT_THAT(message, HasSubstr("has 2 {} placeholders but 1 value follows"));
