@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Compiles the example pipelines and checks what comes out:
+#  - the C++ and the YAML fraud pipeline compile to byte-identical files;
+#  - the ASL passes zflow validate and the asl-validator oracle;
+#  - the templates (JSON and YAML) pass the resource-specification and IAM checks;
+#  - the files match the golden copies in tests/golden/ (UPDATE_GOLDEN=1 rewrites them).
+# Usage: check_examples.sh ZFLOW FRAUD_PIPELINE_BINARY   (run from tests/, node on PATH)
+set -euo pipefail
+zflow=$1
+fraud=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+"$fraud" compile -o "$out/fraud-cxx" >/dev/null
+"$zflow" compile "$root/examples/fraud-detection/fraud_pipeline.yaml" -o "$out/fraud-yaml" >/dev/null
+"$zflow" compile "$root/examples/tuned-deploy/tuned_deploy.yaml" -o "$out/tuned" 2>/dev/null >/dev/null
+
+for f in statemachine.asl.json template.json template.yaml; do
+  cmp -s "$out/fraud-cxx/$f" "$out/fraud-yaml/$f" || fail "fraud $f differs between C++ and YAML"
+done
+
+for dir in fraud-yaml tuned; do
+  "$zflow" validate -q "$out/$dir/statemachine.asl.json" || fail "$dir: zflow validate"
+  node "$root/tests/node_modules/.bin/asl-validator" --silent --json-path "$out/$dir/statemachine.asl.json" ||
+    fail "$dir: asl-validator"
+  node "$root/tests/cloud/check_template.mjs" "$out/$dir/template.json" "$out/$dir/template.yaml" >/dev/null ||
+    { node "$root/tests/cloud/check_template.mjs" "$out/$dir/template.json" "$out/$dir/template.yaml" || true; fail "$dir: template check"; }
+  head -c 5 "$out/$dir/graph.svg" | grep -q '<' || fail "$dir: graph.svg is not SVG"
+  for f in statemachine.asl.json template.json template.yaml; do
+    golden="$root/tests/golden/$dir/$f"
+    if [[ "${UPDATE_GOLDEN:-}" == 1 ]]; then
+      mkdir -p "$(dirname "$golden")"
+      cp "$out/$dir/$f" "$golden"
+    elif ! cmp -s "$out/$dir/$f" "$golden"; then
+      diff -u "$golden" "$out/$dir/$f" | head -20 || true
+      fail "$dir/$f differs from the golden copy (UPDATE_GOLDEN=1 to accept)"
+    fi
+  done
+done
+
+# Nothing is written when the pipeline does not compile.
+bad="$out/bad.yaml"
+sed 's/after: \[model\]/after: [modle]/' "$root/examples/tuned-deploy/tuned_deploy.yaml" >"$bad"
+if "$zflow" compile "$bad" -o "$out/never" 2>/dev/null; then fail "a bad pipeline compiled"; fi
+[[ ! -e "$out/never" ]] || fail "a failed compile wrote files"
+
+if ((failures > 0)); then echo "$failures failure(s)"; exit 1; fi
+echo "ok: examples compile; C++ = YAML; validators, template checks and golden files agree"
