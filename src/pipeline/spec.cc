@@ -99,6 +99,10 @@ class Loader {
       return std::move(out_);
     } catch (const SpecError& e) {
       return InvalidArgumentError(e.message);
+    } catch (const YAML::Exception& e) {
+      // A conversion this loader does not guard (it guards all it knows of).
+      return InvalidArgumentError(fmt::format("{}:{}:{}: {}", file_, e.mark.line + 1,
+                                              e.mark.column + 1, e.msg));
     }
   }
 
@@ -109,12 +113,18 @@ class Loader {
     throw SpecError{fmt::format("{}:{}:{}: {}", file_, m.line + 1, m.column + 1, message)};
   }
 
+  // A mapping key: a plain value (not a list or mapping).
+  std::string Key(const YAML::Node& k) {
+    if (!k.IsScalar()) Fail(k, "a key must be a plain name, not a list or mapping");
+    return k.Scalar();
+  }
+
   void CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
                  std::string_view what) {
     if (!map.IsMap()) Fail(map, fmt::format("{}: expected a mapping (key: value)", what));
     std::vector<std::string_view> candidates(allowed);
     for (const auto& kv : map) {
-      std::string key = kv.first.as<std::string>();
+      std::string key = Key(kv.first);
       if (std::find(candidates.begin(), candidates.end(), key) == candidates.end()) {
         std::string expected;
         for (auto a : candidates) expected += (expected.empty() ? "" : ", ") + std::string(a);
@@ -154,7 +164,7 @@ class Loader {
         Fail(kv.second, "references ({{ }}) are allowed in a field's own value, not inside "
                         "nested objects or lists");
       }
-      o[kv.first.as<std::string>()] = v;
+      o[Key(kv.first)] = v;
     }
     return o;
   }
@@ -322,7 +332,7 @@ class Loader {
     if (!n.IsMap()) Fail(n, fmt::format("{}: expected a mapping (key: value)", what));
     std::map<std::string, StringValue> out;
     for (const auto& kv : n) {
-      std::string k = kv.first.as<std::string>();
+      std::string k = Key(kv.first);
       out.emplace(k, Str(kv.second, fmt::format("{}.{}", what, k)));
     }
     return out;
@@ -510,7 +520,7 @@ class Loader {
     if (const YAML::Node m = n["metric_definitions"]) {
       if (!m.IsMap()) Fail(m, fmt::format("{}: expected name: regex pairs", key("metric_definitions")));
       for (const auto& kv : m) {
-        t.metric_definitions.push_back({kv.first.as<std::string>(), Text(kv.second, "regex")});
+        t.metric_definitions.push_back({Key(kv.first), Text(kv.second, "regex")});
       }
     }
     return t;
@@ -531,7 +541,7 @@ class Loader {
     std::vector<std::string_view> keys;
     std::string_view kind;
     for (const auto& kv : n) {
-      std::string key = kv.first.as<std::string>();
+      std::string key = Key(kv.first);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         Fail(kv.first, fmt::format("{}: unknown key \"{}\"{}; a step has name, after, when, "
                                    "retry, timeout_seconds, continue_on_failure and one of "
@@ -563,7 +573,7 @@ class Loader {
         if (body["function_name"]) l.function_name = Str(body["function_name"], key("function_name"));
         if (const YAML::Node pl = body["payload"]) {
           if (!pl.IsMap()) Fail(pl, fmt::format("{}: expected a mapping", key("payload")));
-          for (const auto& kv : pl) l.payload[kv.first.as<std::string>()] = AnyValue(kv.second);
+          for (const auto& kv : pl) l.payload[Key(kv.first)] = AnyValue(kv.second);
         }
         return p.Add(std::move(l));
       }
@@ -646,7 +656,7 @@ class Loader {
         if (const YAML::Node ranges = body["ranges"]) {
           if (!ranges.IsMap()) Fail(ranges, fmt::format("{}: expected name: range pairs", key("ranges")));
           for (const auto& kv : ranges) {
-            std::string rn = kv.first.as<std::string>();
+            std::string rn = Key(kv.first);
             std::string w = fmt::format("{}.{}", key("ranges"), rn);
             const YAML::Node r = kv.second;
             CheckKeys(r, {"continuous", "integer", "categorical", "scaling"}, w);
@@ -813,7 +823,7 @@ class Loader {
     }
     if (const YAML::Node t = root["tags"]) {
       if (!t.IsMap()) Fail(t, "tags: expected key: value pairs");
-      for (const auto& kv : t) options.tags[kv.first.as<std::string>()] = Text(kv.second, "tags");
+      for (const auto& kv : t) options.tags[Key(kv.first)] = Text(kv.second, "tags");
     }
     if (const YAML::Node d = root["defaults"]) {
       CheckKeys(d, {"retry", "timeout_seconds"}, "defaults");
@@ -822,7 +832,7 @@ class Loader {
     }
     if (const YAML::Node e = root["externals"]) {
       if (!e.IsMap()) Fail(e, "externals: expected Name: {description, local} entries");
-      for (const auto& kv : e) externals_.insert(kv.first.as<std::string>());
+      for (const auto& kv : e) externals_.insert(Key(kv.first));
     }
     if (const YAML::Node ps = root["parameters"]) {
       if (!ps.IsMap()) Fail(ps, "parameters: expected name: default pairs");
@@ -835,9 +845,9 @@ class Loader {
         if (type == ValueType::kAny) {
           Fail(kv.second, fmt::format("parameter \"{}\": the default must be a string, a number "
                                       "or a boolean",
-                                      kv.first.as<std::string>()));
+                                      Key(kv.first)));
         }
-        parameters_[kv.first.as<std::string>()] = type;
+        parameters_[Key(kv.first)] = type;
       }
     }
     if (const YAML::Node of = root["on_failure"]) {
@@ -850,7 +860,7 @@ class Loader {
         for (const auto& kv : pl) {
           std::string v = kv.second.IsScalar() ? kv.second.Scalar() : "";
           // {{ error }}: the failed step's {"Error", "Cause"}.
-          l.payload[kv.first.as<std::string>()] =
+          l.payload[Key(kv.first)] =
               Trim(v) == "{{ error }}" ? FailureError()
                                        : AnyValue(kv.second);
         }
@@ -862,7 +872,7 @@ class Loader {
     Pipeline& p = *out_.pipeline_;
     if (const YAML::Node e = root["externals"]) {
       for (const auto& kv : e) {
-        std::string name = kv.first.as<std::string>();
+        std::string name = Key(kv.first);
         CheckKeys(kv.second, {"description", "local"}, fmt::format("externals.{}", name));
         std::string description = kv.second["description"] ? Text(kv.second["description"], "description") : name;
         std::string local = kv.second["local"] ? Text(kv.second["local"], "local") : "";
@@ -871,7 +881,7 @@ class Loader {
     }
     if (const YAML::Node ps = root["parameters"]) {
       for (const auto& kv : ps) {
-        std::string name = kv.first.as<std::string>();
+        std::string name = Key(kv.first);
         json::value def = Literal(kv.second);
         if (def.is_string()) {
           p.Parameter(name, std::string(def.as_string()));
@@ -896,6 +906,35 @@ class Loader {
 };
 
 Result<LoadedPipeline> LoadPipelineText(std::string_view text, const std::string& file_name) {
+  // yaml-cpp recurses once per nesting level: refuse absurd flow nesting before it does.
+  int depth = 0;
+  int line = 1;
+  int indent = 0;
+  bool line_start = true;
+  for (char c : text) {
+    if (c == '\n') {
+      ++line;
+      indent = 0;
+      line_start = true;
+      continue;
+    }
+    if (line_start && c == ' ') {
+      if (++indent > 400) {
+        return InvalidArgumentError(fmt::format("{}:{}: indented more than 400 columns",
+                                                file_name, line));
+      }
+      continue;
+    }
+    line_start = false;
+    if (c == '[' || c == '{') {
+      if (++depth > 100) {
+        return InvalidArgumentError(fmt::format(
+            "{}:{}: nested deeper than 100 levels of [ and {{", file_name, line));
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
   Loader loader(file_name);
   return loader.Load(text);
 }
