@@ -38,6 +38,11 @@ demo: build
 	  --input-file examples/ml-training/input.json \
 	  --mock-config examples/ml-training/mocks.json --test-case TrainingKeepsFailing --result-json
 	./build/examples/fraud_pipeline compile -o build/fraud-scoring
+	./build/zflow compile examples/tuned-deploy/tuned_deploy.yaml -o build/churn-tuned
+	./build/zflow run examples/fraud-detection/fraud_pipeline.yaml --virtual-clock --progress \
+	  --mock-config examples/fraud-detection/mocks.json --test-case HappyPath --result-json
+	./build/zflow run examples/tuned-deploy/tuned_deploy.yaml --virtual-clock \
+	  --mock-config examples/tuned-deploy/mocks.json --test-case GoodModel --result-json
 	./build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json \
 	  --test-case HappyPath --virtual-clock --progress --result-json
 
@@ -92,6 +97,7 @@ fuzz: fuzz-build
 bench: build tests/node_modules
 	./build/bench/asl_bench --benchmark_min_time=0.5
 	./build/bench/engine_bench compare --oracle tests/node_modules
+	bench/compile_vs_cdk.sh build/bench/pipeline_bench
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -498,6 +498,9 @@ Status ValidateScheduleExpression(std::string_view expression);
 
 // Replaces "${Name}" placeholders of externals in `definition` text with their local values.
 std::string SubstituteLocal(std::string_view definition, const Pipeline& pipeline);
+// The same on a JSON document: `out` is `definition` with the values substituted; false (and
+// `out` unspecified) when it holds no placeholder.
+bool SubstituteLocal(const json::value& definition, const Pipeline& pipeline, json::value& out);
 
 }  // namespace zflow
 

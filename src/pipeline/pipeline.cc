@@ -152,12 +152,21 @@ Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) co
   ZFLOW_ASSIGN_OR_RETURN(json::value definition, CompileJson());
   // Validate what AWS validates: the definition after CloudFormation has substituted the
   // externals' "${Name}" placeholders (here with their local values).
-  std::string substituted = SubstituteLocal(ToJsonText(definition), *this);
-  asl::ParseReport checked = asl::ParseStateMachineText(
-      substituted, {.max_definition_bytes = options.max_definition_bytes});
+  json::value substituted;
+  bool has_placeholders = SubstituteLocal(definition, *this, substituted);
+  asl::ParseReport checked = asl::ParseStateMachineValue(has_placeholders ? substituted : definition);
   std::vector<Diagnostic> diagnostics = checked.diagnostics;
   if (checked.machine && !HasErrors(diagnostics)) {
     diagnostics = asl::ValidateStateMachine(*checked.machine);
+  }
+  std::size_t size = checked.machine && !HasErrors(diagnostics)
+                         ? ToJsonText(has_placeholders ? substituted : definition).size()
+                         : 0;
+  if (size > options.max_definition_bytes) {
+    return InvalidArgumentError(fmt::format(
+        "pipeline \"{}\": the definition is {} bytes; AWS Step Functions accepts at most {} "
+        "bytes. Split it into nested state machines or move data out of it",
+        name_, size, options.max_definition_bytes));
   }
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
@@ -166,6 +175,7 @@ Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) co
                                             "valid: {} at {}",
                                             name_, d.message, d.pointer));
   }
+  if (!has_placeholders) return Compiled{std::move(definition), std::move(*checked.machine)};
   asl::ParseReport parsed = asl::ParseStateMachineValue(definition);
   if (!parsed.machine || HasErrors(parsed.diagnostics)) {
     return InternalError("the compiled pipeline does not parse: " +
@@ -173,6 +183,48 @@ Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) co
                                                      : parsed.diagnostics[0].message));
   }
   return Compiled{std::move(definition), std::move(*parsed.machine)};
+}
+
+namespace {
+
+// Replaces every "${Name}" of an external in `s` with its local value; false when none was there.
+bool SubstituteString(std::string& s, const Pipeline& pipeline) {
+  bool changed = false;
+  for (const auto& e : pipeline.externals()) {
+    std::string placeholder = fmt::format("${{{}}}", e.name);
+    const std::string& value = e.local_value.empty() ? e.name : e.local_value;
+    for (std::size_t pos = s.find(placeholder); pos != std::string::npos;
+         pos = s.find(placeholder, pos + value.size())) {
+      s.replace(pos, placeholder.size(), value);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool SubstituteTree(json::value& v, const Pipeline& pipeline) {
+  bool changed = false;
+  if (v.is_string()) {
+    if (v.as_string().find("${") == json::string::npos) return false;
+    std::string s(v.as_string());
+    if (SubstituteString(s, pipeline)) {
+      v = json::value(s);
+      return true;
+    }
+  } else if (v.is_array()) {
+    for (auto& item : v.as_array()) changed = SubstituteTree(item, pipeline) || changed;
+  } else if (v.is_object()) {
+    for (auto& [k, item] : v.as_object()) changed = SubstituteTree(item, pipeline) || changed;
+  }
+  return changed;
+}
+
+}  // namespace
+
+bool SubstituteLocal(const json::value& definition, const Pipeline& pipeline, json::value& out) {
+  if (pipeline.externals().empty()) return false;
+  out = definition;
+  return SubstituteTree(out, pipeline);
 }
 
 std::string SubstituteLocal(std::string_view definition, const Pipeline& pipeline) {
