@@ -3,6 +3,9 @@
 // of it compiled.
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -35,13 +38,31 @@ int WriteAll(const Outputs& out, const std::string& dir) {
     std::cerr << fmt::format("cannot create {}: {}\n", dir, ec.message());
     return kExitUsage;
   }
+  // Everything goes to a staging directory first; only when all of it is written are the files
+  // moved into place, so a full disk leaves the old outputs as they were.
+  std::string staging = (fs::path(dir) / ".zflow-compile-XXXXXX").string();
+  if (::mkdtemp(staging.data()) == nullptr) {
+    std::cerr << fmt::format("cannot write to {}: {}\n", dir, std::strerror(errno));
+    return kExitUsage;
+  }
+  auto cleanup = [&] { fs::remove_all(staging, ec); };
   for (const auto& [name, contents] : out.files) {
-    Status s = WriteFileAtomically((fs::path(dir) / name).string(), contents);
+    Status s = WriteFileAtomically((fs::path(staging) / name).string(), contents);
     if (!s.ok()) {
       std::cerr << s.message() << "\n";
+      cleanup();
       return kExitUsage;
     }
   }
+  for (const auto& [name, contents] : out.files) {
+    fs::rename(fs::path(staging) / name, fs::path(dir) / name, ec);
+    if (ec) {
+      std::cerr << fmt::format("cannot move {} into {}: {}\n", name, dir, ec.message());
+      cleanup();
+      return kExitUsage;
+    }
+  }
+  cleanup();
   std::string names;
   for (const auto& [name, contents] : out.files) names += (names.empty() ? "" : ", ") + name;
   std::cout << fmt::format("wrote {} to {}\n", names, dir);
@@ -85,6 +106,52 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
   walk(machine.top());
 }
 
+// The execution's data keeps every step's result (256 KiB quota, States.DataLimitExceeded):
+// a rough estimate from the definition, and a warning for Map results that grow with the input.
+void DataSizeWarnings(const json::value& definition, const std::string& who) {
+  std::size_t lambda = 0;
+  std::size_t service = 0;
+  std::vector<std::string> maps;
+  std::function<void(const json::value&, bool)> walk = [&](const json::value& states, bool top) {
+    const json::object* o = states.if_object();
+    if (o == nullptr) return;
+    for (const auto& [name, v] : *o) {
+      const json::object* s = v.if_object();
+      if (s == nullptr) continue;
+      const json::value* rp = s->if_contains("ResultPath");
+      bool kept = rp != nullptr && rp->is_string() && rp->as_string().starts_with("$.steps[");
+      const json::value* type = s->if_contains("Type");
+      if (kept && type != nullptr && *type == "Task" && top) {
+        const json::value* r = s->if_contains("Resource");
+        bool is_lambda = r != nullptr && r->is_string() &&
+                         r->as_string().find("lambda") != json::string::npos;
+        ++(is_lambda ? lambda : service);
+      }
+      if (kept && type != nullptr && *type == "Map") maps.emplace_back(name);
+      if (const json::value* b = s->if_contains("Branches"); b && b->is_array()) {
+        for (const auto& br : b->as_array()) {
+          if (br.is_object() && br.as_object().contains("States")) walk(br.at("States"), top);
+        }
+      }
+    }
+  };
+  if (const json::value* states = definition.as_object().if_contains("States")) walk(*states, true);
+  std::size_t estimate = lambda * 2048 + service * 1024;
+  if (estimate > 128 * 1024) {
+    std::cerr << fmt::format(
+        "{}: warning: the execution's data keeps {} step results (about {} KiB, assuming 2 KiB "
+        "per Lambda result and 1 KiB per service result); AWS fails an execution whose data "
+        "exceeds 256 KiB (States.DataLimitExceeded)\n",
+        who, lambda + service, estimate / 1024);
+  }
+  for (const auto& m : maps) {
+    std::cerr << fmt::format(
+        "{}: warning: \"{}\" keeps one result per item in the execution's data; with many "
+        "items it can exceed the 256 KiB quota\n",
+        who, m);
+  }
+}
+
 Result<Outputs> BuildOutputs(const asl::StateMachine& machine, const json::value& definition,
                              const Result<json::value>& template_json) {
   if (!template_json.ok()) return template_json.status();
@@ -110,6 +177,7 @@ int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
     return kExitInvalid;
   }
   LimitWarnings(machine, outputs->files[0].second.size(), pipeline.name());
+  DataSizeWarnings(compiled.definition, pipeline.name());
   return WriteAll(*outputs, out_dir);
 }
 

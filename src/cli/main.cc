@@ -16,7 +16,8 @@ int Run(int argc, char** argv) {
   zflow::cli::ValidateOptions validate;
   CLI::App* validate_cmd = app.add_subcommand(
       "validate", "Check state machine definitions the way AWS does when they are created");
-  validate_cmd->add_option("files", validate.files, "ASL JSON files ('-' reads stdin)")
+  validate_cmd->add_option("files", validate.files,
+                           "ASL JSON files ('-' reads stdin) or pipeline YAML files")
       ->required();
   validate_cmd->add_flag("--json", validate.json,
                          "Print diagnostics as a JSON array of "

@@ -14,6 +14,23 @@ int RunValidate(const ValidateOptions& options) {
   bool any_unreadable = false;
   json::array all;
   for (const std::string& file : options.files) {
+    if (IsPipelineSpec(file)) {
+      // A pipeline file: loads and compiles, or one located error.
+      auto compiled = CompileSpecToFile(file);
+      if (!compiled.ok()) {
+        any_invalid = true;
+        if (options.json) {
+          all.push_back(json::object{{"file", file}, {"severity", "error"},
+                                     {"code", "E_PIPELINE"},
+                                     {"message", compiled.status().message()}});
+        } else {
+          std::cout << compiled.status().message() << "\n";
+        }
+      } else if (!options.json && !options.quiet) {
+        std::cout << fmt::format("{}: ok (pipeline {})\n", file, compiled->name);
+      }
+      continue;
+    }
     DefinitionCheck check = CheckDefinitionFile(file);
     if (!check.read_error.empty()) {
       std::cerr << "zflow validate: " << check.read_error << "\n";
