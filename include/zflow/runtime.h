@@ -113,6 +113,24 @@ class IntegrationRegistry {
   std::shared_ptr<TaskHandler> fallback_;
 };
 
+// Objects addressed like S3 (bucket, key), for a distributed Map's ItemReader and ResultWriter.
+// Implementations must be thread-safe.
+class ObjectStore {
+ public:
+  struct ObjectInfo {
+    std::string key;
+    std::int64_t size = 0;
+    std::string etag;           // "\"<md5 hex>\"", as S3 reports it
+    std::int64_t last_modified = 0;  // seconds since the epoch
+  };
+  virtual ~ObjectStore() = default;
+  // kNotFound when the object does not exist; kInvalidArgument for a bad bucket or key.
+  virtual Result<std::string> Get(std::string_view bucket, std::string_view key) = 0;
+  // The bucket's objects whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view bucket, std::string_view prefix) = 0;
+  virtual Status Put(std::string_view bucket, std::string_view key, std::string_view data) = 0;
+};
+
 struct ExecutionOptions {
   json::value input = json::object();
   std::string name;                        // default: a generated UUID
@@ -147,6 +165,9 @@ struct EngineOptions {
   bool history_payloads = true;
   // Upper bound on Map/Parallel children running at once when MaxConcurrency is 0 (unlimited).
   std::size_t max_parallel_children = 1 << 20;
+  // Where a distributed Map's ItemReader reads and ResultWriter writes; null: those fail with
+  // States.ItemReaderFailed / States.ResultWriterFailed.
+  ObjectStore* object_store = nullptr;
 };
 
 // A validated, compiled state machine, ready to run many times. Immutable; shareable between

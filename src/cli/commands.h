@@ -44,6 +44,7 @@ struct RunOptions {
   bool progress = false;     // force live progress even when stdout is not a terminal
   bool quiet = false;        // no progress, no summary
   std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
+  std::string s3_root;  // --s3-root: s3://bucket/key is <s3_root>/bucket/key
 };
 int RunRun(const RunOptions& options);
 

@@ -54,6 +54,9 @@ int Run(int argc, char** argv) {
   run_cmd->add_option("--task", run.commands,
                       "RESOURCE=COMMAND: serve a Task resource with a local command (input "
                       "JSON on stdin, result JSON on stdout)");
+  run_cmd->add_option("--s3-root", run.s3_root,
+                      "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
+                      "(default $ZFLOW_S3_ROOT or .zflow/s3)");
   run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
 

@@ -1,6 +1,7 @@
 // zflow run: one local execution of a state machine.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -12,6 +13,7 @@
 #include "cli/definition_file.h"
 #include "common/file.h"
 #include "integrations/local_handlers.h"
+#include "integrations/object_store.h"
 #include "zflow/runtime.h"
 
 namespace zflow::cli {
@@ -176,8 +178,16 @@ int RunRun(const RunOptions& options) {
 
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
+  // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
+  std::string s3_root = options.s3_root;
+  if (s3_root.empty()) {
+    const char* env = std::getenv("ZFLOW_S3_ROOT");
+    s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";
+  }
+  integrations::LocalObjectStore object_store(s3_root);
   runtime::EngineOptions engine_options;
   engine_options.integrations = &registry;
+  engine_options.object_store = &object_store;
   engine_options.virtual_time = options.virtual_clock;
   engine_options.on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); };
   runtime::Engine engine(std::move(engine_options));

@@ -173,15 +173,10 @@ class Compiler {
       // Map
       if (s.item_processor) {
         if (s.item_processor->mode == asl::ProcessorMode::kDistributed) {
-          if (s.item_reader || s.result_writer || s.item_batcher) {
-            return UnimplementedError(fmt::format(
-                "Map state \"{}\" uses ItemReader/ItemBatcher/ResultWriter; the local engine "
-                "does not run those yet",
-                s.name));
-          }
-          // Without reader/writer a distributed Map iterates its input like an inline one; it
-          // differs in how failures count (see the engine).
+          // A distributed Map runs its iterations like an inline one; it differs in how
+          // failures count (see the engine) and in reading and writing objects.
           c.distributed = true;
+          ZFLOW_RETURN_IF_ERROR(CompileReaderBatcherWriter(s, c));
         }
         c.processor = std::make_unique<CompiledBranch>();
         ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.item_processor, lang, *c.processor));
@@ -211,6 +206,103 @@ class Compiler {
   }
 
  private:
+  // ItemReader, ItemBatcher and ResultWriter; the validator has checked their shapes.
+  static Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
+    auto int_field = [](const json::object& o, std::string_view key) -> std::optional<std::int64_t> {
+      const json::value* v = o.if_contains(key);
+      if (v != nullptr && v->is_int64()) return v->get_int64();
+      return std::nullopt;
+    };
+    auto path_field = [](const json::object& o, std::string_view key,
+                         std::optional<asl::JsonPath>& out) -> Status {
+      const json::value* v = o.if_contains(key);
+      if (v == nullptr || !v->is_string()) return Status::Ok();
+      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(v->get_string()));
+      out = std::move(p);
+      return Status::Ok();
+    };
+    if (s.item_reader && s.item_reader->is_object()) {
+      const json::object& r = s.item_reader->get_object();
+      CompiledReader reader;
+      if (const json::value* res = r.if_contains("Resource"); res && res->is_string()) {
+        reader.resource = std::string(res->get_string());
+      }
+      if (reader.resource != "arn:aws:states:::s3:getObject" &&
+          reader.resource != "arn:aws:states:::s3:listObjectsV2") {
+        return UnimplementedError(fmt::format(
+            "Map state \"{}\": ItemReader Resource \"{}\" is not run locally (s3:getObject and "
+            "s3:listObjectsV2 are)",
+            s.name, reader.resource));
+      }
+      if (const json::value* p = r.if_contains("Parameters")) {
+        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*p));
+        reader.parameters = std::move(t);
+      }
+      if (const json::value* rc = r.if_contains("ReaderConfig"); rc && rc->is_object()) {
+        const json::object& config = rc->get_object();
+        if (const json::value* t = config.if_contains("InputType"); t && t->is_string()) {
+          reader.input_type = std::string(t->get_string());
+        }
+        if (const json::value* h = config.if_contains("CSVHeaderLocation"); h && h->is_string()) {
+          reader.csv_header_first_row = h->get_string() != "GIVEN";
+        }
+        if (const json::value* h = config.if_contains("CSVHeaders"); h && h->is_array()) {
+          for (const auto& name : h->get_array()) {
+            if (name.is_string()) reader.csv_headers.emplace_back(name.get_string());
+          }
+        }
+        if (const json::value* d = config.if_contains("CSVDelimiter"); d && d->is_string()) {
+          std::string_view name = d->get_string();
+          reader.csv_delimiter = name == "PIPE"        ? '|'
+                                 : name == "SEMICOLON" ? ';'
+                                 : name == "SPACE"     ? ' '
+                                 : name == "TAB"       ? '\t'
+                                                       : ',';
+        }
+        reader.max_items = int_field(config, "MaxItems");
+        ZFLOW_RETURN_IF_ERROR(path_field(config, "MaxItemsPath", reader.max_items_path));
+      }
+      if (reader.resource == "arn:aws:states:::s3:getObject" && reader.input_type.empty()) {
+        reader.input_type = "JSON";
+      }
+      if (reader.input_type == "MANIFEST" || reader.input_type == "PARQUET") {
+        return UnimplementedError(fmt::format(
+            "Map state \"{}\": ItemReader InputType {} is not run locally (JSON, JSONL and CSV "
+            "are)",
+            s.name, reader.input_type));
+      }
+      c.item_reader = std::move(reader);
+    }
+    if (s.item_batcher && s.item_batcher->is_object()) {
+      const json::object& b = s.item_batcher->get_object();
+      CompiledBatcher batcher;
+      batcher.max_items = int_field(b, "MaxItemsPerBatch");
+      batcher.max_bytes = int_field(b, "MaxInputBytesPerBatch");
+      ZFLOW_RETURN_IF_ERROR(path_field(b, "MaxItemsPerBatchPath", batcher.max_items_path));
+      ZFLOW_RETURN_IF_ERROR(path_field(b, "MaxInputBytesPerBatchPath", batcher.max_bytes_path));
+      if (const json::value* in = b.if_contains("BatchInput")) {
+        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*in));
+        batcher.batch_input = std::move(t);
+      }
+      c.item_batcher = std::move(batcher);
+    }
+    if (s.result_writer && s.result_writer->is_object()) {
+      const json::object& w = s.result_writer->get_object();
+      CompiledWriter writer;
+      const json::value* res = w.if_contains("Resource");
+      if (res == nullptr || *res != "arn:aws:states:::s3:putObject") {
+        return UnimplementedError(fmt::format(
+            "Map state \"{}\": ResultWriter needs Resource arn:aws:states:::s3:putObject", s.name));
+      }
+      if (const json::value* p = w.if_contains("Parameters")) {
+        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*p));
+        writer.parameters = std::move(t);
+      }
+      c.result_writer = std::move(writer);
+    }
+    return Status::Ok();
+  }
+
   static Status CompilePath(const asl::PathField& f, CompiledPath& out) {
     switch (f.kind) {
       case asl::PathField::Kind::kAbsent:

@@ -61,6 +61,30 @@ struct CompiledChoice {
   std::optional<asl::PayloadTemplate> assign;
 };
 
+// A distributed Map's ItemReader: where the items come from.
+struct CompiledReader {
+  std::string resource;  // arn:aws:states:::s3:getObject or :::s3:listObjectsV2
+  std::optional<asl::PayloadTemplate> parameters;  // Bucket, Key / Prefix
+  std::string input_type;                          // getObject: JSON, JSONL, CSV
+  bool csv_header_first_row = true;                // CSVHeaderLocation FIRST_ROW (else GIVEN)
+  std::vector<std::string> csv_headers;
+  char csv_delimiter = ',';
+  std::optional<std::int64_t> max_items;
+  std::optional<asl::JsonPath> max_items_path;
+};
+
+// ItemBatcher: iterations get {"Items": [...], "BatchInput": ...}.
+struct CompiledBatcher {
+  std::optional<std::int64_t> max_items, max_bytes;
+  std::optional<asl::JsonPath> max_items_path, max_bytes_path;
+  std::optional<asl::PayloadTemplate> batch_input;
+};
+
+// ResultWriter: the results go to objects, the Map's output says where.
+struct CompiledWriter {
+  std::optional<asl::PayloadTemplate> parameters;  // Bucket, Prefix
+};
+
 struct CompiledState {
   const asl::State* source = nullptr;
   asl::StateType type = asl::StateType::kPass;
@@ -103,6 +127,9 @@ struct CompiledState {
   std::optional<std::int64_t> tolerated_failure_count;
   std::optional<double> tolerated_failure_percentage;
   std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
+  std::optional<CompiledReader> item_reader;
+  std::optional<CompiledBatcher> item_batcher;
+  std::optional<CompiledWriter> result_writer;
 };
 
 struct CompiledBranch {
