@@ -6,14 +6,17 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "cli/definition_file.h"
 #include "common/file.h"
 #include "zflow/asl_serializer.h"
+#include "zflow/cloud.h"
 #include "zflow/graph.h"
 
 namespace zflow {
@@ -89,8 +92,23 @@ int Run(int argc, char** argv, const Pipeline& pipeline) {
   const asl::StateMachine* machine = &compiled->machine;
   std::string text = asl::SerializeStateMachine(*machine);
   if (app.got_subcommand(validate)) {
-    std::cout << fmt::format("ok: {} compiles to {} states\n", pipeline.name(),
-                             cli::CountStates(machine->top()));
+    // What ships: the states, the schedule, and what the execution role may do.
+    auto statements = cloud::ExecutionPolicyStatements(compiled->definition, {});
+    if (!statements.ok()) {
+      std::cerr << pipeline.name() << ": " << statements.status().message() << "\n";
+      return cli::kExitInvalid;
+    }
+    std::set<std::string> actions;
+    for (const auto& st : *statements) {
+      if (st.at("Sid") == "LogDelivery") continue;
+      for (const auto& a : st.at("Action").as_array()) actions.emplace(a.as_string());
+    }
+    std::string schedule = pipeline.options().schedule.empty()
+                               ? "no schedule"
+                               : "schedule " + pipeline.options().schedule;
+    std::cout << fmt::format("ok: {}: {} states, {}, IAM: {}\n", pipeline.name(),
+                             cli::CountStates(machine->top()), schedule,
+                             fmt::join(actions, ", "));
     return cli::kExitOk;
   }
   if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *compiled, out_dir);

@@ -290,7 +290,10 @@ TEST_F(CliTest, CxxPipelineValidatesCompilesAndRuns) {
   };
   ProcessResult validate = run({"validate"});
   EXPECT_EQ(validate.exit_code, 0) << validate.stderr_text;
-  EXPECT_NE(validate.stdout_text.find("fraud-scoring compiles to"), std::string::npos);
+  EXPECT_NE(validate.stdout_text.find("ok: fraud-scoring: 33 states, schedule cron(0 6 * * ? *), IAM: "),
+            std::string::npos)
+      << validate.stdout_text;
+  EXPECT_NE(validate.stdout_text.find("sagemaker:CreateTrainingJob"), std::string::npos);
   ProcessResult compile = run({"compile", "-o", (dir_ / "out").string()});
   EXPECT_EQ(compile.exit_code, 0) << compile.stderr_text;
   // What compile writes is a valid definition for the zflow command too.
