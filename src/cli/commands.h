@@ -45,6 +45,7 @@ struct RunOptions {
   bool quiet = false;        // no progress, no summary
   std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
   std::string s3_root;  // --s3-root: s3://bucket/key is <s3_root>/bucket/key
+  std::string profile;  // --profile: local stand-ins (default ./zflow.profile.yaml if present)
 };
 int RunRun(const RunOptions& options);
 

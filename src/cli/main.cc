@@ -54,6 +54,9 @@ int Run(int argc, char** argv) {
   run_cmd->add_option("--task", run.commands,
                       "RESOURCE=COMMAND: serve a Task resource with a local command (input "
                       "JSON on stdin, result JSON on stdout)");
+  run_cmd->add_option("--profile", run.profile,
+                      "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
+                      "when present)");
   run_cmd->add_option("--s3-root", run.s3_root,
                       "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
                       "(default $ZFLOW_S3_ROOT or .zflow/s3)");

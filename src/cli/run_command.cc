@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "integrations/local_handlers.h"
 #include "integrations/object_store.h"
+#include "integrations/profile.h"
 #include "zflow/runtime.h"
 
 namespace zflow::cli {
@@ -117,8 +118,27 @@ int RunRun(const RunOptions& options) {
                                  ? MachineNameFor(options.definition)
                                  : options.state_machine_name;
   // Task handlers.
+  // The local profile: which local programs stand in for Lambda functions, where S3 lives.
+  std::string profile_path = options.profile;
+  if (profile_path.empty() && std::filesystem::exists("zflow.profile.yaml")) {
+    profile_path = "zflow.profile.yaml";
+  }
+  integrations::Profile profile;
+  if (!profile_path.empty()) {
+    auto loaded = integrations::LoadProfile(profile_path);
+    if (!loaded.ok()) {
+      std::cerr << "zflow run: " << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    profile = std::move(*loaded);
+  }
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  if (!profile.lambda.empty()) {
+    auto lambda = std::make_shared<integrations::LambdaHandler>(profile.lambda);
+    registry.Register("arn:aws:states:::lambda:invoke", lambda);
+    registry.Register("arn:aws:lambda:*", lambda);
+  }
   for (const std::string& spec : options.commands) {
     std::size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
@@ -179,7 +199,7 @@ int RunRun(const RunOptions& options) {
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
   // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
-  std::string s3_root = options.s3_root;
+  std::string s3_root = options.s3_root.empty() ? profile.s3_root : options.s3_root;
   if (s3_root.empty()) {
     const char* env = std::getenv("ZFLOW_S3_ROOT");
     s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";

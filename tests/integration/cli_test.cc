@@ -311,3 +311,30 @@ TEST_F(CliTest, CxxPipelineValidatesCompilesAndRuns) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+// A YAML pipeline of Lambda functions mapped to Python files by a profile: real processes.
+TEST_F(CliTest, YamlPipelineRunsPythonLambdasFromTheProfile) {
+  const std::string example = std::string(ZFLOW_SOURCE_DIR) + "/examples/local-lambda";
+  ProcessResult r = Run({"run", example + "/pipeline.yaml", "--profile",
+                         example + "/zflow.profile.yaml", "--result-json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+  auto result = ParseJson(r.stdout_text.substr(r.stdout_text.find("{\"status\"")));
+  ASSERT_TRUE(result.ok()) << r.stdout_text;
+  const json::value& steps = result->value.at("output").at("steps");
+  EXPECT_EQ(steps.at("summarize").at("Payload").at("rows"), 1000);
+  EXPECT_EQ(steps.at("score").as_array().size(), 4u);
+  EXPECT_EQ(steps.at("alert").at("Payload").at("alerted"), true);
+  // With a threshold nothing passes, the alert is skipped.
+  r = Run({"run", example + "/pipeline.yaml", "--profile", example + "/zflow.profile.yaml",
+           "--input", R"({"threshold": 0.9})", "--result-json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+  result = ParseJson(r.stdout_text.substr(r.stdout_text.find("{\"status\"")));
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->value.at("output").at("steps").at("alert").is_null());
+}
+
+}  // namespace
+}  // namespace zflow

@@ -1,0 +1,141 @@
+#include "integrations/profile.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/file.h"
+
+namespace zflow::integrations {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ProfileError {
+  std::string message;
+};
+
+class ProfileReader {
+ public:
+  explicit ProfileReader(std::string file) : file_(std::move(file)) {
+    base_ = fs::path(file_).parent_path();
+  }
+
+  Profile Read(const YAML::Node& root) {
+    Profile p;
+    p.file = file_;
+    if (root.IsNull()) return p;
+    Keys(root, {"s3_root", "lambda"}, "profile");
+    if (const YAML::Node s = root["s3_root"]) p.s3_root = Resolve(Text(s, "s3_root"));
+    if (const YAML::Node l = root["lambda"]) {
+      if (!l.IsMap()) Fail(l, "lambda: expected function-name: {python: FILE} or {command: [...]}");
+      for (const auto& kv : l) {
+        std::string name = Key(kv.first);
+        const YAML::Node f = kv.second;
+        std::string what = fmt::format("lambda.{}", name);
+        Keys(f, {"python", "handler", "command", "timeout_seconds"}, what);
+        LambdaFunctionSpec spec;
+        if (f["python"]) spec.python_file = Resolve(Text(f["python"], what + ".python"));
+        if (f["handler"]) spec.handler = Text(f["handler"], what + ".handler");
+        if (const YAML::Node c = f["command"]) {
+          if (c.IsScalar()) {
+            std::string line = c.Scalar();
+            std::size_t start = 0;
+            while (start < line.size()) {
+              std::size_t end = line.find(' ', start);
+              if (end == std::string::npos) end = line.size();
+              if (end > start) spec.command.push_back(line.substr(start, end - start));
+              start = end + 1;
+            }
+          } else if (c.IsSequence()) {
+            for (const auto& a : c) spec.command.push_back(Text(a, what + ".command"));
+          } else {
+            Fail(c, fmt::format("{}.command: expected a list of words", what));
+          }
+          // A program given as a relative path is relative to the profile.
+          if (!spec.command.empty() && spec.command[0].find('/') != std::string::npos) {
+            spec.command[0] = Resolve(spec.command[0]);
+          }
+        }
+        if (spec.python_file.empty() == spec.command.empty()) {
+          Fail(f, fmt::format("{}: give exactly one of python: FILE or command: [...]", what));
+        }
+        if (const YAML::Node t = f["timeout_seconds"]) {
+          int seconds = 0;
+          try {
+            seconds = t.as<int>();
+          } catch (const YAML::Exception&) {
+            Fail(t, fmt::format("{}.timeout_seconds: expected a whole number", what));
+          }
+          if (seconds < 1 || seconds > 900) {
+            Fail(t, fmt::format("{}.timeout_seconds: Lambda allows 1 to 900, not {}", what, seconds));
+          }
+          spec.timeout = std::chrono::seconds(seconds);
+        }
+        p.lambda.emplace(name, std::move(spec));
+      }
+    }
+    return p;
+  }
+
+ private:
+  [[noreturn]] void Fail(const YAML::Node& at, std::string_view message) {
+    YAML::Mark m = at.Mark();
+    throw ProfileError{m.is_null() ? fmt::format("{}: {}", file_, message)
+                                   : fmt::format("{}:{}:{}: {}", file_, m.line + 1, m.column + 1,
+                                                 message)};
+  }
+  std::string Key(const YAML::Node& k) {
+    if (!k.IsScalar()) Fail(k, "a key must be a plain name");
+    return k.Scalar();
+  }
+  std::string Text(const YAML::Node& n, std::string_view what) {
+    if (!n.IsScalar()) Fail(n, fmt::format("{}: expected a single value", what));
+    return n.Scalar();
+  }
+  void Keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+            std::string_view what) {
+    if (!map.IsMap()) Fail(map, fmt::format("{}: expected a mapping", what));
+    for (const auto& kv : map) {
+      std::string key = Key(kv.first);
+      bool ok = false;
+      for (auto a : allowed) ok = ok || key == a;
+      if (!ok) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        Fail(kv.first, fmt::format("{}: unknown key \"{}\"; expected {}", what, key, list));
+      }
+    }
+  }
+  std::string Resolve(const std::string& path) {
+    if (path.empty() || fs::path(path).is_absolute()) return path;
+    return (base_ / path).lexically_normal().string();
+  }
+
+  std::string file_;
+  fs::path base_;
+};
+
+}  // namespace
+
+Result<Profile> ParseProfile(std::string_view text, const std::string& file) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    return ProfileReader(file).Read(root);
+  } catch (const ProfileError& e) {
+    return InvalidArgumentError(e.message);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(
+        fmt::format("{}:{}:{}: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+}
+
+Result<Profile> LoadProfile(const std::string& path) {
+  ZFLOW_ASSIGN_OR_RETURN(FileContents contents, ReadFileCapped(path, 1 << 20));
+  if (contents.truncated) return InvalidArgumentError(fmt::format("{}: larger than 1 MiB", path));
+  return ParseProfile(contents.data, path);
+}
+
+}  // namespace zflow::integrations

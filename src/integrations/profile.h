@@ -1,0 +1,38 @@
+// The local profile: which local program stands in for which AWS resource on this machine.
+// It is configuration, never part of the state machine.
+//
+//   # zflow.profile.yaml
+//   s3_root: .zflow/s3                 # s3://bucket/key is .zflow/s3/bucket/key
+//   lambda:
+//     fraud-prepare:                   # a function name (FunctionName or function ARN)
+//       python: jobs/prepare.py        # handler(event, context), run with /usr/bin/python3
+//       handler: handler
+//       timeout_seconds: 60
+//     fraud-notify:
+//       command: [jobs/notify.sh, --quiet]   # the event on stdin, the result on stdout
+//
+// Relative paths are relative to the profile's directory.
+#ifndef ZFLOW_INTEGRATIONS_PROFILE_H_
+#define ZFLOW_INTEGRATIONS_PROFILE_H_
+
+#include <map>
+#include <string>
+
+#include "integrations/lambda.h"
+#include "zflow/status.h"
+
+namespace zflow::integrations {
+
+struct Profile {
+  std::string file;
+  std::string s3_root;  // empty: not set
+  std::map<std::string, LambdaFunctionSpec> lambda;
+};
+
+// kInvalidArgument with "file:line:column: what is wrong" for a malformed profile.
+Result<Profile> LoadProfile(const std::string& path);
+Result<Profile> ParseProfile(std::string_view text, const std::string& file);
+
+}  // namespace zflow::integrations
+
+#endif  // ZFLOW_INTEGRATIONS_PROFILE_H_
