@@ -45,6 +45,7 @@ demo: build
 	  --mock-config examples/tuned-deploy/mocks.json --test-case GoodModel --result-json
 	./build/zflow run examples/local-lambda/pipeline.yaml --progress \
 	  --profile examples/local-lambda/zflow.profile.yaml --result-json
+	./build/examples/native_pipeline run --progress --result-json
 	./build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json \
 	  --test-case HappyPath --virtual-clock --progress --result-json
 

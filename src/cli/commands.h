@@ -2,9 +2,11 @@
 #ifndef ZFLOW_CLI_COMMANDS_H_
 #define ZFLOW_CLI_COMMANDS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "integrations/lambda.h"
 #include "zflow/pipeline.h"
 #include "zflow/status.h"
 
@@ -46,6 +48,8 @@ struct RunOptions {
   std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
   std::string s3_root;  // --s3-root: s3://bucket/key is <s3_root>/bucket/key
   std::string profile;  // --profile: local stand-ins (default ./zflow.profile.yaml if present)
+  // Lambda functions implemented in the calling program (zflow::Main); they win over the profile.
+  std::map<std::string, integrations::LambdaFunctionSpec> functions;
 };
 int RunRun(const RunOptions& options);
 

@@ -47,7 +47,7 @@ class TempDefinition {
   bool ok_ = false;
 };
 
-int Run(int argc, char** argv, const Pipeline& pipeline) {
+int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main_options) {
   CLI::App app{fmt::format("{}: a zflow pipeline", pipeline.name())};
   app.require_subcommand(1);
   CLI::App* validate = app.add_subcommand("validate", "Compile and validate the pipeline");
@@ -126,15 +126,33 @@ int Run(int argc, char** argv, const Pipeline& pipeline) {
     return cli::RunGraph({.file = file.path(), .format = format});
   }
   run.definition = file.path();
+  for (const auto& entry : main_options.functions) {
+    LocalFunction fn = entry.second;  // captured by copy (clang cannot capture bindings)
+    integrations::LambdaFunctionSpec spec;
+    spec.function = [fn](const json::value& event) -> runtime::TaskResult {
+      auto fail = [](std::string type, std::string message) {
+        json::object payload{{"errorMessage", message}, {"errorType", type}};
+        return runtime::TaskResult::Failure(std::move(type), ToJsonText(json::value(payload)));
+      };
+      try {
+        return runtime::TaskResult::Success(fn(event));
+      } catch (const FunctionError& e) {
+        return fail(e.type(), e.what());
+      } catch (const std::exception& e) {
+        return fail("Exception", e.what());
+      }
+    };
+    run.functions[entry.first] = std::move(spec);
+  }
   run.state_machine_name = pipeline.name();
   return cli::RunRun(run);
 }
 
 }  // namespace
 
-int Main(int argc, char** argv, const Pipeline& pipeline) {
+int Main(int argc, char** argv, const Pipeline& pipeline, const MainOptions& options) {
   try {
-    return Run(argc, argv, pipeline);
+    return Run(argc, argv, pipeline, options);
   } catch (const std::exception& e) {
     std::cerr << pipeline.name() << ": internal error: " << e.what() << "\n";
     return 4;

@@ -134,6 +134,7 @@ int RunRun(const RunOptions& options) {
   }
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  for (const auto& [name, spec] : options.functions) profile.lambda[name] = spec;
   if (!profile.lambda.empty()) {
     auto lambda = std::make_shared<integrations::LambdaHandler>(profile.lambda);
     registry.Register("arn:aws:states:::lambda:invoke", lambda);

@@ -338,3 +338,27 @@ TEST_F(CliTest, YamlPipelineRunsPythonLambdasFromTheProfile) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+// Lambda functions implemented in C++ in the pipeline's own program, called in-process by run.
+TEST_F(CliTest, CxxNativePipelineCallsItsOwnFunctions) {
+  const std::string program = std::string(ZFLOW_BINARY_DIR) + "/examples/native_pipeline";
+  auto r = RunProcess({program, "run", "--result-json", "-q"});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->stdout_text << r->stderr_text;
+  auto result = ParseJson(r->stdout_text.substr(r->stdout_text.find("{\"status\"")));
+  ASSERT_TRUE(result.ok()) << r->stdout_text;
+  const json::value& steps = result->value.at("output").at("steps");
+  EXPECT_EQ(steps.at("profile-all").as_array().size(), 6u);
+  EXPECT_EQ(steps.at("page-oncall").at("Payload").at("paged"), true);
+  // A function's typed error fails the step with that error name.
+  r = RunProcess({program, "run", "--input", R"({"sensors": 0})", "--result-json", "-q"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_NE(r->stdout_text.find(R"("error":"InvalidInput")"), std::string::npos) << r->stdout_text;
+}
+
+}  // namespace
+}  // namespace zflow
