@@ -132,8 +132,22 @@ int RunRun(const RunOptions& options) {
     }
     profile = std::move(*loaded);
   }
+  // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
+  std::string s3_root = options.s3_root.empty() ? profile.s3_root : options.s3_root;
+  if (s3_root.empty()) {
+    const char* env = std::getenv("ZFLOW_S3_ROOT");
+    s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";
+  }
+  integrations::LocalObjectStore object_store(s3_root);
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  if (!profile.images.empty()) {
+    std::string work_dir = profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
+    auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
+                                                                      &object_store, work_dir);
+    registry.Register("arn:aws:states:::sagemaker:createTrainingJob", sagemaker);
+    registry.Register("arn:aws:states:::sagemaker:createTrainingJob.sync", sagemaker);
+  }
   for (const auto& [name, spec] : options.functions) profile.lambda[name] = spec;
   if (!profile.lambda.empty()) {
     auto lambda = std::make_shared<integrations::LambdaHandler>(profile.lambda);
@@ -199,13 +213,7 @@ int RunRun(const RunOptions& options) {
 
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
-  // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
-  std::string s3_root = options.s3_root.empty() ? profile.s3_root : options.s3_root;
-  if (s3_root.empty()) {
-    const char* env = std::getenv("ZFLOW_S3_ROOT");
-    s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";
-  }
-  integrations::LocalObjectStore object_store(s3_root);
+
   runtime::EngineOptions engine_options;
   engine_options.integrations = &registry;
   engine_options.object_store = &object_store;

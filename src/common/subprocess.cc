@@ -48,6 +48,24 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&actions, in.fd[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out.fd[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err.fd[1], STDERR_FILENO);
+  if (!options.working_directory.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
+  }
+  // The environment: inherited, with options.env added or replacing.
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
+  char** envp = environ;
+  if (!options.env.empty()) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      std::string_view entry(*e);
+      std::string key(entry.substr(0, entry.find('=')));
+      if (options.env.count(key) == 0) env_strings.emplace_back(entry);
+    }
+    for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+    for (auto& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+    envp = env.data();
+  }
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -58,7 +76,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

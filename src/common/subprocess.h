@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ struct ProcessOptions {
   const std::atomic<bool>* cancel = nullptr;
   // Called (on the calling thread) whenever the process writes to stderr.
   std::function<void()> on_stderr;
+  // Added to (or replacing entries of) the inherited environment.
+  std::map<std::string, std::string> env;
+  // The child's working directory; empty: the caller's.
+  std::string working_directory;
 };
 
 // Runs argv[0] (looked up in PATH when it has no '/') with `stdin_text` on its standard input

@@ -27,8 +27,27 @@ class ProfileReader {
     Profile p;
     p.file = file_;
     if (root.IsNull()) return p;
-    Keys(root, {"s3_root", "lambda"}, "profile");
+    Keys(root, {"s3_root", "work_dir", "lambda", "sagemaker"}, "profile");
     if (const YAML::Node s = root["s3_root"]) p.s3_root = Resolve(Text(s, "s3_root"));
+    if (const YAML::Node w = root["work_dir"]) p.work_dir = Resolve(Text(w, "work_dir"));
+    if (const YAML::Node sm = root["sagemaker"]) {
+      Keys(sm, {"images"}, "sagemaker");
+      if (const YAML::Node images = sm["images"]) {
+        if (!images.IsMap()) Fail(images, "sagemaker.images: expected image: {python: FILE} or {command: [...]}");
+        for (const auto& kv : images) {
+          std::string image = Key(kv.first);
+          std::string what = fmt::format("sagemaker.images.{}", image);
+          Keys(kv.second, {"python", "command"}, what);
+          ImageSpec spec;
+          if (kv.second["python"]) spec.python_file = Resolve(Text(kv.second["python"], what));
+          if (const YAML::Node c = kv.second["command"]) spec.command = Command(c, what);
+          if (spec.python_file.empty() == spec.command.empty()) {
+            Fail(kv.second, fmt::format("{}: give exactly one of python: FILE or command: [...]", what));
+          }
+          p.images.emplace(image, std::move(spec));
+        }
+      }
+    }
     if (const YAML::Node l = root["lambda"]) {
       if (!l.IsMap()) Fail(l, "lambda: expected function-name: {python: FILE} or {command: [...]}");
       for (const auto& kv : l) {
@@ -39,26 +58,7 @@ class ProfileReader {
         LambdaFunctionSpec spec;
         if (f["python"]) spec.python_file = Resolve(Text(f["python"], what + ".python"));
         if (f["handler"]) spec.handler = Text(f["handler"], what + ".handler");
-        if (const YAML::Node c = f["command"]) {
-          if (c.IsScalar()) {
-            std::string line = c.Scalar();
-            std::size_t start = 0;
-            while (start < line.size()) {
-              std::size_t end = line.find(' ', start);
-              if (end == std::string::npos) end = line.size();
-              if (end > start) spec.command.push_back(line.substr(start, end - start));
-              start = end + 1;
-            }
-          } else if (c.IsSequence()) {
-            for (const auto& a : c) spec.command.push_back(Text(a, what + ".command"));
-          } else {
-            Fail(c, fmt::format("{}.command: expected a list of words", what));
-          }
-          // A program given as a relative path is relative to the profile.
-          if (!spec.command.empty() && spec.command[0].find('/') != std::string::npos) {
-            spec.command[0] = Resolve(spec.command[0]);
-          }
-        }
+        if (const YAML::Node c = f["command"]) spec.command = Command(c, what);
         if (spec.python_file.empty() == spec.command.empty()) {
           Fail(f, fmt::format("{}: give exactly one of python: FILE or command: [...]", what));
         }
@@ -81,6 +81,28 @@ class ProfileReader {
   }
 
  private:
+  // A command: a list of words or one string split on spaces; a program given as a relative
+  // path is relative to the profile.
+  std::vector<std::string> Command(const YAML::Node& c, const std::string& what) {
+    std::vector<std::string> out;
+    if (c.IsScalar()) {
+      std::string line = c.Scalar();
+      std::size_t start = 0;
+      while (start < line.size()) {
+        std::size_t end = line.find(' ', start);
+        if (end == std::string::npos) end = line.size();
+        if (end > start) out.push_back(line.substr(start, end - start));
+        start = end + 1;
+      }
+    } else if (c.IsSequence()) {
+      for (const auto& a : c) out.push_back(Text(a, what + ".command"));
+    } else {
+      Fail(c, fmt::format("{}.command: expected a list of words", what));
+    }
+    if (!out.empty() && out[0].find('/') != std::string::npos) out[0] = Resolve(out[0]);
+    return out;
+  }
+
   [[noreturn]] void Fail(const YAML::Node& at, std::string_view message) {
     YAML::Mark m = at.Mark();
     throw ProfileError{m.is_null() ? fmt::format("{}: {}", file_, message)

@@ -10,6 +10,11 @@
 //       timeout_seconds: 60
 //     fraud-notify:
 //       command: [jobs/notify.sh, --quiet]   # the event on stdin, the result on stdout
+//   sagemaker:
+//     images:                          # what runs for a TrainingImage
+//       fraud-gbm:1.0: {python: training/train.py}      # script mode
+//       other:latest: {command: [bin/train]}
+//   work_dir: .zflow/work             # job directories
 //
 // Relative paths are relative to the profile's directory.
 #ifndef ZFLOW_INTEGRATIONS_PROFILE_H_
@@ -19,14 +24,17 @@
 #include <string>
 
 #include "integrations/lambda.h"
+#include "integrations/sagemaker.h"
 #include "zflow/status.h"
 
 namespace zflow::integrations {
 
 struct Profile {
   std::string file;
-  std::string s3_root;  // empty: not set
+  std::string s3_root;   // empty: not set
+  std::string work_dir;  // where jobs get their directories; empty: not set
   std::map<std::string, LambdaFunctionSpec> lambda;
+  std::map<std::string, ImageSpec> images;  // SageMaker image -> local command
 };
 
 // kInvalidArgument with "file:line:column: what is wrong" for a malformed profile.

@@ -118,6 +118,11 @@ TEST_F(LambdaTest, FunctionTimeoutIsSandboxTimedout) {
 
 TEST(Profile, MapsFunctionsAndResolvesPathsRelativeToTheFile) {
   auto p = ParseProfile(R"(s3_root: data/s3
+work_dir: work
+sagemaker:
+  images:
+    fraud-gbm:1.0: {python: training/train.py}
+    other:2: {command: [bin/train, --fast]}
 lambda:
   prep: {python: jobs/prep.py, timeout_seconds: 30}
   notify: {command: "bin/notify --quiet"}
@@ -125,6 +130,9 @@ lambda:
                         "/proj/zflow.profile.yaml");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->s3_root, "/proj/data/s3");
+  EXPECT_EQ(p->work_dir, "/proj/work");
+  EXPECT_EQ(p->images.at("fraud-gbm:1.0").python_file, "/proj/training/train.py");
+  EXPECT_EQ(p->images.at("other:2").command, (std::vector<std::string>{"/proj/bin/train", "--fast"}));
   EXPECT_EQ(p->lambda.at("prep").python_file, "/proj/jobs/prep.py");
   EXPECT_EQ(p->lambda.at("prep").timeout, std::chrono::seconds(30));
   EXPECT_EQ(p->lambda.at("notify").command,

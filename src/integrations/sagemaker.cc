@@ -1,0 +1,376 @@
+#include "integrations/sagemaker.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "asl/evaluation.h"
+#include "common/file.h"
+#include "common/subprocess.h"
+#include "zflow/clock.h"
+
+namespace zflow::integrations {
+namespace {
+
+namespace fs = std::filesystem;
+
+runtime::TaskResult Validation(std::string message) {
+  // The service's ValidationException, as the request/response integration reports it.
+  return runtime::TaskResult::Failure("SageMaker.AmazonSageMakerException",
+                                      "1 validation error detected: " + message +
+                                          " (Service: AmazonSageMaker; Status Code: 400; Error "
+                                          "Code: ValidationException)");
+}
+
+const json::object* Obj(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr ? v->if_object() : nullptr;
+}
+
+std::optional<std::string> Str(const json::object* o, std::string_view key) {
+  if (o == nullptr) return std::nullopt;
+  const json::value* v = o->if_contains(key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::string Now() { return FormatTimestamp(std::chrono::system_clock::now()); }
+
+// Copies every object under s3://bucket/prefix into `dir`, keeping the key's rest as the path.
+Status Download(runtime::ObjectStore& store, std::string_view uri, const fs::path& dir) {
+  auto split = SplitS3Uri(uri);
+  if (!split) return InvalidArgumentError(fmt::format("\"{}\" is not an s3:// URI", uri));
+  ZFLOW_ASSIGN_OR_RETURN(auto objects, store.List(split->first, split->second));
+  if (objects.empty()) {
+    return NotFoundError(fmt::format("no objects under {} (the channel's S3Uri)", uri));
+  }
+  for (const auto& o : objects) {
+    std::string rest = o.key.substr(split->second.size());
+    while (!rest.empty() && rest.front() == '/') rest.erase(0, 1);
+    if (rest.empty()) rest = fs::path(o.key).filename().string();
+    ZFLOW_ASSIGN_OR_RETURN(std::string data, store.Get(split->first, o.key));
+    fs::path target = dir / rest;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    ZFLOW_RETURN_IF_ERROR(WriteFileAtomically(target.string(), data));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view uri) {
+  if (!uri.starts_with("s3://")) return std::nullopt;
+  uri.remove_prefix(5);
+  std::size_t slash = uri.find('/');
+  std::string bucket(uri.substr(0, slash));
+  if (bucket.empty()) return std::nullopt;
+  std::string key = slash == std::string_view::npos ? "" : std::string(uri.substr(slash + 1));
+  return std::pair{bucket, key};
+}
+
+runtime::TaskResult SageMakerHandler::Invoke(const runtime::TaskRequest& r) {
+  const json::object* request = r.input.if_object();
+  if (request == nullptr) return Validation("the request is not an object");
+  if (r.resource == "arn:aws:states:::sagemaker:createTrainingJob" ||
+      r.resource == "arn:aws:states:::sagemaker:createTrainingJob.sync") {
+    return Train(*request, r.resource.ends_with(".sync"), r);
+  }
+  return runtime::TaskResult::Failure(
+      std::string(asl::errors::kRuntime),
+      fmt::format("{} is not served locally yet (createTrainingJob is)", r.resource));
+}
+
+runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
+                                            const runtime::TaskRequest& task) {
+  // ---- the request, checked as the service checks it ----
+  std::optional<std::string> name = Str(&req, "TrainingJobName");
+  static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+  if (!name || !std::regex_match(*name, kName)) {
+    return Validation(fmt::format(
+        "Value '{}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy "
+        "regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}",
+        name.value_or("")));
+  }
+  std::optional<std::string> role = Str(&req, "RoleArn");
+  static const std::regex kRole("arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  if (!role || role->size() < 20 || !std::regex_match(*role, kRole)) {
+    return Validation(fmt::format("Value '{}' at 'roleArn' failed to satisfy constraint: Member "
+                                  "must satisfy regular expression pattern: "
+                                  "arn:aws[a-z\\-]*:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                                  role.value_or("")));
+  }
+  const json::object* algorithm = Obj(req, "AlgorithmSpecification");
+  std::optional<std::string> image = Str(algorithm, "TrainingImage");
+  if (algorithm == nullptr || !Str(algorithm, "TrainingInputMode")) {
+    return Validation("Value null at 'algorithmSpecification.trainingInputMode' failed to satisfy "
+                      "constraint: Member must not be null");
+  }
+  std::optional<std::string> output_path = Str(Obj(req, "OutputDataConfig"), "S3OutputPath");
+  if (!output_path) {
+    return Validation("Value null at 'outputDataConfig.s3OutputPath' failed to satisfy "
+                      "constraint: Member must not be null");
+  }
+  json::object hyper;
+  if (const json::value* h = req.if_contains("HyperParameters")) {
+    if (!h->is_object()) return Validation("'hyperParameters' must be a map of strings");
+    for (const auto& [k, v] : h->get_object()) {
+      if (!v.is_string()) {
+        return Validation(fmt::format(
+            "Value '{}' at 'hyperParameters.{}' failed to satisfy constraint: Member must be a "
+            "string (hyperparameter values are strings, e.g. \"{}\")",
+            ToJsonText(v), std::string(k), ToJsonText(v)));
+      }
+      if (v.get_string().size() > 2500) {
+        return Validation(fmt::format("'hyperParameters.{}' is longer than 2500 characters",
+                                      std::string(k)));
+      }
+      hyper[k] = v;
+    }
+  }
+  std::int64_t max_runtime = 86400;
+  if (const json::object* stop = Obj(req, "StoppingCondition")) {
+    if (const json::value* m = stop->if_contains("MaxRuntimeInSeconds"); m && m->is_int64()) {
+      max_runtime = m->get_int64();
+    }
+  }
+  if (!image) {
+    return Validation("a TrainingImage is required (algorithm resources are not run locally)");
+  }
+  auto spec = images_.find(*image);
+  if (spec == images_.end()) {
+    return runtime::TaskResult::Failure(
+        "SageMaker.AmazonSageMakerException",
+        fmt::format("no local command is mapped to the image \"{}\"; add it under "
+                    "\"sagemaker: images:\" in the profile (Service: AmazonSageMaker; Status "
+                    "Code: 400; Error Code: ValidationException)",
+                    *image));
+  }
+  if (store_ == nullptr) {
+    return runtime::TaskResult::Failure("SageMaker.AmazonSageMakerException",
+                                        "no object store is configured for s3:// data");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!job_names_.insert(*name).second) {
+      return runtime::TaskResult::Failure(
+          "SageMaker.ResourceInUseException",
+          fmt::format("Training job names must be unique within an AWS account and region, and "
+                      "a training job with this name already exists ({})",
+                      *name));
+    }
+  }
+
+  // ---- the job's directory, laid out like /opt/ml ----
+  std::string created = Now();
+  fs::path job = fs::path(work_dir_) / "training-jobs" / *name;
+  std::error_code ec;
+  fs::remove_all(job, ec);
+  for (const char* d : {"input/config", "input/data", "model", "output/data", "code"}) {
+    fs::create_directories(job / d, ec);
+  }
+  json::object data_config;
+  json::array channel_names;
+  std::map<std::string, std::string> env;
+  if (const json::value* channels = req.if_contains("InputDataConfig");
+      channels && channels->is_array()) {
+    for (const auto& c : channels->get_array()) {
+      const json::object* co = c.if_object();
+      std::optional<std::string> cname = Str(co, "ChannelName");
+      const json::object* source = co != nullptr ? Obj(*co, "DataSource") : nullptr;
+      const json::object* s3 = source != nullptr ? Obj(*source, "S3DataSource") : nullptr;
+      std::optional<std::string> uri = Str(s3, "S3Uri");
+      if (!cname || !uri) {
+        return Validation("each InputDataConfig channel needs ChannelName and "
+                          "DataSource.S3DataSource.S3Uri");
+      }
+      Status s = Download(*store_, *uri, job / "input/data" / *cname);
+      if (!s.ok()) {
+        json::object failed{{"TrainingJobName", *name}, {"TrainingJobStatus", "Failed"},
+                            {"FailureReason", fmt::format("ClientError: channel \"{}\": {}",
+                                                          *cname, s.message())}};
+        return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                            ToJsonText(json::value(failed)));
+      }
+      data_config[*cname] = json::object{
+          {"ContentType", Str(co, "ContentType").value_or("")},
+          {"TrainingInputMode", Str(algorithm, "TrainingInputMode").value_or("File")},
+          {"S3DistributionType", "FullyReplicated"},
+          {"RecordWrapperType", "None"}};
+      channel_names.emplace_back(*cname);
+      std::string upper = *cname;
+      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      env["SM_CHANNEL_" + upper] = (job / "input/data" / *cname).string();
+    }
+  }
+  auto write_json = [&](const char* file, const json::value& v) {
+    return WriteFileAtomically((job / "input/config" / file).string(), ToJsonText(v));
+  };
+  json::object resource{{"current_host", "algo-1"},
+                        {"hosts", json::array{"algo-1"}},
+                        {"network_interface_name", "eth0"}};
+  if (!write_json("hyperparameters.json", hyper).ok() ||
+      !write_json("resourceconfig.json", resource).ok() ||
+      !write_json("inputdataconfig.json", data_config).ok()) {
+    return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                        "cannot write the job's configuration under " +
+                                            job.string());
+  }
+  env["SM_MODEL_DIR"] = (job / "model").string();
+  env["SM_INPUT_DIR"] = (job / "input").string();
+  env["SM_INPUT_CONFIG_DIR"] = (job / "input/config").string();
+  env["SM_OUTPUT_DIR"] = (job / "output").string();
+  env["SM_OUTPUT_DATA_DIR"] = (job / "output/data").string();
+  env["SM_CHANNELS"] = ToJsonText(json::value(channel_names));
+  env["SM_HPS"] = ToJsonText(json::value(hyper));
+  env["SM_HOSTS"] = R"(["algo-1"])";
+  env["SM_CURRENT_HOST"] = "algo-1";
+  env["SM_NUM_CPUS"] = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+  env["SM_NUM_GPUS"] = "0";
+  env["SM_TRAINING_ENV"] = ToJsonText(json::value(json::object{
+      {"job_name", *name}, {"hyperparameters", hyper}, {"channel_input_dirs", json::object()},
+      {"model_dir", env["SM_MODEL_DIR"]}, {"current_host", "algo-1"}}));
+  for (const auto& [k, v] : hyper) {
+    std::string upper(k);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    env["SM_HP_" + upper] = std::string(v.get_string());
+  }
+  if (const json::value* e = req.if_contains("Environment"); e && e->is_object()) {
+    for (const auto& [k, v] : e->get_object()) {
+      if (v.is_string()) env[std::string(k)] = std::string(v.get_string());
+    }
+  }
+  std::vector<std::string> argv = spec->second.command;
+  if (!spec->second.python_file.empty()) {
+    argv = {"/usr/bin/python3", spec->second.python_file};
+    for (const auto& [k, v] : hyper) {
+      argv.push_back("--" + std::string(k));
+      argv.emplace_back(v.get_string());
+    }
+  }
+
+  // ---- run it ----
+  ProcessOptions options;
+  options.env = std::move(env);
+  options.working_directory = job.string();
+  options.cancel = task.cancelled.get();
+  options.on_stderr = task.heartbeat;
+  options.timeout = std::chrono::seconds(max_runtime);
+  std::string started = Now();
+  auto run = RunProcess(argv, "", options);
+  std::string ended = Now();
+  std::string log = run.ok() ? run->stdout_text + run->stderr_text : "";
+  (void)WriteFileAtomically((job / "output/log.txt").string(), log);
+
+  std::string status = "Completed";
+  std::string secondary = "Completed";
+  std::string failure;
+  if (!run.ok()) {
+    status = "Failed";
+    secondary = "Failed";
+    failure = "AlgorithmError: " + run.status().message();
+  } else if (run->cancelled) {
+    status = "Stopped";
+    secondary = "Stopped";
+  } else if (run->timed_out) {
+    status = "Stopped";
+    secondary = "MaxRuntimeExceeded";
+    failure = fmt::format("Training job exceeded MaxRuntimeInSeconds ({} s)", max_runtime);
+  } else if (run->exit_code != 0) {
+    status = "Failed";
+    secondary = "Failed";
+    auto reason = ReadFileCapped((job / "output/failure").string(), 1 << 20);
+    failure = reason.ok() && !reason->data.empty()
+                  ? "AlgorithmError: " + reason->data
+                  : fmt::format("AlgorithmError: the training command exited with status {}",
+                                run->exit_code);
+    while (!failure.empty() && (failure.back() == '\n' || failure.back() == ' ')) {
+      failure.pop_back();
+    }
+  }
+
+  // ---- the model: model/ packed as model.tar.gz under <S3OutputPath>/<job>/output/ ----
+  std::string prefix = *output_path;
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  std::string artifact = fmt::format("{}/{}/output/model.tar.gz", prefix, *name);
+  if (status == "Completed") {
+    fs::path tarball = job / "model.tar.gz";
+    auto tar = RunProcess({"tar", "-czf", tarball.string(), "-C", (job / "model").string(), "."});
+    auto split = SplitS3Uri(artifact);
+    auto packed = tar.ok() && tar->exit_code == 0 ? ReadFileCapped(tarball.string(), std::size_t{1} << 32)
+                                                  : Result<FileContents>(InternalError("tar failed"));
+    Status put = split && packed.ok() ? store_->Put(split->first, split->second, packed->data)
+                                      : InvalidArgumentError("cannot pack or store the model");
+    if (!put.ok()) {
+      status = "Failed";
+      secondary = "Failed";
+      failure = "ClientError: cannot upload the model to " + artifact + ": " + put.message();
+    }
+  }
+
+  // ---- metrics from the log, as MetricDefinitions select them ----
+  json::array metrics;
+  if (const json::value* defs = algorithm->if_contains("MetricDefinitions"); defs && defs->is_array()) {
+    for (const auto& d : defs->get_array()) {
+      std::optional<std::string> metric = Str(d.if_object(), "Name");
+      std::optional<std::string> regex = Str(d.if_object(), "Regex");
+      if (!metric || !regex) continue;
+      std::optional<double> last;
+      try {
+        std::regex re(*regex);
+        for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+             ++it) {
+          if (it->size() > 1) {
+            try {
+              last = std::stod((*it)[1].str());
+            } catch (const std::exception&) {
+            }
+          }
+        }
+      } catch (const std::regex_error&) {
+        continue;
+      }
+      if (last) {
+        metrics.push_back(json::object{{"MetricName", *metric}, {"Value", *last},
+                                       {"Timestamp", ended}});
+      }
+    }
+  }
+
+  json::object describe{
+      {"TrainingJobName", *name},
+      {"TrainingJobArn", fmt::format("arn:aws:sagemaker:{}:{}:training-job/{}", region_, account_,
+                                     *name)},
+      {"ModelArtifacts", json::object{{"S3ModelArtifacts", artifact}}},
+      {"TrainingJobStatus", status},
+      {"SecondaryStatus", secondary},
+      {"HyperParameters", hyper},
+      {"AlgorithmSpecification", *algorithm},
+      {"RoleArn", *role},
+      {"InputDataConfig", req.contains("InputDataConfig") ? req.at("InputDataConfig") : json::array()},
+      {"OutputDataConfig", req.at("OutputDataConfig")},
+      {"ResourceConfig", req.contains("ResourceConfig") ? req.at("ResourceConfig") : json::object()},
+      {"StoppingCondition", json::object{{"MaxRuntimeInSeconds", max_runtime}}},
+      {"CreationTime", created},
+      {"TrainingStartTime", started},
+      {"TrainingEndTime", ended},
+      {"LastModifiedTime", ended},
+      {"FinalMetricDataList", std::move(metrics)}};
+  if (!failure.empty()) describe["FailureReason"] = failure;
+  if (!sync) {
+    // Request/response: the job has been created; its ARN is the answer.
+    return runtime::TaskResult::Success(json::object{{"TrainingJobArn", describe["TrainingJobArn"]}});
+  }
+  if (status != "Completed") {
+    return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                        ToJsonText(json::value(describe)));
+  }
+  return runtime::TaskResult::Success(std::move(describe));
+}
+
+}  // namespace zflow::integrations
