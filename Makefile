@@ -8,7 +8,8 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libboost-json1.81-dev libfmt-dev libcli11-dev libssl-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev \
-  nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml
+  nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
+  libcurl4-openssl-dev libcpp-httplib-dev
 
 .PHONY: all build deps demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
 

@@ -14,6 +14,8 @@
 #include "common/file.h"
 #include "integrations/local_handlers.h"
 #include "integrations/object_store.h"
+#include "integrations/databricks.h"
+#include "integrations/http_task.h"
 #include "integrations/profile.h"
 #include "zflow/runtime.h"
 
@@ -139,8 +141,23 @@ int RunRun(const RunOptions& options) {
     s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";
   }
   integrations::LocalObjectStore object_store(s3_root);
+  // The Databricks Jobs API stand-in lives as long as this run.
+  std::unique_ptr<integrations::DatabricksServer> databricks;
+  if (profile.databricks) {
+    integrations::DatabricksOptions o = *profile.databricks;
+    o.s3_root = std::filesystem::absolute(s3_root).string();
+    o.log_dir = ".zflow/work/databricks";
+    auto started = integrations::DatabricksServer::Start(std::move(o));
+    if (!started.ok()) {
+      std::cerr << "zflow run: " << started.status().message() << "\n";
+      return kExitUsage;
+    }
+    databricks = std::move(*started);
+  }
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  registry.Register("arn:aws:states:::http:invoke",
+                    std::make_shared<integrations::HttpTaskHandler>(profile.connections));
   if (!profile.images.empty()) {
     std::string work_dir = profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
     auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,

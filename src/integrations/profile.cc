@@ -27,7 +27,39 @@ class ProfileReader {
     Profile p;
     p.file = file_;
     if (root.IsNull()) return p;
-    Keys(root, {"s3_root", "work_dir", "lambda", "sagemaker"}, "profile");
+    Keys(root, {"s3_root", "work_dir", "lambda", "sagemaker", "databricks", "connections"},
+         "profile");
+    if (const YAML::Node d = root["databricks"]) {
+      Keys(d, {"port", "files"}, "databricks");
+      DatabricksOptions o;
+      if (const YAML::Node port = d["port"]) {
+        try {
+          o.port = port.as<int>();
+        } catch (const YAML::Exception&) {
+          Fail(port, "databricks.port: expected a port number");
+        }
+        if (o.port < 0 || o.port > 65535) Fail(port, "databricks.port: expected 0 to 65535");
+      }
+      if (const YAML::Node files = d["files"]) {
+        if (!files.IsMap()) Fail(files, "databricks.files: expected path-prefix: local-directory pairs");
+        for (const auto& kv : files) {
+          o.files[Key(kv.first)] = Resolve(Text(kv.second, "databricks.files"));
+        }
+      }
+      p.databricks = std::move(o);
+    }
+    if (const YAML::Node c = root["connections"]) {
+      if (!c.IsMap()) Fail(c, "connections: expected connection-arn: {headers: {...}} entries");
+      for (const auto& kv : c) {
+        std::string arn = Key(kv.first);
+        Keys(kv.second, {"headers"}, "connections." + arn);
+        auto& headers = p.connections[arn];
+        if (const YAML::Node h = kv.second["headers"]) {
+          if (!h.IsMap()) Fail(h, "headers: expected name: value pairs");
+          for (const auto& hv : h) headers[Key(hv.first)] = Text(hv.second, "header");
+        }
+      }
+    }
     if (const YAML::Node s = root["s3_root"]) p.s3_root = Resolve(Text(s, "s3_root"));
     if (const YAML::Node w = root["work_dir"]) p.work_dir = Resolve(Text(w, "work_dir"));
     if (const YAML::Node sm = root["sagemaker"]) {

@@ -15,14 +15,21 @@
 //       fraud-gbm:1.0: {python: training/train.py}      # script mode
 //       other:latest: {command: [bin/train]}
 //   work_dir: .zflow/work             # job directories
+//   databricks:                        # a local Jobs API on 127.0.0.1:port
+//     port: 8790
+//     files: {"dbfs:/zflow/fraud/": jobs/}   # python_file prefixes -> local directories
+//   connections:                       # EventBridge connections: headers HTTP Tasks send
+//     "arn:aws:events:us-east-1:123456789012:connection/dbx/1": {headers: {Authorization: Bearer x}}
 //
 // Relative paths are relative to the profile's directory.
 #ifndef ZFLOW_INTEGRATIONS_PROFILE_H_
 #define ZFLOW_INTEGRATIONS_PROFILE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 
+#include "integrations/databricks.h"
 #include "integrations/lambda.h"
 #include "integrations/sagemaker.h"
 #include "zflow/status.h"
@@ -35,6 +42,9 @@ struct Profile {
   std::string work_dir;  // where jobs get their directories; empty: not set
   std::map<std::string, LambdaFunctionSpec> lambda;
   std::map<std::string, ImageSpec> images;  // SageMaker image -> local command
+  std::optional<DatabricksOptions> databricks;  // the Jobs API stand-in, when configured
+  // EventBridge connection ARN -> headers HTTP Tasks send (local stand-in for its auth).
+  std::map<std::string, std::map<std::string, std::string>> connections;
 };
 
 // kInvalidArgument with "file:line:column: what is wrong" for a malformed profile.
