@@ -60,6 +60,16 @@ struct GraphOptions {
 };
 int RunGraph(const GraphOptions& options);
 
+struct EndpointsOptions {
+  std::string action;        // list | invoke | delete
+  std::string name;          // invoke, delete
+  std::string body_file;     // invoke --body
+  std::string content_type = "text/csv";
+  std::string profile;       // where the work directory is (default ./zflow.profile.yaml)
+  std::string work_dir;      // --work-dir overrides the profile
+};
+int RunEndpoints(const EndpointsOptions& options);
+
 // Writes statemachine.asl.json, template.json, template.yaml and graph.svg of a compiled
 // pipeline into `out_dir`, or nothing when any of them fails.
 int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,

@@ -81,6 +81,20 @@ int Run(int argc, char** argv) {
   compile_cmd->add_option("--schedule", compile.schedule,
                           "Schedule expression for an ASL file (pipelines declare their own)");
 
+  zflow::cli::EndpointsOptions endpoints;
+  CLI::App* endpoints_cmd =
+      app.add_subcommand("endpoints", "Local endpoints that pipelines deployed");
+  endpoints_cmd->require_subcommand(1);
+  endpoints_cmd->add_option("--profile", endpoints.profile, "Profile with the work directory");
+  endpoints_cmd->add_option("--work-dir", endpoints.work_dir, "Work directory (default .zflow/work)");
+  CLI::App* ep_list = endpoints_cmd->add_subcommand("list", "List endpoints and their status");
+  CLI::App* ep_invoke = endpoints_cmd->add_subcommand("invoke", "POST a body to /invocations");
+  ep_invoke->add_option("name", endpoints.name, "Endpoint name")->required();
+  ep_invoke->add_option("--body", endpoints.body_file, "File with the request body")->required();
+  ep_invoke->add_option("--content-type", endpoints.content_type, "Content type (text/csv)");
+  CLI::App* ep_delete = endpoints_cmd->add_subcommand("delete", "Stop and remove an endpoint");
+  ep_delete->add_option("name", endpoints.name, "Endpoint name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -96,6 +110,13 @@ int Run(int argc, char** argv) {
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
+  if (app.got_subcommand(endpoints_cmd)) {
+    endpoints.action = endpoints_cmd->got_subcommand(ep_list)     ? "list"
+                       : endpoints_cmd->got_subcommand(ep_invoke) ? "invoke"
+                       : endpoints_cmd->got_subcommand(ep_delete) ? "delete"
+                                                                   : "";
+    return zflow::cli::RunEndpoints(endpoints);
+  }
   // A pipeline file runs and draws as its compiled state machine.
   std::string& file = app.got_subcommand(run_cmd) ? run.definition : graph.file;
   std::optional<zflow::cli::CompiledSpec> spec;

@@ -162,8 +162,12 @@ int RunRun(const RunOptions& options) {
     std::string work_dir = profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
     auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
                                                                       &object_store, work_dir);
-    registry.Register("arn:aws:states:::sagemaker:createTrainingJob", sagemaker);
-    registry.Register("arn:aws:states:::sagemaker:createTrainingJob.sync", sagemaker);
+    for (const char* action : {"createTrainingJob", "createTrainingJob.sync", "createModel",
+                               "createEndpointConfig", "createEndpoint", "updateEndpoint",
+                               "createTransformJob", "createTransformJob.sync"}) {
+      registry.Register(fmt::format("arn:aws:states:::sagemaker:{}", action), sagemaker);
+    }
+    registry.Register("arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", sagemaker);
   }
   for (const auto& [name, spec] : options.functions) profile.lambda[name] = spec;
   if (!profile.lambda.empty()) {

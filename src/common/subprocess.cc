@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <thread>
+
 #include <fmt/format.h>
 
 extern char** environ;
@@ -151,6 +153,66 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+Result<int> SpawnDetached(const std::vector<std::string>& argv, const ProcessOptions& options,
+                          const std::string& log_file) {
+  if (argv.empty()) return InvalidArgumentError("SpawnDetached: empty argv");
+  int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) return UnavailableError(fmt::format("cannot open {}: {}", log_file, std::strerror(errno)));
+  int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, null, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, log, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, log, STDERR_FILENO);
+  if (!options.working_directory.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
+  }
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (options.env.count(std::string(entry.substr(0, entry.find('=')))) == 0) {
+      env_strings.emplace_back(entry);
+    }
+  }
+  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+  for (auto& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(log);
+  if (null >= 0) ::close(null);
+  if (rc != 0) return UnavailableError(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
+  return static_cast<int>(pid);
+}
+
+bool ProcessAlive(int pid) {
+  if (pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // our child, now reaped
+  return ::kill(pid, 0) == 0;
+}
+
+void KillProcessGroup(int pid, std::chrono::milliseconds grace) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (ProcessAlive(pid) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, WNOHANG);
 }
 
 }  // namespace zflow

@@ -42,6 +42,15 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                  const std::string& stdin_text = "",
                                  const ProcessOptions& options = {});
 
+// Starts argv[0] in a session of its own (it outlives this process), with stdin from /dev/null
+// and stdout/stderr appended to `log_file`; returns its pid (also its process group id).
+Result<int> SpawnDetached(const std::vector<std::string>& argv, const ProcessOptions& options,
+                          const std::string& log_file);
+// Whether the process is still there (not a zombie we could reap).
+bool ProcessAlive(int pid);
+// SIGTERM to the process group, then SIGKILL after `grace` if it is still there.
+void KillProcessGroup(int pid, std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+
 }  // namespace zflow
 
 #endif  // ZFLOW_COMMON_SUBPROCESS_H_

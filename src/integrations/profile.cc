@@ -69,12 +69,22 @@ class ProfileReader {
         for (const auto& kv : images) {
           std::string image = Key(kv.first);
           std::string what = fmt::format("sagemaker.images.{}", image);
-          Keys(kv.second, {"python", "command"}, what);
+          Keys(kv.second, {"python", "command", "serve_python", "serve_command"}, what);
           ImageSpec spec;
           if (kv.second["python"]) spec.python_file = Resolve(Text(kv.second["python"], what));
           if (const YAML::Node c = kv.second["command"]) spec.command = Command(c, what);
-          if (spec.python_file.empty() == spec.command.empty()) {
-            Fail(kv.second, fmt::format("{}: give exactly one of python: FILE or command: [...]", what));
+          if (kv.second["serve_python"]) {
+            spec.serve_python = Resolve(Text(kv.second["serve_python"], what));
+          }
+          if (const YAML::Node c = kv.second["serve_command"]) spec.serve_command = Command(c, what);
+          if (!spec.python_file.empty() && !spec.command.empty()) {
+            Fail(kv.second, fmt::format("{}: give python: FILE or command: [...], not both", what));
+          }
+          if (spec.python_file.empty() && spec.command.empty() && spec.serve_python.empty() &&
+              spec.serve_command.empty()) {
+            Fail(kv.second, fmt::format("{}: give a training (python/command) or serving "
+                                        "(serve_python/serve_command) program",
+                                        what));
           }
           p.images.emplace(image, std::move(spec));
         }

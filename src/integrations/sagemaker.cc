@@ -77,13 +77,23 @@ std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view u
 runtime::TaskResult SageMakerHandler::Invoke(const runtime::TaskRequest& r) {
   const json::object* request = r.input.if_object();
   if (request == nullptr) return Validation("the request is not an object");
-  if (r.resource == "arn:aws:states:::sagemaker:createTrainingJob" ||
-      r.resource == "arn:aws:states:::sagemaker:createTrainingJob.sync") {
-    return Train(*request, r.resource.ends_with(".sync"), r);
+  const std::string& res = r.resource;
+  if (res == "arn:aws:states:::sagemaker:createTrainingJob" ||
+      res == "arn:aws:states:::sagemaker:createTrainingJob.sync") {
+    return Train(*request, res.ends_with(".sync"), r);
+  }
+  if (res == "arn:aws:states:::sagemaker:createModel") return CreateModel(*request);
+  if (res == "arn:aws:states:::sagemaker:createEndpointConfig") return CreateEndpointConfig(*request);
+  if (res == "arn:aws:states:::sagemaker:createEndpoint") return CreateOrUpdateEndpoint(*request, false);
+  if (res == "arn:aws:states:::sagemaker:updateEndpoint") return CreateOrUpdateEndpoint(*request, true);
+  if (res == "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint") return DescribeEndpoint(*request);
+  if (res == "arn:aws:states:::sagemaker:createTransformJob" ||
+      res == "arn:aws:states:::sagemaker:createTransformJob.sync") {
+    return Transform(*request, res.ends_with(".sync"));
   }
   return runtime::TaskResult::Failure(
       std::string(asl::errors::kRuntime),
-      fmt::format("{} is not served locally yet (createTrainingJob is)", r.resource));
+      fmt::format("{} is not served locally yet", r.resource));
 }
 
 runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,

@@ -27,10 +27,14 @@
 
 namespace zflow::integrations {
 
-// What stands in for a container image: a command, or a Python script run in script mode.
+// What stands in for a container image: a training command, or a Python script run in script
+// mode; and a serving command (or Python script) that answers GET /ping and POST /invocations
+// on 127.0.0.1:$SAGEMAKER_BIND_TO_PORT with the model in $SM_MODEL_DIR.
 struct ImageSpec {
   std::vector<std::string> command;
   std::string python_file;
+  std::vector<std::string> serve_command;
+  std::string serve_python;
 };
 
 class SageMakerHandler final : public runtime::TaskHandler {
@@ -45,6 +49,12 @@ class SageMakerHandler final : public runtime::TaskHandler {
  private:
   runtime::TaskResult Train(const json::object& request, bool sync,
                             const runtime::TaskRequest& task);
+  // Hosting (sagemaker_hosting.cc): models, endpoint configs, endpoints and batch transform.
+  runtime::TaskResult CreateModel(const json::object& request);
+  runtime::TaskResult CreateEndpointConfig(const json::object& request);
+  runtime::TaskResult CreateOrUpdateEndpoint(const json::object& request, bool update);
+  runtime::TaskResult DescribeEndpoint(const json::object& request);
+  runtime::TaskResult Transform(const json::object& request, bool sync);
   std::map<std::string, ImageSpec> images_;
   runtime::ObjectStore* store_;
   std::string work_dir_;
@@ -53,6 +63,24 @@ class SageMakerHandler final : public runtime::TaskHandler {
   std::mutex mu_;
   std::set<std::string> job_names_;  // names are unique per account and region; guarded
 };
+
+// Endpoints outlive the run that created them: their serving processes run in sessions of their
+// own, and what exists is kept in <work_dir>/hosting.json (locked while changed), which the
+// `zflow endpoints` commands read too.
+struct EndpointInfo {
+  std::string name;
+  std::string config;
+  std::string status;  // InService, Failed
+  int port = 0;
+  int pid = 0;
+  std::string failure;
+};
+Result<std::vector<EndpointInfo>> ListEndpoints(const std::string& work_dir);
+// Stops the endpoint's server and forgets it; kNotFound when there is none.
+Status DeleteEndpoint(const std::string& work_dir, const std::string& name);
+// POST /invocations of a running endpoint; the response body, or an error with its status.
+Result<std::string> InvokeEndpoint(const std::string& work_dir, const std::string& name,
+                                   const std::string& body, const std::string& content_type);
 
 // s3://bucket/key -> (bucket, key); nullopt when not an s3:// URI with a bucket.
 std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view uri);
