@@ -15,14 +15,28 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
 
 all: build
 
+# Python packages the example pipelines' jobs use (system Python, /usr/bin/python3). They come
+# after the build packages and tools/install-boost-dev-shim.sh (see there: python3-scipy and
+# Boost.JSON conflict on Debian 12 without it).
+PY_PACKAGES := python3-numpy python3-sklearn python3-pandas python3-matplotlib
+
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	updated=; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:" $$missing; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	  $$SUDO apt-get update && updated=1 && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing || exit 1; \
+	fi; \
+	missing=$$(for p in $(PY_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:" $$missing; \
+	  ./tools/install-boost-dev-shim.sh || exit 1; \
+	  if [ -z "$$updated" ]; then $$SUDO apt-get update || exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing || exit 1; \
 	fi
 
 build: deps
@@ -48,7 +62,8 @@ demo: build
 	  --profile examples/local-lambda/zflow.profile.yaml --result-json
 	./build/examples/native_pipeline run --progress --result-json
 	./build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json \
-	  --test-case HappyPath --virtual-clock --progress --result-json
+	  --test-case HappyPath --virtual-clock -q --result-json
+	./examples/fraud-detection/demo.sh build/zflow
 
 tests/node_modules: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund

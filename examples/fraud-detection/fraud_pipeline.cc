@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       .connection_arn = connection,
       .python_file = "dbfs:/zflow/fraud/preprocess.py",
       .parameters = {"--day", day, "--output", Format("{}/features/", {run_prefix})},
-      .num_workers = 2});
+      .num_workers = 2,
+      .poll_seconds = 5});
   auto scaler = p.Add(zflow::Model{
       .name = "scaler-model",
       .image = "zflow/sklearn-scaler:1.2",
@@ -97,13 +98,14 @@ int main(int argc, char** argv) {
             .python_file = "dbfs:/zflow/fraud/report.py",
             .parameters = {"--predictions", Format("{}/predictions/", {run_prefix}), "--output",
                            Format("{}/report/fraud-report.pdf", {run_prefix})},
-            .num_workers = 1})
+            .num_workers = 1,
+            .poll_seconds = 5})
       .After(predict);
   p.Add(zflow::EndpointDeployment{.name = "deploy",
                                   .endpoint_name = "fraud-scoring",
                                   .model_name = model.ModelName(),
                                   .instance_type = "ml.m5.large",
-                                  .poll_seconds = 30})
+                                  .poll_seconds = 5})
       .After(model);
   return zflow::Main(argc, argv, p);
 }

@@ -40,6 +40,7 @@ struct RunOptions {
   std::string mock_config;  // --mock-config FILE
   std::string test_case;    // --test-case NAME
   std::string state_machine_name;  // --state-machine-name (default: file name)
+  std::string execution_name;      // --name (default: a generated UUID)
   std::string history_file;  // --history FILE: the AWS-shaped history as JSON
   bool result_json = false;  // last stdout line: {"status","output","error","cause"}
   bool echo_tasks = false;   // every Task returns its effective input
@@ -48,6 +49,7 @@ struct RunOptions {
   std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
   std::string s3_root;  // --s3-root: s3://bucket/key is <s3_root>/bucket/key
   std::string profile;  // --profile: local stand-ins (default ./zflow.profile.yaml if present)
+  std::string work_dir;  // --work-dir: job directories and endpoints (overrides the profile)
   // Lambda functions implemented in the calling program (zflow::Main); they win over the profile.
   std::map<std::string, integrations::LambdaFunctionSpec> functions;
 };

@@ -54,9 +54,14 @@ int Run(int argc, char** argv) {
   run_cmd->add_option("--task", run.commands,
                       "RESOURCE=COMMAND: serve a Task resource with a local command (input "
                       "JSON on stdin, result JSON on stdout)");
+  run_cmd->add_option("--name", run.execution_name,
+                      "Execution name ($$.Execution.Name; default: a generated UUID)");
   run_cmd->add_option("--profile", run.profile,
                       "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
                       "when present)");
+  run_cmd->add_option("--work-dir", run.work_dir,
+                      "Job directories and local endpoints (default: the profile's, or "
+                      ".zflow/work)");
   run_cmd->add_option("--s3-root", run.s3_root,
                       "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
                       "(default $ZFLOW_S3_ROOT or .zflow/s3)");
@@ -94,6 +99,7 @@ int Run(int argc, char** argv) {
   ep_invoke->add_option("--content-type", endpoints.content_type, "Content type (text/csv)");
   CLI::App* ep_delete = endpoints_cmd->add_subcommand("delete", "Stop and remove an endpoint");
   ep_delete->add_option("name", endpoints.name, "Endpoint name")->required();
+  for (CLI::App* sub : {ep_list, ep_invoke, ep_delete}) sub->fallthrough();
 
   try {
     app.parse(argc, argv);

@@ -70,9 +70,14 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
   run_cmd->add_flag("--result-json", run.result_json, "Print the result as JSON last");
   run_cmd->add_flag("--echo-tasks", run.echo_tasks, "Unserved tasks return their input");
   run_cmd->add_option("--task", run.commands, "RESOURCE=COMMAND: a local command serves it");
+  run_cmd->add_option("--name", run.execution_name,
+                      "Execution name ($$.Execution.Name; default: a generated UUID)");
   run_cmd->add_option("--profile", run.profile,
                       "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
                       "when present)");
+  run_cmd->add_option("--work-dir", run.work_dir,
+                      "Job directories and local endpoints (default: the profile's, or "
+                      ".zflow/work)");
   run_cmd->add_option("--s3-root", run.s3_root,
                       "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
                       "(default $ZFLOW_S3_ROOT or .zflow/s3)");

@@ -146,7 +146,11 @@ int RunRun(const RunOptions& options) {
   if (profile.databricks) {
     integrations::DatabricksOptions o = *profile.databricks;
     o.s3_root = std::filesystem::absolute(s3_root).string();
-    o.log_dir = ".zflow/work/databricks";
+    o.log_dir = (std::filesystem::path(!options.work_dir.empty() ? options.work_dir
+                                       : profile.work_dir.empty() ? ".zflow/work"
+                                                                  : profile.work_dir) /
+                 "databricks")
+                    .string();
     auto started = integrations::DatabricksServer::Start(std::move(o));
     if (!started.ok()) {
       std::cerr << "zflow run: " << started.status().message() << "\n";
@@ -159,7 +163,9 @@ int RunRun(const RunOptions& options) {
   registry.Register("arn:aws:states:::http:invoke",
                     std::make_shared<integrations::HttpTaskHandler>(profile.connections));
   if (!profile.images.empty()) {
-    std::string work_dir = profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
+    std::string work_dir = !options.work_dir.empty() ? options.work_dir
+                           : profile.work_dir.empty() ? ".zflow/work"
+                                                      : profile.work_dir;
     auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
                                                                       &object_store, work_dir);
     for (const char* action : {"createTrainingJob", "createTrainingJob.sync", "createModel",
@@ -244,6 +250,7 @@ int RunRun(const RunOptions& options) {
   runtime::ExecutionOptions exec;
   exec.input = std::move(input);
   exec.state_machine_name = machine_name;
+  exec.name = options.execution_name;
   auto result = engine.Run(*check.report.machine, exec);
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";

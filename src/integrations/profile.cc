@@ -173,9 +173,12 @@ class ProfileReader {
       }
     }
   }
+  // Absolute, so that jobs running in their own directories find the files.
   std::string Resolve(const std::string& path) {
     if (path.empty() || fs::path(path).is_absolute()) return path;
-    return (base_ / path).lexically_normal().string();
+    std::error_code ec;
+    fs::path p = fs::absolute(base_ / path, ec);
+    return (ec ? base_ / path : p).lexically_normal().string();
   }
 
   std::string file_;
