@@ -151,6 +151,8 @@ class Condition {
   friend Condition operator!(const Condition& a);
 
  private:
+  static Condition Combine(const Condition& a, const Condition& b, const char* key,
+                           const char* word);
   json::value rule_;
   std::vector<std::string> steps_;
   std::string text_;

@@ -10,6 +10,10 @@
 #include "zflow/pipeline.h"
 #include "zflow/status.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace zflow::cli {
 
 // Exit codes shared by the subcommands.
@@ -54,6 +58,8 @@ struct RunOptions {
   std::map<std::string, integrations::LambdaFunctionSpec> functions;
 };
 int RunRun(const RunOptions& options);
+// The run options, for `zflow run` and the run subcommand of zflow::Main.
+void AddRunOptions(CLI::App* cmd, RunOptions& run);
 
 struct GraphOptions {
   std::string file;

@@ -35,38 +35,7 @@ int Run(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run a state machine locally with AWS Step Functions semantics");
   run_cmd->add_option("definition", run.definition, "ASL JSON file or pipeline YAML file")->required();
-  auto* input_opt = run_cmd->add_option("--input", run.input_json, "Execution input (JSON text)");
-  run_cmd->add_option("--input-file", run.input_file, "Execution input file (JSON)")
-      ->excludes(input_opt);
-  run_cmd->add_flag("--virtual-clock", run.virtual_clock,
-                    "Waits and retry backoffs take no real time");
-  run_cmd->add_option("--mock-config", run.mock_config,
-                      "AWS Step Functions Local mock configuration (JSON)");
-  run_cmd->add_option("--test-case", run.test_case, "Test case of the mock configuration");
-  run_cmd->add_option("--state-machine-name", run.state_machine_name,
-                      "Name of the state machine (default: the file name)");
-  run_cmd->add_option("--history", run.history_file,
-                      "Write the execution history (GetExecutionHistory shape) to FILE");
-  run_cmd->add_flag("--result-json", run.result_json,
-                    "Print {\"status\",\"output\",\"error\",\"cause\"} as the last line");
-  run_cmd->add_flag("--echo-tasks", run.echo_tasks,
-                    "Task states without a handler return their effective input");
-  run_cmd->add_option("--task", run.commands,
-                      "RESOURCE=COMMAND: serve a Task resource with a local command (input "
-                      "JSON on stdin, result JSON on stdout)");
-  run_cmd->add_option("--name", run.execution_name,
-                      "Execution name ($$.Execution.Name; default: a generated UUID)");
-  run_cmd->add_option("--profile", run.profile,
-                      "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
-                      "when present)");
-  run_cmd->add_option("--work-dir", run.work_dir,
-                      "Job directories and local endpoints (default: the profile's, or "
-                      ".zflow/work)");
-  run_cmd->add_option("--s3-root", run.s3_root,
-                      "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
-                      "(default $ZFLOW_S3_ROOT or .zflow/s3)");
-  run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+  zflow::cli::AddRunOptions(run_cmd, run);
 
   zflow::cli::GraphOptions graph;
   CLI::App* graph_cmd =

@@ -61,28 +61,7 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run the compiled state machine locally");
-  auto* input_opt = run_cmd->add_option("--input", run.input_json, "Execution input (JSON)");
-  run_cmd->add_option("--input-file", run.input_file, "Execution input file")->excludes(input_opt);
-  run_cmd->add_flag("--virtual-clock", run.virtual_clock, "Waits and backoffs take no time");
-  run_cmd->add_option("--mock-config", run.mock_config, "Step Functions Local mock file");
-  run_cmd->add_option("--test-case", run.test_case, "Test case of the mock file");
-  run_cmd->add_option("--history", run.history_file, "Write the execution history to FILE");
-  run_cmd->add_flag("--result-json", run.result_json, "Print the result as JSON last");
-  run_cmd->add_flag("--echo-tasks", run.echo_tasks, "Unserved tasks return their input");
-  run_cmd->add_option("--task", run.commands, "RESOURCE=COMMAND: a local command serves it");
-  run_cmd->add_option("--name", run.execution_name,
-                      "Execution name ($$.Execution.Name; default: a generated UUID)");
-  run_cmd->add_option("--profile", run.profile,
-                      "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
-                      "when present)");
-  run_cmd->add_option("--work-dir", run.work_dir,
-                      "Job directories and local endpoints (default: the profile's, or "
-                      ".zflow/work)");
-  run_cmd->add_option("--s3-root", run.s3_root,
-                      "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
-                      "(default $ZFLOW_S3_ROOT or .zflow/s3)");
-  run_cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+  cli::AddRunOptions(run_cmd, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -294,6 +295,41 @@ int RunRun(const RunOptions& options) {
     case runtime::ExecutionStatus::kFailed: return kExitInvalid;
     default: return kExitTimedOut;
   }
+}
+
+void AddRunOptions(CLI::App* cmd, RunOptions& run) {
+  auto* input_opt = cmd->add_option("--input", run.input_json, "Execution input (JSON text)");
+  cmd->add_option("--input-file", run.input_file, "Execution input file (JSON)")
+      ->excludes(input_opt);
+  cmd->add_flag("--virtual-clock", run.virtual_clock,
+                    "Waits and retry backoffs take no real time");
+  cmd->add_option("--mock-config", run.mock_config,
+                      "AWS Step Functions Local mock configuration (JSON)");
+  cmd->add_option("--test-case", run.test_case, "Test case of the mock configuration");
+  cmd->add_option("--state-machine-name", run.state_machine_name,
+                      "Name of the state machine (default: the file name)");
+  cmd->add_option("--history", run.history_file,
+                      "Write the execution history (GetExecutionHistory shape) to FILE");
+  cmd->add_flag("--result-json", run.result_json,
+                    "Print {\"status\",\"output\",\"error\",\"cause\"} as the last line");
+  cmd->add_flag("--echo-tasks", run.echo_tasks,
+                    "Task states without a handler return their effective input");
+  cmd->add_option("--task", run.commands,
+                      "RESOURCE=COMMAND: serve a Task resource with a local command (input "
+                      "JSON on stdin, result JSON on stdout)");
+  cmd->add_option("--name", run.execution_name,
+                      "Execution name ($$.Execution.Name; default: a generated UUID)");
+  cmd->add_option("--profile", run.profile,
+                      "Local stand-ins for Lambda functions and S3 (default: ./zflow.profile.yaml "
+                      "when present)");
+  cmd->add_option("--work-dir", run.work_dir,
+                      "Job directories and local endpoints (default: the profile's, or "
+                      ".zflow/work)");
+  cmd->add_option("--s3-root", run.s3_root,
+                      "Directory standing in for S3: s3://bucket/key is DIR/bucket/key "
+                      "(default $ZFLOW_S3_ROOT or .zflow/s3)");
+  cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
+  cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
 }
 
 }  // namespace zflow::cli

@@ -10,6 +10,20 @@
 
 namespace zflow::pipeline {
 
+const char* TypeWord(ValueType t) {
+  switch (t) {
+    case ValueType::kString:
+      return "a string";
+    case ValueType::kNumber:
+      return "a number";
+    case ValueType::kBoolean:
+      return "a boolean";
+    case ValueType::kAny:
+      break;
+  }
+  return "a value";
+}
+
 std::string EscapeIntrinsicText(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -34,6 +34,9 @@ struct Pipeline::Step {
 
 namespace pipeline {
 
+// "a string", "a number", "a boolean", "a value": for messages.
+const char* TypeWord(ValueType type);
+
 // Text inside an intrinsic's '...' literal: ' { } and backslash escaped, except "${Name}"
 // placeholders of externals, which stay as written so that CloudFormation substitutes them.
 std::string EscapeIntrinsicText(std::string_view s);

@@ -66,19 +66,6 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-const char* TypeWord(ValueType t) {
-  switch (t) {
-    case ValueType::kString:
-      return "a string";
-    case ValueType::kNumber:
-      return "a number";
-    case ValueType::kBoolean:
-      return "a boolean";
-    case ValueType::kAny:
-      break;
-  }
-  return "a value";
-}
 
 }  // namespace
 
@@ -276,7 +263,7 @@ class Loader {
     if (!n.IsScalar()) Fail(n, fmt::format("{}: expected a string", what));
     Value v = Template(n, n.Scalar());  // a plain 6 in a string field is the string "6"
     if (v.type() != ValueType::kString && v.type() != ValueType::kAny) {
-      Fail(n, fmt::format("{}: expected a string, got {}", what, TypeWord(v.type())));
+      Fail(n, fmt::format("{}: expected a string, got {}", what, pipeline::TypeWord(v.type())));
     }
     return StringValue(v);
   }
@@ -291,7 +278,7 @@ class Loader {
       if (v.type() == ValueType::kNumber || (v.type() == ValueType::kAny && v.is_path())) {
         return NumberValue(v);
       }
-      Fail(n, fmt::format("{}: expected a number, got {}", what, TypeWord(v.type())));
+      Fail(n, fmt::format("{}: expected a number, got {}", what, pipeline::TypeWord(v.type())));
     }
     Fail(n, fmt::format("{}: expected a number, got \"{}\"", what,
                         n.IsScalar() ? n.Scalar() : std::string("a structure")));

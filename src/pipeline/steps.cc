@@ -9,19 +9,6 @@
 namespace zflow::pipeline {
 namespace {
 
-const char* TypeName(ValueType t) {
-  switch (t) {
-    case ValueType::kString:
-      return "a string";
-    case ValueType::kNumber:
-      return "a number";
-    case ValueType::kBoolean:
-      return "a boolean";
-    case ValueType::kAny:
-      break;
-  }
-  return "a value";
-}
 
 std::string QuoteIntrinsic(std::string_view s) { return "'" + EscapeIntrinsicText(s) + "'"; }
 
@@ -76,8 +63,8 @@ bool CoversAll(const std::vector<std::string>& errors) {
 void Compiler::Put(json::object& o, std::string_view key, const Value& v, ValueType type,
                    const Pipeline::Step& step, std::string_view field) {
   if (type != ValueType::kAny && v.type() != ValueType::kAny && v.type() != type) {
-    Fail(fmt::format("step \"{}\": {} must be {}, not {}", step.name(), field, TypeName(type),
-                     TypeName(v.type())));
+    Fail(fmt::format("step \"{}\": {} must be {}, not {}", step.name(), field, TypeWord(type),
+                     TypeWord(v.type())));
     return;
   }
   if (v.is_expression()) {
@@ -97,7 +84,7 @@ void Compiler::PutArray(json::object& o, std::string_view key,
     for (const auto& v : values) {
       if (v.type() != ValueType::kString) {
         Fail(fmt::format("step \"{}\": {} holds strings, not {}", step.name(), field,
-                         TypeName(v.type())));
+                         TypeWord(v.type())));
       }
       a.push_back(v.literal());
     }

@@ -236,42 +236,32 @@ Condition Condition::Matches(const StringValue& v, std::string pattern) {
 }
 
 // And/Or flatten nested rules of the same kind: a && b && c is one "And" of three.
-Condition operator&&(const Condition& a, const Condition& b) {
+Condition Condition::Combine(const Condition& a, const Condition& b, const char* key,
+                             const char* word) {
   Condition c;
-  c.text_ = fmt::format("({}) and ({})", a.text_, b.text_);
+  c.text_ = fmt::format("({}) {} ({})", a.text_, word, b.text_);
   c.error_ = !a.error_.empty() ? a.error_ : b.error_;
   c.steps_ = a.steps_;
   Union(c.steps_, b.steps_);
   json::array all;
   for (const Condition* part : {&a, &b}) {
     const json::object* o = part->rule_.if_object();
-    if (o != nullptr && o->contains("And")) {
-      for (const auto& r : o->at("And").as_array()) all.push_back(r);
+    if (o != nullptr && o->contains(key)) {
+      for (const auto& r : o->at(key).as_array()) all.push_back(r);
     } else {
       all.push_back(part->rule_);
     }
   }
-  c.rule_ = json::object{{"And", std::move(all)}};
+  c.rule_ = json::object{{key, std::move(all)}};
   return c;
 }
 
+Condition operator&&(const Condition& a, const Condition& b) {
+  return Condition::Combine(a, b, "And", "and");
+}
+
 Condition operator||(const Condition& a, const Condition& b) {
-  Condition c;
-  c.text_ = fmt::format("({}) or ({})", a.text_, b.text_);
-  c.error_ = !a.error_.empty() ? a.error_ : b.error_;
-  c.steps_ = a.steps_;
-  Union(c.steps_, b.steps_);
-  json::array all;
-  for (const Condition* part : {&a, &b}) {
-    const json::object* o = part->rule_.if_object();
-    if (o != nullptr && o->contains("Or")) {
-      for (const auto& r : o->at("Or").as_array()) all.push_back(r);
-    } else {
-      all.push_back(part->rule_);
-    }
-  }
-  c.rule_ = json::object{{"Or", std::move(all)}};
-  return c;
+  return Condition::Combine(a, b, "Or", "or");
 }
 
 Condition operator!(const Condition& a) {
