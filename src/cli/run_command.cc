@@ -170,6 +170,9 @@ int RunRun(const RunOptions& options) {
     auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
                                                                       &object_store, work_dir);
     for (const char* action : {"createTrainingJob", "createTrainingJob.sync", "createModel",
+                               "createProcessingJob", "createProcessingJob.sync",
+                               "createHyperParameterTuningJob",
+                               "createHyperParameterTuningJob.sync",
                                "createEndpointConfig", "createEndpoint", "updateEndpoint",
                                "createTransformJob", "createTransformJob.sync"}) {
       registry.Register(fmt::format("arn:aws:states:::sagemaker:{}", action), sagemaker);

@@ -82,6 +82,14 @@ runtime::TaskResult SageMakerHandler::Invoke(const runtime::TaskRequest& r) {
       res == "arn:aws:states:::sagemaker:createTrainingJob.sync") {
     return Train(*request, res.ends_with(".sync"), r);
   }
+  if (res == "arn:aws:states:::sagemaker:createProcessingJob" ||
+      res == "arn:aws:states:::sagemaker:createProcessingJob.sync") {
+    return Process(*request, res.ends_with(".sync"), r);
+  }
+  if (res == "arn:aws:states:::sagemaker:createHyperParameterTuningJob" ||
+      res == "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync") {
+    return Tune(*request, res.ends_with(".sync"), r);
+  }
   if (res == "arn:aws:states:::sagemaker:createModel") return CreateModel(*request);
   if (res == "arn:aws:states:::sagemaker:createEndpointConfig") return CreateEndpointConfig(*request);
   if (res == "arn:aws:states:::sagemaker:createEndpoint") return CreateOrUpdateEndpoint(*request, false);

@@ -55,6 +55,14 @@ class SageMakerHandler final : public runtime::TaskHandler {
   runtime::TaskResult CreateOrUpdateEndpoint(const json::object& request, bool update);
   runtime::TaskResult DescribeEndpoint(const json::object& request);
   runtime::TaskResult Transform(const json::object& request, bool sync);
+  // sagemaker_jobs.cc: processing jobs (inputs copied to their LocalPath, outputs uploaded at the
+  // end, /opt/ml/... in arguments mapped into the job's directory) and tuning (training jobs at
+  // most MaxParallelTrainingJobs at a time over hyperparameters sampled from the ranges with a
+  // fixed seed; the best by the objective metric).
+  runtime::TaskResult Process(const json::object& request, bool sync,
+                              const runtime::TaskRequest& task);
+  runtime::TaskResult Tune(const json::object& request, bool sync,
+                           const runtime::TaskRequest& task);
   std::map<std::string, ImageSpec> images_;
   runtime::ObjectStore* store_;
   std::string work_dir_;

@@ -51,11 +51,34 @@ with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as f:
 print("epoch 1 validation auc: 0.81")
 print("epoch 2 validation auc: 0.91", file=sys.stderr)
 )py";
+    std::ofstream(dir_ / "tune.py") << R"py(
+import argparse, os
+p = argparse.ArgumentParser()
+p.add_argument("--x", type=float)
+p.add_argument("--kind", default="a")
+a = p.parse_args()
+open(os.path.join(os.environ["SM_MODEL_DIR"], "x.txt"), "w").write(str(a.x))
+print("score: %.6f" % (-(a.x - 0.3) ** 2 + (0.01 if a.kind == "b" else 0)))
+)py";
+    std::ofstream(dir_ / "process.py") << R"py(
+import argparse, os
+p = argparse.ArgumentParser()
+p.add_argument("--input")
+p.add_argument("--output")
+a = p.parse_args()
+rows = sum(len(open(os.path.join(a.input, f)).read().splitlines()) for f in os.listdir(a.input))
+os.makedirs(os.path.join(a.output, "stats"), exist_ok=True)
+open(os.path.join(a.output, "stats", "rows.txt"), "w").write(str(rows))
+)py";
     EXPECT_TRUE(store_.Put("data", "fraud/train/part-0.csv", "a,b\n1,2\n3,4\n").ok());
     std::map<std::string, ImageSpec> images;
     images["fraud-gbm:1"] = {.python_file = (dir_ / "train.py").string()};
+    images["tune:1"] = {.python_file = (dir_ / "tune.py").string()};
+    images["process:1"] = {.python_file = (dir_ / "process.py").string()};
     handler_ = std::make_shared<SageMakerHandler>(images, &store_, (dir_ / "work").string());
     registry_.Register("arn:aws:states:::sagemaker:createTrainingJob.sync", handler_);
+    registry_.Register("arn:aws:states:::sagemaker:createProcessingJob.sync", handler_);
+    registry_.Register("arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync", handler_);
   }
   ~SageMakerTest() override { fs::remove_all(dir_); }
 
@@ -164,6 +187,77 @@ TEST_F(SageMakerTest, MissingChannelDataFailsNamingTheChannel) {
   auto r = Train("job-7", "{}");
   EXPECT_EQ(r.error, "States.TaskFailed");
   EXPECT_NE(r.cause.find("ClientError: channel \\\"train\\\""), std::string::npos) << r.cause;
+}
+
+runtime::ExecutionResult RunTask(runtime::IntegrationRegistry& registry, LocalObjectStore& store,
+                                 std::string_view resource, std::string_view parameters) {
+  auto machine = asl::ParseStateMachine(fmt::format(
+      R"({{"StartAt": "T", "States": {{"T": {{"Type": "Task", "Resource": "{}",
+          "Parameters": {}, "End": true}}}}}})",
+      resource, parameters));
+  EXPECT_TRUE(machine.ok()) << machine.status().ToString();
+  runtime::Engine engine({.integrations = &registry, .object_store = &store});
+  auto r = engine.Run(*machine, {});
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? std::move(*r) : runtime::ExecutionResult{};
+}
+
+TEST_F(SageMakerTest, ProcessingJobCopiesInputsRunsAndUploadsOutputs) {
+  auto r = RunTask(registry_, store_, "arn:aws:states:::sagemaker:createProcessingJob.sync", R"({
+      "ProcessingJobName": "prep-1", "RoleArn": "arn:aws:iam::123456789012:role/sm",
+      "AppSpecification": {"ImageUri": "process:1", "ContainerArguments": [
+        "--input", "/opt/ml/processing/input/data", "--output", "/opt/ml/processing/output"]},
+      "ProcessingInputs": [{"InputName": "data", "S3Input": {"S3Uri": "s3://data/fraud/train/",
+        "LocalPath": "/opt/ml/processing/input/data", "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
+      "ProcessingOutputConfig": {"Outputs": [{"OutputName": "stats", "S3Output": {
+        "S3Uri": "s3://data/processed", "LocalPath": "/opt/ml/processing/output",
+        "S3UploadMode": "EndOfJob"}}]},
+      "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge",
+                                                "VolumeSizeInGB": 10}}})");
+  ASSERT_EQ(r.status, runtime::ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
+  EXPECT_EQ(r.output.at("ProcessingJobStatus"), "Completed");
+  EXPECT_EQ(*store_.Get("data", "processed/stats/rows.txt"), "3");
+  // An image with no local command is the service's validation error.
+  r = RunTask(registry_, store_, "arn:aws:states:::sagemaker:createProcessingJob.sync", R"({
+      "ProcessingJobName": "prep-2", "RoleArn": "arn:aws:iam::123456789012:role/sm",
+      "AppSpecification": {"ImageUri": "unknown:1"},
+      "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}}})");
+  EXPECT_EQ(r.error, "SageMaker.AmazonSageMakerException");
+}
+
+TEST_F(SageMakerTest, TuningRunsTrainingJobsInParallelAndPicksTheBest) {
+  auto r = RunTask(registry_, store_,
+                   "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync", R"j({
+      "HyperParameterTuningJobName": "tune-1",
+      "HyperParameterTuningJobConfig": {"Strategy": "Random",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "score"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 2},
+        "ParameterRanges": {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0",
+                                                           "MaxValue": "1"}],
+                            "CategoricalParameterRanges": [{"Name": "kind", "Values": ["a", "b"]}]}},
+      "TrainingJobDefinition": {"RoleArn": "arn:aws:iam::123456789012:role/sm",
+        "AlgorithmSpecification": {"TrainingImage": "tune:1", "TrainingInputMode": "File",
+          "MetricDefinitions": [{"Name": "score", "Regex": "score: (-?[0-9.]+)"}]},
+        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+          "S3DataType": "S3Prefix", "S3Uri": "s3://data/fraud/train/"}}}],
+        "OutputDataConfig": {"S3OutputPath": "s3://data/tuning"},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 60}}})j");
+  ASSERT_EQ(r.status, runtime::ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
+  EXPECT_EQ(r.output.at("TrainingJobStatusCounters").at("Completed"), 6);
+  const json::value& best = r.output.at("BestTrainingJob");
+  double best_value = best.at("FinalHyperParameterTuningJobObjectiveMetric").at("Value").to_number<double>();
+  // The best is the maximum over every job's logged score.
+  int jobs = 0;
+  for (const auto& entry : fs::directory_iterator(dir_ / "work/training-jobs")) {
+    auto log = ReadFileCapped((entry.path() / "output/log.txt").string(), 1 << 20);
+    ASSERT_TRUE(log.ok());
+    double v = std::stod(log->data.substr(log->data.find("score: ") + 7));
+    EXPECT_LE(v, best_value + 1e-9);
+    ++jobs;
+  }
+  EXPECT_EQ(jobs, 6);
+  std::string job(best.at("TrainingJobName").as_string());
+  EXPECT_TRUE(store_.Get("data", "tuning/" + job + "/output/model.tar.gz").ok());
 }
 
 }  // namespace
