@@ -117,6 +117,7 @@ bench: build tests/node_modules
 	./build/bench/asl_bench --benchmark_min_time=0.5
 	./build/bench/engine_bench compare --oracle tests/node_modules
 	bench/compile_vs_cdk.sh build/bench/pipeline_bench
+	./build/bench/task_overhead_bench
 
 clean:
 	rm -rf build build-asan build-fuzz
