@@ -17,6 +17,7 @@
 #include "integrations/object_store.h"
 #include "integrations/databricks.h"
 #include "integrations/http_task.h"
+#include "integrations/nested.h"
 #include "integrations/profile.h"
 #include "zflow/runtime.h"
 
@@ -163,6 +164,14 @@ int RunRun(const RunOptions& options) {
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
   registry.Register("arn:aws:states:::http:invoke",
                     std::make_shared<integrations::HttpTaskHandler>(profile.connections));
+  // Nested executions run with the final handlers (set once they are all in place).
+  auto nested = std::make_shared<integrations::NestedExecutionHandler>(profile.state_machines,
+                                                                       options.virtual_clock);
+  for (const char* resource : {"arn:aws:states:::states:startExecution",
+                               "arn:aws:states:::states:startExecution.sync",
+                               "arn:aws:states:::states:startExecution.sync:2"}) {
+    registry.Register(resource, nested);
+  }
   if (!profile.images.empty()) {
     std::string work_dir = !options.work_dir.empty() ? options.work_dir
                            : profile.work_dir.empty() ? ".zflow/work"
@@ -242,6 +251,7 @@ int RunRun(const RunOptions& options) {
     registry.SetFallback(*mock);
   }
 
+  nested->set_registry(&registry);
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
 
@@ -256,6 +266,7 @@ int RunRun(const RunOptions& options) {
   exec.state_machine_name = machine_name;
   exec.name = options.execution_name;
   auto result = engine.Run(*check.report.machine, exec);
+  nested->Wait();
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";
     return kExitUsage;

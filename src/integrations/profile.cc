@@ -27,8 +27,13 @@ class ProfileReader {
     Profile p;
     p.file = file_;
     if (root.IsNull()) return p;
-    Keys(root, {"s3_root", "work_dir", "lambda", "sagemaker", "databricks", "connections"},
+    Keys(root, {"s3_root", "work_dir", "lambda", "sagemaker", "databricks", "connections",
+                "state_machines"},
          "profile");
+    if (const YAML::Node m = root["state_machines"]) {
+      if (!m.IsMap()) Fail(m, "state_machines: expected name: definition-file pairs");
+      for (const auto& kv : m) p.state_machines[Key(kv.first)] = Resolve(Text(kv.second, "state_machines"));
+    }
     if (const YAML::Node d = root["databricks"]) {
       Keys(d, {"port", "files"}, "databricks");
       DatabricksOptions o;

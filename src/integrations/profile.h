@@ -18,6 +18,8 @@
 //   databricks:                        # a local Jobs API on 127.0.0.1:port
 //     port: 8790
 //     files: {"dbfs:/zflow/fraud/": jobs/}   # python_file prefixes -> local directories
+//   state_machines:                    # nested executions: name -> definition file
+//     score-batch: machines/score.asl.json
 //   connections:                       # EventBridge connections: headers HTTP Tasks send
 //     "arn:aws:events:us-east-1:123456789012:connection/dbx/1": {headers: {Authorization: Bearer x}}
 //
@@ -43,6 +45,8 @@ struct Profile {
   std::map<std::string, LambdaFunctionSpec> lambda;
   std::map<std::string, ImageSpec> images;  // SageMaker image -> local command
   std::optional<DatabricksOptions> databricks;  // the Jobs API stand-in, when configured
+  // State machine name -> local definition file, for nested executions (startExecution).
+  std::map<std::string, std::string> state_machines;
   // EventBridge connection ARN -> headers HTTP Tasks send (local stand-in for its auth).
   std::map<std::string, std::map<std::string, std::string>> connections;
 };
