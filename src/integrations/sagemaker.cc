@@ -207,6 +207,13 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
         return Validation("each InputDataConfig channel needs ChannelName and "
                           "DataSource.S3DataSource.S3Uri");
       }
+      static const std::regex kChannel("[A-Za-z0-9\\.\\-_]{1,64}");
+      if (!std::regex_match(*cname, kChannel) || *cname == "." || *cname == "..") {
+        return Validation(fmt::format("Value '{}' at 'inputDataConfig.channelName' failed to "
+                                      "satisfy constraint: Member must satisfy regular expression "
+                                      "pattern: [A-Za-z0-9\\.\\-_]+",
+                                      *cname));
+      }
       Status s = Download(*store_, *uri, job / "input/data" / *cname);
       if (!s.ok()) {
         json::object failed{{"TrainingJobName", *name}, {"TrainingJobStatus", "Failed"},

@@ -39,6 +39,19 @@ const json::object* Obj(const json::object* o, std::string_view key) {
 
 std::string Now() { return FormatTimestamp(std::chrono::system_clock::now()); }
 
+// Whether a container path stays inside the container (no "." or ".." segments).
+bool SafeContainerPath(std::string_view p) {
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string_view::npos) end = p.size();
+    std::string_view seg = p.substr(start, end - start);
+    if (seg == "." || seg == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 // A container path (/opt/ml/processing/input) inside the job's directory.
 fs::path Local(const fs::path& job, std::string_view container_path) {
   while (!container_path.empty() && container_path.front() == '/') container_path.remove_prefix(1);
@@ -122,6 +135,9 @@ runtime::TaskResult SageMakerHandler::Process(const json::object& req, bool sync
       std::optional<std::string> uri = Str(s3, "S3Uri");
       std::optional<std::string> local = Str(s3, "LocalPath");
       if (!uri || !local) return Invalid("each ProcessingInput needs S3Input.S3Uri and LocalPath");
+      if (!SafeContainerPath(*local)) {
+        return Invalid(fmt::format("LocalPath '{}' has a '.' or '..' segment", *local));
+      }
       auto split = SplitS3Uri(*uri);
       auto objects = split ? store_->List(split->first, split->second)
                            : Result<std::vector<runtime::ObjectStore::ObjectInfo>>(
@@ -153,6 +169,9 @@ runtime::TaskResult SageMakerHandler::Process(const json::object& req, bool sync
         std::optional<std::string> local = Str(s3, "LocalPath");
         if (!uri || !local || !SplitS3Uri(*uri)) {
           return Invalid("each processing output needs S3Output.S3Uri (s3://) and LocalPath");
+        }
+        if (!SafeContainerPath(*local)) {
+          return Invalid(fmt::format("LocalPath '{}' has a '.' or '..' segment", *local));
         }
         fs::create_directories(Local(job, *local), ec);
         outputs.emplace_back(*uri, Local(job, *local));

@@ -152,6 +152,20 @@ TEST_F(SageMakerTest, RequestsTheServiceWouldRejectAreRejected) {
   r = Train("bad_name", "{}");
   EXPECT_EQ(r.error, "SageMaker.AmazonSageMakerException");
   EXPECT_NE(r.cause.find("trainingJobName"), std::string::npos) << r.cause;
+  std::string def = R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+      "Parameters": {"TrainingJobName": "job-dots", "RoleArn": "arn:aws:iam::123456789012:role/sm",
+        "AlgorithmSpecification": {"TrainingImage": "fraud-gbm:1", "TrainingInputMode": "File"},
+        "InputDataConfig": [{"ChannelName": "..", "DataSource": {"S3DataSource": {
+          "S3DataType": "S3Prefix", "S3Uri": "s3://data/fraud/train/"}}}],
+        "OutputDataConfig": {"S3OutputPath": "s3://data/models"}}, "End": true}}})";
+  auto machine = asl::ParseStateMachine(def);
+  ASSERT_TRUE(machine.ok());
+  runtime::Engine engine({.integrations = &registry_, .object_store = &store_});
+  auto dots = engine.Run(*machine, {});
+  ASSERT_TRUE(dots.ok());
+  EXPECT_EQ(dots->error, "SageMaker.AmazonSageMakerException");
+  EXPECT_NE(dots->cause.find("channelName"), std::string::npos) << dots->cause;
   ASSERT_EQ(Train("job-4", "{}").status, runtime::ExecutionStatus::kSucceeded);
   r = Train("job-4", "{}");
   EXPECT_EQ(r.error, "SageMaker.ResourceInUseException");
@@ -217,6 +231,15 @@ TEST_F(SageMakerTest, ProcessingJobCopiesInputsRunsAndUploadsOutputs) {
   ASSERT_EQ(r.status, runtime::ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
   EXPECT_EQ(r.output.at("ProcessingJobStatus"), "Completed");
   EXPECT_EQ(*store_.Get("data", "processed/stats/rows.txt"), "3");
+  // Paths that would leave the job's directory are refused.
+  r = RunTask(registry_, store_, "arn:aws:states:::sagemaker:createProcessingJob.sync", R"({
+      "ProcessingJobName": "prep-3", "RoleArn": "arn:aws:iam::123456789012:role/sm",
+      "AppSpecification": {"ImageUri": "process:1"},
+      "ProcessingInputs": [{"InputName": "d", "S3Input": {"S3Uri": "s3://data/fraud/train/",
+        "LocalPath": "/opt/ml/processing/../../../../tmp/x"}}],
+      "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}}})");
+  EXPECT_EQ(r.error, "SageMaker.AmazonSageMakerException");
+  EXPECT_NE(r.cause.find("'..' segment"), std::string::npos) << r.cause;
   // An image with no local command is the service's validation error.
   r = RunTask(registry_, store_, "arn:aws:states:::sagemaker:createProcessingJob.sync", R"({
       "ProcessingJobName": "prep-2", "RoleArn": "arn:aws:iam::123456789012:role/sm",
