@@ -12,6 +12,7 @@
 #include "asl/evaluation.h"
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "integrations/request_fields.h"
 #include "zflow/clock.h"
 
 namespace zflow::integrations {
@@ -32,12 +33,7 @@ const json::object* Obj(const json::object& o, std::string_view key) {
   return v != nullptr ? v->if_object() : nullptr;
 }
 
-std::optional<std::string> Str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return std::nullopt;
-  const json::value* v = o->if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
+constexpr auto Str = StringField;
 
 std::string Now() { return FormatTimestamp(std::chrono::system_clock::now()); }
 

@@ -17,6 +17,7 @@
 #include "asl/evaluation.h"
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "integrations/request_fields.h"
 #include "integrations/sagemaker.h"
 #include "zflow/clock.h"
 
@@ -31,18 +32,8 @@ runtime::TaskResult ServiceError(std::string message) {
       message + " (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)");
 }
 
-std::optional<std::string> Str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return std::nullopt;
-  const json::value* v = o->if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
-
-const json::object* Obj(const json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const json::value* v = o->if_contains(key);
-  return v != nullptr ? v->if_object() : nullptr;
-}
+constexpr auto Str = StringField;
+constexpr auto Obj = ObjectField;
 
 bool ValidName(const std::string& name) {
   static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");

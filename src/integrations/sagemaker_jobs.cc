@@ -9,6 +9,7 @@
 #include "asl/evaluation.h"
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "integrations/request_fields.h"
 #include "integrations/sagemaker.h"
 #include "zflow/clock.h"
 
@@ -24,18 +25,8 @@ runtime::TaskResult Invalid(std::string message) {
           " (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)");
 }
 
-std::optional<std::string> Str(const json::object* o, std::string_view key) {
-  if (o == nullptr) return std::nullopt;
-  const json::value* v = o->if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
-
-const json::object* Obj(const json::object* o, std::string_view key) {
-  if (o == nullptr) return nullptr;
-  const json::value* v = o->if_contains(key);
-  return v != nullptr ? v->if_object() : nullptr;
-}
+constexpr auto Str = StringField;
+constexpr auto Obj = ObjectField;
 
 std::string Now() { return FormatTimestamp(std::chrono::system_clock::now()); }
 
