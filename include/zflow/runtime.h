@@ -165,6 +165,8 @@ struct EngineOptions {
   bool history_payloads = true;
   // Upper bound on Map/Parallel children running at once when MaxConcurrency is 0 (unlimited).
   std::size_t max_parallel_children = 1 << 20;
+  // Called on the loop thread when a .waitForTaskToken task starts waiting for its token.
+  std::function<void(const std::string& state, const std::string& token)> on_task_token;
   // Where a distributed Map's ItemReader reads and ResultWriter writes; null: those fail with
   // States.ItemReaderFailed / States.ResultWriterFailed.
   ObjectStore* object_store = nullptr;
@@ -191,6 +193,13 @@ class Engine {
   // Pass an rvalue to avoid copying the model; the source map is not kept.
   Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
   Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
+
+  // The answers to a .waitForTaskToken task ($$.Task.Token), from any thread while Run runs:
+  // as SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat of the Step Functions API.
+  // kNotFound (TaskDoesNotExist) when no task waits for the token.
+  Status SendTaskSuccess(std::string_view token, json::value output);
+  Status SendTaskFailure(std::string_view token, std::string error, std::string cause);
+  Status SendTaskHeartbeat(std::string_view token);
 
  private:
   struct Impl;

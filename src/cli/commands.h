@@ -78,6 +78,17 @@ struct EndpointsOptions {
 };
 int RunEndpoints(const EndpointsOptions& options);
 
+struct TaskTokenOptions {
+  std::string action;  // succeed | fail | heartbeat
+  std::string token;
+  std::string output;  // succeed --output JSON
+  std::string error;   // fail --error
+  std::string cause;   // fail --cause
+  std::string profile;
+  std::string work_dir;
+};
+int RunTaskToken(const TaskTokenOptions& options);
+
 // Writes statemachine.asl.json, template.json, template.yaml and graph.svg of a compiled
 // pipeline into `out_dir`, or nothing when any of them fails.
 int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,

@@ -70,6 +70,23 @@ int Run(int argc, char** argv) {
   ep_delete->add_option("name", endpoints.name, "Endpoint name")->required();
   for (CLI::App* sub : {ep_list, ep_invoke, ep_delete}) sub->fallthrough();
 
+  zflow::cli::TaskTokenOptions token;
+  CLI::App* token_cmd = app.add_subcommand(
+      "task-token", "Answer a .waitForTaskToken task of a running `zflow run`");
+  token_cmd->require_subcommand(1);
+  token_cmd->add_option("--profile", token.profile, "Profile with the work directory");
+  token_cmd->add_option("--work-dir", token.work_dir, "Work directory of the run");
+  CLI::App* tk_succeed = token_cmd->add_subcommand("succeed", "SendTaskSuccess");
+  tk_succeed->add_option("token", token.token, "The task token")->required();
+  tk_succeed->add_option("--output", token.output, "The task's output (JSON; default {})");
+  CLI::App* tk_fail = token_cmd->add_subcommand("fail", "SendTaskFailure");
+  tk_fail->add_option("token", token.token, "The task token")->required();
+  tk_fail->add_option("--error", token.error, "Error name");
+  tk_fail->add_option("--cause", token.cause, "Cause");
+  CLI::App* tk_beat = token_cmd->add_subcommand("heartbeat", "SendTaskHeartbeat");
+  tk_beat->add_option("token", token.token, "The task token")->required();
+  for (CLI::App* sub : {tk_succeed, tk_fail, tk_beat}) sub->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -85,6 +102,12 @@ int Run(int argc, char** argv) {
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
+  if (app.got_subcommand(token_cmd)) {
+    token.action = token_cmd->got_subcommand(tk_succeed) ? "succeed"
+                   : token_cmd->got_subcommand(tk_fail)  ? "fail"
+                                                         : "heartbeat";
+    return zflow::cli::RunTaskToken(token);
+  }
   if (app.got_subcommand(endpoints_cmd)) {
     endpoints.action = endpoints_cmd->got_subcommand(ep_list)     ? "list"
                        : endpoints_cmd->got_subcommand(ep_invoke) ? "invoke"

@@ -1,11 +1,13 @@
 // zflow run: one local execution of a state machine.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -260,12 +262,64 @@ int RunRun(const RunOptions& options) {
   engine_options.object_store = &object_store;
   engine_options.virtual_time = options.virtual_clock;
   engine_options.on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); };
+  engine_options.on_task_token = [&options](const std::string& state, const std::string& token) {
+    if (options.quiet) return;
+    std::cerr << fmt::format("  ⧗ {} waits for its task token: zflow task-token succeed {} "
+                             "--output '{{...}}' (or fail, heartbeat)\n",
+                             state, token);
+  };
   runtime::Engine engine(std::move(engine_options));
+  // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/.
+  std::string token_dir =
+      (std::filesystem::path(!options.work_dir.empty()    ? options.work_dir
+                             : !profile.work_dir.empty() ? profile.work_dir
+                                                         : ".zflow/work") /
+       "task-tokens")
+          .string();
+  std::atomic<bool> run_done{false};
+  std::thread token_watcher([&] {
+    namespace fs = std::filesystem;
+    while (!run_done) {
+      std::error_code ec;
+      for (auto it = fs::directory_iterator(token_dir, ec); !ec && it != fs::end(it);
+           it.increment(ec)) {
+        const fs::path& path = it->path();
+        if (path.extension() != ".json") continue;
+        auto text = ReadFileCapped(path.string(), 1 << 20);
+        auto answer = text.ok() ? ParseJson(text->data, {.record_locations = false})
+                                : Result<ParsedJson>(text.status());
+        if (!answer.ok() || !answer->value.is_object()) continue;  // still being written
+        const json::object& a = answer->value.get_object();
+        std::string tok = a.contains("token") && a.at("token").is_string()
+                              ? std::string(a.at("token").get_string())
+                              : "";
+        std::string action = a.contains("action") && a.at("action").is_string()
+                                 ? std::string(a.at("action").get_string())
+                                 : "";
+        Status st = Status::Ok();
+        if (action == "succeed") {
+          st = engine.SendTaskSuccess(tok, a.contains("output") ? a.at("output") : json::object());
+        } else if (action == "fail") {
+          auto text_of = [&](const char* k) {
+            return a.contains(k) && a.at(k).is_string() ? std::string(a.at(k).get_string()) : "";
+          };
+          st = engine.SendTaskFailure(tok, text_of("error"), text_of("cause"));
+        } else {
+          st = engine.SendTaskHeartbeat(tok);
+        }
+        if (!st.ok()) (void)WriteFileAtomically(path.string() + ".error", st.message());
+        fs::remove(path, ec);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   runtime::ExecutionOptions exec;
   exec.input = std::move(input);
   exec.state_machine_name = machine_name;
   exec.name = options.execution_name;
   auto result = engine.Run(*check.report.machine, exec);
+  run_done = true;
+  token_watcher.join();
   nested->Wait();
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <queue>
 #include <random>
@@ -185,6 +186,7 @@ struct Frame {
   std::int64_t last_event = 0;
   TimePoint entered_time;
   std::int64_t entered_event = 0;
+  std::string task_token;              // .waitForTaskToken: this attempt's token ($$.Task.Token)
   std::int64_t heartbeat_seconds = 0;  // of the running task; 0 = none
   TimePoint heartbeat_deadline;        // the task fails unless it beats before this
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
@@ -217,6 +219,7 @@ struct Completion {
   TaskResult result;
   std::uint64_t run_id;
   bool heartbeat = false;  // only a sign of life from the task, not its result
+  std::string token;       // set: an answer sent for a task token (SendTask*), not a handler's
 };
 
 // A small fixed pool of worker threads for blocking task handlers.
@@ -314,7 +317,11 @@ struct Engine::Impl {
   // tells the handler to stop. A task that timed out or was aborted leaves this map at once, so
   // it neither holds back the virtual clock nor delays the end of the execution.
   std::map<std::pair<FrameId, std::uint64_t>, std::shared_ptr<std::atomic<bool>>> outstanding;
-  std::size_t in_flight = 0;  // == outstanding.size()
+  std::size_t in_flight = 0;  // == outstanding.size() + tokens.size()
+  // Tasks waiting for their token (.waitForTaskToken): token -> frame, generation.
+  std::map<std::string, std::pair<FrameId, std::uint64_t>> tokens;
+  std::set<std::string> live_tokens;  // tokens of running token tasks, for SendTask*; guarded by mu
+  std::map<std::string, Completion> early_answers;  // sent while the handler still ran
   bool finished = false;
   bool finishing = false;
   std::string scratch;  // serialization buffer reused across events
@@ -426,6 +433,9 @@ struct Engine::Impl {
     ctx["State"] = json::object{{"EnteredTime", FormatTimestamp(f.entered_time)},
                                 {"Name", s.name},
                                 {"RetryCount", f.retry_count}};
+    if (!f.task_token.empty() && s.type == asl::StateType::kTask) {
+      ctx["Task"] = json::object{{"Token", f.task_token}};
+    }
     if (map_value != nullptr) {
       ctx["Map"] = json::object{
           {"Item", json::object{{"Index", static_cast<std::int64_t>(map_index)},
@@ -594,18 +604,87 @@ struct Engine::Impl {
 
   // Stops waiting for the frame's running task (if any) and asks its handler to stop.
   void AbandonTask(Frame* f) {
+    ForgetToken(f);
     auto it = outstanding.find({f->id, f->generation});
     if (it == outstanding.end()) return;
     it->second->store(true);
     outstanding.erase(it);
-    in_flight = outstanding.size();
+    in_flight = outstanding.size() + tokens.size();
   }
 
   void AbandonAllTasks() {
     for (auto& [key, flag] : outstanding) flag->store(true);
     outstanding.clear();
+    tokens.clear();
+    early_answers.clear();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      live_tokens.clear();
+    }
     in_flight = 0;
   }
+
+  static bool WaitsForToken(const CompiledState& s) {
+    return s.type == asl::StateType::kTask && s.source != nullptr &&
+           s.source->resource.ends_with(".waitForTaskToken");
+  }
+
+  std::string NewToken() {
+    std::string t;
+    std::uniform_int_distribution<int> hex(0, 15);
+    for (int i = 0; i < 64; ++i) t.push_back("0123456789abcdef"[hex(rng)]);
+    return t;
+  }
+
+  void ForgetToken(Frame* f) {
+    if (f->task_token.empty()) return;
+    tokens.erase(f->task_token);
+    early_answers.erase(f->task_token);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      live_tokens.erase(f->task_token);
+    }
+    in_flight = outstanding.size() + tokens.size();
+  }
+
+  // The token is valid from the moment the task starts (its handler may pass it on at once).
+  void IssueToken(Frame* f) {
+    std::lock_guard<std::mutex> lock(mu);
+    live_tokens.insert(f->task_token);
+  }
+
+  // The task's handler has done its part (sent the token somewhere): wait for the answer, unless
+  // it came already.
+  void WaitForToken(Frame* f) {
+    if (auto early = early_answers.find(f->task_token); early != early_answers.end()) {
+      TaskResult result = std::move(early->second.result);
+      ForgetToken(f);
+      return FinishTask(f, std::move(result));
+    }
+    f->status = FrameStatus::kWaiting;
+    tokens[f->task_token] = {f->id, f->generation};
+    IssueToken(f);
+    in_flight = outstanding.size() + tokens.size();
+    if (options.on_task_token) options.on_task_token(CurrentState(f).name, f->task_token);
+  }
+
+  // SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, from any thread.
+  Status SendToken(std::string_view token, std::optional<TaskResult> result) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!live_tokens.contains(std::string(token))) {
+        return NotFoundError(fmt::format("TaskDoesNotExist: no task waits for the token {}", token));
+      }
+      // A success or failure answers the task once: later answers are refused at once.
+      if (result) live_tokens.erase(std::string(token));
+      Completion c{0, 0, result ? std::move(*result) : TaskResult{}, run_id, !result.has_value()};
+      c.token = std::string(token);
+      completions.push_back(std::move(c));
+    }
+    cv.notify_one();
+    return Status::Ok();
+  }
+
 
   void AddTimer(TimePoint when, TimerKind kind, Frame* f) {
     timers.push(Timer{when, timer_seq++, kind, f->id, f->generation});
@@ -619,6 +698,26 @@ struct Engine::Impl {
     }
     for (Completion& c : batch) {
       if (c.run_id != run_id || finished) continue;
+      if (!c.token.empty()) {
+        auto it = tokens.find(c.token);
+        if (it == tokens.end()) {
+          // Its handler is still running: keep the answer (not a heartbeat) for when it is done.
+          if (!c.heartbeat) early_answers.insert_or_assign(c.token, std::move(c));
+          continue;
+        }
+        Frame* f = Get(it->second.first);
+        if (f == nullptr || f->generation != it->second.second) continue;
+        if (c.heartbeat) {
+          if (f->heartbeat_seconds > 0) {
+            f->heartbeat_deadline = After(static_cast<double>(f->heartbeat_seconds));
+          }
+          continue;
+        }
+        ForgetToken(f);
+        FinishTask(f, std::move(c.result));
+        runnable.push_back(f->id);
+        continue;
+      }
       if (c.heartbeat) {
         Frame* f = outstanding.contains({c.frame, c.generation}) ? Get(c.frame) : nullptr;
         if (f != nullptr && f->heartbeat_seconds > 0) {
@@ -627,14 +726,14 @@ struct Engine::Impl {
         continue;
       }
       if (outstanding.erase({c.frame, c.generation}) == 0) continue;  // abandoned already
-      in_flight = outstanding.size();
+      in_flight = outstanding.size() + tokens.size();
       Frame* f = Get(c.frame);
       // Ignore tasks that timed out or whose frame was aborted.
       if (f == nullptr || c.generation != f->generation || f->status != FrameStatus::kWaiting) {
         continue;
       }
       TaskDone(f, std::move(c.result));
-      runnable.push_back(f->id);
+      if (f->status == FrameStatus::kRunnable) runnable.push_back(f->id);
     }
     return !batch.empty();
   }
@@ -761,6 +860,8 @@ struct Engine::Impl {
     }
     json::value ctx_holder;
     const json::value* ctx = nullptr;
+    // Each attempt of a .waitForTaskToken task gets a new token.
+    f->task_token = WaitsForToken(s) ? "zflow-" + NewToken() : std::string();
     if (s.uses_context) {
       ctx_holder = Context(*f, s, nullptr, 0);
       ctx = &ctx_holder;
@@ -1122,6 +1223,20 @@ struct Engine::Impl {
     if (finished) return;
     TaskHandler* handler =
         options.integrations != nullptr ? options.integrations->Find(s.source->resource) : nullptr;
+    const bool token_task = WaitsForToken(s);
+    if (token_task) IssueToken(f);
+    if (handler == nullptr && token_task) {
+      // Nothing local sends the token: whoever answers gets it from the history or the
+      // progress display (zflow task-token succeed|fail|heartbeat).
+      ++f->generation;
+      if (timeout) AddTimer(After(static_cast<double>(*timeout)), TimerKind::kTaskTimeout, f);
+      f->heartbeat_seconds = heartbeat.value_or(0);
+      if (heartbeat) {
+        f->heartbeat_deadline = After(static_cast<double>(*heartbeat));
+        AddTimer(f->heartbeat_deadline, TimerKind::kHeartbeatTimeout, f);
+      }
+      return WaitForToken(f);
+    }
     if (handler == nullptr) {
       return TaskDone(f, TaskResult::Failure(
                              std::string(asl::errors::kRuntime),
@@ -1138,7 +1253,7 @@ struct Engine::Impl {
     if (timeout) request.timeout = std::chrono::seconds(*timeout);
     ++f->generation;
     f->status = FrameStatus::kWaiting;
-    if (handler->inline_safe()) return TaskDone(f, InvokeSafely(handler, request));
+    if (handler->inline_safe() && !token_task) return TaskDone(f, InvokeSafely(handler, request));
     if (timeout) AddTimer(After(static_cast<double>(*timeout)), TimerKind::kTaskTimeout, f);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     request.cancelled = cancel;
@@ -1155,7 +1270,7 @@ struct Engine::Impl {
         cv.notify_one();
       };
     }
-    in_flight = outstanding.size();
+    in_flight = outstanding.size() + tokens.size();
     pool->Post([this, handler, id = f->id, gen = f->generation, run = run_id,
                request = std::move(request)] {
       TaskResult r = InvokeSafely(handler, request);
@@ -1176,8 +1291,18 @@ struct Engine::Impl {
     }
   }
 
-  // The task answered: record it and leave the frame runnable with what to do next.
+  // The task's handler answered. A .waitForTaskToken task that was handed off waits for its
+  // token; otherwise the task is done.
   void TaskDone(Frame* f, TaskResult r) {
+    if (WaitsForToken(CurrentState(f))) {
+      if (r.ok()) return WaitForToken(f);
+      ForgetToken(f);  // the handler failed: the token is void
+    }
+    FinishTask(f, std::move(r));
+  }
+
+  // The task answered: record it and leave the frame runnable with what to do next.
+  void FinishTask(Frame* f, TaskResult r) {
     const CompiledState& s = CurrentState(f);
     ++f->generation;  // cancels the timeout timer
     f->status = FrameStatus::kRunnable;
@@ -1832,6 +1957,18 @@ Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(asl::StateMachine
   prepared->machine = std::move(machine);  // the compiled states point into this one
   ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine));
   return std::shared_ptr<const PreparedMachine>(std::move(prepared));
+}
+
+Status Engine::SendTaskSuccess(std::string_view token, json::value output) {
+  return impl_->SendToken(token, TaskResult::Success(std::move(output)));
+}
+
+Status Engine::SendTaskFailure(std::string_view token, std::string error, std::string cause) {
+  return impl_->SendToken(token, TaskResult::Failure(std::move(error), std::move(cause)));
+}
+
+Status Engine::SendTaskHeartbeat(std::string_view token) {
+  return impl_->SendToken(token, std::nullopt);
 }
 
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine,
