@@ -17,7 +17,12 @@ struct TokenRun {
   std::unique_ptr<Engine> engine;
   IntegrationRegistry registry;
   std::vector<std::string> tokens;  // what the handler was given
+  std::vector<std::thread> answering;  // joined before the engine goes away
   std::mutex mu;
+
+  ~TokenRun() {
+    for (auto& t : answering) t.join();
+  }
 
   // A handler that receives the token in its input and answers with `answer` on another
   // thread (after `delay`), as a worker outside the state machine would.
@@ -25,13 +30,10 @@ struct TokenRun {
     registry.RegisterFunction(
         "arn:aws:states:::lambda:invoke.waitForTaskToken", [this, answer](const TaskRequest& r) {
           std::string token(r.input.at("Payload").at("token").as_string());
-          int attempt;
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            tokens.push_back(token);
-            attempt = static_cast<int>(tokens.size());
-          }
-          std::thread([this, answer, token, attempt] { answer(*engine, token, attempt); }).detach();
+          std::lock_guard<std::mutex> lock(mu);
+          tokens.push_back(token);
+          int attempt = static_cast<int>(tokens.size());
+          answering.emplace_back([this, answer, token, attempt] { answer(*engine, token, attempt); });
           return TaskResult::Success(json::object{{"StatusCode", 202}});
         });
   }
