@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "asl/json_path.h"
+#include "common/ids.h"
 #include "zflow/json.h"
 
 namespace zflow::asl {
@@ -1338,24 +1339,8 @@ Outcome<json::value> StringSplit(const Arguments& args) {
 
 Outcome<json::value> Uuid(const EvaluationContext& ctx) {
   RandomSource& random = RandomFor(ctx);
-  std::array<std::uint8_t, 16> bytes{};
-  for (std::size_t half = 0; half < 2; ++half) {
-    std::uint64_t draw = random.Next();
-    for (std::size_t i = 0; i < 8; ++i) {
-      bytes[half * 8 + i] = static_cast<std::uint8_t>(draw >> (56 - 8 * i));
-    }
-  }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
-  }
-  return json::value(json::string(out));
+  std::uint64_t hi = random.Next();
+  return json::value(FormatUuid(hi, random.Next()));
 }
 
 Outcome<json::value> EvaluateCall(const Node& call, const EvaluationContext& ctx) {

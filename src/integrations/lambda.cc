@@ -1,10 +1,9 @@
 #include "integrations/lambda.h"
 
-#include <random>
-
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
+#include "common/ids.h"
 #include "common/subprocess.h"
 
 namespace zflow::integrations {
@@ -60,12 +59,6 @@ out.write(text)
 out.flush()
 )py";
 
-std::string RequestId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t a = rng(), b = rng();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
-                     a & 0xfff, 0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
 
 }  // namespace
 
@@ -107,7 +100,7 @@ runtime::TaskResult LambdaHandler::Invoke(const runtime::TaskRequest& r) {
   }
   runtime::TaskResult result = Call(name, it->second, event, r);
   if (!result.ok() || !integration) return result;
-  std::string request_id = RequestId();
+  std::string request_id = RandomUuid();
   return runtime::TaskResult::Success(json::object{
       {"ExecutedVersion", "$LATEST"},
       {"Payload", std::move(*result.output)},

@@ -1,11 +1,10 @@
 #include "integrations/nested.h"
 
-#include <random>
-
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
 #include "common/file.h"
+#include "common/ids.h"
 #include "zflow/asl_parser.h"
 #include "zflow/validator.h"
 
@@ -16,12 +15,6 @@ std::int64_t EpochMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::string Uuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t a = rng(), b = rng();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
-                     a & 0xfff, 0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
-}
 
 }  // namespace
 
@@ -83,7 +76,7 @@ runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r
       input = *in;
     }
   }
-  std::string name = Uuid();
+  std::string name = RandomUuid();
   if (const json::value* n = p->if_contains("Name"); n && n->is_string()) {
     name = std::string(n->get_string());
   }

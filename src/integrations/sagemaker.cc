@@ -20,13 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-runtime::TaskResult Validation(std::string message) {
-  // The service's ValidationException, as the request/response integration reports it.
-  return runtime::TaskResult::Failure("SageMaker.AmazonSageMakerException",
-                                      "1 validation error detected: " + message +
-                                          " (Service: AmazonSageMaker; Status Code: 400; Error "
-                                          "Code: ValidationException)");
-}
+constexpr auto Validation = SageMakerValidationError;
 
 const json::object* Obj(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -59,6 +53,16 @@ Status Download(runtime::ObjectStore& store, std::string_view uri, const fs::pat
 }
 
 }  // namespace
+
+runtime::TaskResult SageMakerError(std::string message) {
+  return runtime::TaskResult::Failure(
+      "SageMaker.AmazonSageMakerException",
+      message + " (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)");
+}
+
+runtime::TaskResult SageMakerValidationError(std::string detail) {
+  return SageMakerError("1 validation error detected: " + detail);
+}
 
 std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view uri) {
   if (!uri.starts_with("s3://")) return std::nullopt;
@@ -158,16 +162,13 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
   }
   auto spec = images_.find(*image);
   if (spec == images_.end()) {
-    return runtime::TaskResult::Failure(
-        "SageMaker.AmazonSageMakerException",
-        fmt::format("no local command is mapped to the image \"{}\"; add it under "
-                    "\"sagemaker: images:\" in the profile (Service: AmazonSageMaker; Status "
-                    "Code: 400; Error Code: ValidationException)",
-                    *image));
+    return SageMakerError(fmt::format(
+        "no local command is mapped to the image \"{}\"; add it under \"sagemaker: images:\" "
+        "in the profile",
+        *image));
   }
   if (store_ == nullptr) {
-    return runtime::TaskResult::Failure("SageMaker.AmazonSageMakerException",
-                                        "no object store is configured for s3:// data");
+    return SageMakerError("no object store is configured for s3:// data");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

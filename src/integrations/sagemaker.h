@@ -90,6 +90,12 @@ Status DeleteEndpoint(const std::string& work_dir, const std::string& name);
 Result<std::string> InvokeEndpoint(const std::string& work_dir, const std::string& name,
                                    const std::string& body, const std::string& content_type);
 
+// The service's ValidationException as the integration reports it
+// (SageMaker.AmazonSageMakerException): `message` with the service's suffix, or with the
+// "1 validation error detected: " prefix too for a field that breaks the API's constraints.
+runtime::TaskResult SageMakerError(std::string message);
+runtime::TaskResult SageMakerValidationError(std::string detail);
+
 // s3://bucket/key -> (bucket, key); nullopt when not an s3:// URI with a bucket.
 std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view uri);
 

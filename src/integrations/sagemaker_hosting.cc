@@ -26,11 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-runtime::TaskResult ServiceError(std::string message) {
-  return runtime::TaskResult::Failure(
-      "SageMaker.AmazonSageMakerException",
-      message + " (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)");
-}
+constexpr auto ServiceError = SageMakerError;
 
 constexpr auto Str = StringField;
 constexpr auto Obj = ObjectField;

@@ -18,12 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-runtime::TaskResult Invalid(std::string message) {
-  return runtime::TaskResult::Failure(
-      "SageMaker.AmazonSageMakerException",
-      "1 validation error detected: " + message +
-          " (Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException)");
-}
+constexpr auto Invalid = SageMakerValidationError;
 
 constexpr auto Str = StringField;
 constexpr auto Obj = ObjectField;

@@ -18,6 +18,7 @@
 
 #include "asl/choice_evaluator.h"
 #include "asl/evaluation.h"
+#include "common/ids.h"
 #include "runtime/compiled_machine.h"
 #include "runtime/payload_size.h"
 #include "zflow/validator.h"
@@ -548,15 +549,9 @@ struct Engine::Impl {
     return raw;
   }
 
-  std::string NewExecutionName() {
-    std::uniform_int_distribution<int> hex(0, 15);
-    std::string s(36, '-');
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-      s[i] = "0123456789abcdef"[hex(rng)];
-    }
-    return s;
-  }
+  // Generated names and tokens are unpredictable and differ between processes, as AWS's do
+  // (the seeded `rng` is only for jitter, which tests replay).
+  static std::string NewExecutionName() { return RandomUuid(); }
 
   void Loop() {
     while (!finished) {
@@ -629,12 +624,7 @@ struct Engine::Impl {
            s.source->resource.ends_with(".waitForTaskToken");
   }
 
-  std::string NewToken() {
-    std::string t;
-    std::uniform_int_distribution<int> hex(0, 15);
-    for (int i = 0; i < 64; ++i) t.push_back("0123456789abcdef"[hex(rng)]);
-    return t;
-  }
+  static std::string NewToken() { return RandomHex(64); }
 
   void ForgetToken(Frame* f) {
     if (f->task_token.empty()) return;

@@ -349,3 +349,27 @@ TEST_F(EngineTest, SilentTaskFailsWithHeartbeatTimeoutAndIsCancelled) {
 
 }  // namespace
 }  // namespace zflow::runtime
+
+namespace zflow::runtime {
+namespace {
+
+// Generated execution names are UUIDs that differ between runs (and processes), as AWS's do:
+// jobs named after them must not collide with an earlier run's.
+TEST(EngineNames, GeneratedExecutionNamesAreFreshUuids) {
+  auto machine = asl::ParseStateMachine(R"({"StartAt": "P", "States": {"P": {"Type": "Pass",
+      "Parameters": {"name.$": "$$.Execution.Name"}, "End": true}}})");
+  ASSERT_TRUE(machine.ok());
+  Engine a({});
+  Engine b({});
+  auto r1 = a.Run(*machine, {});
+  auto r2 = b.Run(*machine, {});
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  std::string n1(r1->output.at("name").as_string());
+  std::string n2(r2->output.at("name").as_string());
+  EXPECT_NE(n1, n2);
+  ASSERT_EQ(n1.size(), 36u);
+  EXPECT_EQ(n1[14], '4');  // version 4
+}
+
+}  // namespace
+}  // namespace zflow::runtime
