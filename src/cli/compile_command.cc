@@ -152,7 +152,7 @@ void DataSizeWarnings(const json::value& definition, const std::string& who) {
   }
 }
 
-Result<Outputs> BuildOutputs(const asl::StateMachine& machine, const json::value& definition,
+Result<Outputs> BuildOutputs(const asl::StateMachine& machine,
                              const Result<json::value>& template_json) {
   if (!template_json.ok()) return template_json.status();
   Outputs out;
@@ -161,7 +161,6 @@ Result<Outputs> BuildOutputs(const asl::StateMachine& machine, const json::value
   out.files.emplace_back("template.yaml", cloud::ToYaml(*template_json));
   ZFLOW_ASSIGN_OR_RETURN(std::string svg, asl::RenderSvg(machine));
   out.files.emplace_back("graph.svg", std::move(svg));
-  (void)definition;
   return out;
 }
 
@@ -170,7 +169,7 @@ Result<Outputs> BuildOutputs(const asl::StateMachine& machine, const json::value
 int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
                   const std::string& out_dir) {
   const asl::StateMachine& machine = compiled.machine;
-  auto outputs = BuildOutputs(machine, compiled.definition,
+  auto outputs = BuildOutputs(machine,
                               cloud::PipelineTemplate(pipeline, compiled.definition));
   if (!outputs.ok()) {
     std::cerr << pipeline.name() << ": " << outputs.status().message() << "\n";
@@ -233,18 +232,15 @@ int RunCompile(const CompileOptions& options) {
   }
   for (const auto& p : placeholders) t.parameters.push_back({p, "Substituted into the definition"});
   t.schedule = options.schedule;
-  auto machine = asl::ParseStateMachine(check.text);
-  if (!machine.ok()) {
-    std::cerr << machine.status().message() << "\n";
-    return kExitInvalid;
-  }
-  json::value definition = ParseJson(check.text)->value;
-  auto outputs = BuildOutputs(*machine, definition, cloud::BuildTemplate(definition, t));
+  // The model validated above; the JSON document for the template's Definition.
+  const asl::StateMachine& machine = *check.report.machine;
+  json::value definition = ParseJson(check.text, {.record_locations = false})->value;
+  auto outputs = BuildOutputs(machine, cloud::BuildTemplate(definition, t));
   if (!outputs.ok()) {
     std::cerr << file << ": " << outputs.status().message() << "\n";
     return kExitInvalid;
   }
-  LimitWarnings(*machine, check.text.size(), file);
+  LimitWarnings(machine, check.text.size(), file);
   return WriteAll(*outputs, options.output);
 }
 

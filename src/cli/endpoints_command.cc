@@ -1,34 +1,24 @@
 // zflow endpoints list | invoke NAME --body FILE | delete NAME: the local endpoints that
 // pipelines deployed (they keep serving after the run, until deleted).
-#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/local_profile.h"
 #include "common/file.h"
-#include "integrations/profile.h"
 #include "integrations/sagemaker.h"
 
 namespace zflow::cli {
 
 int RunEndpoints(const EndpointsOptions& options) {
-  std::string work_dir = options.work_dir;
-  if (work_dir.empty()) {
-    std::string profile_path = options.profile;
-    if (profile_path.empty() && std::filesystem::exists("zflow.profile.yaml")) {
-      profile_path = "zflow.profile.yaml";
-    }
-    if (!profile_path.empty()) {
-      auto profile = integrations::LoadProfile(profile_path);
-      if (!profile.ok()) {
-        std::cerr << "zflow endpoints: " << profile.status().message() << "\n";
-        return kExitUsage;
-      }
-      work_dir = profile->work_dir;
-    }
-    if (work_dir.empty()) work_dir = ".zflow/work";
+  auto profile = options.work_dir.empty() ? LoadLocalProfile(options.profile)
+                                          : Result<integrations::Profile>(integrations::Profile{});
+  if (!profile.ok()) {
+    std::cerr << "zflow endpoints: " << profile.status().message() << "\n";
+    return kExitUsage;
   }
+  const std::string work_dir = WorkDirOf(options.work_dir, *profile);
   if (options.action == "list") {
     auto endpoints = integrations::ListEndpoints(work_dir);
     if (!endpoints.ok()) {

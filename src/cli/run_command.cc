@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/definition_file.h"
+#include "cli/local_profile.h"
 #include "common/file.h"
 #include "integrations/local_handlers.h"
 #include "integrations/object_store.h"
@@ -125,19 +126,13 @@ int RunRun(const RunOptions& options) {
                                  : options.state_machine_name;
   // Task handlers.
   // The local profile: which local programs stand in for Lambda functions, where S3 lives.
-  std::string profile_path = options.profile;
-  if (profile_path.empty() && std::filesystem::exists("zflow.profile.yaml")) {
-    profile_path = "zflow.profile.yaml";
+  auto loaded = LoadLocalProfile(options.profile);
+  if (!loaded.ok()) {
+    std::cerr << "zflow run: " << loaded.status().message() << "\n";
+    return kExitUsage;
   }
-  integrations::Profile profile;
-  if (!profile_path.empty()) {
-    auto loaded = integrations::LoadProfile(profile_path);
-    if (!loaded.ok()) {
-      std::cerr << "zflow run: " << loaded.status().message() << "\n";
-      return kExitUsage;
-    }
-    profile = std::move(*loaded);
-  }
+  integrations::Profile profile = std::move(*loaded);
+  const std::string work_dir = WorkDirOf(options.work_dir, profile);
   // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
   std::string s3_root = options.s3_root.empty() ? profile.s3_root : options.s3_root;
   if (s3_root.empty()) {
@@ -150,11 +145,7 @@ int RunRun(const RunOptions& options) {
   if (profile.databricks) {
     integrations::DatabricksOptions o = *profile.databricks;
     o.s3_root = std::filesystem::absolute(s3_root).string();
-    o.log_dir = (std::filesystem::path(!options.work_dir.empty() ? options.work_dir
-                                       : profile.work_dir.empty() ? ".zflow/work"
-                                                                  : profile.work_dir) /
-                 "databricks")
-                    .string();
+    o.log_dir = (std::filesystem::path(work_dir) / "databricks").string();
     auto started = integrations::DatabricksServer::Start(std::move(o));
     if (!started.ok()) {
       std::cerr << "zflow run: " << started.status().message() << "\n";
@@ -175,9 +166,6 @@ int RunRun(const RunOptions& options) {
     registry.Register(resource, nested);
   }
   if (!profile.images.empty()) {
-    std::string work_dir = !options.work_dir.empty() ? options.work_dir
-                           : profile.work_dir.empty() ? ".zflow/work"
-                                                      : profile.work_dir;
     auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
                                                                       &object_store, work_dir);
     for (const char* action : {"createTrainingJob", "createTrainingJob.sync", "createModel",
@@ -270,12 +258,7 @@ int RunRun(const RunOptions& options) {
   };
   runtime::Engine engine(std::move(engine_options));
   // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/.
-  std::string token_dir =
-      (std::filesystem::path(!options.work_dir.empty()    ? options.work_dir
-                             : !profile.work_dir.empty() ? profile.work_dir
-                                                         : ".zflow/work") /
-       "task-tokens")
-          .string();
+  std::string token_dir = (std::filesystem::path(work_dir) / "task-tokens").string();
   std::atomic<bool> run_done{false};
   std::thread token_watcher([&] {
     namespace fs = std::filesystem;

@@ -11,24 +11,14 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/local_profile.h"
 #include "common/file.h"
-#include "integrations/profile.h"
 
 namespace zflow::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string WorkDir(const std::string& work_dir, const std::string& profile) {
-  if (!work_dir.empty()) return work_dir;
-  std::string path = profile;
-  if (path.empty() && fs::exists("zflow.profile.yaml")) path = "zflow.profile.yaml";
-  if (!path.empty()) {
-    auto p = integrations::LoadProfile(path);
-    if (p.ok() && !p->work_dir.empty()) return p->work_dir;
-  }
-  return ".zflow/work";
-}
 
 bool ValidToken(std::string_view t) {
   return t.size() == 70 && t.starts_with("zflow-") &&
@@ -55,7 +45,13 @@ int RunTaskToken(const TaskTokenOptions& o) {
     answer["error"] = o.error;
     answer["cause"] = o.cause;
   }
-  fs::path dir = fs::path(WorkDir(o.work_dir, o.profile)) / "task-tokens";
+  auto profile = o.work_dir.empty() ? LoadLocalProfile(o.profile)
+                                    : Result<integrations::Profile>(integrations::Profile{});
+  if (!profile.ok()) {
+    std::cerr << "zflow task-token: " << profile.status().message() << "\n";
+    return kExitUsage;
+  }
+  fs::path dir = fs::path(WorkDirOf(o.work_dir, *profile)) / "task-tokens";
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string name = fmt::format("{}-{}.json",
