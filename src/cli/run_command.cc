@@ -260,9 +260,12 @@ int RunRun(const RunOptions& options) {
   // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/.
   std::string token_dir = (std::filesystem::path(work_dir) / "task-tokens").string();
   std::atomic<bool> run_done{false};
+  // Only machines with .waitForTaskToken tasks need the watcher. (Tasks of nested executions run
+  // on engines of their own, which it does not reach.)
+  bool tokens_possible = check.text.find(".waitForTaskToken") != std::string::npos;
   std::thread token_watcher([&] {
     namespace fs = std::filesystem;
-    while (!run_done) {
+    while (tokens_possible && !run_done) {
       std::error_code ec;
       for (auto it = fs::directory_iterator(token_dir, ec); !ec && it != fs::end(it);
            it.increment(ec)) {
