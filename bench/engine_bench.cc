@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -99,11 +100,14 @@ int RunOnce(const std::string& def_path, const std::string& input_path) {
     std::cerr << prepared.status().ToString() << "\n";
     return 2;
   }
-  // Best of three runs of the same prepared machine.
+  // Best of three runs of the same prepared machine (ZFLOW_BENCH_RUNS=N for more, to profile).
+  const char* runs_env = std::getenv("ZFLOW_BENCH_RUNS");
+  const int runs = runs_env ? std::max(1, std::atoi(runs_env)) : 3;
   double seconds = 1e9;
   zflow::Result<zflow::runtime::ExecutionResult> r = zflow::InternalError("not run");
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < runs; ++i) {
     transitions = 0;
+    r = zflow::InternalError("not run");  // the previous run's history is freed untimed
     auto start = std::chrono::steady_clock::now();
     r = engine.Run(**prepared, {.input = input->value});
     seconds = std::min(

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,9 +38,25 @@ enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTime
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 std::string_view ExecutionStatusName(ExecutionStatus s);
 
+// The JSON text of a history event's payload. The texts of one execution are packed into a few
+// large shared blocks (no allocation per event); a state's exit and the next state's entry share
+// one text. Copies keep the block alive. False when the payload was not recorded.
+class PayloadText {
+ public:
+  PayloadText() = default;
+  PayloadText(std::shared_ptr<const char[]> block, std::string_view text)
+      : block_(std::move(block)), text_(text) {}
+  explicit operator bool() const { return block_ != nullptr; }
+  std::string_view view() const { return text_; }
+
+ private:
+  std::shared_ptr<const char[]> block_;
+  std::string_view text_;
+};
+
 // One entry of the execution history, as AWS's GetExecutionHistory returns it. Stored compactly
-// (the state name and the payload text apart from the other details, the payload shared between
-// a state's exit and the next state's entry); ToJson renders the AWS shape.
+// (the state name and the payload text apart from the other details); ToJson renders the AWS
+// shape.
 struct HistoryEvent {
   std::int64_t id = 0;
   std::int64_t previous_event_id = 0;
@@ -48,7 +65,7 @@ struct HistoryEvent {
   std::string state_name;  // "name" of StateEntered/StateExited/MapIteration* events
   // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
   // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. Null when not recorded.
-  std::shared_ptr<const std::string> payload;
+  PayloadText payload;
   json::object details;  // the other fields of "<type>EventDetails" (camelCase, as AWS names them)
 
   // {"id", "previousEventId", "timestamp", "type", "<detailsKey>": {...}}
@@ -144,7 +161,7 @@ struct ExecutionResult {
   json::value output;  // on success
   std::string error;   // on failure / timeout
   std::string cause;
-  std::vector<HistoryEvent> history;
+  std::deque<HistoryEvent> history;  // a deque: appending never moves recorded events
   std::string execution_arn;
   TimePoint start_time;
   TimePoint stop_time;

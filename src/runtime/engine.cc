@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <set>
@@ -45,8 +46,8 @@ json::value HistoryEvent::ToJson() const {
   json::object d = details;
   if (!state_name.empty()) d["name"] = state_name;
   bool is_input = type.ends_with("StateEntered") || type == "ExecutionStarted";
-  if (payload != nullptr) {
-    d[is_input ? "input" : "output"] = *payload;
+  if (payload) {
+    d[is_input ? "input" : "output"] = payload.view();
   }
   // Payloads are never truncated locally; AWS reports that next to each payload.
   if (d.contains("input")) d["inputDetails"] = json::object{{"truncated", false}};
@@ -191,7 +192,7 @@ struct Frame {
   std::int64_t heartbeat_seconds = 0;  // of the running task; 0 = none
   TimePoint heartbeat_deadline;        // the task fails unless it beats before this
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
-  std::shared_ptr<const std::string> exit_payload;  // last state's output text (= next input)
+  PayloadText exit_payload;  // the last state's output text (= the next state's input)
   bool exit_payload_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
@@ -360,10 +361,10 @@ struct Engine::Impl {
   }
 
   // ---- history ----
-  using Payload = std::shared_ptr<const std::string>;
+  using Payload = PayloadText;
 
   std::int64_t Emit(Frame* frame, std::string_view type, json::object details,
-                    std::string_view state_name = {}, Payload payload = nullptr) {
+                    std::string_view state_name = {}, Payload payload = {}) {
     if (finished) return 0;
     HistoryEvent e;
     e.state_name = std::string(state_name);
@@ -388,7 +389,7 @@ struct Engine::Impl {
     return id;
   }
 
-  json::value PayloadText(const json::value& v) {
+  json::value PayloadJson(const json::value& v) {
     if (!options.history_payloads) return nullptr;
     scratch.clear();  // reused buffer: one allocation per payload text, not several
     AppendJsonText(v, scratch);
@@ -396,10 +397,26 @@ struct Engine::Impl {
   }
 
   Payload PayloadOf(const json::value& v) {
-    if (!options.history_payloads) return nullptr;
+    if (!options.history_payloads) return {};
     scratch.clear();
     AppendJsonText(v, scratch);
-    return std::make_shared<const std::string>(scratch);
+    return StoreText(scratch);
+  }
+
+  // Payload texts go into shared blocks of kTextBlock bytes (a larger text gets its own block).
+  static constexpr std::size_t kTextBlock = 64 * 1024;
+  std::shared_ptr<char[]> text_block;
+  std::size_t text_used = 0, text_capacity = 0;
+  Payload StoreText(std::string_view text) {
+    if (text_block == nullptr || text_capacity - text_used < text.size()) {
+      text_capacity = std::max(kTextBlock, text.size());
+      text_block = std::shared_ptr<char[]>(new char[text_capacity]);
+      text_used = 0;
+    }
+    char* at = text_block.get() + text_used;
+    std::memcpy(at, text.data(), text.size());
+    text_used += text.size();
+    return Payload(text_block, std::string_view(at, text.size()));
   }
 
   // A state's output text is the next state's input text: serialized once, shared by both.
@@ -471,6 +488,8 @@ struct Engine::Impl {
       clock = base;
     }
     result = ExecutionResult{};
+    text_block.reset();  // this execution's payload texts get blocks of their own
+    text_used = text_capacity = 0;
     slots.clear();
     free_slots.clear();
     slot_reuse.clear();
@@ -1014,7 +1033,7 @@ struct Engine::Impl {
   void ExitState(Frame* f, const CompiledState& s, json::value output) {
     // The history text, when kept, is the payload as AWS measures it: no second walk.
     Payload text = ExitPayload(f, output);
-    std::size_t size = text != nullptr ? text->size() : PayloadSize(output);
+    std::size_t size = text ? text.view().size() : PayloadSize(output);
     if (size > options.max_payload_bytes) {
       f->exit_payload_valid = false;
       return HandleError(f, s, DataLimit(s));  // as for a task result: States.ALL won't catch it
@@ -1056,8 +1075,13 @@ struct Engine::Impl {
     if (s.result) {
       result = *s.result;
     } else if (!s.parameters) {
-      // With the default ResultPath the raw input is not needed again.
-      result = s.result_path.mode == CompiledPath::Mode::kDefault ? take() : effective;
+      // With the default ResultPath the raw input is not needed again. (Not a conditional
+      // expression: `c ? take() : effective` is a const prvalue, which copies the input.)
+      if (s.result_path.mode == CompiledPath::Mode::kDefault) {
+        result = take();
+      } else {
+        result = effective;
+      }
     }
     CompleteState(f, s, std::move(result), ctx);
   }
@@ -1204,7 +1228,7 @@ struct Engine::Impl {
     json::object scheduled{{"resourceType", rtype},
                            {"resource", rname},
                            {"region", exec->region},
-                           {"parameters", PayloadText(f->effective_input)}};
+                           {"parameters", PayloadJson(f->effective_input)}};
     if (timeout) scheduled["timeoutInSeconds"] = *timeout;
     if (heartbeat) scheduled["heartbeatInSeconds"] = *heartbeat;
     Emit(f, "TaskScheduled", std::move(scheduled));

@@ -59,8 +59,8 @@ TEST_F(EngineTest, NullPathsDiscardAsDocumented) {
                           R"({"keep": 1})");
   EXPECT_EQ(r.output, Json("{}"));
   ASSERT_GE(r.history.size(), 4u);
-  ASSERT_NE(r.history[2].payload, nullptr);
-  EXPECT_EQ(*r.history[2].payload, R"({"keep":1})");
+  ASSERT_TRUE(r.history[2].payload);
+  EXPECT_EQ(r.history[2].payload.view(), R"({"keep":1})");
   EXPECT_EQ(r.history[2].ToJson().at("stateExitedEventDetails").at("output").as_string(),
             R"({"keep":1})");
 }
