@@ -669,6 +669,53 @@ void AppendString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+// The compact form: the engine writes every state's input and output this way, so no indent
+// checks and no temporaries.
+void WriteCompact(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::null: out.append("null", 4); return;
+    case json::kind::bool_:
+      v.get_bool() ? out.append("true", 4) : out.append("false", 5);
+      return;
+    case json::kind::int64: {
+      fmt::format_int text(v.get_int64());
+      out.append(text.data(), text.size());
+      return;
+    }
+    case json::kind::uint64: {
+      fmt::format_int text(v.get_uint64());
+      out.append(text.data(), text.size());
+      return;
+    }
+    case json::kind::double_: AppendDouble(v.get_double(), out); return;
+    case json::kind::string: AppendString(v.get_string(), out); return;
+    case json::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendString(kv.key(), out);
+        out.push_back(':');
+        WriteCompact(kv.value(), out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& child : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteCompact(child, out);
+      }
+      out.push_back(']');
+      return;
+    }
+  }
+}
+
 void Write(const json::value& v, std::string& out, int indent) {
   // indent < 0: compact.
   auto newline = [&](int level) {
@@ -728,11 +775,11 @@ void Write(const json::value& v, std::string& out, int indent) {
 
 std::string ToJsonText(const json::value& v) {
   std::string out;
-  Write(v, out, -1);
+  WriteCompact(v, out);
   return out;
 }
 
-void AppendJsonText(const json::value& v, std::string& out) { Write(v, out, -1); }
+void AppendJsonText(const json::value& v, std::string& out) { WriteCompact(v, out); }
 
 std::string ToPrettyJsonText(const json::value& v) {
   std::string out;

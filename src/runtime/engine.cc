@@ -328,8 +328,13 @@ struct Engine::Impl {
   bool finishing = false;
   std::string scratch;  // serialization buffer reused across events
   std::int64_t current_entered_event = 0;  // of the state being run (for error causes)
-  json::value context_execution;  // $$.Execution
-  json::value context_machine;    // $$.StateMachine
+  // $$.Execution without Input, and $$.StateMachine, per run.
+  json::value context_execution;
+  json::value context_machine;
+  // The context object of the state being evaluated ("$$"), built on first use in a run (it
+  // holds a copy of the execution input) and then only updated: State, Task and Map change.
+  json::value shared_context;
+  bool shared_context_ready = false;
   std::mt19937_64 rng{0x5eed};
 
   TimePoint Now() const { return clock->Now(); }
@@ -435,22 +440,24 @@ struct Engine::Impl {
 
 
   // ---- context object ----
-  json::value Context(const Frame& f, const CompiledState& s, const json::value* map_value,
-                      std::size_t map_index, bool with_input = true) const {
-    json::object ctx;
-    if (with_input) {
-      ctx["Execution"] = context_execution;
-    } else {
+  // "$$" for evaluating a field of state `s` in frame `f` (with $$.Map.Item when map_value is
+  // set). Valid until the next call: evaluate with it at once, copy it to keep it.
+  const json::value* Context(const Frame& f, const CompiledState& s, const json::value* map_value,
+                             std::size_t map_index) {
+    if (!shared_context_ready) {
+      shared_context_ready = true;
       json::object execution;
       for (const auto& kv : context_execution.get_object()) {
-        if (kv.key() != "Input") execution.emplace(kv.key(), kv.value());
+        execution.emplace(kv.key(), kv.value());
+        if (kv.key() == "Id") execution.emplace("Input", exec->input);  // AWS's key order
       }
-      ctx["Execution"] = std::move(execution);
+      shared_context = json::object{{"Execution", std::move(execution)},
+                                    {"StateMachine", context_machine}};
     }
-    ctx["StateMachine"] = context_machine;
-    ctx["State"] = json::object{{"EnteredTime", FormatTimestamp(f.entered_time)},
-                                {"Name", s.name},
-                                {"RetryCount", f.retry_count}};
+    json::object& ctx = shared_context.as_object();
+    ctx.erase("Map");  // the last keys: erasing them keeps the others in order
+    ctx.erase("Task");
+    ctx["State"] = StateContext(f, s);
     if (!f.task_token.empty() && s.type == asl::StateType::kTask) {
       ctx["Task"] = json::object{{"Token", f.task_token}};
     }
@@ -459,6 +466,22 @@ struct Engine::Impl {
           {"Item", json::object{{"Index", static_cast<std::int64_t>(map_index)},
                                 {"Value", *map_value}}}};
     }
+    return &shared_context;
+  }
+
+  static json::value StateContext(const Frame& f, const CompiledState& s) {
+    return json::object{{"EnteredTime", FormatTimestamp(f.entered_time)},
+                        {"Name", s.name},
+                        {"RetryCount", f.retry_count}};
+  }
+
+  // The context a Task handler receives: a copy, with Execution.Input only when the state itself
+  // reads "$$" (the input may be large; pass what a handler needs through Parameters).
+  json::value TaskContext(const Frame& f, const CompiledState& s) {
+    if (s.uses_context) return *Context(f, s, nullptr, 0);
+    json::object ctx{{"Execution", context_execution}, {"StateMachine", context_machine},
+                     {"State", StateContext(f, s)}};
+    if (!f.task_token.empty()) ctx["Task"] = json::object{{"Token", f.task_token}};
     return ctx;
   }
 
@@ -467,10 +490,15 @@ struct Engine::Impl {
     asl::EvaluationContext e;
     e.input = &input;
     e.context = ctx;
+    // No lookup function while no variable is defined (the common case): reading one is an
+    // error either way.
     const Scope* scope = f.scope.get();
-    e.variables = [scope](std::string_view name) -> const json::value* {
-      return scope != nullptr ? scope->Find(name) : nullptr;
-    };
+    for (const Scope* s = scope; s != nullptr; s = s->parent.get()) {
+      if (!s->vars.empty()) {
+        e.variables = [scope](std::string_view name) { return scope->Find(name); };
+        break;
+      }
+    }
     return e;
   }
 
@@ -506,12 +534,13 @@ struct Engine::Impl {
     result.start_time = Now();
     std::string role = fmt::format("arn:aws:iam::{}:role/zflow-local", opts.account);
     context_execution = json::object{{"Id", result.execution_arn},
-                                     {"Input", opts.input},
                                      {"Name", name},
                                      {"RoleArn", role},
                                      {"StartTime", FormatTimestamp(result.start_time)},
                                      {"RedriveCount", 0}};
     context_machine = json::object{{"Id", machine_arn}, {"Name", opts.state_machine_name}};
+    shared_context = nullptr;
+    shared_context_ready = false;
 
     Frame* root = NewFrame(nullptr, &machine->top, opts.input);
     root->scope = std::make_shared<Scope>();
@@ -867,14 +896,9 @@ struct Engine::Impl {
       current_entered_event = f->entered_event;
       if (finished) return;
     }
-    json::value ctx_holder;
-    const json::value* ctx = nullptr;
     // Each attempt of a .waitForTaskToken task gets a new token.
     f->task_token = WaitsForToken(s) ? "zflow-" + NewToken() : std::string();
-    if (s.uses_context) {
-      ctx_holder = Context(*f, s, nullptr, 0);
-      ctx = &ctx_holder;
-    }
+    const json::value* ctx = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
     // The effective input: the raw input itself unless InputPath selects something else; it is
     // moved, not copied, where the raw input is not needed again.
     json::value selected;
@@ -965,12 +989,7 @@ struct Engine::Impl {
 
   // After a Task/Parallel/Map produced `result`: ResultSelector, Assign, ResultPath, OutputPath.
   void FinishResult(Frame* f, const CompiledState& s, json::value result) {
-    json::value ctx_holder;
-    const json::value* ctx = nullptr;
-    if (s.uses_context) {
-      ctx_holder = Context(*f, s, nullptr, 0);
-      ctx = &ctx_holder;
-    }
+    const json::value* ctx = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
     if (s.result_selector) {
       auto sel = s.result_selector->Evaluate(Eval(*f, result, ctx), asl::errors::kRuntime);
       if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
@@ -1205,8 +1224,7 @@ struct Engine::Impl {
   void StartTask(Frame* f, const CompiledState& s) {
     std::string rname;
     std::string rtype = ResourceType(s.source->resource, &rname);
-    // The handler's context; Execution.Input (possibly large) only when the state reads "$$".
-    json::value ctx = Context(*f, s, nullptr, 0, /*with_input=*/s.uses_context);
+    json::value ctx = TaskContext(*f, s);
     std::optional<std::int64_t> timeout = s.timeout_seconds;
     std::optional<std::int64_t> heartbeat = s.heartbeat_seconds;
     asl::EvaluationContext e = Eval(*f, f->input, &ctx);
@@ -1363,8 +1381,7 @@ struct Engine::Impl {
   }
 
   void StartMap(Frame* f, const CompiledState& s) {
-    json::value ctx_holder = Context(*f, s, nullptr, 0);
-    asl::EvaluationContext e = Eval(*f, f->effective_input, &ctx_holder);
+    asl::EvaluationContext e = Eval(*f, f->effective_input, Context(*f, s, nullptr, 0));
     json::value items_value;
     if (s.item_reader) {
       auto read = ReadItems(s, e);
@@ -1432,15 +1449,15 @@ struct Engine::Impl {
     // Each iteration's input: ItemSelector (which sees $$.Map.Item) or the item itself.
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (s.item_selector) {
-        json::value ictx = Context(*f, s, &items[i], i);
-        auto sel = s.item_selector->Evaluate(Eval(*f, f->effective_input, &ictx),
-                                             asl::errors::kRuntime);
+        auto sel = s.item_selector->Evaluate(
+            Eval(*f, f->effective_input, Context(*f, s, &items[i], i)), asl::errors::kRuntime);
         if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
         g->items.push_back(std::move(*sel));
       } else {
         g->items.push_back(std::move(items[i]));
       }
     }
+    if (s.item_selector) e.context = Context(*f, s, nullptr, 0);  // no $$.Map.Item past here
     if (s.item_batcher) {
       auto batches = Batch(s, e, std::move(g->items));
       if (!batches.ok()) return HandleError(f, s, Named(batches.error(), s));
@@ -1830,9 +1847,8 @@ struct Engine::Impl {
     };
     json::value params = json::object();
     if (s.result_writer->parameters) {
-      json::value ctx_holder = Context(f, s, nullptr, 0);
-      auto p = s.result_writer->parameters->Evaluate(Eval(f, f.effective_input, &ctx_holder),
-                                                     asl::errors::kRuntime);
+      auto p = s.result_writer->parameters->Evaluate(
+          Eval(f, f.effective_input, Context(f, s, nullptr, 0)), asl::errors::kRuntime);
       if (!p.ok()) return p.error();
       params = std::move(*p);
     }
@@ -1930,8 +1946,8 @@ struct Engine::Impl {
         json::value error_output = json::object{{"Error", error.error}, {"Cause", error.cause}};
         std::optional<json::value> assigned;
         if (c.assign) {
-          json::value ctx = Context(*f, s, nullptr, 0);
-          auto a = c.assign->Evaluate(Eval(*f, error_output, &ctx), asl::errors::kRuntime);
+          auto a = c.assign->Evaluate(Eval(*f, error_output, Context(*f, s, nullptr, 0)),
+                                      asl::errors::kRuntime);
           if (!a.ok()) return FailFrame(f, Named(a.error(), s));
           assigned = std::move(*a);
         }
