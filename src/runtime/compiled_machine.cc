@@ -99,12 +99,17 @@ class Compiler {
                        (s.result_selector && MentionsContext(*s.result_selector)) ||
                        (s.item_selector && MentionsContext(*s.item_selector)) ||
                        (s.assign && MentionsContext(*s.assign)) ||
+                       (s.item_reader && MentionsContext(*s.item_reader)) ||
+                       (s.item_batcher && MentionsContext(*s.item_batcher)) ||
+                       (s.result_writer && MentionsContext(*s.result_writer)) ||
                        (s.input_path.path.starts_with("$$")) ||
                        (s.output_path.path.starts_with("$$"));
       for (const asl::ChoiceRule& r : s.choices) c.uses_context |= MentionsContext(r);
       for (const auto* p : {&s.error_path, &s.cause_path, &s.items_path, &s.seconds_path,
                             &s.timestamp_path, &s.timeout_seconds_path,
-                            &s.heartbeat_seconds_path}) {
+                            &s.heartbeat_seconds_path, &s.max_concurrency_path,
+                            &s.tolerated_failure_count_path,
+                            &s.tolerated_failure_percentage_path}) {
         if (*p && p->value().find("$$") != std::string::npos) c.uses_context = true;
       }
 

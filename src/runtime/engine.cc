@@ -197,6 +197,7 @@ struct Frame {
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
   json::value effective_input;  // Task/Parallel/Map: input after InputPath + Parameters
+  bool effective_is_input = false;  // ... or the raw input itself (not copied)
   std::unique_ptr<ChildGroup> children;
   json::value output;
   WorkflowError error;
@@ -438,6 +439,10 @@ struct Engine::Impl {
     return PayloadOf(f->input);
   }
 
+
+  static const json::value& Effective(const Frame& f) {
+    return f.effective_is_input ? f.input : f.effective_input;
+  }
 
   // ---- context object ----
   // "$$" for evaluating a field of state `s` in frame `f` (with $$.Map.Item when map_value is
@@ -917,12 +922,17 @@ struct Engine::Impl {
       case asl::StateType::kTask:
       case asl::StateType::kParallel:
       case asl::StateType::kMap: {
+        f->effective_is_input = false;
         if (s.parameters) {
           auto p = s.parameters->Evaluate(Eval(*f, *effective, ctx), asl::errors::kRuntime);
           if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
           f->effective_input = std::move(*p);
+        } else if (effective == &f->input) {
+          // The raw input stays unchanged until the state ends: read it in place.
+          f->effective_is_input = true;
+          f->effective_input = nullptr;
         } else {
-          f->effective_input = *effective;  // the raw input stays for ResultPath and Catch
+          f->effective_input = std::move(selected);
         }
         if (s.type == asl::StateType::kTask) return StartTask(f, s);
         if (s.type == asl::StateType::kParallel) return StartParallel(f, s);
@@ -1246,7 +1256,7 @@ struct Engine::Impl {
     json::object scheduled{{"resourceType", rtype},
                            {"resource", rname},
                            {"region", exec->region},
-                           {"parameters", PayloadJson(f->effective_input)}};
+                           {"parameters", PayloadJson(Effective(*f))}};
     if (timeout) scheduled["timeoutInSeconds"] = *timeout;
     if (heartbeat) scheduled["heartbeatInSeconds"] = *heartbeat;
     Emit(f, "TaskScheduled", std::move(scheduled));
@@ -1279,7 +1289,7 @@ struct Engine::Impl {
     TaskRequest request;
     request.resource = s.source->resource;
     request.state_name = s.name;
-    request.input = f->effective_input;
+    request.input = Effective(*f);
     request.context = std::move(ctx);
     request.retry_count = f->retry_count;
     if (timeout) request.timeout = std::chrono::seconds(*timeout);
@@ -1368,7 +1378,7 @@ struct Engine::Impl {
     g->results.assign(s.branches.size(), nullptr);
     g->children.assign(s.branches.size(), 0);
     for (std::size_t i = 0; i < s.branches.size(); ++i) {
-      Frame* child = NewFrame(f, s.branches[i].get(), f->effective_input);
+      Frame* child = NewFrame(f, s.branches[i].get(), Effective(*f));
       child->index = i;
       g->children[i] = child->id;
       runnable.push_back(child->id);
@@ -1381,25 +1391,36 @@ struct Engine::Impl {
   }
 
   void StartMap(Frame* f, const CompiledState& s) {
-    asl::EvaluationContext e = Eval(*f, f->effective_input, Context(*f, s, nullptr, 0));
-    json::value items_value;
+    const json::value& effective = Effective(*f);
+    asl::EvaluationContext e =
+        Eval(*f, effective, s.uses_context ? Context(*f, s, nullptr, 0) : nullptr);
+    // The items: read in place where a path names them (each iteration gets its own copy of its
+    // item), owned when read from S3 or selected by an indefinite path.
+    json::value items_owned;
+    const json::value* items_value = &items_owned;
     if (s.item_reader) {
       auto read = ReadItems(s, e);
       if (!read.ok()) return HandleError(f, s, Named(read.error(), s));
-      items_value = std::move(*read);
+      items_owned = std::move(*read);
     } else if (s.items_path) {
-      auto v = s.items_path->Evaluate(e);
-      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
-      items_value = std::move(*v);
+      const json::value* found =
+          s.items_path->is_reference_path() ? s.items_path->Find(e) : nullptr;
+      if (found != nullptr) {
+        items_value = found;
+      } else {
+        auto v = s.items_path->Evaluate(e);
+        if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+        items_owned = std::move(*v);
+      }
     } else {
-      items_value = f->effective_input;
+      items_value = &effective;
     }
-    if (!items_value.is_array()) {
+    if (!items_value->is_array()) {
       return HandleError(
           f, s,
           Named(WorkflowError{std::string(asl::errors::kRuntime),
                               fmt::format("Map state input must be an array, but the items are {}",
-                                          ToJsonText(items_value).substr(0, 200))},
+                                          ToJsonText(*items_value).substr(0, 200))},
                 s));
     }
     auto g = std::make_unique<ChildGroup>();
@@ -1442,7 +1463,8 @@ struct Engine::Impl {
       }
       g->tolerated_percentage = v->to_number<double>();
     }
-    json::array& items = items_value.as_array();
+    const json::array& items = items_value->get_array();
+    const bool owned = items_value == &items_owned;
     g->results.assign(items.size(), nullptr);
     g->children.assign(items.size(), 0);
     g->items.reserve(items.size());
@@ -1450,14 +1472,17 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (s.item_selector) {
         auto sel = s.item_selector->Evaluate(
-            Eval(*f, f->effective_input, Context(*f, s, &items[i], i)), asl::errors::kRuntime);
+            Eval(*f, effective, Context(*f, s, &items[i], i)), asl::errors::kRuntime);
         if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
         g->items.push_back(std::move(*sel));
+      } else if (owned) {
+        g->items.push_back(std::move(items_owned.as_array()[i]));
       } else {
-        g->items.push_back(std::move(items[i]));
+        g->items.push_back(items[i]);
       }
     }
-    if (s.item_selector) e.context = Context(*f, s, nullptr, 0);  // no $$.Map.Item past here
+    // No $$.Map.Item past here.
+    if (s.item_selector) e.context = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
     if (s.item_batcher) {
       auto batches = Batch(s, e, std::move(g->items));
       if (!batches.ok()) return HandleError(f, s, Named(batches.error(), s));
@@ -1848,7 +1873,7 @@ struct Engine::Impl {
     json::value params = json::object();
     if (s.result_writer->parameters) {
       auto p = s.result_writer->parameters->Evaluate(
-          Eval(f, f.effective_input, Context(f, s, nullptr, 0)), asl::errors::kRuntime);
+          Eval(f, Effective(f), Context(f, s, nullptr, 0)), asl::errors::kRuntime);
       if (!p.ok()) return p.error();
       params = std::move(*p);
     }
