@@ -720,6 +720,14 @@ Outcome<json::value> JsonPath::Evaluate(const EvaluationContext& ctx) const {
   return json::value(std::move(out));
 }
 
+void JsonPath::Prefetch() const {
+  const Program* p = program_.get();
+  __builtin_prefetch(p);
+  __builtin_prefetch(reinterpret_cast<const char*>(p) + 64);
+  const Step* steps = p->steps.data();
+  for (std::size_t i = 0; i < p->steps.size(); ++i) __builtin_prefetch(&steps[i]);
+}
+
 Outcome<json::value> JsonPath::Assign(json::value target, json::value value) const {
   const Program& p = *program_;
   if (p.steps.empty()) return value;

@@ -164,6 +164,19 @@ Result<PayloadTemplate> PayloadTemplate::Compile(const json::value& definition) 
   return PayloadTemplate(std::move(root));
 }
 
+void PayloadTemplate::Prefetch() const {
+  const Node* n = root_.get();
+  __builtin_prefetch(n);
+  if (n->kind != Node::Kind::kObject) return;
+  const Node::Member* m = n->members.data();
+  for (std::size_t i = 0; i < n->members.size(); ++i) {
+    __builtin_prefetch(&m[i]);
+    const Node* v = m[i].value.get();
+    __builtin_prefetch(v);
+    if (v->kind == Node::Kind::kPath) v->path->Prefetch();
+  }
+}
+
 bool PayloadTemplate::is_constant() const { return root_->kind == Node::Kind::kConstant; }
 
 Outcome<json::value> PayloadTemplate::Evaluate(const EvaluationContext& ctx,

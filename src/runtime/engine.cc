@@ -1085,6 +1085,11 @@ struct Engine::Impl {
   }
 
   static void Transition(Frame* f, int next, json::value input) {
+    const CompiledState& n = f->branch->states[static_cast<std::size_t>(next)];
+    const char* line = reinterpret_cast<const char*>(&n);
+    for (std::size_t i = 0; i < 512; i += 64) __builtin_prefetch(line + i);
+    if (n.parameters) n.parameters->Prefetch();
+    if (n.result_path.path) n.result_path.path->Prefetch();
     f->state = next;
     f->input = std::move(input);
     f->pending = Pending::kEnter;
