@@ -63,6 +63,7 @@ struct HistoryEvent {
   TimePoint timestamp;
   std::string_view type;  // "ExecutionStarted", "TaskStateEntered", ... (static storage)
   std::string state_name;  // "name" of StateEntered/StateExited/MapIteration* events
+  std::int64_t index = -1;  // "index" of MapIteration* events
   // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
   // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. Null when not recorded.
   PayloadText payload;

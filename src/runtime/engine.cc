@@ -45,6 +45,7 @@ json::value HistoryEvent::ToJson() const {
   o["previousEventId"] = previous_event_id;
   json::object d = details;
   if (!state_name.empty()) d["name"] = state_name;
+  if (index >= 0) d["index"] = index;
   bool is_input = type.ends_with("StateEntered") || type == "ExecutionStarted";
   if (payload) {
     d[is_input ? "input" : "output"] = payload.view();
@@ -370,10 +371,12 @@ struct Engine::Impl {
   using Payload = PayloadText;
 
   std::int64_t Emit(Frame* frame, std::string_view type, json::object details,
-                    std::string_view state_name = {}, Payload payload = {}) {
+                    std::string_view state_name = {}, Payload payload = {},
+                    std::int64_t index = -1) {
     if (finished) return 0;
     HistoryEvent e;
     e.state_name = std::string(state_name);
+    e.index = index;
     e.payload = std::move(payload);
     e.id = static_cast<std::int64_t>(result.history.size()) + 1;
     e.previous_event_id = frame != nullptr ? frame->last_event : e.id - 1;
@@ -393,6 +396,11 @@ struct Engine::Impl {
                                                 options.max_history_events)});
     }
     return id;
+  }
+
+  // MapIteration* events: {"name": the Map state, "index": the iteration's}.
+  void EmitIteration(Frame* child, std::string_view type, std::string_view map_state) {
+    Emit(child, type, json::object{}, map_state, {}, static_cast<std::int64_t>(child->index));
   }
 
   json::value PayloadJson(const json::value& v) {
@@ -1516,8 +1524,7 @@ struct Engine::Impl {
       std::size_t i = g.next_to_start++;
       Frame* child = NewFrame(f, s.processor.get(), std::move(g.items[i]));
       child->index = i;
-      Emit(child, "MapIterationStarted",
-           json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(i)}});
+      EmitIteration(child, "MapIterationStarted", s.name);
       g.children[i] = child->id;
       runnable.push_back(child->id);
       ++g.running;
@@ -1543,15 +1550,13 @@ struct Engine::Impl {
     if (child->status == FrameStatus::kSucceeded) {
       g.results[child->index] = std::move(child->output);
       if (g.is_map) {
-        Emit(child, "MapIterationSucceeded",
-             json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(child->index)}});
+        EmitIteration(child, "MapIterationSucceeded", s.name);
       }
     } else {
       ++g.failed;
       if (child->index < g.failed_flags.size()) g.failed_flags[child->index] = 1;
       if (g.is_map) {
-        Emit(child, "MapIterationFailed",
-             json::object{{"name", s.name}, {"index", static_cast<std::int64_t>(child->index)}});
+        EmitIteration(child, "MapIterationFailed", s.name);
         g.results[child->index] =
             json::object{{"Error", child->error.error}, {"Cause", child->error.cause}};
       }
@@ -1602,8 +1607,7 @@ struct Engine::Impl {
       }
       AbortFrame(c);
       if (!event.empty()) {
-        Emit(c, event,
-             json::object{{"name", state_name}, {"index", static_cast<std::int64_t>(c->index)}});
+        EmitIteration(c, event, state_name);
       }
     }
   }

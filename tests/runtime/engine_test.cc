@@ -65,6 +65,28 @@ TEST_F(EngineTest, NullPathsDiscardAsDocumented) {
             R"({"keep":1})");
 }
 
+TEST_F(EngineTest, MapIterationEventsNameTheMapAndTheIndex) {
+  ExecutionResult r = Run(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+    "End": true}}})",
+                          "[10, 20]");
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+  std::vector<std::string> iterations;
+  for (const HistoryEvent& e : r.history) {
+    if (!e.type.starts_with("MapIteration")) continue;
+    json::value j = e.ToJson();
+    std::string key = "m" + std::string(e.type.substr(1)) + "EventDetails";
+    iterations.push_back(std::string(e.type) + " " + ToJsonText(j.at(key)));
+  }
+  EXPECT_EQ(iterations, (std::vector<std::string>{
+                            R"(MapIterationStarted {"name":"M","index":0})",
+                            R"(MapIterationStarted {"name":"M","index":1})",
+                            R"(MapIterationSucceeded {"name":"M","index":0})",
+                            R"(MapIterationSucceeded {"name":"M","index":1})"}));
+  // The first iteration's state is entered with its item.
+  EXPECT_EQ(r.history[5].ToJson().at("stateEnteredEventDetails").at("input").as_string(), "10");
+}
+
 TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
   ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
     "Resource": "arn:aws:states:::zflow:echo", "InputPath": "$.nope",
