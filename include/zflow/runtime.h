@@ -181,7 +181,8 @@ struct EngineOptions {
   std::size_t max_history_events = 25000;
   // Keep full payloads (state input/output) in history events, as AWS does.
   bool history_payloads = true;
-  // Upper bound on Map/Parallel children running at once when MaxConcurrency is 0 (unlimited).
+  // Upper bound on Parallel branches and distributed Map iterations running at once when
+  // MaxConcurrency is 0 (unlimited). An inline Map runs at most 40 at once, as on AWS.
   std::size_t max_parallel_children = 1 << 20;
   // Called on the loop thread when a .waitForTaskToken task starts waiting for its token.
   std::function<void(const std::string& state, const std::string& token)> on_task_token;

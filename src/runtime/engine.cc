@@ -289,6 +289,9 @@ std::string ResourceType(std::string_view resource, std::string* name) {
 
 }  // namespace
 
+// AWS: "In Inline mode, the Map state supports up to 40 concurrent iterations."
+constexpr std::size_t kInlineMapConcurrency = 40;
+
 struct Engine::Impl {
   explicit Impl(EngineOptions o)
       : options(std::move(o)), pool(std::make_unique<WorkerPool>(options.worker_threads)) {}
@@ -1520,6 +1523,8 @@ struct Engine::Impl {
     ChildGroup& g = *f->children;
     const CompiledState& s = CurrentState(f);
     std::size_t limit = g.max_concurrency == 0 ? options.max_parallel_children : g.max_concurrency;
+    // An inline Map runs at most 40 iterations at once on AWS, whatever its MaxConcurrency.
+    if (!s.distributed) limit = std::min(limit, kInlineMapConcurrency);
     while (g.next_to_start < g.items.size() && g.running < limit && !finished) {
       std::size_t i = g.next_to_start++;
       Frame* child = NewFrame(f, s.processor.get(), std::move(g.items[i]));

@@ -87,6 +87,27 @@ TEST_F(EngineTest, MapIterationEventsNameTheMapAndTheIndex) {
   EXPECT_EQ(r.history[5].ToJson().at("stateEnteredEventDetails").at("input").as_string(), "10");
 }
 
+TEST_F(EngineTest, InlineMapRunsAtMostFortyIterationsAtOnce) {
+  // AWS: an inline Map supports up to 40 concurrent iterations, whatever MaxConcurrency says.
+  for (std::string_view concurrency : {"0", "100", "7"}) {
+    std::string items = "[";
+    for (int i = 0; i < 100; ++i) items += (i ? "," : "") + std::to_string(i);
+    items += "]";
+    ExecutionResult r = Run(std::string(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+      "MaxConcurrency": )") + std::string(concurrency) + R"(, "ItemProcessor": {"StartAt": "W",
+      "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}, "End": true}}})",
+                            items);
+    ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+    int running = 0, most = 0, started = 0;
+    for (const HistoryEvent& e : r.history) {
+      if (e.type == "MapIterationStarted") most = std::max(most, ++running), ++started;
+      if (e.type == "MapIterationSucceeded") --running;
+    }
+    EXPECT_EQ(started, 100);
+    EXPECT_EQ(most, concurrency == "7" ? 7 : 40) << "MaxConcurrency " << concurrency;
+  }
+}
+
 TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
   ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
     "Resource": "arn:aws:states:::zflow:echo", "InputPath": "$.nope",
