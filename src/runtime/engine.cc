@@ -194,6 +194,7 @@ struct Frame {
   TimePoint heartbeat_deadline;        // the task fails unless it beats before this
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
   PayloadText exit_payload;  // the last state's output text (= the next state's input)
+  PayloadText entered_payload;  // the current state's input text
   bool exit_payload_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
@@ -560,8 +561,10 @@ struct Engine::Impl {
 
     Frame* root = NewFrame(nullptr, &machine->top, opts.input);
     root->scope = std::make_shared<Scope>();
-    Emit(nullptr, "ExecutionStarted", json::object{{"roleArn", role}}, {},
-         PayloadOf(opts.input));
+    // The execution's input text is also the first state's.
+    root->exit_payload = PayloadOf(opts.input);
+    root->exit_payload_valid = static_cast<bool>(root->exit_payload);
+    Emit(nullptr, "ExecutionStarted", json::object{{"roleArn", role}}, {}, root->exit_payload);
     root->last_event = 1;
     if (PayloadSize(opts.input) > options.max_payload_bytes) {
       FinishExecution(ExecutionStatus::kFailed, {},
@@ -907,8 +910,8 @@ struct Engine::Impl {
       f->entered_time = Now();
       f->retry_count = 0;
       f->retry_attempts.assign(s.retriers.size(), 0);
-      f->entered_event = Emit(f, s.entered_event_type,
-                              json::object{}, s.name, EnterPayload(f));
+      f->entered_payload = EnterPayload(f);
+      f->entered_event = Emit(f, s.entered_event_type, json::object{}, s.name, f->entered_payload);
       current_entered_event = f->entered_event;
       if (finished) return;
     }
@@ -1070,9 +1073,33 @@ struct Engine::Impl {
     return d;
   }
 
+  // States whose output is their input, unchanged (no path, template or result applies).
+  static bool PassesInputThrough(const CompiledState& s) {
+    if (s.input_path.mode != CompiledPath::Mode::kDefault ||
+        s.output_path.mode != CompiledPath::Mode::kDefault) {
+      return false;
+    }
+    switch (s.type) {
+      case asl::StateType::kChoice:
+      case asl::StateType::kWait:
+      case asl::StateType::kSucceed: return true;
+      case asl::StateType::kPass:
+        return !s.parameters && !s.result && s.result_path.mode == CompiledPath::Mode::kDefault;
+      default: return false;
+    }
+  }
+
+  // The exit payload text: the entered one for a state that passes its input through.
+  Payload ExitText(Frame* f, const CompiledState& s, const json::value& output) {
+    if (!f->entered_payload || !PassesInputThrough(s)) return ExitPayload(f, output);
+    f->exit_payload = f->entered_payload;
+    f->exit_payload_valid = true;
+    return f->exit_payload;
+  }
+
   void ExitState(Frame* f, const CompiledState& s, json::value output) {
     // The history text, when kept, is the payload as AWS measures it: no second walk.
-    Payload text = ExitPayload(f, output);
+    Payload text = ExitText(f, s, output);
     std::size_t size = text ? text.view().size() : PayloadSize(output);
     if (size > options.max_payload_bytes) {
       f->exit_payload_valid = false;
@@ -1163,7 +1190,7 @@ struct Engine::Impl {
     auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
     if (!out.ok()) return HandleError(f, s, out.error());
     if (!assigned.empty()) AssignVariables(f, json::value(std::move(assigned)));
-    Emit(f, "ChoiceStateExited", ExitedDetails(f), s.name, PayloadOf(*out));
+    Emit(f, "ChoiceStateExited", ExitedDetails(f), s.name, ExitText(f, s, *out));
     if (finished) return;
     Transition(f, next, std::move(*out));
   }
