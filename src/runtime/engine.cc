@@ -317,6 +317,7 @@ struct Engine::Impl {
   // newer frame that reuses its slot.
   std::vector<std::unique_ptr<Frame>> slots;
   std::vector<std::uint32_t> free_slots;
+  std::vector<std::unique_ptr<Frame>> spare_frames;  // dropped frames, reset, for reuse
   std::vector<std::uint32_t> slot_reuse;
   std::deque<FrameId> runnable;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
@@ -361,7 +362,9 @@ struct Engine::Impl {
   void DropFrame(FrameId id) {
     if (Get(id) == nullptr) return;
     std::uint32_t slot = static_cast<std::uint32_t>(id) - 1;
-    slots[slot].reset();
+    // The frame's memory is kept for the next one (a Map starts one per iteration).
+    *slots[slot] = Frame{};
+    spare_frames.push_back(std::move(slots[slot]));
     free_slots.push_back(slot);
   }
 
@@ -589,7 +592,13 @@ struct Engine::Impl {
   }
 
   Frame* NewFrame(Frame* parent, const CompiledBranch* branch, json::value input) {
-    auto f = std::make_unique<Frame>();
+    std::unique_ptr<Frame> f;
+    if (spare_frames.empty()) {
+      f = std::make_unique<Frame>();
+    } else {
+      f = std::move(spare_frames.back());
+      spare_frames.pop_back();
+    }
     f->branch = branch;
     f->state = branch->start;
     f->input = std::move(input);
