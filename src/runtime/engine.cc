@@ -145,6 +145,8 @@ struct ChildGroup {
   FrameId owner = 0;
   bool is_map = false;
   std::vector<json::value> items;  // Map: each iteration's input
+  const json::array* source = nullptr;  // ... or the items in place, copied as iterations start
+  bool keep_results = true;  // false when nothing reads the results (ResultPath null)
   std::vector<json::value> results;
   // With a ResultWriter: each iteration's input and whether it failed (tolerated failures).
   std::vector<json::value> inputs;
@@ -1427,6 +1429,7 @@ struct Engine::Impl {
     if (finished) return;
     auto g = std::make_unique<ChildGroup>();
     g->owner = f->id;
+    g->keep_results = KeepsResults(s);
     g->results.assign(s.branches.size(), nullptr);
     g->children.assign(s.branches.size(), 0);
     for (std::size_t i = 0; i < s.branches.size(); ++i) {
@@ -1519,9 +1522,15 @@ struct Engine::Impl {
     const bool owned = items_value == &items_owned;
     g->results.assign(items.size(), nullptr);
     g->children.assign(items.size(), 0);
-    g->items.reserve(items.size());
-    // Each iteration's input: ItemSelector (which sees $$.Map.Item) or the item itself.
-    for (std::size_t i = 0; i < items.size(); ++i) {
+    g->keep_results = KeepsResults(s);
+    // Each iteration's input: ItemSelector (which sees $$.Map.Item) or the item itself. Items
+    // read in place are copied as their iteration starts.
+    if (!s.item_selector && !owned && !s.item_batcher && !s.result_writer) {
+      g->source = &items;
+    } else {
+      g->items.reserve(items.size());
+    }
+    for (std::size_t i = 0; g->source == nullptr && i < items.size(); ++i) {
       if (s.item_selector) {
         auto sel = s.item_selector->Evaluate(
             Eval(*f, effective, Context(*f, s, &items[i], i)), asl::errors::kRuntime);
@@ -1551,8 +1560,15 @@ struct Engine::Impl {
     f->children = std::move(g);
     f->status = FrameStatus::kWaiting;
     ++f->generation;
-    if (f->children->items.empty()) return CompleteGroup(f);
+    if (f->children->results.empty()) return CompleteGroup(f);
     StartMoreIterations(f);
+  }
+
+  // Whether a Parallel or Map state reads its branches' / iterations' results: not with
+  // "ResultPath": null unless a ResultSelector, an Assign or a ResultWriter takes them.
+  static bool KeepsResults(const CompiledState& s) {
+    return s.result_path.mode != CompiledPath::Mode::kNull || s.result_selector || s.assign ||
+           s.result_writer;
   }
 
   void StartMoreIterations(Frame* f) {
@@ -1561,9 +1577,11 @@ struct Engine::Impl {
     std::size_t limit = g.max_concurrency == 0 ? options.max_parallel_children : g.max_concurrency;
     // An inline Map runs at most 40 iterations at once on AWS, whatever its MaxConcurrency.
     if (!s.distributed) limit = std::min(limit, kInlineMapConcurrency);
-    while (g.next_to_start < g.items.size() && g.running < limit && !finished) {
+    while (g.next_to_start < g.results.size() && g.running < limit && !finished) {
       std::size_t i = g.next_to_start++;
-      Frame* child = NewFrame(f, s.processor.get(), std::move(g.items[i]));
+      Frame* child = NewFrame(f, s.processor.get(),
+                              g.source != nullptr ? json::value((*g.source)[i])
+                                                  : std::move(g.items[i]));
       child->index = i;
       EmitIteration(child, "MapIterationStarted", s.name);
       g.children[i] = child->id;
@@ -1589,7 +1607,7 @@ struct Engine::Impl {
     ++g.finished;
     const CompiledState& s = CurrentState(owner);
     if (child->status == FrameStatus::kSucceeded) {
-      g.results[child->index] = std::move(child->output);
+      if (g.keep_results) g.results[child->index] = std::move(child->output);
       if (g.is_map) {
         EmitIteration(child, "MapIterationSucceeded", s.name);
       }
