@@ -212,6 +212,9 @@ class Engine {
   // Pass an rvalue to avoid copying the model; the source map is not kept.
   Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
   Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
+  // The same, taking options.input over instead of copying it where no state reads
+  // $$.Execution.Input (a large input is then not copied at all).
+  Result<ExecutionResult> Run(const PreparedMachine& machine, ExecutionOptions&& options);
 
   // The answers to a .waitForTaskToken task ($$.Task.Token), from any thread while Run runs:
   // as SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat of the Step Functions API.

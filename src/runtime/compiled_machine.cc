@@ -361,12 +361,28 @@ class Compiler {
 
 }  // namespace
 
+namespace {
+
+bool AnyUsesContext(const CompiledBranch& b) {
+  for (const CompiledState& s : b.states) {
+    if (s.uses_context) return true;
+    for (const auto& branch : s.branches) {
+      if (AnyUsesContext(*branch)) return true;
+    }
+    if (s.processor && AnyUsesContext(*s.processor)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine) {
   auto out = std::make_unique<CompiledMachine>();
   out->timeout_seconds = machine.timeout_seconds;
   Compiler compiler;
   ZFLOW_RETURN_IF_ERROR(
       compiler.CompileBranch(machine.top(), machine.DefaultQueryLanguage(), out->top));
+  out->uses_context = AnyUsesContext(out->top);
   return out;
 }
 

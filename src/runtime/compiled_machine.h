@@ -140,6 +140,7 @@ struct CompiledBranch {
 struct CompiledMachine {
   CompiledBranch top;
   std::optional<std::int64_t> timeout_seconds;
+  bool uses_context = false;  // some state, at any depth, reads "$$"
 };
 
 // Compiles a validated machine. Errors (kInvalidArgument) only for JSONata-mode states, which

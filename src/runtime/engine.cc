@@ -525,7 +525,10 @@ struct Engine::Impl {
   }
 
   // ---- the run ----
-  Result<ExecutionResult> Run(const CompiledMachine& compiled, const ExecutionOptions& opts) {
+  // `owned_input`: the caller's input (opts.input), which the run may take over instead of
+  // copying when no state reads $$.Execution.Input.
+  Result<ExecutionResult> Run(const CompiledMachine& compiled, const ExecutionOptions& opts,
+                              json::value* owned_input) {
     ++run_id;
     machine = &compiled;
     exec = &opts;
@@ -564,14 +567,20 @@ struct Engine::Impl {
     shared_context = nullptr;
     shared_context_ready = false;
 
-    Frame* root = NewFrame(nullptr, &machine->top, opts.input);
-    root->scope = std::make_shared<Scope>();
     // The execution's input text is also the first state's.
-    root->exit_payload = PayloadOf(opts.input);
-    root->exit_payload_valid = static_cast<bool>(root->exit_payload);
-    Emit(nullptr, "ExecutionStarted", json::object{{"roleArn", role}}, {}, root->exit_payload);
+    Payload input_text = PayloadOf(opts.input);
+    std::size_t input_size = input_text ? input_text.view().size() : PayloadSize(opts.input);
+    // The caller's input is taken over when it may be and nothing reads it again.
+    Frame* root = NewFrame(nullptr, &machine->top,
+                           owned_input != nullptr && !compiled.uses_context
+                               ? std::move(*owned_input)
+                               : json::value(opts.input));
+    root->scope = std::make_shared<Scope>();
+    root->exit_payload = input_text;
+    root->exit_payload_valid = static_cast<bool>(input_text);
+    Emit(nullptr, "ExecutionStarted", json::object{{"roleArn", role}}, {}, std::move(input_text));
     root->last_event = 1;
-    if (PayloadSize(opts.input) > options.max_payload_bytes) {
+    if (input_size > options.max_payload_bytes) {
       FinishExecution(ExecutionStatus::kFailed, {},
                       WorkflowError{std::string(asl::errors::kDataLimitExceeded),
                                     fmt::format("The execution input is larger than {} bytes.",
@@ -2096,7 +2105,11 @@ Status Engine::SendTaskHeartbeat(std::string_view token) {
 
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine,
                                     const ExecutionOptions& options) {
-  return impl_->Run(*machine.compiled, options);
+  return impl_->Run(*machine.compiled, options, nullptr);
+}
+
+Result<ExecutionResult> Engine::Run(const PreparedMachine& machine, ExecutionOptions&& options) {
+  return impl_->Run(*machine.compiled, options, &options.input);
 }
 
 Result<ExecutionResult> Engine::Run(const asl::StateMachine& machine,

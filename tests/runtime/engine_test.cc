@@ -108,6 +108,30 @@ TEST_F(EngineTest, InlineMapRunsAtMostFortyIterationsAtOnce) {
   }
 }
 
+TEST_F(EngineTest, RunTakingTheInputOverStillServesExecutionInput) {
+  Engine engine({.integrations = &registry_, .virtual_time = true});
+  // A Map reads $$.Execution.Input in its iterations: the input must stay readable.
+  auto reads = engine.Prepare(*asl::ParseStateMachine(R"({"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "Result": 1, "ResultPath": "$.a", "Next": "M"},
+    "M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "Q", "States": {
+      "Q": {"Type": "Pass", "Parameters": {"i.$": "$$.Execution.Input.items[0]"}, "End": true}}},
+      "End": true}}})"));
+  ASSERT_TRUE(reads.ok()) << reads.status().ToString();
+  auto r = engine.Run(**reads, ExecutionOptions{.input = Json(R"({"items": [7, 8]})")});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output, Json(R"([{"i": 7}, {"i": 7}])")) << r->error << r->cause;
+  // Without "$$" the input is moved in; the run is the same.
+  auto plain = engine.Prepare(*asl::ParseStateMachine(
+      R"({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": "$.a",
+      "End": true}}})"));
+  ASSERT_TRUE(plain.ok());
+  ExecutionOptions options{.input = Json(R"({"b": 2})")};
+  r = engine.Run(**plain, std::move(options));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output, Json(R"({"b": 2, "a": 1})"));
+  EXPECT_EQ(r->history.front().payload.view(), R"({"b":2})");
+}
+
 TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
   ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
     "Resource": "arn:aws:states:::zflow:echo", "InputPath": "$.nope",
