@@ -196,7 +196,6 @@ struct Frame {
   TimePoint heartbeat_deadline;        // the task fails unless it beats before this
   json::object assigned_for_event;  // variables the current state assigned, for StateExited
   PayloadText exit_payload;  // the last state's output text (= the next state's input)
-  PayloadText entered_payload;  // the current state's input text
   bool exit_payload_valid = false;  // true between a StateExited and the next StateEntered
   std::vector<std::int64_t> retry_attempts;  // per retrier, for the current state
   int retry_count = 0;
@@ -930,8 +929,7 @@ struct Engine::Impl {
       f->entered_time = Now();
       f->retry_count = 0;
       f->retry_attempts.assign(s.retriers.size(), 0);
-      f->entered_payload = EnterPayload(f);
-      f->entered_event = Emit(f, s.entered_event_type, json::object{}, s.name, f->entered_payload);
+      f->entered_event = Emit(f, s.entered_event_type, json::object{}, s.name, EnterPayload(f));
       current_entered_event = f->entered_event;
       if (finished) return;
     }
@@ -1111,8 +1109,11 @@ struct Engine::Impl {
 
   // The exit payload text: the entered one for a state that passes its input through.
   Payload ExitText(Frame* f, const CompiledState& s, const json::value& output) {
-    if (!f->entered_payload || !PassesInputThrough(s)) return ExitPayload(f, output);
-    f->exit_payload = f->entered_payload;
+    const Payload* entered =
+        f->entered_event > 0 ? &result.history[static_cast<std::size_t>(f->entered_event - 1)].payload
+                             : nullptr;
+    if (entered == nullptr || !*entered || !PassesInputThrough(s)) return ExitPayload(f, output);
+    f->exit_payload = *entered;
     f->exit_payload_valid = true;
     return f->exit_payload;
   }
