@@ -728,9 +728,13 @@ void JsonPath::Prefetch() const {
   for (std::size_t i = 0; i < p->steps.size(); ++i) __builtin_prefetch(&steps[i]);
 }
 
-Outcome<json::value> JsonPath::Assign(json::value target, json::value value) const {
+std::optional<WorkflowError> JsonPath::AssignInPlace(json::value& target,
+                                                   json::value&& value) const {
   const Program& p = *program_;
-  if (p.steps.empty()) return value;
+  if (p.steps.empty()) {
+    target = std::move(value);
+    return std::nullopt;
+  }
   json::value* node = &target;
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const Selector& sel = p.steps[i].selector;
@@ -747,7 +751,7 @@ Outcome<json::value> JsonPath::Assign(json::value target, json::value value) con
       json::object& obj = node->get_object();
       if (last) {
         obj.insert_or_assign(sel.name, std::move(value));
-        return target;
+        return std::nullopt;
       }
       json::value* child = obj.if_contains(sel.name);
       if (child == nullptr) child = &obj.emplace(sel.name, json::object()).first->value();
@@ -763,11 +767,16 @@ Outcome<json::value> JsonPath::Assign(json::value target, json::value value) con
       }
       if (last) {
         *child = std::move(value);
-        return target;
+        return std::nullopt;
       }
       node = child;
     }
   }
+  return std::nullopt;
+}
+
+Outcome<json::value> JsonPath::Assign(json::value target, json::value value) const {
+  if (auto error = AssignInPlace(target, std::move(value))) return *std::move(error);
   return target;
 }
 

@@ -62,6 +62,9 @@ class JsonPath {
   // intermediate objects. Errors: States.ResultPathMatchFailure when the path cannot be applied
   // (e.g. it steps into a non-object). Precondition: is_reference_path() and root() == kInput.
   Outcome<json::value> Assign(json::value target, json::value value) const;
+  // The same, storing into `target` in place (no copy or move of the document). On error
+  // `target` may have gained empty intermediate objects.
+  std::optional<WorkflowError> AssignInPlace(json::value& target, json::value&& value) const;
 
   struct Program;
 

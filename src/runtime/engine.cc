@@ -1042,7 +1042,7 @@ struct Engine::Impl {
 
   // Shared tail of Pass/Task/Parallel/Map: Assign sees the result as "$" and the variables as
   // they were before the state; then ResultPath, OutputPath, exit.
-  void CompleteState(Frame* f, const CompiledState& s, json::value result,
+  void CompleteState(Frame* f, const CompiledState& s, json::value&& result,
                      const json::value* ctx) {
     std::optional<json::value> assigned;
     if (s.assign) {
@@ -1050,8 +1050,17 @@ struct Engine::Impl {
       if (!a.ok()) return HandleError(f, s, Named(a.error(), s));
       assigned = std::move(*a);
     }
-    // Without retriers or catchers nothing reads the raw input after this: merge into it.
+    // Without retriers or catchers nothing reads the raw input after this: merge into it, in
+    // place, and exit with it.
     bool keep_input = !s.retriers.empty() || !s.catchers.empty();
+    if (!keep_input && s.result_path.mode == CompiledPath::Mode::kPath &&
+        s.output_path.mode == CompiledPath::Mode::kDefault) {
+      if (auto error = s.result_path.path->AssignInPlace(f->input, std::move(result))) {
+        return HandleError(f, s, Named(*std::move(error), s));
+      }
+      if (assigned) AssignVariables(f, std::move(*assigned));
+      return ExitState(f, s, std::move(f->input));
+    }
     asl::Outcome<json::value> merged =
         s.result_path.mode == CompiledPath::Mode::kPath
             ? s.result_path.path->Assign(keep_input ? f->input : std::move(f->input),
@@ -1118,7 +1127,8 @@ struct Engine::Impl {
     return f->exit_payload;
   }
 
-  void ExitState(Frame* f, const CompiledState& s, json::value output) {
+  // `output` may be the frame's own input (a state that merged its result in place).
+  void ExitState(Frame* f, const CompiledState& s, json::value&& output) {
     // The history text, when kept, is the payload as AWS measures it: no second walk.
     Payload text = ExitText(f, s, output);
     std::size_t size = text ? text.view().size() : PayloadSize(output);
@@ -1143,14 +1153,14 @@ struct Engine::Impl {
                                      s.name, options.max_payload_bytes)};
   }
 
-  static void Transition(Frame* f, int next, json::value input) {
+  static void Transition(Frame* f, int next, json::value&& input) {
     const CompiledState& n = f->branch->states[static_cast<std::size_t>(next)];
     const char* line = reinterpret_cast<const char*>(&n);
     for (std::size_t i = 0; i < 512; i += 64) __builtin_prefetch(line + i);
     if (n.parameters) n.parameters->Prefetch();
     if (n.result_path.path) n.result_path.path->Prefetch();
     f->state = next;
-    f->input = std::move(input);
+    if (&input != &f->input) f->input = std::move(input);
     f->pending = Pending::kEnter;
     f->status = FrameStatus::kRunnable;
   }
