@@ -644,6 +644,22 @@ void AppendDouble(double d, std::string& out) {
 
 void AppendString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most strings need no escape: one scan, one copy.
+  std::size_t plain = 0;
+  while (plain < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  if (plain == s.size()) {
+    std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -382,19 +382,18 @@ struct Engine::Impl {
                     std::string_view state_name = {}, Payload payload = {},
                     std::int64_t index = -1) {
     if (finished) return 0;
-    HistoryEvent e;
-    e.state_name = std::string(state_name);
-    e.index = index;
-    e.payload = std::move(payload);
-    e.id = static_cast<std::int64_t>(result.history.size()) + 1;
-    e.previous_event_id = frame != nullptr ? frame->last_event : e.id - 1;
+    const auto id = static_cast<std::int64_t>(result.history.size()) + 1;
+    HistoryEvent& e = result.history.emplace_back();  // built in place: events are many
+    e.id = id;
+    e.previous_event_id = frame != nullptr ? frame->last_event : id - 1;
     e.timestamp = Now();
     e.type = type;
-    e.details = std::move(details);
-    if (frame != nullptr) frame->last_event = e.id;
+    e.state_name.assign(state_name.data(), state_name.size());
+    e.payload = std::move(payload);
+    e.index = index;
+    if (!details.empty()) e.details = std::move(details);
+    if (frame != nullptr) frame->last_event = id;
     if (options.on_event) options.on_event(e);
-    result.history.push_back(std::move(e));
-    std::int64_t id = result.history.back().id;
     // Leave room for the closing ExecutionFailed: AWS never records more than the limit.
     if (result.history.size() + 1 >= options.max_history_events && !finishing) {
       FinishExecution(ExecutionStatus::kFailed, {},
