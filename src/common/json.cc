@@ -685,52 +685,106 @@ void AppendString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
-// The compact form: the engine writes every state's input and output this way, so no indent
-// checks and no temporaries.
-void WriteCompact(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::null: out.append("null", 4); return;
-    case json::kind::bool_:
-      v.get_bool() ? out.append("true", 4) : out.append("false", 5);
-      return;
-    case json::kind::int64: {
-      fmt::format_int text(v.get_int64());
-      out.append(text.data(), text.size());
-      return;
-    }
-    case json::kind::uint64: {
-      fmt::format_int text(v.get_uint64());
-      out.append(text.data(), text.size());
-      return;
-    }
-    case json::kind::double_: AppendDouble(v.get_double(), out); return;
-    case json::kind::string: AppendString(v.get_string(), out); return;
-    case json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendString(kv.key(), out);
-        out.push_back(':');
-        WriteCompact(kv.value(), out);
+// The compact form, which the engine writes for every state's input and output: straight into
+// the string's buffer through a cursor, growing it ahead of each write.
+class CompactWriter {
+ public:
+  explicit CompactWriter(std::string& out) : out_(out), start_(out.size()) {
+    out_.resize(start_ + 128);  // resize fills with zeros: grow in steps, not to capacity
+    p_ = out_.data() + start_;
+    end_ = out_.data() + out_.size();
+  }
+  ~CompactWriter() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+  CompactWriter(const CompactWriter&) = delete;
+  CompactWriter& operator=(const CompactWriter&) = delete;
+
+  void Write(const json::value& v) {
+    switch (v.kind()) {
+      case json::kind::null: return Raw("null", 4);
+      case json::kind::bool_: return v.get_bool() ? Raw("true", 4) : Raw("false", 5);
+      case json::kind::int64: {
+        Ensure(24);
+        p_ = std::to_chars(p_, end_, v.get_int64()).ptr;
+        return;
       }
-      out.push_back('}');
-      return;
-    }
-    case json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& child : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        WriteCompact(child, out);
+      case json::kind::uint64: {
+        Ensure(24);
+        p_ = std::to_chars(p_, end_, v.get_uint64()).ptr;
+        return;
       }
-      out.push_back(']');
-      return;
+      case json::kind::double_: {
+        std::string text;
+        AppendDouble(v.get_double(), text);
+        return Raw(text.data(), text.size());
+      }
+      case json::kind::string: return String(v.get_string());
+      case json::kind::object: {
+        Char('{');
+        bool first = true;
+        for (const auto& kv : v.get_object()) {
+          if (!first) Char(',');
+          first = false;
+          String(kv.key());
+          Char(':');
+          Write(kv.value());
+        }
+        return Char('}');
+      }
+      case json::kind::array: {
+        Char('[');
+        bool first = true;
+        for (const auto& child : v.get_array()) {
+          if (!first) Char(',');
+          first = false;
+          Write(child);
+        }
+        return Char(']');
+      }
     }
   }
-}
+
+ private:
+  void Ensure(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) >= n) return;
+    std::size_t used = static_cast<std::size_t>(p_ - out_.data());
+    out_.resize(std::max(out_.size() * 2, used + n));
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  void Char(char c) {
+    Ensure(1);
+    *p_++ = c;
+  }
+  void Raw(const char* data, std::size_t n) {
+    Ensure(n);
+    std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void String(std::string_view s) {
+    std::size_t plain = 0;
+    while (plain < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[plain]);
+      if (c < 0x20 || c == '"' || c == '\\') break;
+      ++plain;
+    }
+    if (plain == s.size()) {  // the common case: no escapes
+      Ensure(s.size() + 2);
+      *p_++ = '"';
+      std::memcpy(p_, s.data(), s.size());
+      p_ += s.size();
+      *p_++ = '"';
+      return;
+    }
+    std::string escaped;
+    AppendString(s, escaped);
+    Raw(escaped.data(), escaped.size());
+  }
+
+  std::string& out_;
+  std::size_t start_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
 
 void Write(const json::value& v, std::string& out, int indent) {
   // indent < 0: compact.
@@ -791,11 +845,14 @@ void Write(const json::value& v, std::string& out, int indent) {
 
 std::string ToJsonText(const json::value& v) {
   std::string out;
-  WriteCompact(v, out);
+  AppendJsonText(v, out);
   return out;
 }
 
-void AppendJsonText(const json::value& v, std::string& out) { WriteCompact(v, out); }
+void AppendJsonText(const json::value& v, std::string& out) {
+  CompactWriter writer(out);
+  writer.Write(v);
+}
 
 std::string ToPrettyJsonText(const json::value& v) {
   std::string out;
