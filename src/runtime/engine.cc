@@ -1152,12 +1152,23 @@ struct Engine::Impl {
                                      s.name, options.max_payload_bytes)};
   }
 
-  static void Transition(Frame* f, int next, json::value&& input) {
-    const CompiledState& n = f->branch->states[static_cast<std::size_t>(next)];
+  // Long chains are memory-bound: the next state's data was requested one transition ago; ask
+  // for the one after it now.
+  static void PrefetchState(const CompiledState& n) {
     const char* line = reinterpret_cast<const char*>(&n);
     for (std::size_t i = 0; i < 512; i += 64) __builtin_prefetch(line + i);
     if (n.parameters) n.parameters->Prefetch();
     if (n.result_path.path) n.result_path.path->Prefetch();
+  }
+
+  static void Transition(Frame* f, int next, json::value&& input) {
+    const auto& states = f->branch->states;
+    const CompiledState& n = states[static_cast<std::size_t>(next)];
+    PrefetchState(n);
+    if (n.next >= 0) {
+      const char* after = reinterpret_cast<const char*>(&states[static_cast<std::size_t>(n.next)]);
+      for (std::size_t i = 0; i < 512; i += 64) __builtin_prefetch(after + i);
+    }
     f->state = next;
     if (&input != &f->input) f->input = std::move(input);
     f->pending = Pending::kEnter;
