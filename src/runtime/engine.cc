@@ -1563,7 +1563,8 @@ struct Engine::Impl {
     for (std::size_t i = 0; g->source == nullptr && i < items.size(); ++i) {
       if (s.item_selector) {
         auto sel = s.item_selector->Evaluate(
-            Eval(*f, effective, Context(*f, s, &items[i], i)), asl::errors::kRuntime);
+            Eval(*f, effective, s.uses_context ? Context(*f, s, &items[i], i) : nullptr),
+            asl::errors::kRuntime);
         if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
         g->items.push_back(std::move(*sel));
       } else if (owned) {
