@@ -84,6 +84,9 @@ struct EvaluationContext {
   const json::value* context = nullptr;  // "$$" (the context object); null reads as {}
   VariableLookup variables;              // "$name"; empty = no variables defined
   RandomSource* random = nullptr;        // null = a process-wide generator
+  // Where the objects and arrays an evaluation builds are allocated (parts of the input it
+  // selects are copied with the input's own storage).
+  json::storage_ptr storage;
 };
 
 }  // namespace zflow::asl

@@ -101,9 +101,9 @@ Outcome<json::value> EvaluateNode(const Node& node, const EvaluationContext& ctx
                                   std::string_view source_key) {
   switch (node.kind) {
     case Node::Kind::kConstant:
-      return node.constant;
+      return json::value(node.constant, ctx.storage);
     case Node::Kind::kArray: {
-      json::array out;
+      json::array out(ctx.storage);
       out.reserve(node.elements.size());
       for (const auto& e : node.elements) {
         Outcome<json::value> v = EvaluateNode(*e, ctx, missing_path_error, source_key);
@@ -113,7 +113,7 @@ Outcome<json::value> EvaluateNode(const Node& node, const EvaluationContext& ctx
       return json::value(std::move(out));
     }
     case Node::Kind::kObject: {
-      json::object out;
+      json::object out(ctx.storage);
       out.reserve(node.members.size());
       for (const auto& m : node.members) {
         Outcome<json::value> v = EvaluateNode(*m.value, ctx, missing_path_error, m.source_key);

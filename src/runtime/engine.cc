@@ -22,6 +22,7 @@
 #include "common/ids.h"
 #include "runtime/compiled_machine.h"
 #include "runtime/payload_size.h"
+#include "runtime/value_pool.h"
 #include "zflow/validator.h"
 
 namespace zflow::runtime {
@@ -289,10 +290,22 @@ std::string ResourceType(std::string_view resource, std::string* name) {
   return std::string(resource.substr(a + 1, b - a - 1));
 }
 
-}  // namespace
-
 // AWS: "In Inline mode, the Map state supports up to 40 concurrent iterations."
 constexpr std::size_t kInlineMapConcurrency = 40;
+
+// Stores `v` in `slot` with v's own storage. (Assigning a Boost.JSON value copies it into the
+// target's storage when the two differ; frames hold values from the execution's pool, from task
+// handlers and from the caller.)
+void Rebind(json::value& slot, json::value&& v) {
+  if (*slot.storage() == *v.storage()) {
+    slot = std::move(v);
+    return;
+  }
+  std::destroy_at(&slot);
+  std::construct_at(&slot, std::move(v));
+}
+
+}  // namespace
 
 struct Engine::Impl {
   explicit Impl(EngineOptions o)
@@ -309,6 +322,9 @@ struct Engine::Impl {
   std::uint64_t run_id = 0;
 
   // ---- per-run state ----
+  // The execution's JSON values (see value_pool.h), and its storage_ptr for building them.
+  std::unique_ptr<ValuePool> value_pool;
+  json::storage_ptr storage;
   const CompiledMachine* machine = nullptr;
   const ExecutionOptions* exec = nullptr;
   std::unique_ptr<ManualClock> virtual_clock;
@@ -510,6 +526,7 @@ struct Engine::Impl {
     asl::EvaluationContext e;
     e.input = &input;
     e.context = ctx;
+    e.storage = storage;
     // No lookup function while no variable is defined (the common case): reading one is an
     // error either way.
     const Scope* scope = f.scope.get();
@@ -568,11 +585,16 @@ struct Engine::Impl {
     // The execution's input text is also the first state's.
     Payload input_text = PayloadOf(opts.input);
     std::size_t input_size = input_text ? input_text.view().size() : PayloadSize(opts.input);
-    // The caller's input is taken over when it may be and nothing reads it again.
+    // The caller's input is taken over when it may be, nothing reads it again and it is large;
+    // otherwise it is copied into the execution's pool.
+    value_pool = std::make_unique<ValuePool>();
+    storage = json::storage_ptr(value_pool.get());
+    constexpr std::size_t kTakeOverBytes = 64 * 1024;
     Frame* root = NewFrame(nullptr, &machine->top,
-                           owned_input != nullptr && !compiled.uses_context
+                           owned_input != nullptr && !compiled.uses_context &&
+                                   input_size >= kTakeOverBytes
                                ? std::move(*owned_input)
-                               : json::value(opts.input));
+                               : json::value(opts.input, storage));
     root->scope = std::make_shared<Scope>();
     root->exit_payload = input_text;
     root->exit_payload_valid = static_cast<bool>(input_text);
@@ -596,7 +618,10 @@ struct Engine::Impl {
     slots.clear();
     free_slots.clear();
     slot_reuse.clear();
+    spare_frames.clear();
     machine = nullptr;
+    storage = {};
+    value_pool.reset();  // last: every value allocated from it is gone
     return out;
   }
 
@@ -610,7 +635,7 @@ struct Engine::Impl {
     }
     f->branch = branch;
     f->state = branch->start;
-    f->input = std::move(input);
+    Rebind(f->input, std::move(input));
     if (parent != nullptr) {
       f->parent = parent->id;
       f->last_event = parent->last_event;
@@ -957,13 +982,13 @@ struct Engine::Impl {
         if (s.parameters) {
           auto p = s.parameters->Evaluate(Eval(*f, *effective, ctx), asl::errors::kRuntime);
           if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
-          f->effective_input = std::move(*p);
+          Rebind(f->effective_input, std::move(*p));
         } else if (effective == &f->input) {
           // The raw input stays unchanged until the state ends: read it in place.
           f->effective_is_input = true;
           f->effective_input = nullptr;
         } else {
-          f->effective_input = std::move(selected);
+          Rebind(f->effective_input, std::move(selected));
         }
         if (s.type == asl::StateType::kTask) return StartTask(f, s);
         if (s.type == asl::StateType::kParallel) return StartParallel(f, s);
@@ -1138,7 +1163,7 @@ struct Engine::Impl {
     Emit(f, s.exited_event_type, ExitedDetails(f), s.name, std::move(text));
     if (finished) return;
     if (s.type == asl::StateType::kSucceed || s.end) {
-      f->output = std::move(output);
+      Rebind(f->output, std::move(output));
       f->status = FrameStatus::kSucceeded;
       return FrameDone(f);
     }
@@ -1170,7 +1195,7 @@ struct Engine::Impl {
       for (std::size_t i = 0; i < 512; i += 64) __builtin_prefetch(after + i);
     }
     f->state = next;
-    if (&input != &f->input) f->input = std::move(input);
+    if (&input != &f->input) Rebind(f->input, std::move(input));
     f->pending = Pending::kEnter;
     f->status = FrameStatus::kRunnable;
   }
@@ -1183,17 +1208,17 @@ struct Engine::Impl {
     if (s.parameters) {
       auto p = s.parameters->Evaluate(Eval(*f, effective, ctx), asl::errors::kRuntime);
       if (!p.ok()) return HandleError(f, s, Named(p.error(), s));
-      result = std::move(*p);
+      Rebind(result, std::move(*p));
     }
     if (s.result) {
-      result = *s.result;
+      Rebind(result, json::value(*s.result, storage));
     } else if (!s.parameters) {
       // With the default ResultPath the raw input is not needed again. (Not a conditional
       // expression: `c ? take() : effective` is a const prvalue, which copies the input.)
       if (s.result_path.mode == CompiledPath::Mode::kDefault) {
-        result = take();
+        Rebind(result, take());
       } else {
-        result = effective;
+        Rebind(result, json::value(effective));
       }
     }
     CompleteState(f, s, std::move(result), ctx);
@@ -1287,7 +1312,7 @@ struct Engine::Impl {
       AssignVariables(f, std::move(*a));
     }
     if (until <= Now()) return ExitState(f, s, std::move(*out));
-    f->pending_value = std::move(*out);
+    Rebind(f->pending_value, std::move(*out));
     f->status = FrameStatus::kWaiting;
     ++f->generation;
     AddTimer(until, TimerKind::kWaitDone, f);
@@ -1373,7 +1398,7 @@ struct Engine::Impl {
     TaskRequest request;
     request.resource = s.source->resource;
     request.state_name = s.name;
-    request.input = Effective(*f);
+    request.input = json::value(Effective(*f), json::storage_ptr());  // handlers run elsewhere
     request.context = std::move(ctx);
     request.retry_count = f->retry_count;
     if (timeout) request.timeout = std::chrono::seconds(*timeout);
@@ -1449,7 +1474,7 @@ struct Engine::Impl {
     }
     Emit(f, "TaskSucceeded", json::object{{"resourceType", rtype}, {"resource", rname}}, {},
          PayloadOf(*r.output));
-    f->pending_value = std::move(*r.output);
+    Rebind(f->pending_value, std::move(*r.output));
     f->pending = Pending::kFinishResult;
   }
 
@@ -1463,7 +1488,7 @@ struct Engine::Impl {
     g->results.assign(s.branches.size(), nullptr);
     g->children.assign(s.branches.size(), 0);
     for (std::size_t i = 0; i < s.branches.size(); ++i) {
-      Frame* child = NewFrame(f, s.branches[i].get(), Effective(*f));
+      Frame* child = NewFrame(f, s.branches[i].get(), json::value(Effective(*f), storage));
       child->index = i;
       g->children[i] = child->id;
       runnable.push_back(child->id);
@@ -1570,7 +1595,7 @@ struct Engine::Impl {
       } else if (owned) {
         g->items.push_back(std::move(items_owned.as_array()[i]));
       } else {
-        g->items.push_back(items[i]);
+        g->items.emplace_back(items[i], storage);
       }
     }
     // No $$.Map.Item past here.
@@ -1611,7 +1636,7 @@ struct Engine::Impl {
     while (g.next_to_start < g.results.size() && g.running < limit && !finished) {
       std::size_t i = g.next_to_start++;
       Frame* child = NewFrame(f, s.processor.get(),
-                              g.source != nullptr ? json::value((*g.source)[i])
+                              g.source != nullptr ? json::value((*g.source)[i], storage)
                                                   : std::move(g.items[i]));
       child->index = i;
       EmitIteration(child, "MapIterationStarted", s.name);
@@ -1638,7 +1663,7 @@ struct Engine::Impl {
     ++g.finished;
     const CompiledState& s = CurrentState(owner);
     if (child->status == FrameStatus::kSucceeded) {
-      if (g.keep_results) g.results[child->index] = std::move(child->output);
+      if (g.keep_results) Rebind(g.results[child->index], std::move(child->output));
       if (g.is_map) {
         EmitIteration(child, "MapIterationSucceeded", s.name);
       }
@@ -1733,7 +1758,7 @@ struct Engine::Impl {
       }
       output = std::move(*written);
     } else {
-      json::array results;
+      json::array results(storage);
       results.reserve(g.results.size());
       for (auto& r : g.results) results.push_back(std::move(r));
       output = std::move(results);
@@ -1742,7 +1767,7 @@ struct Engine::Impl {
     if (finished) return;
     f->children.reset();
     ++f->generation;
-    f->pending_value = std::move(output);
+    Rebind(f->pending_value, std::move(output));
     if (f->status == FrameStatus::kWaiting) {
       Resume(f, Pending::kFinishResult);
     } else {
