@@ -1756,12 +1756,12 @@ struct Engine::Impl {
         if (f->status == FrameStatus::kWaiting) return Resume(f, Pending::kHandleError);
         return HandleError(f, s, std::move(f->pending_error));
       }
-      output = std::move(*written);
+      Rebind(output, std::move(*written));
     } else {
       json::array results(storage);
       results.reserve(g.results.size());
       for (auto& r : g.results) results.push_back(std::move(r));
-      output = std::move(results);
+      Rebind(output, json::value(std::move(results)));
     }
     Emit(f, g.is_map ? "MapStateSucceeded" : "ParallelStateSucceeded", json::object{});
     if (finished) return;
