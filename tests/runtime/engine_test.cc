@@ -132,6 +132,42 @@ TEST_F(EngineTest, RunTakingTheInputOverStillServesExecutionInput) {
   EXPECT_EQ(r->history.front().payload.view(), R"({"b":2})");
 }
 
+TEST_F(EngineTest, ValuesHandedOutOutliveTheRunAndItsEngine) {
+  // The engine builds an execution's values in a pool of its own; what a handler receives and
+  // what the run returns must not point into it (ASan checks the reads below).
+  json::value seen_input, seen_context;
+  bool default_storage = false;
+  for (bool inline_safe : {false, true}) {
+    registry_.RegisterFunction(
+        "arn:aws:states:::lambda:invoke",
+        [&](const TaskRequest& r) {
+          seen_input = r.input;  // a copy keeps the storage of what it copies
+          seen_context = r.context;
+          default_storage = *r.input.storage() == *json::storage_ptr();
+          return TaskResult::Success(r.input);
+        },
+        inline_safe);
+    ExecutionResult r;
+    {
+      Engine engine({.integrations = &registry_, .virtual_time = true});
+      auto machine = asl::ParseStateMachine(R"({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"built": {"n.$": "$.n"}}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"x.$": "$.built", "name.$": "$$.Execution.Input.n"},
+              "ResultPath": "$.t", "End": true}}})");
+      ASSERT_TRUE(machine.ok());
+      auto run = engine.Run(*machine, {.input = Json(R"({"n": 5})")});
+      ASSERT_TRUE(run.ok());
+      r = std::move(*run);
+    }
+    EXPECT_TRUE(default_storage) << "inline_safe " << inline_safe;
+    EXPECT_EQ(seen_input, Json(R"({"x": {"n": 5}, "name": 5})"));
+    EXPECT_EQ(seen_context.at("State").at("Name"), "T");
+    EXPECT_EQ(r.output, Json(R"({"built": {"n": 5}, "t": {"x": {"n": 5}, "name": 5}})"));
+    EXPECT_TRUE(*r.output.storage() == *json::storage_ptr());
+  }
+}
+
 TEST_F(EngineTest, MissingInputPathIsRuntimeErrorNotCaughtByStatesAll) {
   ExecutionResult r = Run(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
     "Resource": "arn:aws:states:::zflow:echo", "InputPath": "$.nope",
