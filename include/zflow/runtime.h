@@ -65,7 +65,7 @@ struct HistoryEvent {
   std::string state_name;  // "name" of StateEntered/StateExited/MapIteration* events
   std::int64_t index = -1;  // "index" of MapIteration* events
   // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
-  // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. Null when not recorded.
+  // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. False when not recorded.
   PayloadText payload;
   json::object details;  // the other fields of "<type>EventDetails" (camelCase, as AWS names them)
 
@@ -212,8 +212,8 @@ class Engine {
   // Pass an rvalue to avoid copying the model; the source map is not kept.
   Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
   Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
-  // The same, taking options.input over instead of copying it where no state reads
-  // $$.Execution.Input (a large input is then not copied at all).
+  // The same, taking a large options.input (64 KiB of text or more) over instead of copying it
+  // when no state reads $$.Execution.Input.
   Result<ExecutionResult> Run(const PreparedMachine& machine, ExecutionOptions&& options);
 
   // The answers to a .waitForTaskToken task ($$.Task.Token), from any thread while Run runs:
