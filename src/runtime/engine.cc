@@ -379,8 +379,11 @@ struct Engine::Impl {
   void DropFrame(FrameId id) {
     if (Get(id) == nullptr) return;
     std::uint32_t slot = static_cast<std::uint32_t>(id) - 1;
-    // The frame's memory is kept for the next one (a Map starts one per iteration).
-    *slots[slot] = Frame{};
+    // The frame's memory is kept for the next one (a Map starts one per iteration): destroyed
+    // and default-constructed in place (cheaper than assigning a fresh frame member by member).
+    Frame* frame = slots[slot].get();
+    std::destroy_at(frame);
+    std::construct_at(frame);
     spare_frames.push_back(std::move(slots[slot]));
     free_slots.push_back(slot);
   }
