@@ -642,29 +642,22 @@ void AppendDouble(double d, std::string& out) {
   out += FormatJsonDouble(d);
 }
 
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// How many leading characters of `s` need no escape.
+std::size_t PlainPrefix(std::string_view s) {
+  std::size_t n = 0;
+  while (n < s.size() && !NeedsEscape(static_cast<unsigned char>(s[n]))) ++n;
+  return n;
+}
+
 void AppendString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  // Most strings need no escape: one scan, one copy.
-  std::size_t plain = 0;
-  while (plain < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[plain]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-    ++plain;
-  }
-  if (plain == s.size()) {
-    std::size_t at = out.size();
-    out.resize(at + s.size() + 2);
-    char* p = out.data() + at;
-    p[0] = '"';
-    std::memcpy(p + 1, s.data(), s.size());
-    p[s.size() + 1] = '"';
-    return;
-  }
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!NeedsEscape(c)) continue;  // runs without escapes are appended in one piece
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -761,13 +754,7 @@ class CompactWriter {
     p_ += n;
   }
   void String(std::string_view s) {
-    std::size_t plain = 0;
-    while (plain < s.size()) {
-      unsigned char c = static_cast<unsigned char>(s[plain]);
-      if (c < 0x20 || c == '"' || c == '\\') break;
-      ++plain;
-    }
-    if (plain == s.size()) {  // the common case: no escapes
+    if (PlainPrefix(s) == s.size()) {  // the common case: no escapes
       Ensure(s.size() + 2);
       *p_++ = '"';
       std::memcpy(p_, s.data(), s.size());
@@ -786,10 +773,9 @@ class CompactWriter {
   char* end_ = nullptr;
 };
 
-void Write(const json::value& v, std::string& out, int indent) {
-  // indent < 0: compact.
+// The indented form (ToPrettyJsonText); the compact one is CompactWriter.
+void WritePretty(const json::value& v, std::string& out, int indent) {
   auto newline = [&](int level) {
-    if (indent < 0) return;
     out.push_back('\n');
     out.append(static_cast<std::size_t>(level) * 2, ' ');
   };
@@ -813,8 +799,8 @@ void Write(const json::value& v, std::string& out, int indent) {
         first = false;
         newline(indent + 1);
         AppendString(key, out);
-        out += indent < 0 ? ":" : ": ";
-        Write(child, out, indent < 0 ? -1 : indent + 1);
+        out += ": ";
+        WritePretty(child, out, indent + 1);
       }
       newline(indent);
       out.push_back('}');
@@ -832,7 +818,7 @@ void Write(const json::value& v, std::string& out, int indent) {
         if (!first) out.push_back(',');
         first = false;
         newline(indent + 1);
-        Write(child, out, indent < 0 ? -1 : indent + 1);
+        WritePretty(child, out, indent + 1);
       }
       newline(indent);
       out.push_back(']');
@@ -856,7 +842,7 @@ void AppendJsonText(const json::value& v, std::string& out) {
 
 std::string ToPrettyJsonText(const json::value& v) {
   std::string out;
-  Write(v, out, 0);
+  WritePretty(v, out, 0);
   return out;
 }
 
