@@ -18,8 +18,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,39 +38,83 @@ enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTime
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 std::string_view ExecutionStatusName(ExecutionStatus s);
 
-// The JSON text of a history event's payload. The texts of one execution are packed into a few
-// large shared blocks (no allocation per event); a state's exit and the next state's entry share
-// one text. Copies keep the block alive. False when the payload was not recorded.
+// The JSON text of a history event's payload: a view into the execution's History (valid while
+// a copy of that History lives). False when the payload was not recorded.
 class PayloadText {
  public:
   PayloadText() = default;
-  PayloadText(std::shared_ptr<const char[]> block, std::string_view text)
-      : block_(std::move(block)), text_(text) {}
-  explicit operator bool() const { return block_ != nullptr; }
+  explicit PayloadText(std::string_view text) : text_(text) {}
+  explicit operator bool() const { return text_.data() != nullptr; }
   std::string_view view() const { return text_; }
 
  private:
-  std::shared_ptr<const char[]> block_;
   std::string_view text_;
 };
 
-// One entry of the execution history, as AWS's GetExecutionHistory returns it. Stored compactly
-// (the state name and the payload text apart from the other details); ToJson renders the AWS
-// shape.
+// One entry of the execution history, as AWS's GetExecutionHistory returns it: a view into the
+// History it came from (its strings and details live there). ToJson renders the AWS shape.
 struct HistoryEvent {
   std::int64_t id = 0;
   std::int64_t previous_event_id = 0;
   TimePoint timestamp;
-  std::string_view type;  // "ExecutionStarted", "TaskStateEntered", ... (static storage)
-  std::string state_name;  // "name" of StateEntered/StateExited/MapIteration* events
-  std::int64_t index = -1;  // "index" of MapIteration* events
+  std::string_view type;        // "ExecutionStarted", "TaskStateEntered", ...
+  std::string_view state_name;  // "name" of StateEntered/StateExited/MapIteration* events
+  std::int64_t index = -1;      // "index" of MapIteration* events
   // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
   // "output" of *StateExited, TaskSucceeded and ExecutionSucceeded. False when not recorded.
   PayloadText payload;
-  json::object details;  // the other fields of "<type>EventDetails" (camelCase, as AWS names them)
+  // The other fields of "<type>EventDetails" (camelCase, as AWS names them); never null.
+  const json::object* details = nullptr;
 
   // {"id", "previousEventId", "timestamp", "type", "<detailsKey>": {...}}
   json::value ToJson() const;
+};
+
+// The events of one execution, in order (event i has id i + 1). Stored compactly: fixed-size
+// records in chunks that never move, payload texts packed into shared blocks (a state's exit
+// and the next state's entry share one text). Copies share the (immutable) events.
+class History {
+ public:
+  class Iterator {
+   public:
+    using iterator_concept = std::random_access_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
+    using value_type = HistoryEvent;
+    using difference_type = std::ptrdiff_t;
+    using reference = HistoryEvent;
+    Iterator() = default;
+    HistoryEvent operator*() const { return (*history_)[index_]; }
+    Iterator& operator++() { ++index_; return *this; }
+    Iterator operator++(int) { Iterator old = *this; ++index_; return old; }
+    Iterator& operator--() { --index_; return *this; }
+    Iterator& operator+=(difference_type n) { index_ += static_cast<std::size_t>(n); return *this; }
+    friend Iterator operator+(Iterator it, difference_type n) { return it += n; }
+    friend difference_type operator-(const Iterator& a, const Iterator& b) {
+      return static_cast<difference_type>(a.index_) - static_cast<difference_type>(b.index_);
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) { return a.index_ == b.index_; }
+
+   private:
+    friend class History;
+    Iterator(const History* h, std::size_t i) : history_(h), index_(i) {}
+    const History* history_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  History();
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+  HistoryEvent operator[](std::size_t i) const;
+  HistoryEvent front() const { return (*this)[0]; }
+  HistoryEvent back() const { return (*this)[size() - 1]; }
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, size()); }
+
+  struct Data;  // see src/runtime/history.h
+
+ private:
+  friend class HistoryWriter;
+  std::shared_ptr<Data> data_;
 };
 
 // What a Task handler receives.
@@ -162,7 +206,7 @@ struct ExecutionResult {
   json::value output;  // on success
   std::string error;   // on failure / timeout
   std::string cause;
-  std::deque<HistoryEvent> history;  // a deque: appending never moves recorded events
+  History history;
   std::string execution_arn;
   TimePoint start_time;
   TimePoint stop_time;

@@ -47,7 +47,7 @@ class Progress {
     if (!enabled_) return;
     if (start_ == TimePoint{}) start_ = e.timestamp;
     double t = std::chrono::duration<double>(e.timestamp - start_).count();
-    auto name = [&]() -> std::string { return e.state_name; };
+    auto name = [&]() -> std::string { return std::string(e.state_name); };
     if (e.type.ends_with("StateEntered")) {
       std::string n = name();
       entered_[n] = e.timestamp;
@@ -62,13 +62,13 @@ class Progress {
       std::cerr << fmt::format("{:>8.2f}s  \u21bb retry\n", t);
     } else if (e.type == "TaskFailed" || e.type == "TaskTimedOut") {
       failed_events_.insert(e.id);
-      const json::value* err = e.details.if_contains("error");
+      const json::value* err = e.details->if_contains("error");
       std::cerr << fmt::format("{:>8.2f}s  \u2717 task failed: {}\n", t,
                                err != nullptr && err->is_string()
                                    ? std::string_view(err->get_string())
                                    : std::string_view("?"));
     } else if (e.type == "MapStateStarted") {
-      const json::value* len = e.details.if_contains("length");
+      const json::value* len = e.details->if_contains("length");
       std::cerr << fmt::format("{:>8.2f}s    map over {} items\n", t,
                                len != nullptr ? ToJsonText(*len) : "?");
     }

@@ -21,6 +21,7 @@
 #include "asl/evaluation.h"
 #include "common/ids.h"
 #include "runtime/compiled_machine.h"
+#include "runtime/history.h"
 #include "runtime/payload_size.h"
 #include "runtime/value_pool.h"
 #include "zflow/validator.h"
@@ -36,38 +37,6 @@ std::string_view ExecutionStatusName(ExecutionStatus s) {
     case ExecutionStatus::kAborted: return "ABORTED";
   }
   return "UNKNOWN";
-}
-
-json::value HistoryEvent::ToJson() const {
-  json::object o;
-  o["timestamp"] = FormatTimestamp(timestamp);
-  o["type"] = json::string(type);
-  o["id"] = id;
-  o["previousEventId"] = previous_event_id;
-  json::object d = details;
-  if (!state_name.empty()) d["name"] = state_name;
-  if (index >= 0) d["index"] = index;
-  bool is_input = type.ends_with("StateEntered") || type == "ExecutionStarted";
-  if (payload) {
-    d[is_input ? "input" : "output"] = payload.view();
-  }
-  // Payloads are never truncated locally; AWS reports that next to each payload.
-  if (d.contains("input")) d["inputDetails"] = json::object{{"truncated", false}};
-  if (d.contains("output")) d["outputDetails"] = json::object{{"truncated", false}};
-  if (!d.empty()) {
-    // AWS names the details after the event family: TaskStateEntered -> stateEnteredEventDetails.
-    std::string key;
-    if (type.ends_with("StateEntered")) {
-      key = "stateEnteredEventDetails";
-    } else if (type.ends_with("StateExited")) {
-      key = "stateExitedEventDetails";
-    } else {
-      key = std::string(type) + "EventDetails";
-      key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
-    }
-    o[key] = std::move(d);
-  }
-  return o;
 }
 
 void IntegrationRegistry::Register(std::string resource, std::shared_ptr<TaskHandler> handler) {
@@ -114,7 +83,7 @@ TaskHandler* IntegrationRegistry::Find(std::string_view resource) const {
   return found != nullptr ? found : fallback_.get();
 }
 
-class PreparedMachine {
+class PreparedMachine : public std::enable_shared_from_this<PreparedMachine> {
  public:
   asl::StateMachine machine;
   std::unique_ptr<CompiledMachine> compiled;
@@ -351,6 +320,7 @@ struct Engine::Impl {
   bool finished = false;
   bool finishing = false;
   std::string scratch;  // serialization buffer reused across events
+  HistoryWriter history;  // appends to result.history
   std::int64_t current_entered_event = 0;  // of the state being run (for error causes)
   // $$.Execution without Input, and $$.StateMachine, per run.
   json::value context_execution;
@@ -401,20 +371,14 @@ struct Engine::Impl {
                     std::string_view state_name = {}, Payload payload = {},
                     std::int64_t index = -1) {
     if (finished) return 0;
-    const auto id = static_cast<std::int64_t>(result.history.size()) + 1;
-    HistoryEvent& e = result.history.emplace_back();  // built in place: events are many
-    e.id = id;
-    e.previous_event_id = frame != nullptr ? frame->last_event : id - 1;
-    e.timestamp = Now();
-    e.type = type;
-    e.state_name.assign(state_name.data(), state_name.size());
-    e.payload = std::move(payload);
-    e.index = index;
-    if (!details.empty()) e.details = std::move(details);
+    const auto previous = frame != nullptr ? frame->last_event
+                                           : static_cast<std::int64_t>(history.size());
+    const std::int64_t id =
+        history.Append(type, previous, Now(), state_name, payload, index, &details);
     if (frame != nullptr) frame->last_event = id;
-    if (options.on_event) options.on_event(e);
+    if (options.on_event) options.on_event(history.Event(static_cast<std::size_t>(id - 1)));
     // Leave room for the closing ExecutionFailed: AWS never records more than the limit.
-    if (result.history.size() + 1 >= options.max_history_events && !finishing) {
+    if (history.size() + 1 >= options.max_history_events && !finishing) {
       FinishExecution(ExecutionStatus::kFailed, {},
                       WorkflowError{std::string(asl::errors::kRuntime),
                                     fmt::format("The execution reached the maximum number of "
@@ -440,23 +404,7 @@ struct Engine::Impl {
     if (!options.history_payloads) return {};
     scratch.clear();
     AppendJsonText(v, scratch);
-    return StoreText(scratch);
-  }
-
-  // Payload texts go into shared blocks of kTextBlock bytes (a larger text gets its own block).
-  static constexpr std::size_t kTextBlock = 64 * 1024;
-  std::shared_ptr<char[]> text_block;
-  std::size_t text_used = 0, text_capacity = 0;
-  Payload StoreText(std::string_view text) {
-    if (text_block == nullptr || text_capacity - text_used < text.size()) {
-      text_capacity = std::max(kTextBlock, text.size());
-      text_block = std::shared_ptr<char[]>(new char[text_capacity]);
-      text_used = 0;
-    }
-    char* at = text_block.get() + text_used;
-    std::memcpy(at, text.data(), text.size());
-    text_used += text.size();
-    return Payload(text_block, std::string_view(at, text.size()));
+    return history.StoreText(scratch);
   }
 
   // A state's output text is the next state's input text: serialized once, shared by both.
@@ -545,8 +493,9 @@ struct Engine::Impl {
   // ---- the run ----
   // `owned_input`: the caller's input (opts.input), which the run may take over instead of
   // copying when no state reads $$.Execution.Input.
+  // `names_owner` keeps the state names the history points at alive.
   Result<ExecutionResult> Run(const CompiledMachine& compiled, const ExecutionOptions& opts,
-                              json::value* owned_input) {
+                              json::value* owned_input, std::shared_ptr<const void> names_owner) {
     ++run_id;
     machine = &compiled;
     exec = &opts;
@@ -559,8 +508,7 @@ struct Engine::Impl {
       clock = base;
     }
     result = ExecutionResult{};
-    text_block.reset();  // this execution's payload texts get blocks of their own
-    text_used = text_capacity = 0;
+    history.Start(result.history, std::move(names_owner));
     slots.clear();
     free_slots.clear();
     slot_reuse.clear();
@@ -1145,11 +1093,11 @@ struct Engine::Impl {
 
   // The exit payload text: the entered one for a state that passes its input through.
   Payload ExitText(Frame* f, const CompiledState& s, const json::value& output) {
-    const Payload* entered =
-        f->entered_event > 0 ? &result.history[static_cast<std::size_t>(f->entered_event - 1)].payload
-                             : nullptr;
-    if (entered == nullptr || !*entered || !PassesInputThrough(s)) return ExitPayload(f, output);
-    f->exit_payload = *entered;
+    Payload entered =
+        f->entered_event > 0 ? history.payload(static_cast<std::size_t>(f->entered_event - 1))
+                             : Payload();
+    if (!entered || !PassesInputThrough(s)) return ExitPayload(f, output);
+    f->exit_payload = entered;
     f->exit_payload_valid = true;
     return f->exit_payload;
   }
@@ -2155,11 +2103,11 @@ Status Engine::SendTaskHeartbeat(std::string_view token) {
 
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine,
                                     const ExecutionOptions& options) {
-  return impl_->Run(*machine.compiled, options, nullptr);
+  return impl_->Run(*machine.compiled, options, nullptr, machine.shared_from_this());
 }
 
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine, ExecutionOptions&& options) {
-  return impl_->Run(*machine.compiled, options, &options.input);
+  return impl_->Run(*machine.compiled, options, &options.input, machine.shared_from_this());
 }
 
 Result<ExecutionResult> Engine::Run(const asl::StateMachine& machine,

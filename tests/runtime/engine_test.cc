@@ -132,6 +132,43 @@ TEST_F(EngineTest, RunTakingTheInputOverStillServesExecutionInput) {
   EXPECT_EQ(r->history.front().payload.view(), R"({"b":2})");
 }
 
+TEST_F(EngineTest, HistoryOutlivesItsResultEngineAndMachine) {
+  // Events are views into the History: names, payload texts and details must stay readable
+  // through a copy after the result, the engine and the prepared machine are gone (ASan checks).
+  History history;
+  EXPECT_TRUE(history.empty());
+  {
+    Engine engine({.integrations = &registry_, .virtual_time = true});
+    auto machine = asl::ParseStateMachine(R"({"StartAt": "First state", "States": {
+      "First state": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "Next": "Echo"},
+      "Echo": {"Type": "Task", "Resource": "arn:aws:states:::zflow:echo", "End": true}}})");
+    ASSERT_TRUE(machine.ok());
+    auto prepared = engine.Prepare(std::move(*machine));
+    ASSERT_TRUE(prepared.ok());
+    auto run = engine.Run(**prepared, {.input = Json(R"({"n": 7, "m": 8})")});
+    ASSERT_TRUE(run.ok());
+    history = run->history;
+  }
+  ASSERT_GE(history.size(), 8u);
+  EXPECT_EQ(history.front().type, "ExecutionStarted");
+  EXPECT_EQ(history.front().payload.view(), R"({"n":7,"m":8})");
+  EXPECT_EQ(history[1].state_name, "First state");
+  EXPECT_EQ(history[2].payload.view(), R"({"n":7})");
+  std::vector<std::int64_t> ids;
+  bool scheduled = false;
+  for (const HistoryEvent& e : history) {
+    ids.push_back(e.id);
+    if (e.type != "TaskScheduled") continue;
+    scheduled = true;
+    EXPECT_EQ(e.details->at("resource"), "echo") << ToJsonText(*e.details);
+    EXPECT_EQ(e.ToJson().at("taskScheduledEventDetails").at("resourceType"), "zflow");
+  }
+  EXPECT_TRUE(scheduled);
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], static_cast<std::int64_t>(i + 1));
+  EXPECT_EQ(history.back().type, "ExecutionSucceeded");
+  EXPECT_EQ(history.end() - history.begin(), static_cast<std::ptrdiff_t>(history.size()));
+}
+
 TEST_F(EngineTest, ValuesHandedOutOutliveTheRunAndItsEngine) {
   // The engine builds an execution's values in a pool of its own; what a handler receives and
   // what the run returns must not point into it (ASan checks the reads below).

@@ -1,0 +1,129 @@
+// The storage behind zflow::runtime::History and the engine's way of appending to it.
+//
+// An execution records two events per state or more, so an event is a fixed-size record (no
+// string, no JSON object, no reference count): records live in chunks that never move, payload
+// texts and details live beside them, and state names point into the prepared machine, which
+// the history keeps alive. HistoryEvent is a view built from a record on demand.
+#ifndef ZFLOW_RUNTIME_HISTORY_H_
+#define ZFLOW_RUNTIME_HISTORY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "zflow/runtime.h"
+
+namespace zflow::runtime {
+
+struct History::Data {
+  struct Record {
+    std::int64_t previous_event_id;
+    TimePoint timestamp;
+    std::int64_t index;  // MapIteration* events; -1 otherwise
+    std::string_view type;
+    const char* name;
+    const char* payload;  // null: not recorded
+    std::size_t payload_size;
+    std::uint32_t name_size;
+    std::int32_t details;  // into `details`; -1: none
+  };
+  static constexpr std::size_t kChunk = 1024;       // records per chunk
+  static constexpr std::size_t kTextBlock = 64 * 1024;  // bytes per text block (or one text)
+
+  std::vector<std::unique_ptr<Record[]>> chunks;
+  std::size_t size = 0;
+  std::vector<std::unique_ptr<char[]>> text_blocks;
+  char* text_cursor = nullptr;
+  std::size_t text_left = 0;
+  std::deque<json::object> details;  // a deque: views keep pointing at their object
+  std::shared_ptr<const void> names_owner;  // what the state names point into
+
+  const Record& at(std::size_t i) const { return chunks[i / kChunk][i % kChunk]; }
+  HistoryEvent Event(std::size_t i) const;
+};
+
+// Appends to one History; the engine's only way to write one.
+class HistoryWriter {
+ public:
+  // Gives `h` fresh, empty storage to write. State names passed to Append must stay valid as
+  // long as `names_owner` does.
+  void Start(History& h, std::shared_ptr<const void> names_owner) {
+    h.data_ = std::make_shared<History::Data>();
+    h.data_->names_owner = std::move(names_owner);
+    data_ = h.data_.get();
+  }
+
+  std::size_t size() const { return data_->size; }
+
+  // Returns the new event's id.
+  std::int64_t Append(std::string_view type, std::int64_t previous_event_id, TimePoint timestamp,
+                      std::string_view name, PayloadText payload, std::int64_t index,
+                      json::object* details) {
+    History::Data& d = *data_;
+    std::size_t i = d.size;
+    if (i % History::Data::kChunk == 0) {
+      d.chunks.push_back(std::make_unique_for_overwrite<History::Data::Record[]>(
+          History::Data::kChunk));
+    }
+    History::Data::Record& r = d.chunks.back()[i % History::Data::kChunk];
+    r.previous_event_id = previous_event_id;
+    r.timestamp = timestamp;
+    r.index = index;
+    r.type = type;
+    r.name = name.data();
+    r.name_size = static_cast<std::uint32_t>(name.size());
+    std::string_view text = payload.view();
+    r.payload = text.data();
+    r.payload_size = text.size();
+    r.details = -1;
+    if (details != nullptr && !details->empty()) {
+      r.details = static_cast<std::int32_t>(d.details.size());
+      d.details.push_back(std::move(*details));
+    }
+    d.size = i + 1;
+    return static_cast<std::int64_t>(i + 1);
+  }
+
+  // Copies a payload text into the history's text blocks.
+  PayloadText StoreText(std::string_view text) {
+    char* at = Reserve(text.size());
+    std::memcpy(at, text.data(), text.size());
+    return Commit(text.size());
+  }
+  // Room for a text of up to n bytes written in place; Commit(m <= n) then records m of them.
+  char* Reserve(std::size_t n) {
+    History::Data& d = *data_;
+    if (d.text_left < n) {
+      std::size_t size = std::max(History::Data::kTextBlock, n);
+      d.text_blocks.push_back(std::make_unique_for_overwrite<char[]>(size));
+      d.text_cursor = d.text_blocks.back().get();
+      d.text_left = size;
+    }
+    return d.text_cursor;
+  }
+  PayloadText Commit(std::size_t m) {
+    History::Data& d = *data_;
+    PayloadText t(std::string_view(d.text_cursor, m));
+    d.text_cursor += m;
+    d.text_left -= m;
+    return t;
+  }
+
+  PayloadText payload(std::size_t i) const {
+    const History::Data::Record& r = data_->at(i);
+    return r.payload != nullptr ? PayloadText(std::string_view(r.payload, r.payload_size))
+                                : PayloadText();
+  }
+  HistoryEvent Event(std::size_t i) const { return data_->Event(i); }
+
+ private:
+  History::Data* data_ = nullptr;
+};
+
+}  // namespace zflow::runtime
+
+#endif  // ZFLOW_RUNTIME_HISTORY_H_
