@@ -179,7 +179,8 @@ int Compare(const std::string& self, const std::string& node_modules) {
       {"b: Map over 100,000 items (Choice + Pass)", MapChoice(), MapInput(100000)},
       {"c: Parallel, 1,000 branches", ParallelBranches(1000), "{}"},
   };
-  // The oracle runner: aws-local-stepfunctions in-process, timing only the execution.
+  // The oracle runner: aws-local-stepfunctions in-process, timing only the execution; best of
+  // three runs of the same machine, as on the zflow side.
   fs::path oracle = dir / "oracle.mjs";
   std::ofstream(oracle) << "import fs from 'node:fs';\n"
                            "if (!Promise.withResolvers) Promise.withResolvers = () => { let a, b;"
@@ -192,12 +193,14 @@ int Compare(const std::string& self, const std::string& node_modules) {
                            "const input = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));\n"
                            "const sm = new StateMachine(def, { validationOptions: { checkPaths: "
                            "false, checkArn: false } });\n"
-                           "const t0 = performance.now();\n"
-                           "let status = 'SUCCEEDED';\n"
-                           "try { await sm.run(input).result; } catch (e) { status = 'FAILED: ' +"
+                           "let status = 'SUCCEEDED', best = Infinity;\n"
+                           "for (let i = 0; i < 3; i++) {\n"
+                           "  const t0 = performance.now();\n"
+                           "  try { await sm.run(input).result; } catch (e) { status = 'FAILED: ' +"
                            " e.message; }\n"
-                           "console.log(JSON.stringify({seconds: (performance.now() - t0) / 1000,"
-                           " status}));\n";
+                           "  best = Math.min(best, (performance.now() - t0) / 1000);\n"
+                           "}\n"
+                           "console.log(JSON.stringify({seconds: best, status}));\n";
   std::cout << fmt::format("{:<44} {:>10} {:>12} {:>10} {:>12} {:>9} {:>9} {:>9}\n", "workload",
                            "zflow s", "trans/s", "oracle s", "trans/s", "ratio", "zflow MB",
                            "node MB");

@@ -126,6 +126,10 @@ std::string FormatJsonDouble(double d);
 std::string ToJsonText(const json::value& v);
 // Appends the compact serialization of `v` to `out` (reuse a buffer to avoid allocations).
 void AppendJsonText(const json::value& v, std::string& out);
+// Writes the compact serialization of `v` into [buffer, buffer + capacity) when it fits and
+// returns it there; otherwise into `spill` (cleared first), returning a view of that.
+std::string_view WriteJsonText(const json::value& v, char* buffer, std::size_t capacity,
+                               std::string& spill);
 // Indented serialization with two spaces, object members in their stored order.
 std::string ToPrettyJsonText(const json::value& v);
 

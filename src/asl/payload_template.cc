@@ -1,5 +1,6 @@
 #include "asl/payload_template.h"
 
+#include <optional>
 #include <variant>
 
 #include <fmt/format.h>
@@ -96,60 +97,84 @@ Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
   return node;
 }
 
-Outcome<json::value> EvaluateNode(const Node& node, const EvaluationContext& ctx,
-                                  std::string_view missing_path_error,
-                                  std::string_view source_key) {
+// AWS's wording for a path that selects nothing, with the document the path was applied to.
+WorkflowError PathFailure(const JsonPath& path, const EvaluationContext& ctx,
+                          std::string_view missing_path_error, std::string_view source_key) {
+  std::string where;
+  if (path.root() == JsonPath::Root::kVariable) {
+    where = "the variables";
+  } else {
+    const json::value* doc = path.root() == JsonPath::Root::kContext ? ctx.context : ctx.input;
+    std::string text = doc != nullptr ? ToJsonText(*doc) : "null";
+    if (text.size() > 1024) text = text.substr(0, 1024) + "...";
+    where = fmt::format("the {} '{}'",
+                        path.root() == JsonPath::Root::kContext ? "context object" : "input",
+                        text);
+  }
+  return WorkflowError{
+      std::string(missing_path_error),
+      fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in {}",
+                  path.text(), source_key, where)};
+}
+
+// Evaluates `node` into `out`, a value with ctx.storage: objects and arrays are built in place
+// and selected nodes copied straight into their slot (no intermediate values).
+std::optional<WorkflowError> EvaluateInto(const Node& node, const EvaluationContext& ctx,
+                                          std::string_view missing_path_error,
+                                          std::string_view source_key, json::value& out) {
   switch (node.kind) {
     case Node::Kind::kConstant:
-      return json::value(node.constant, ctx.storage);
+      out = node.constant;
+      return std::nullopt;
     case Node::Kind::kArray: {
-      json::array out(ctx.storage);
-      out.reserve(node.elements.size());
+      json::array& a = out.emplace_array();
+      a.reserve(node.elements.size());
       for (const auto& e : node.elements) {
-        Outcome<json::value> v = EvaluateNode(*e, ctx, missing_path_error, source_key);
-        if (!v.ok()) return v;
-        out.push_back(std::move(*v));
+        a.emplace_back(nullptr);
+        if (auto error = EvaluateInto(*e, ctx, missing_path_error, source_key, a.back())) {
+          return error;
+        }
       }
-      return json::value(std::move(out));
+      return std::nullopt;
     }
     case Node::Kind::kObject: {
-      json::object out(ctx.storage);
-      out.reserve(node.members.size());
+      json::object& o = out.emplace_object();
+      o.reserve(node.members.size());
       for (const auto& m : node.members) {
-        Outcome<json::value> v = EvaluateNode(*m.value, ctx, missing_path_error, m.source_key);
-        if (!v.ok()) return v;
-        out.insert_or_assign(m.key, std::move(*v));
+        const Node& child = *m.value;
+        if (child.kind == Node::Kind::kConstant) {
+          o.insert_or_assign(m.key, child.constant);
+          continue;
+        }
+        if (child.kind == Node::Kind::kPath) {
+          // A reference path's node is copied straight into its slot (misses and other paths
+          // take the general route below).
+          if (const json::value* found = child.path->Find(ctx)) {
+            o.insert_or_assign(m.key, *found);
+            continue;
+          }
+        }
+        json::value& slot = o.insert_or_assign(m.key, nullptr).first->value();
+        if (auto error = EvaluateInto(child, ctx, missing_path_error, m.source_key, slot)) {
+          return error;
+        }
       }
-      return json::value(std::move(out));
+      return std::nullopt;
     }
     case Node::Kind::kPath: {
       Outcome<json::value> v = node.path->Evaluate(ctx);
-      if (!v.ok()) {
-        // AWS's wording, with the document the path was applied to.
-        std::string where;
-        if (node.path->root() == JsonPath::Root::kVariable) {
-          where = "the variables";
-        } else {
-          const json::value* doc =
-              node.path->root() == JsonPath::Root::kContext ? ctx.context : ctx.input;
-          std::string text = doc != nullptr ? ToJsonText(*doc) : "null";
-          if (text.size() > 1024) text = text.substr(0, 1024) + "...";
-          where = fmt::format("the {} '{}'",
-                              node.path->root() == JsonPath::Root::kContext ? "context object"
-                                                                            : "input",
-                              text);
-        }
-        return WorkflowError{
-            std::string(missing_path_error),
-            fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in {}",
-                        node.path->text(), source_key, where)};
-      }
-      return v;
+      if (!v.ok()) return PathFailure(*node.path, ctx, missing_path_error, source_key);
+      out = std::move(*v);
+      return std::nullopt;
     }
-    case Node::Kind::kIntrinsic:
-      return node.call->Evaluate(ctx);
+    case Node::Kind::kIntrinsic: {
+      Outcome<json::value> v = node.call->Evaluate(ctx);
+      if (!v.ok()) return v.error();
+      out = std::move(*v);
+      return std::nullopt;
+    }
   }
-  return json::value(nullptr);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -181,7 +206,9 @@ bool PayloadTemplate::is_constant() const { return root_->kind == Node::Kind::kC
 
 Outcome<json::value> PayloadTemplate::Evaluate(const EvaluationContext& ctx,
                                                std::string_view missing_path_error) const {
-  return EvaluateNode(*root_, ctx, missing_path_error, "");
+  json::value out(ctx.storage);
+  if (auto error = EvaluateInto(*root_, ctx, missing_path_error, "", out)) return *std::move(error);
+  return out;
 }
 
 }  // namespace zflow::asl

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -680,16 +681,28 @@ void AppendString(std::string_view s, std::string& out) {
 
 // The compact form, which the engine writes for every state's input and output: straight into
 // the string's buffer through a cursor, growing it ahead of each write.
+// Writes compact JSON through a cursor. Either appends to a string (growing it), or writes into
+// a caller's fixed buffer and, should the text not fit, moves what it wrote into a spill string
+// and goes on there.
 class CompactWriter {
  public:
-  explicit CompactWriter(std::string& out) : out_(out), start_(out.size()) {
-    out_.resize(start_ + 128);  // resize fills with zeros: grow in steps, not to capacity
-    p_ = out_.data() + start_;
-    end_ = out_.data() + out_.size();
+  explicit CompactWriter(std::string& out) : spill_(out), spill_start_(out.size()), spilled_(true) {
+    out.resize(spill_start_ + 128);  // resize fills with zeros: grow in steps, not to capacity
+    p_ = out.data() + spill_start_;
+    end_ = out.data() + out.size();
   }
-  ~CompactWriter() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+  CompactWriter(char* buffer, std::size_t capacity, std::string& spill)
+      : spill_(spill), spill_start_(spill.size()), p_(buffer), end_(buffer + capacity),
+        begin_(buffer) {}
   CompactWriter(const CompactWriter&) = delete;
   CompactWriter& operator=(const CompactWriter&) = delete;
+
+  // The text written, in the buffer or (spilled) in the string, which is cut to its end.
+  std::string_view Finish() {
+    if (!spilled_) return {begin_, static_cast<std::size_t>(p_ - begin_)};
+    spill_.resize(static_cast<std::size_t>(p_ - spill_.data()));
+    return std::string_view(spill_).substr(spill_start_);
+  }
 
   void Write(const json::value& v) {
     switch (v.kind()) {
@@ -738,11 +751,22 @@ class CompactWriter {
 
  private:
   void Ensure(std::size_t n) {
-    if (static_cast<std::size_t>(end_ - p_) >= n) return;
-    std::size_t used = static_cast<std::size_t>(p_ - out_.data());
-    out_.resize(std::max(out_.size() * 2, used + n));
-    p_ = out_.data() + used;
-    end_ = out_.data() + out_.size();
+    if (static_cast<std::size_t>(end_ - p_) < n) Grow(n);
+  }
+  void Grow(std::size_t n) {
+    if (!spilled_) {
+      std::size_t used = static_cast<std::size_t>(p_ - begin_);
+      spill_.resize(spill_start_ + std::max(2 * used + 128, used + n));
+      std::memcpy(spill_.data() + spill_start_, begin_, used);
+      p_ = spill_.data() + spill_start_ + used;
+      end_ = spill_.data() + spill_.size();
+      spilled_ = true;
+      return;
+    }
+    std::size_t used = static_cast<std::size_t>(p_ - spill_.data());
+    spill_.resize(std::max(spill_.size() * 2, used + n));
+    p_ = spill_.data() + used;
+    end_ = spill_.data() + spill_.size();
   }
   void Char(char c) {
     Ensure(1);
@@ -767,10 +791,12 @@ class CompactWriter {
     Raw(escaped.data(), escaped.size());
   }
 
-  std::string& out_;
-  std::size_t start_;
+  std::string& spill_;
+  std::size_t spill_start_;
   char* p_ = nullptr;
   char* end_ = nullptr;
+  char* begin_ = nullptr;  // of the caller's buffer
+  bool spilled_ = false;
 };
 
 // The indented form (ToPrettyJsonText); the compact one is CompactWriter.
@@ -838,6 +864,15 @@ std::string ToJsonText(const json::value& v) {
 void AppendJsonText(const json::value& v, std::string& out) {
   CompactWriter writer(out);
   writer.Write(v);
+  writer.Finish();
+}
+
+std::string_view WriteJsonText(const json::value& v, char* buffer, std::size_t capacity,
+                               std::string& spill) {
+  spill.clear();
+  CompactWriter writer(buffer, capacity, spill);
+  writer.Write(v);
+  return writer.Finish();
 }
 
 std::string ToPrettyJsonText(const json::value& v) {

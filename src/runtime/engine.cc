@@ -400,12 +400,15 @@ struct Engine::Impl {
     return json::string(scratch);
   }
 
+  // Serialized straight into the history's text block; a text longer than the room left there
+  // is written aside first and then stored.
   Payload PayloadOf(const json::value& v) {
     if (!options.history_payloads) return {};
-    scratch.clear();
-    AppendJsonText(v, scratch);
-    return history.StoreText(scratch);
+    char* room = history.Reserve(kPayloadRoom);
+    std::string_view text = WriteJsonText(v, room, history.room(), scratch);
+    return text.data() == room ? history.Commit(text.size()) : history.StoreText(text);
   }
+  static constexpr std::size_t kPayloadRoom = 4096;
 
   // A state's output text is the next state's input text: serialized once, shared by both.
   Payload ExitPayload(Frame* f, const json::value& output) {

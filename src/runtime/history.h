@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -105,6 +106,7 @@ class HistoryWriter {
     }
     return d.text_cursor;
   }
+  std::size_t room() const { return data_->text_left; }
   PayloadText Commit(std::size_t m) {
     History::Data& d = *data_;
     PayloadText t(std::string_view(d.text_cursor, m));

@@ -1,5 +1,7 @@
 #include "zflow/json.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace zflow {
@@ -115,6 +117,26 @@ TEST(Json, EscapesStringsAndKeepsUtf8) {
   auto back = ParseJson(ToJsonText(v));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->value, v);
+}
+
+TEST(Json, WritesIntoABufferOrSpillsWhenItDoesNotFit) {
+  auto doc = ParseJson(R"({"name":"a\"b","list":[1,2.5,null,true],"nested":{"k":"v"}})");
+  ASSERT_TRUE(doc.ok());
+  const std::string expected = ToJsonText(doc->value);
+  // Every capacity from none to more than enough: the text either stays in the buffer or is
+  // moved whole to the spill string, never cut or doubled.
+  for (std::size_t capacity = 0; capacity <= expected.size() + 4; ++capacity) {
+    std::vector<char> buffer(capacity + 1, '#');
+    std::string spill = "stale";
+    std::string_view text = WriteJsonText(doc->value, buffer.data(), capacity, spill);
+    EXPECT_EQ(text, expected) << "capacity " << capacity;
+    bool in_buffer = text.data() == buffer.data();
+    EXPECT_EQ(in_buffer, capacity >= expected.size()) << "capacity " << capacity;
+    if (!in_buffer) {
+      EXPECT_EQ(spill, expected);
+    }
+    EXPECT_EQ(buffer[capacity], '#') << "wrote past the buffer at capacity " << capacity;
+  }
 }
 
 }  // namespace
