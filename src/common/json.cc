@@ -645,13 +645,6 @@ void AppendDouble(double d, std::string& out) {
 
 bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-// How many leading characters of `s` need no escape.
-std::size_t PlainPrefix(std::string_view s) {
-  std::size_t n = 0;
-  while (n < s.size() && !NeedsEscape(static_cast<unsigned char>(s[n]))) ++n;
-  return n;
-}
-
 void AppendString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -753,7 +746,7 @@ class CompactWriter {
   void Ensure(std::size_t n) {
     if (static_cast<std::size_t>(end_ - p_) < n) Grow(n);
   }
-  void Grow(std::size_t n) {
+  [[gnu::noinline]] void Grow(std::size_t n) {
     if (!spilled_) {
       std::size_t used = static_cast<std::size_t>(p_ - begin_);
       spill_.resize(spill_start_ + std::max(2 * used + 128, used + n));
@@ -777,18 +770,26 @@ class CompactWriter {
     std::memcpy(p_, data, n);
     p_ += n;
   }
+  // Copies while it checks: strings rarely need escapes, and keys are short (no memcpy call).
   void String(std::string_view s) {
-    if (PlainPrefix(s) == s.size()) {  // the common case: no escapes
-      Ensure(s.size() + 2);
-      *p_++ = '"';
-      std::memcpy(p_, s.data(), s.size());
-      p_ += s.size();
-      *p_++ = '"';
-      return;
+    Ensure(s.size() + 2);
+    char* p = p_;
+    *p++ = '"';
+    for (const char* in = s.data(); in != s.data() + s.size(); ++in) {
+      if (NeedsEscape(static_cast<unsigned char>(*in))) [[unlikely]] {
+        p_ = p;
+        return EscapedRest(std::string_view(in, static_cast<std::size_t>(s.data() + s.size() - in)));
+      }
+      *p++ = *in;
     }
+    *p++ = '"';
+    p_ = p;
+  }
+  // The rest of a string from its first character that needs an escape, and the closing quote.
+  [[gnu::noinline]] void EscapedRest(std::string_view rest) {
     std::string escaped;
-    AppendString(s, escaped);
-    Raw(escaped.data(), escaped.size());
+    AppendString(rest, escaped);  // "..." with escapes
+    Raw(escaped.data() + 1, escaped.size() - 1);
   }
 
   std::string& spill_;
