@@ -1,6 +1,6 @@
 // Engine throughput, side by side with the aws-local-stepfunctions oracle.
 //
-//   build/bench/engine_bench compare [--oracle tests/node_modules]   # table with ratios
+//   build/bench/engine_bench compare [--oracle tests/node_modules] [--processes 3]  # ratios
 //   build/bench/engine_bench run DEFINITION.json INPUT.json           # one run, JSON line
 //
 // Workloads (issue 3): (a) a 100,000-state Pass chain with Parameters and ResultPath,
@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -169,7 +170,7 @@ double Field(const std::string& json_line, const std::string& key) {
   return std::atof(json_line.c_str() + pos + key.size() + 3);
 }
 
-int Compare(const std::string& self, const std::string& node_modules) {
+int Compare(const std::string& self, const std::string& node_modules, int processes) {
   fs::path dir = fs::temp_directory_path() / ("zflow-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   struct Workload {
@@ -209,12 +210,25 @@ int Compare(const std::string& self, const std::string& node_modules) {
     fs::path def = dir / "def.json", in = dir / "in.json";
     std::ofstream(def) << w.definition;
     std::ofstream(in) << w.input;
-    Measured z = Spawn({self, "run", def.string(), in.string()});
-    Measured o = Spawn({"node", "--max-old-space-size=8192", "--stack-size=65500",
-                        oracle.string(), def.string(), in.string()});
-    double zs = Field(z.out, "seconds");
+    // Each side runs in `processes` processes, alternating, and its best time counts: on a
+    // shared machine one CPU can be much slower than the other for a while, and a process
+    // stays where it started.
+    Measured z, o;
+    double zs = 1e9, os = 1e9;
+    for (int i = 0; i < processes; ++i) {
+      Measured zi = Spawn({self, "run", def.string(), in.string()});
+      Measured oi = Spawn({"node", "--max-old-space-size=8192", "--stack-size=65500",
+                           oracle.string(), def.string(), in.string()});
+      double zt = Field(zi.out, "seconds"), ot = Field(oi.out, "seconds");
+      if (i == 0 || (zt > 0 && zt < zs)) zs = zt;
+      if (i == 0 || (ot > 0 && ot < os)) os = ot;
+      zi.max_rss_kb = std::max(zi.max_rss_kb, z.max_rss_kb);
+      oi.max_rss_kb = std::max(oi.max_rss_kb, o.max_rss_kb);
+      z = std::move(zi);
+      o = std::move(oi);
+      if (z.exit_code != 0 || o.exit_code != 0) break;
+    }
     double trans = Field(z.out, "transitions");
-    double os = Field(o.out, "seconds");
     std::string ostatus = o.exit_code == 0 ? "" : fmt::format(" (oracle exit {})", o.exit_code);
     std::cout << fmt::format("{:<44} {:>10.3f} {:>12.0f} {:>10.3f} {:>12.0f} {:>8.1f}x {:>9.1f} "
                              "{:>9.1f}{}\n",
@@ -238,8 +252,10 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "compare";
   if (mode == "run" && argc == 4) return RunOnce(argv[2], argv[3]);
   std::string node_modules = "tests/node_modules";
+  int processes = 3;
   for (int i = 2; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--oracle") node_modules = argv[i + 1];
+    if (std::string(argv[i]) == "--processes") processes = std::max(1, std::atoi(argv[i + 1]));
   }
-  return Compare(fs::canonical("/proc/self/exe").string(), node_modules);
+  return Compare(fs::canonical("/proc/self/exe").string(), node_modules, processes);
 }
