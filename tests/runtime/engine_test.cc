@@ -3,6 +3,7 @@
 #include <future>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "integrations/local_handlers.h"
@@ -167,6 +168,41 @@ TEST_F(EngineTest, HistoryOutlivesItsResultEngineAndMachine) {
   for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], static_cast<std::int64_t>(i + 1));
   EXPECT_EQ(history.back().type, "ExecutionSucceeded");
   EXPECT_EQ(history.end() - history.begin(), static_cast<std::ptrdiff_t>(history.size()));
+}
+
+TEST_F(EngineTest, HistoryTextsSpanBlocksAndLongPayloads) {
+  // Payload texts are written straight into 64 KiB blocks; a text longer than the room left in
+  // a block is written aside and stored whole. 40 states whose output grows by 3,000 bytes each
+  // cross many blocks and pass the 4 KiB in-place room: every recorded text must still be the
+  // exact serialization of that state's input or output.
+  std::string states;
+  for (int i = 0; i < 40; ++i) {
+    states += fmt::format(R"("S{}": {{"Type": "Pass", "Parameters": {{"pad.$": )"
+                          R"j("States.Format('{{}}{}', $.pad)", "n": {}}}, {})j",
+                          i, std::string(3000, static_cast<char>('a' + i % 26)), i,
+                          i + 1 < 40 ? fmt::format(R"("Next": "S{}"}},)", i + 1)
+                                     : std::string(R"("End": true})"));
+  }
+  ExecutionResult r = Run(R"({"StartAt": "S0", "States": {)" + states + "}}",
+                          R"({"pad": "start\n\"quoted\""})");
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
+  std::string pad = "start\n\"quoted\"";
+  std::size_t exited = 0;
+  for (const HistoryEvent& e : r.history) {
+    if (e.type != "PassStateExited") continue;
+    int i = std::stoi(std::string(e.state_name.substr(1)));
+    pad += std::string(3000, static_cast<char>('a' + i % 26));
+    json::object expected{{"pad", pad}, {"n", i}};
+    ASSERT_TRUE(e.payload) << e.state_name;
+    EXPECT_EQ(e.payload.view(), ToJsonText(expected)) << e.state_name;
+    // The next state's entry shares the text.
+    if (i + 1 < 40) {
+      EXPECT_EQ(r.history[static_cast<std::size_t>(e.id)].payload.view(), e.payload.view());
+    }
+    ++exited;
+  }
+  EXPECT_EQ(exited, 40u);
+  EXPECT_EQ(ToJsonText(r.output), r.history[r.history.size() - 2].payload.view());
 }
 
 TEST_F(EngineTest, ValuesHandedOutOutliveTheRunAndItsEngine) {
