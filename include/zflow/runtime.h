@@ -75,9 +75,10 @@ struct HistoryEvent {
 // and the next state's entry share one text). Copies share the (immutable) events.
 class History {
  public:
+  // A forward iterator yielding events by value (views), with a distance.
   class Iterator {
    public:
-    using iterator_concept = std::random_access_iterator_tag;
+    using iterator_concept = std::forward_iterator_tag;
     using iterator_category = std::input_iterator_tag;
     using value_type = HistoryEvent;
     using difference_type = std::ptrdiff_t;
@@ -86,9 +87,6 @@ class History {
     HistoryEvent operator*() const { return (*history_)[index_]; }
     Iterator& operator++() { ++index_; return *this; }
     Iterator operator++(int) { Iterator old = *this; ++index_; return old; }
-    Iterator& operator--() { --index_; return *this; }
-    Iterator& operator+=(difference_type n) { index_ += static_cast<std::size_t>(n); return *this; }
-    friend Iterator operator+(Iterator it, difference_type n) { return it += n; }
     friend difference_type operator-(const Iterator& a, const Iterator& b) {
       return static_cast<difference_type>(a.index_) - static_cast<difference_type>(b.index_);
     }

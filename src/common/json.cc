@@ -1,9 +1,9 @@
 #include "zflow/json.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -672,11 +672,9 @@ void AppendString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
-// The compact form, which the engine writes for every state's input and output: straight into
-// the string's buffer through a cursor, growing it ahead of each write.
-// Writes compact JSON through a cursor. Either appends to a string (growing it), or writes into
-// a caller's fixed buffer and, should the text not fit, moves what it wrote into a spill string
-// and goes on there.
+// The compact form, which the engine writes for every state's input and output, through a
+// cursor: either appended to a string (growing it ahead of each write), or into a caller's fixed
+// buffer, moving what it wrote into a spill string should the text not fit, and going on there.
 class CompactWriter {
  public:
   explicit CompactWriter(std::string& out) : spill_(out), spill_start_(out.size()), spilled_(true) {

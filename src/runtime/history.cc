@@ -21,7 +21,7 @@ HistoryEvent History::Data::Event(std::size_t i) const {
   e.type = r.type;
   e.state_name = std::string_view(r.name, r.name_size);
   e.index = r.index;
-  if (r.payload != nullptr) e.payload = PayloadText(std::string_view(r.payload, r.payload_size));
+  e.payload = Payload(i);
   e.details = r.details >= 0 ? &details[static_cast<std::size_t>(r.details)] : &NoDetails();
   return e;
 }

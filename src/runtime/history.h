@@ -7,9 +7,9 @@
 #ifndef ZFLOW_RUNTIME_HISTORY_H_
 #define ZFLOW_RUNTIME_HISTORY_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -44,6 +44,11 @@ struct History::Data {
   std::shared_ptr<const void> names_owner;  // what the state names point into
 
   const Record& at(std::size_t i) const { return chunks[i / kChunk][i % kChunk]; }
+  PayloadText Payload(std::size_t i) const {
+    const Record& r = at(i);
+    return r.payload != nullptr ? PayloadText(std::string_view(r.payload, r.payload_size))
+                                : PayloadText();
+  }
   HistoryEvent Event(std::size_t i) const;
 };
 
@@ -115,11 +120,7 @@ class HistoryWriter {
     return t;
   }
 
-  PayloadText payload(std::size_t i) const {
-    const History::Data::Record& r = data_->at(i);
-    return r.payload != nullptr ? PayloadText(std::string_view(r.payload, r.payload_size))
-                                : PayloadText();
-  }
+  PayloadText payload(std::size_t i) const { return data_->Payload(i); }
   HistoryEvent Event(std::size_t i) const { return data_->Event(i); }
 
  private:
