@@ -12,6 +12,7 @@ example=$root/examples/fraud-detection
 s3=$root/.zflow/s3
 work=$root/.zflow/work
 name=fraud-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$work"  # the run log goes there before zflow creates it
 
 ZFLOW_S3_ROOT=$s3 /usr/bin/python3 "$example/jobs/generate_data.py" --rows "$rows" \
   --output s3://zflow-local/fraud/raw/transactions.csv
