@@ -37,6 +37,29 @@ namespace zflow::runtime {
 enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 std::string_view ExecutionStatusName(ExecutionStatus s);
+// The inverse of ExecutionStatusName; nullopt for any other text.
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
+
+// The history event types the engine records, named as AWS names them.
+enum class EventType : std::uint8_t {
+  kExecutionStarted, kExecutionSucceeded, kExecutionFailed, kExecutionTimedOut,
+  kExecutionAborted, kExecutionRedriven,
+  kPassStateEntered, kPassStateExited, kTaskStateEntered, kTaskStateExited,
+  kChoiceStateEntered, kChoiceStateExited, kWaitStateEntered, kWaitStateExited,
+  kSucceedStateEntered, kSucceedStateExited, kFailStateEntered,
+  kParallelStateEntered, kParallelStateExited, kMapStateEntered, kMapStateExited,
+  kTaskScheduled, kTaskStarted, kTaskSucceeded, kTaskFailed, kTaskTimedOut,
+  kParallelStateStarted, kParallelStateSucceeded, kParallelStateFailed, kParallelStateAborted,
+  kMapStateStarted, kMapStateSucceeded, kMapStateFailed, kMapStateAborted,
+  kMapIterationStarted, kMapIterationSucceeded, kMapIterationFailed, kMapIterationAborted,
+};
+// "ExecutionStarted", "TaskStateEntered", ... (static storage).
+std::string_view EventTypeName(EventType t);
+// The inverse of EventTypeName; nullopt for a type the engine does not record.
+std::optional<EventType> ParseEventType(std::string_view name);
+// *StateEntered events carry the state's input; ExecutionStarted the execution's.
+bool IsStateEntered(EventType t);
+bool IsStateExited(EventType t);
 
 // The JSON text of a history event's payload: a view into the execution's History (valid while
 // a copy of that History lives). False when the payload was not recorded.
@@ -57,7 +80,8 @@ struct HistoryEvent {
   std::int64_t id = 0;
   std::int64_t previous_event_id = 0;
   TimePoint timestamp;
-  std::string_view type;        // "ExecutionStarted", "TaskStateEntered", ...
+  EventType kind = EventType::kExecutionStarted;
+  std::string_view type;        // EventTypeName(kind)
   std::string_view state_name;  // "name" of StateEntered/StateExited/MapIteration* events
   std::int64_t index = -1;      // "index" of MapIteration* events
   // The JSON text of the event's payload: "input" of ExecutionStarted and *StateEntered,
@@ -107,6 +131,14 @@ class History {
   HistoryEvent back() const { return (*this)[size() - 1]; }
   Iterator begin() const { return Iterator(this, 0); }
   Iterator end() const { return Iterator(this, size()); }
+
+  // {"events": [event.ToJson(), ...]}, as GetExecutionHistory returns it.
+  json::value ToJson() const;
+  // Loads a stored history: {"events": [...]} (GetExecutionHistory's shape, as ToJson and
+  // `zflow run --history` write it) or the bare array. The result owns its text; it needs
+  // no state machine. kInvalidArgument, naming the event, for anything that is not a history
+  // this engine wrote (unknown type, ids out of order, a payload that is not JSON text).
+  static Result<History> FromJson(const json::value& events);
 
   struct Data;  // see src/runtime/history.h
 
@@ -191,23 +223,58 @@ class ObjectStore {
   virtual Status Put(std::string_view bucket, std::string_view key, std::string_view data) = 0;
 };
 
+// What identifies one execution and fixes its choices. Resume and Redrive need the same values
+// the execution started with (stored next to its history: `zflow run --history` writes them in
+// the file, the server in its store).
+struct ExecutionInfo {
+  std::string name;                        // $$.Execution.Name
+  std::string state_machine_name = "Machine";
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  // The execution's secret: its task tokens, retry jitter and generated ids are derived from it
+  // (and from event ids), so a resumed execution makes the same choices. Keep it private:
+  // whoever knows it can compute the execution's task tokens.
+  std::string seed;
+
+  std::string ExecutionArn() const;     // arn:aws:states:<region>:<account>:execution:<m>:<name>
+  std::string StateMachineArn() const;  // arn:aws:states:<region>:<account>:stateMachine:<m>
+  json::value ToJson() const;           // {"name", "stateMachineName", "region", "account", "seed"}
+  static Result<ExecutionInfo> FromJson(const json::value& v);
+};
+
+// Receives an execution's events, in order, before their effects happen: a task is dispatched,
+// a task token handed out, a timer waited for or the result returned only after the events
+// that lead to it were appended. What was appended is all a resumed execution needs.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // history[first, history.size()) are new. An error stops the execution at once (its effect
+  // is not carried out); the result then carries the error in `sink_status`.
+  virtual Status Append(const ExecutionInfo& info, const History& history, std::size_t first) = 0;
+};
+
 struct ExecutionOptions {
   json::value input = json::object();
   std::string name;                        // default: a generated UUID
   std::string state_machine_name = "Machine";
   std::string region = "us-east-1";
   std::string account = "123456789012";
+  std::string seed;                        // default: a fresh random one (see ExecutionInfo)
+  EventSink* sink = nullptr;               // not owned; must outlive the execution
 };
 
 struct ExecutionResult {
   ExecutionStatus status = ExecutionStatus::kRunning;
   json::value output;  // on success
-  std::string error;   // on failure / timeout
+  std::string error;   // on failure / timeout / abort
   std::string cause;
   History history;
   std::string execution_arn;
   TimePoint start_time;
   TimePoint stop_time;
+  ExecutionInfo info;
+  int redrive_count = 0;
+  Status sink_status;  // not OK: the sink refused events and the execution was cut short
 };
 
 struct EngineOptions {
@@ -216,12 +283,14 @@ struct EngineOptions {
   // Waits and backoffs jump a virtual clock (starting at clock->Now()) instead of sleeping.
   bool virtual_time = false;
   int worker_threads = 4;
-  // Called on the loop thread for every history event as it happens (progress display).
+  // Called on the loop thread for every history event as it happens (progress display); not
+  // for the events a resumed execution replays.
   std::function<void(const HistoryEvent&)> on_event;
   // AWS quotas.
   std::size_t max_payload_bytes = 262144;
   std::size_t max_history_events = 25000;
-  // Keep full payloads (state input/output) in history events, as AWS does.
+  // Keep full payloads (state input/output) in history events, as AWS does. Without them an
+  // execution cannot be resumed or redriven.
   bool history_payloads = true;
   // Upper bound on Parallel branches and distributed Map iterations running at once when
   // MaxConcurrency is 0 (unlimited). An inline Map runs at most 40 at once, as on AWS.
@@ -237,6 +306,12 @@ struct EngineOptions {
 // threads and engines.
 class PreparedMachine;
 
+// Validates and compiles once (kInvalidArgument with the first diagnostic when invalid,
+// kUnimplemented for what the engine does not run yet). Pass an rvalue to avoid copying the
+// model; the source map is not kept.
+Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
+
+// Runs one execution at a time on the calling thread (see zflow/executor.h for many).
 class Engine {
  public:
   explicit Engine(EngineOptions options);
@@ -249,14 +324,29 @@ class Engine {
   // failures, path errors, timeouts) is in the result. Not reentrant: one Run at a time.
   Result<ExecutionResult> Run(const asl::StateMachine& machine, const ExecutionOptions& options);
 
-  // Validates and compiles once (kInvalidArgument with the first diagnostic when invalid,
-  // kUnimplemented for what the engine does not run yet); Run(prepared) then skips both.
-  // Pass an rvalue to avoid copying the model; the source map is not kept.
+  // As zflow::runtime::Prepare; Run(prepared) then skips validation and compilation.
   Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
   Result<ExecutionResult> Run(const PreparedMachine& machine, const ExecutionOptions& options);
   // The same, taking a large options.input (64 KiB of text or more) over instead of copying it
   // when no state reads $$.Execution.Input.
   Result<ExecutionResult> Run(const PreparedMachine& machine, ExecutionOptions&& options);
+
+  // Continues an execution from its stored history (events [0, n) of an execution that was
+  // stopped or killed) and runs it to the end. The machine and `info` must be the ones it
+  // started with. Completed tasks are not run again; a task that was in flight is dispatched
+  // again (same state, same input, same task token); Waits and retries keep their deadlines.
+  // kFailedPrecondition when the history does not match the machine (naming the first event
+  // that differs) or the execution had already ended; the returned history holds the stored
+  // events followed by the new ones.
+  Result<ExecutionResult> Resume(const PreparedMachine& machine, const History& stored,
+                                 const ExecutionInfo& info, EventSink* sink = nullptr);
+  // Re-runs a FAILED, TIMED_OUT or ABORTED execution from where it stopped, as AWS's
+  // RedriveExecution: the state that failed (and any that were still running) runs again,
+  // everything that succeeded is kept; an ExecutionRedriven event is added and
+  // $$.Execution.RedriveCount counts up. kFailedPrecondition (ExecutionNotRedrivable) for an
+  // execution that succeeded, is still running, or ended in a way that cannot be redriven.
+  Result<ExecutionResult> Redrive(const PreparedMachine& machine, const History& stored,
+                                  const ExecutionInfo& info, EventSink* sink = nullptr);
 
   // The answers to a .waitForTaskToken task ($$.Task.Token), from any thread while Run runs:
   // as SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat of the Step Functions API.
@@ -264,6 +354,9 @@ class Engine {
   Status SendTaskSuccess(std::string_view token, json::value output);
   Status SendTaskFailure(std::string_view token, std::string error, std::string cause);
   Status SendTaskHeartbeat(std::string_view token);
+  // Stops the running execution: it ends ABORTED (StopExecution). From any thread; kNotFound
+  // when nothing runs.
+  Status Stop(std::string error = {}, std::string cause = {});
 
  private:
   struct Impl;

@@ -23,13 +23,17 @@ bool ErrorMatcher::Matches(const std::string& error) const {
 namespace {
 
 // History event types are a fixed vocabulary; keep them in static storage.
-std::string_view StateEventType(asl::StateType t, bool entered) {
-  static constexpr std::string_view kEntered[] = {
-      "PassStateEntered",    "TaskStateEntered", "ChoiceStateEntered", "WaitStateEntered",
-      "SucceedStateEntered", "FailStateEntered", "ParallelStateEntered", "MapStateEntered"};
-  static constexpr std::string_view kExited[] = {
-      "PassStateExited",    "TaskStateExited", "ChoiceStateExited",   "WaitStateExited",
-      "SucceedStateExited", "FailStateExited", "ParallelStateExited", "MapStateExited"};
+EventType StateEventType(asl::StateType t, bool entered) {
+  using E = EventType;
+  static constexpr E kEntered[] = {
+      E::kPassStateEntered,    E::kTaskStateEntered, E::kChoiceStateEntered,
+      E::kWaitStateEntered,    E::kSucceedStateEntered, E::kFailStateEntered,
+      E::kParallelStateEntered, E::kMapStateEntered};
+  // A Fail state never exits: its slot is never used.
+  static constexpr E kExited[] = {
+      E::kPassStateExited,    E::kTaskStateExited, E::kChoiceStateExited,
+      E::kWaitStateExited,    E::kSucceedStateExited, E::kFailStateEntered,
+      E::kParallelStateExited, E::kMapStateExited};
   return (entered ? kEntered : kExited)[static_cast<int>(t)];
 }
 

@@ -12,6 +12,7 @@
 #include "asl/json_path.h"
 #include "asl/payload_template.h"
 #include "asl/timestamp.h"
+#include "zflow/runtime.h"
 #include "zflow/state_machine.h"
 #include "zflow/status.h"
 
@@ -89,8 +90,8 @@ struct CompiledState {
   const asl::State* source = nullptr;
   asl::StateType type = asl::StateType::kPass;
   std::string name;
-  std::string_view entered_event_type;  // "PassStateEntered", ... (static storage)
-  std::string_view exited_event_type;   // "PassStateExited", ...
+  EventType entered_event_type = EventType::kPassStateEntered;
+  EventType exited_event_type = EventType::kPassStateExited;
   int next = -1;  // -1 with end == true
   bool end = false;
   bool uses_context = false;  // some field reads "$$"

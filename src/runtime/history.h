@@ -25,7 +25,7 @@ struct History::Data {
     std::int64_t previous_event_id;
     TimePoint timestamp;
     std::int64_t index;  // MapIteration* events; -1 otherwise
-    std::string_view type;
+    EventType type;
     const char* name;
     const char* payload;  // null: not recorded
     std::size_t payload_size;
@@ -65,8 +65,11 @@ class HistoryWriter {
 
   std::size_t size() const { return data_->size; }
 
+  // Gives `h` fresh storage holding a copy of `from`'s events (texts included), to append to.
+  void StartCopy(History& h, const History& from, std::shared_ptr<const void> names_owner);
+
   // Returns the new event's id.
-  std::int64_t Append(std::string_view type, std::int64_t previous_event_id, TimePoint timestamp,
+  std::int64_t Append(EventType type, std::int64_t previous_event_id, TimePoint timestamp,
                       std::string_view name, PayloadText payload, std::int64_t index,
                       json::object* details) {
     History::Data& d = *data_;
