@@ -66,10 +66,9 @@ Execution::~Execution() {
 // ---- time ----
 
 TimePoint Execution::Now() const {
-  if (replaying_) {
-    std::size_t i = std::min(cursor_, recorded_->size() - 1);
-    return (*recorded_)[i].timestamp;
-  }
+  // In a replay, the time of the last event matched: what the clock read when the live run
+  // made the same decision (the next event's time would be the future to it).
+  if (replaying_) return history_.Event(cursor_ > 0 ? cursor_ - 1 : 0).timestamp;
   return core_.Now();
 }
 
@@ -204,7 +203,9 @@ void Execution::EmitIteration(Frame* child, EventType type, std::string_view map
 }
 
 json::value Execution::PayloadJson(const json::value& v) {
-  if (!core_.options().history_payloads || replaying_) return nullptr;
+  if (!core_.options().history_payloads) return nullptr;
+  if (replaying_ && cursor_ < replay_end_) return nullptr;  // not kept: only matched
+  if (replaying_) GoLive();
   scratch_.clear();  // reused buffer: one allocation per payload text, not several
   AppendJsonText(v, scratch_);
   return json::string(scratch_);
@@ -340,8 +341,7 @@ void Execution::SetRedriveCount(int n) {
 // ---- start, stop, end ----
 
 void Execution::Start(const json::value& input, json::value* owned_input) {
-  result_.history = History();
-  history_.Start(result_.history, prepared_);
+  if (!replaying_) history_.Start(result_.history, prepared_);  // a replay copied the record
   result_.start_time = Millis(Now());
   timeout_base_ = result_.start_time;
   std::string role = fmt::format("arn:aws:iam::{}:role/zflow-local", info_.account);

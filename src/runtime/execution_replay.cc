@@ -41,6 +41,7 @@ Result<Execution::ReplayOutcome> Execution::Replay(const History& stored,
   }
   history_.StartCopy(result_.history, stored, prepared_);
   replaying_ = true;
+  recorded_ = &result_.history;
   cursor_ = 0;
   replay_end_ = stored.size();
   cuts_ = std::move(cuts);
@@ -61,7 +62,7 @@ Result<Execution::ReplayOutcome> Execution::Replay(const History& stored,
     ApplyRecorded();
   }
   if (!divergence_.ok()) return divergence_;
-  if (finished_) return ReplayOutcome::kEnded;
+  if (finished_ && replaying_) return ReplayOutcome::kEnded;  // ended within the record
   GoLive();
   return ReplayOutcome::kRunning;
 }

@@ -271,7 +271,14 @@ void Execution::SyncInFlight() {
 // ---- timers and answers from the loop ----
 
 void Execution::AddTimer(TimePoint when, TimerKind kind, Frame* f) {
-  if (replaying_) return;  // armed when the execution goes live, from the frame
+  if (replaying_) {
+    // Armed when the execution goes live, from the frame; until then the recorded event that
+    // followed the wait ends it.
+    if (kind == TimerKind::kWaitDone || kind == TimerKind::kRetry) {
+      waiting_by_event_[f->last_event] = f->id;
+    }
+    return;
+  }
   core_.AddTimer(Timer{when, core_.NextTimerSeq(), kind, id_, f->id, f->generation});
 }
 
