@@ -45,7 +45,9 @@ struct RunOptions {
   std::string test_case;    // --test-case NAME
   std::string state_machine_name;  // --state-machine-name (default: file name)
   std::string execution_name;      // --name (default: a generated UUID)
-  std::string history_file;  // --history FILE: the AWS-shaped history as JSON
+  std::string history_file;  // --history FILE: the AWS-shaped history as JSON, as it happens
+  std::string resume_file;   // --resume FILE: continue the run recorded in FILE
+  std::string redrive_file;  // --redrive FILE: re-run the failed run recorded in FILE
   bool result_json = false;  // last stdout line: {"status","output","error","cause"}
   bool echo_tasks = false;   // every Task returns its effective input
   bool progress = false;     // force live progress even when stdout is not a terminal

@@ -22,6 +22,7 @@
 #include "integrations/http_task.h"
 #include "integrations/nested.h"
 #include "integrations/profile.h"
+#include "runtime/history_file.h"
 #include "zflow/runtime.h"
 
 namespace zflow::cli {
@@ -96,6 +97,29 @@ int RunRun(const RunOptions& options) {
     std::cerr << "zflow run: the definition is invalid; nothing was run\n";
     return kExitUsage;
   }
+  // A run to continue: its identity, input and events come from its history file.
+  if (!options.resume_file.empty() && !options.redrive_file.empty()) {
+    std::cerr << "zflow run: use --resume or --redrive, not both\n";
+    return kExitUsage;
+  }
+  const bool redrive = !options.redrive_file.empty();
+  const std::string& continue_file = redrive ? options.redrive_file : options.resume_file;
+  std::optional<runtime::StoredExecution> stored;
+  if (!continue_file.empty()) {
+    if (!options.input_json.empty() || !options.input_file.empty() ||
+        !options.execution_name.empty()) {
+      std::cerr << "zflow run: --" << (redrive ? "redrive" : "resume")
+                << " takes the input and the name from the history; drop --input, "
+                   "--input-file and --name\n";
+      return kExitUsage;
+    }
+    auto loaded = runtime::LoadHistoryFile(continue_file);
+    if (!loaded.ok()) {
+      std::cerr << "zflow run: " << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    stored = std::move(*loaded);
+  }
   // Input.
   json::value input = json::object();
   if (!options.input_json.empty() && !options.input_file.empty()) {
@@ -124,6 +148,12 @@ int RunRun(const RunOptions& options) {
   std::string machine_name = options.state_machine_name.empty()
                                  ? MachineNameFor(options.definition)
                                  : options.state_machine_name;
+  if (stored) machine_name = stored->info.state_machine_name;
+  auto prepared = runtime::Prepare(std::move(*check.report.machine));
+  if (!prepared.ok()) {
+    std::cerr << "zflow run: " << prepared.status().message() << "\n";
+    return kExitUsage;
+  }
   // Task handlers.
   // The local profile: which local programs stand in for Lambda functions, where S3 lives.
   auto loaded = LoadLocalProfile(options.profile);
@@ -299,11 +329,42 @@ int RunRun(const RunOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  runtime::ExecutionOptions exec;
-  exec.input = std::move(input);
-  exec.state_machine_name = machine_name;
-  exec.name = options.execution_name;
-  auto result = engine.Run(*check.report.machine, exec);
+  // The history file, written as the execution runs (each commit flushed before its effect).
+  // A continued run goes on writing the file it came from, unless --history names another.
+  std::unique_ptr<runtime::HistoryFileSink> sink;
+  const std::string history_path = options.history_file.empty() ? continue_file
+                                                                 : options.history_file;
+  if (!history_path.empty()) {
+    auto opened = stored ? runtime::HistoryFileSink::Continue(history_path, stored->info,
+                                                              stored->history)
+                         : runtime::HistoryFileSink::Create(history_path);
+    if (!opened.ok()) {
+      run_done = true;
+      token_watcher.join();
+      std::cerr << "zflow run: " << opened.status().message() << "\n";
+      return kExitUsage;
+    }
+    sink = std::move(*opened);
+  }
+  Result<runtime::ExecutionResult> result = InternalError("not run");
+  if (stored) {
+    if (!options.quiet) {
+      std::cerr << fmt::format("{} {} from its {} events in {}{}\n",
+                               redrive ? "redriving" : "resuming", stored->info.name,
+                               stored->history.size(), continue_file,
+                               stored->dropped_lines > 0 ? " (a torn last line was dropped)"
+                                                         : "");
+    }
+    result = redrive ? engine.Redrive(**prepared, stored->history, stored->info, sink.get())
+                     : engine.Resume(**prepared, stored->history, stored->info, sink.get());
+  } else {
+    runtime::ExecutionOptions exec;
+    exec.input = std::move(input);
+    exec.state_machine_name = machine_name;
+    exec.name = options.execution_name;
+    exec.sink = sink.get();
+    result = engine.Run(**prepared, std::move(exec));
+  }
   run_done = true;
   token_watcher.join();
   nested->Wait();
@@ -311,13 +372,14 @@ int RunRun(const RunOptions& options) {
     std::cerr << "zflow run: " << result.status().message() << "\n";
     return kExitUsage;
   }
-  if (!options.history_file.empty()) {
-    json::array events;
-    for (const runtime::HistoryEvent& e : result->history) events.push_back(e.ToJson());
-    Status s = WriteFileAtomically(options.history_file,
-                                   ToPrettyJsonText(json::object{{"events", std::move(events)}}) +
-                                       "\n");
-    if (!s.ok()) std::cerr << "zflow run: " << s.message() << "\n";
+  if (!result->sink_status.ok()) {
+    std::cerr << "zflow run: the history could not be written (" << result->sink_status.message()
+              << "); the run stopped at the last event written\n";
+    return kExitUsage;
+  }
+  if (sink != nullptr) {
+    Status closed = sink->Close();
+    if (!closed.ok()) std::cerr << "zflow run: " << closed.message() << "\n";
   }
   double seconds =
       std::chrono::duration<double>(result->stop_time - result->start_time).count();
@@ -363,7 +425,14 @@ void AddRunOptions(CLI::App* cmd, RunOptions& run) {
   cmd->add_option("--state-machine-name", run.state_machine_name,
                       "Name of the state machine (default: the file name)");
   cmd->add_option("--history", run.history_file,
-                      "Write the execution history (GetExecutionHistory shape) to FILE");
+                      "Write the execution history to FILE as it happens (GetExecutionHistory "
+                      "shape; --resume continues from it)");
+  cmd->add_option("--resume", run.resume_file,
+                  "Continue the run recorded in FILE (written by --history) after it was "
+                  "stopped or killed: finished tasks are not run again");
+  cmd->add_option("--redrive", run.redrive_file,
+                  "Re-run the FAILED, TIMED_OUT or ABORTED run recorded in FILE from where it "
+                  "stopped, as RedriveExecution does");
   cmd->add_flag("--result-json", run.result_json,
                     "Print {\"status\",\"output\",\"error\",\"cause\"} as the last line");
   cmd->add_flag("--echo-tasks", run.echo_tasks,
