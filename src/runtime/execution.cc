@@ -68,13 +68,13 @@ Execution::~Execution() {
 TimePoint Execution::Now() const {
   // In a replay, the time of the last event matched: what the clock read when the live run
   // made the same decision (the next event's time would be the future to it).
-  if (replaying_) return history_.Event(cursor_ > 0 ? cursor_ - 1 : 0).timestamp;
+  if (replaying_) return history_.timestamp(cursor_ > 0 ? cursor_ - 1 : 0);
   return core_.Now();
 }
 
 TimePoint Execution::DecisionTime() const {
   std::size_t n = replaying_ ? cursor_ : history_.size();
-  return n > 0 ? history_.Event(n - 1).timestamp : Millis(Now());
+  return n > 0 ? history_.timestamp(n - 1) : Millis(Now());
 }
 
 TimePoint Execution::After(double seconds) const {
@@ -179,7 +179,13 @@ std::int64_t Execution::Emit(Frame* frame, EventType type, json::object details,
   }
   const auto previous =
       frame != nullptr ? frame->last_event : static_cast<std::int64_t>(history_.size());
-  const std::int64_t id = history_.Append(type, previous, Millis(Now()), state_name, payload,
+  // Under virtual time the clock rarely moves: round it to milliseconds only when it has.
+  TimePoint now = Now();
+  if (now != last_now_) {
+    last_now_ = now;
+    last_now_ms_ = Millis(now);
+  }
+  const std::int64_t id = history_.Append(type, previous, last_now_ms_, state_name, payload,
                                           index, &details);
   if (frame != nullptr) frame->last_event = id;
   if (!dirty_ && sink_ != nullptr) core_.MarkDirty(this);
@@ -460,7 +466,7 @@ void Execution::Complete() {
   AbandonAllTasks();
   (void)Flush();  // an error is in result_.sink_status
   ExecutionResult out = std::move(result_);
-  out.stop_time = history_.size() > 0 ? history_.Event(history_.size() - 1).timestamp
+  out.stop_time = history_.size() > 0 ? history_.timestamp(history_.size() - 1)
                                       : Millis(Now());
   out.info = info_;
   out.redrive_count = redrive_count_;

@@ -362,6 +362,8 @@ class Execution {
   bool finishing_ = false;
   bool completed_ = false;  // the done callback ran
   std::string scratch_;  // serialization buffer reused across events
+  TimePoint last_now_{};     // the clock at the last event, and rounded to milliseconds
+  TimePoint last_now_ms_{};
   HistoryWriter history_;  // appends to result_.history
   std::size_t committed_ = 0;  // events handed to the sink
   std::int64_t current_entered_event_ = 0;  // of the state being run (for error causes)

@@ -237,7 +237,7 @@ void Execution::Redriven() {
                          json::object{{"redriveCount", redrive_count_}});
   if (finished_) return;
   // The execution's TimeoutSeconds counts from the redrive.
-  timeout_base_ = history_.Event(static_cast<std::size_t>(id - 1)).timestamp;
+  timeout_base_ = history_.timestamp(static_cast<std::size_t>(id - 1));
   ++timeout_generation_;
   if (!replaying_ && machine_->timeout_seconds) {
     core_.AddTimer(Timer{timeout_base_ + std::chrono::seconds(*machine_->timeout_seconds),

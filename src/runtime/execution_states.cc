@@ -119,7 +119,7 @@ void Execution::RunState(Frame* f, bool entering) {
     f->entered_event = Emit(f, s.entered_event_type, json::object{}, s.name, EnterPayload(f));
     current_entered_event_ = f->entered_event;
     if (finished_) return;
-    f->entered_time = history_.Event(static_cast<std::size_t>(f->entered_event - 1)).timestamp;
+    f->entered_time = history_.timestamp(static_cast<std::size_t>(f->entered_event - 1));
   }
   f->error_from_children = false;
   // Each attempt of a .waitForTaskToken task gets a new token, derived from the execution's

@@ -1,7 +1,6 @@
 // The event loop: executions with runnable frames take turns; task answers, commands from other
 // threads and timers wake the loop; before it waits, every execution's new events go to its
 // sink (the commit point).
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -258,30 +257,27 @@ void ExecutorCore::Loop(bool serve) {
     if (!ready_.empty()) continue;
     if (!serve && executions_.empty()) return;
     const bool have_timer = !timers_.empty();
-    if (in_flight_ > 0 || serve || !have_timer) {
+    {
       std::unique_lock<std::mutex> lock(mu_);
       auto woken = [&] { return !completions_.empty() || !commands_.empty() || shutdown_; };
-      if (virtual_time() || !have_timer) {
-        // Virtual time never passes a running task.
-        if (in_flight_ > 0 || serve) cv_.wait(lock, woken);
-      } else {
-        auto deadline = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-            timers_.top().when);
-        cv_.wait_until(lock, deadline, woken);
+      if (virtual_time()) {
+        // Virtual time never passes a running task; otherwise it jumps to the next timer.
+        if (in_flight_ > 0 || (serve && !have_timer)) cv_.wait(lock, woken);
+      } else if (have_timer) {
+        cv_.wait_until(lock,
+                       std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+                           timers_.top().when),
+                       woken);
+      } else if (in_flight_ > 0 || serve) {
+        cv_.wait(lock, woken);
       }
       if (woken()) continue;
     }
     if (have_timer) {
       Timer t = timers_.top();
       if (Now() < t.when) {
-        if (virtual_time()) {
-          virtual_clock_->AdvanceTo(t.when);
-        } else if (in_flight_ == 0 && !serve) {
-          std::this_thread::sleep_until(
-              std::chrono::time_point_cast<std::chrono::system_clock::duration>(t.when));
-        } else {
-          continue;  // woke early: wait again
-        }
+        if (!virtual_time()) continue;  // woke early: wait again
+        virtual_clock_->AdvanceTo(t.when);
       }
       timers_.pop();
       if (Execution* e = Find(t.execution)) {

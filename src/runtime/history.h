@@ -124,6 +124,7 @@ class HistoryWriter {
   }
 
   PayloadText payload(std::size_t i) const { return data_->Payload(i); }
+  TimePoint timestamp(std::size_t i) const { return data_->at(i).timestamp; }
   HistoryEvent Event(std::size_t i) const { return data_->Event(i); }
 
  private:
