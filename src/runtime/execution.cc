@@ -43,7 +43,7 @@ Execution::Execution(ExecutorCore& core, ExecutionId id,
       on_done_(std::move(on_done)) {
   if (info_.name.empty()) info_.name = RandomUuid();
   if (info_.seed.empty()) info_.seed = RandomHex(32);
-  rng_.seed(SeedHash(info_.seed));
+  rng_.Seed(SeedHash(info_.seed));
   value_pool_ = std::make_unique<ValuePool>();
   storage_ = json::storage_ptr(value_pool_.get());
   result_.execution_arn = info_.ExecutionArn();
@@ -224,7 +224,9 @@ Execution::Payload Execution::PayloadOf(const json::value& v) {
   if (!core_.options().history_payloads) return {};
   if (replaying_ && cursor_ < replay_end_) return history_.payload(cursor_);
   if (replaying_) GoLive();
-  constexpr std::size_t kPayloadRoom = 4096;
+  // Written in place when the text fits in what is left of the current block (a longer one
+  // is written aside and copied).
+  constexpr std::size_t kPayloadRoom = 256;
   char* room = history_.Reserve(kPayloadRoom);
   std::string_view text = WriteJsonText(v, room, history_.room(), scratch_);
   return text.data() == room ? history_.Commit(text.size()) : history_.StoreText(text);

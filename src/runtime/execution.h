@@ -13,7 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -165,6 +165,54 @@ struct Completion {
   TaskResult result;
   bool heartbeat = false;  // only a sign of life from the task, not its result
   std::string token;       // set: an answer sent for a task token (SendTask*), not a handler's
+};
+
+// The frames ready to step, first in first out. (A std::deque allocates on construction;
+// 100,000 waiting executions should not pay for one each.)
+class FrameQueue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  FrameId front() const { return items_[head_]; }
+  void pop_front() {
+    if (++head_ == items_.size()) clear();
+  }
+  void push_back(FrameId id) {
+    if (head_ > 0 && head_ * 2 >= items_.size()) {  // reuse the room already popped
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    items_.push_back(id);
+  }
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+  bool contains(FrameId id) const {
+    return std::find(items_.begin() + static_cast<std::ptrdiff_t>(head_), items_.end(), id) !=
+           items_.end();
+  }
+
+ private:
+  std::vector<FrameId> items_;
+  std::size_t head_ = 0;
+};
+
+// Retry jitter: SplitMix64 from the execution's seed, 8 bytes of state; the same numbers on
+// every platform, so a replay makes the same choices.
+class Jitter {
+ public:
+  void Seed(std::uint64_t seed) { state_ = seed; }
+  // Uniform in [0, 1).
+  double Next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-53;
+  }
+
+ private:
+  std::uint64_t state_ = 0;
 };
 
 class ExecutorCore;
@@ -344,7 +392,7 @@ class Execution {
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::unique_ptr<Frame>> spare_frames_;  // dropped frames, reset, for reuse
   std::vector<std::uint32_t> slot_reuse_;
-  std::deque<FrameId> runnable_;
+  FrameQueue runnable_;
   FrameId root_ = 0;
   // Tasks running on the pool whose result is still wanted, by (frame, generation); the flag
   // tells the handler to stop. A task that timed out or was aborted leaves this map at once.
@@ -353,7 +401,7 @@ class Execution {
   std::map<std::string, std::pair<FrameId, std::uint64_t>> tokens_;
   std::map<std::string, Completion> early_answers_;  // sent while the handler still ran
   std::ptrdiff_t reported_in_flight_ = 0;  // what the core counts for this execution
-  std::deque<Completion> inbox_;  // answers delivered, taken when no frame is runnable
+  std::vector<Completion> inbox_;  // answers delivered, taken when no frame is runnable
   bool queued_ = false;  // in the core's ready queue
   bool dirty_ = false;   // has events the sink has not seen
   TimePoint timeout_base_;  // TimeoutSeconds counts from here (the start or the last redrive)
@@ -375,7 +423,7 @@ class Execution {
   // updated: State, Task and Map change.
   json::value shared_context_;
   bool shared_context_ready_ = false;
-  std::mt19937_64 rng_;  // retry jitter, seeded from the execution's seed
+  Jitter rng_;  // retry jitter, seeded from the execution's seed
 
   // Replay.
   bool replaying_ = false;

@@ -710,7 +710,7 @@ void Execution::AbortFrame(Frame* f) {
     f->children.reset();
   }
   // Aborted frames waiting on a timer or a task are dropped now; queued ones when popped.
-  if (std::find(runnable_.begin(), runnable_.end(), f->id) == runnable_.end()) DropFrame(f->id);
+  if (!runnable_.contains(f->id)) DropFrame(f->id);
 }
 
 void Execution::CompleteGroup(Frame* f) {
@@ -788,7 +788,7 @@ void Execution::HandleError(Frame* f, const CompiledState& s, WorkflowError erro
       if (r.max_delay_seconds) {
         delay = std::min(delay, static_cast<double>(*r.max_delay_seconds));
       }
-      if (r.full_jitter) delay = std::uniform_real_distribution<double>(0.0, delay)(rng_);
+      if (r.full_jitter) delay *= rng_.Next();
       ++attempts;
       ++f->retry_count;
       f->status = FrameStatus::kWaiting;

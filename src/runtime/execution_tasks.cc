@@ -339,7 +339,7 @@ void Execution::RunSteps(int budget) {
 }
 
 void Execution::TakeAnswers() {
-  std::deque<Completion> batch;
+  std::vector<Completion> batch;
   batch.swap(inbox_);
   for (Completion& c : batch) {
     if (finished_) return;

@@ -27,7 +27,7 @@ HistoryEvent History::Data::Event(std::size_t i) const {
   e.state_name = std::string_view(r.name, r.name_size);
   e.index = r.index;
   e.payload = Payload(i);
-  e.details = r.details >= 0 ? &details[static_cast<std::size_t>(r.details)] : &NoDetails();
+  e.details = r.details >= 0 ? &(*details)[static_cast<std::size_t>(r.details)] : &NoDetails();
   return e;
 }
 

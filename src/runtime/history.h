@@ -8,6 +8,7 @@
 #define ZFLOW_RUNTIME_HISTORY_H_
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,18 +33,39 @@ struct History::Data {
     std::uint32_t name_size;
     std::int32_t details;  // into `details`; -1: none
   };
-  static constexpr std::size_t kChunk = 1024;       // records per chunk
+  // Chunks grow from 4 records to 1,024 and text blocks from 256 bytes to 64 KiB, so an execution
+  // that records a few events and then waits stays small.
+  static constexpr std::size_t kFirstChunk = 4;
+  static constexpr std::size_t kGrowingChunks = 9;   // 4, 8, ..., 1024
+  static constexpr std::size_t kChunk = kFirstChunk << (kGrowingChunks - 1);  // then 1,024 each
+  static constexpr std::size_t kInGrowing = kFirstChunk * ((1 << kGrowingChunks) - 1) - kChunk;
+  static constexpr std::size_t kFirstTextBlock = 256;
   static constexpr std::size_t kTextBlock = 64 * 1024;  // bytes per text block (or one text)
 
   std::vector<std::unique_ptr<Record[]>> chunks;
   std::size_t size = 0;
+  Record* tail = nullptr;   // where the next record goes
+  std::size_t tail_left = 0;
   std::vector<std::unique_ptr<char[]>> text_blocks;
   char* text_cursor = nullptr;
   std::size_t text_left = 0;
-  std::deque<json::object> details;  // a deque: views keep pointing at their object
+  std::size_t next_text_block = 0;
+  // A deque (views keep pointing at their object), made on the first event with details.
+  std::unique_ptr<std::deque<json::object>> details;
   std::shared_ptr<const void> names_owner;  // what the state names point into
 
-  const Record& at(std::size_t i) const { return chunks[i / kChunk][i % kChunk]; }
+  // Chunk c < kGrowingChunks - 1 holds kFirstChunk << c records; the rest kChunk each.
+  static std::size_t ChunkSize(std::size_t c) {
+    return c + 1 < kGrowingChunks ? kFirstChunk << c : kChunk;
+  }
+  const Record& at(std::size_t i) const {
+    if (i < kInGrowing) {
+      std::size_t c = static_cast<std::size_t>(std::bit_width(i / kFirstChunk + 1)) - 1;
+      return chunks[c][i - kFirstChunk * ((std::size_t{1} << c) - 1)];
+    }
+    std::size_t j = i - kInGrowing;
+    return chunks[kGrowingChunks - 1 + j / kChunk][j % kChunk];
+  }
   PayloadText Payload(std::size_t i) const {
     const Record& r = at(i);
     return r.payload != nullptr ? PayloadText(std::string_view(r.payload, r.payload_size))
@@ -74,11 +96,14 @@ class HistoryWriter {
                       json::object* details) {
     History::Data& d = *data_;
     std::size_t i = d.size;
-    if (i % History::Data::kChunk == 0) {
-      d.chunks.push_back(std::make_unique_for_overwrite<History::Data::Record[]>(
-          History::Data::kChunk));
+    if (d.tail_left == 0) {
+      std::size_t n = History::Data::ChunkSize(d.chunks.size());
+      d.chunks.push_back(std::make_unique_for_overwrite<History::Data::Record[]>(n));
+      d.tail = d.chunks.back().get();
+      d.tail_left = n;
     }
-    History::Data::Record& r = d.chunks.back()[i % History::Data::kChunk];
+    History::Data::Record& r = *d.tail++;
+    --d.tail_left;
     r.previous_event_id = previous_event_id;
     r.timestamp = timestamp;
     r.index = index;
@@ -90,8 +115,9 @@ class HistoryWriter {
     r.payload_size = text.size();
     r.details = -1;
     if (details != nullptr && !details->empty()) {
-      r.details = static_cast<std::int32_t>(d.details.size());
-      d.details.push_back(std::move(*details));
+      if (d.details == nullptr) d.details = std::make_unique<std::deque<json::object>>();
+      r.details = static_cast<std::int32_t>(d.details->size());
+      d.details->push_back(std::move(*details));
     }
     d.size = i + 1;
     return static_cast<std::int64_t>(i + 1);
@@ -107,7 +133,10 @@ class HistoryWriter {
   char* Reserve(std::size_t n) {
     History::Data& d = *data_;
     if (d.text_left < n) {
-      std::size_t size = std::max(History::Data::kTextBlock, n);
+      d.next_text_block = d.next_text_block == 0
+                              ? History::Data::kFirstTextBlock
+                              : std::min(History::Data::kTextBlock, d.next_text_block * 2);
+      std::size_t size = std::max(d.next_text_block, n);
       d.text_blocks.push_back(std::make_unique_for_overwrite<char[]>(size));
       d.text_cursor = d.text_blocks.back().get();
       d.text_left = size;

@@ -1,5 +1,6 @@
 // A memory resource for the JSON values of one execution: free lists per size class, refilled
-// from 64 KiB blocks, all released when the pool goes away. Boost.JSON allocates every object
+// from blocks that grow from 512 bytes to 64 KiB (an execution that only waits stays small), all
+// released when the pool goes away. Boost.JSON allocates every object
 // table, array and key on its own; with the default resource that is a malloc and a free each.
 //
 // Single-threaded: only the engine's loop thread allocates or frees through it. Values handed
@@ -29,6 +30,7 @@ class ValuePool final : public boost::container::pmr::memory_resource {
   static constexpr std::size_t kAlign = 16;
   static constexpr std::size_t kMaxPooled = 512;  // larger requests go to operator new
   static constexpr std::size_t kClasses = kMaxPooled / kAlign;
+  static constexpr std::size_t kFirstBlock = 512;
   static constexpr std::size_t kBlock = 64 * 1024;
   struct FreeNode {
     FreeNode* next;
@@ -46,9 +48,13 @@ class ValuePool final : public boost::container::pmr::memory_resource {
     }
     std::size_t size = (c + 1) * kAlign;
     if (left_ < size) {
-      cursor_ = static_cast<char*>(::operator new(kBlock, std::align_val_t(kAlign)));
+      // 0.5, 0.5, 1, 1, 2, 2, ... KiB: at most a third of the blocks unused.
+      next_block_ = next_block_ == 0         ? kFirstBlock
+                    : blocks_.size() % 2 == 0 ? std::min(kBlock, next_block_ * 2)
+                                              : next_block_;
+      cursor_ = static_cast<char*>(::operator new(next_block_, std::align_val_t(kAlign)));
       blocks_.push_back(cursor_);
-      left_ = kBlock;
+      left_ = next_block_;
     }
     void* p = cursor_;
     cursor_ += size;
@@ -75,6 +81,7 @@ class ValuePool final : public boost::container::pmr::memory_resource {
   std::vector<char*> blocks_;
   char* cursor_ = nullptr;
   std::size_t left_ = 0;
+  std::size_t next_block_ = 0;  // size of the last block allocated
 };
 
 }  // namespace zflow::runtime

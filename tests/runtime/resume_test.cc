@@ -430,3 +430,32 @@ TEST_F(ResumeTest, OneExecutorRunsManyWaitingExecutionsWithoutAThreadEach) {
 
 }  // namespace
 }  // namespace zflow::runtime
+
+namespace zflow::runtime {
+namespace {
+
+TEST_F(ResumeTest, LongHistoriesRoundTripThroughJsonAndResumeAcrossChunks) {
+  // 700 Map iterations: thousands of events, across every chunk size of the history.
+  auto m = Prepared(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+    "MaxConcurrency": 3, "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Task",
+      "Resource": "arn:aws:states:::zflow:echo", "Parameters": {"v.$": "$"}, "End": true}}},
+    "End": true}}})");
+  json::array items;
+  for (int i = 0; i < 700; ++i) items.push_back(i);
+  std::string input = ToJsonText(json::object{{"items", items}});
+  ExecutionResult ref = RunFresh(*m, input);
+  ASSERT_EQ(ref.status, ExecutionStatus::kSucceeded);
+  ASSERT_GT(ref.history.size(), 4000u);
+  const json::value full = ref.history.ToJson();
+  auto loaded = History::FromJson(full);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(ToJsonText(loaded->ToJson()), ToJsonText(full));
+  for (std::size_t k : {std::size_t{3000}, ref.history.size() - 2}) {
+    auto r = ResumeFrom(*m, Prefix(full, k), ref.info);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(ToJsonText(r->history.ToJson()), ToJsonText(full)) << "stopped after " << k;
+  }
+}
+
+}  // namespace
+}  // namespace zflow::runtime
