@@ -2,6 +2,7 @@
 //
 //   build/bench/engine_bench compare [--oracle tests/node_modules] [--processes 3]  # ratios
 //   build/bench/engine_bench run DEFINITION.json INPUT.json           # one run, JSON line
+//   build/bench/engine_bench sink                                     # cost of an event sink
 //
 // Workloads (issue 3): (a) a 100,000-state Pass chain with Parameters and ResultPath,
 // (b) a Map over 100,000 items whose body is a Choice and two Pass states, (c) a Parallel with
@@ -77,7 +78,21 @@ std::string Read(const std::string& path) {
   return ss.str();
 }
 
-// Runs one execution in this process; prints {"seconds", "transitions", "status"}.
+// An event sink that only counts what it is given (the engine's side of a sink's cost).
+class CountingSink final : public zflow::runtime::EventSink {
+ public:
+  zflow::Status Append(const zflow::runtime::ExecutionInfo&, const zflow::runtime::History& h,
+                       std::size_t first) override {
+    events += h.size() - first;
+    ++batches;
+    return zflow::Status::Ok();
+  }
+  std::size_t events = 0;
+  std::size_t batches = 0;
+};
+
+// Runs one execution in this process; prints {"seconds", "transitions", "status"}. With
+// ZFLOW_BENCH_SINK=count, a counting event sink is attached.
 int RunOnce(const std::string& def_path, const std::string& input_path) {
   zflow::asl::ParseOptions options;
   options.max_definition_bytes = std::size_t{1} << 30;  // the benchmark chain is ~10 MB
@@ -106,6 +121,10 @@ int RunOnce(const std::string& def_path, const std::string& input_path) {
     r = zflow::InternalError("not run");  // the previous run's history is freed untimed
     // The input is handed over as the oracle's is: parsed beforehand, not copied in the timing.
     zflow::runtime::ExecutionOptions execution{.input = input->value};
+    CountingSink sink;
+    if (const char* mode = std::getenv("ZFLOW_BENCH_SINK"); mode && std::string(mode) == "count") {
+      execution.sink = &sink;
+    }
     auto start = std::chrono::steady_clock::now();
     r = engine.Run(**prepared, std::move(execution));
     seconds = std::min(
@@ -248,9 +267,55 @@ int Compare(const std::string& self, const std::string& node_modules, int proces
 
 }  // namespace
 
+// The cost of an event sink: workloads (a) and (b) in this process, without a sink and with one
+// that only counts, alternating, best of 7 each.
+int SinkCost() {
+  struct Workload {
+    std::string name, definition, input;
+  };
+  std::vector<Workload> workloads = {
+      {"a: Pass chain, 100,000 states", PassChain(100000), R"({"last": {"step": -1}})"},
+      {"b: Map over 100,000 items", MapChoice(), MapInput(100000)}};
+  std::cout << fmt::format("{:<34} {:>12} {:>12} {:>8} {:>10}\n", "workload", "no sink s",
+                           "counting s", "cost", "batches");
+  for (const Workload& w : workloads) {
+    zflow::asl::ParseOptions options;
+    options.max_definition_bytes = std::size_t{1} << 30;
+    auto report = zflow::asl::ParseStateMachineText(w.definition, options);
+    auto input = zflow::ParseJson(w.input);
+    if (!report.machine || !input.ok()) return 2;
+    zflow::runtime::EngineOptions eo;
+    eo.virtual_time = true;
+    eo.max_payload_bytes = std::size_t{1} << 30;
+    eo.max_history_events = std::size_t{1} << 30;
+    zflow::runtime::Engine engine(std::move(eo));
+    auto prepared = engine.Prepare(std::move(*report.machine));
+    if (!prepared.ok()) return 2;
+    double best[2] = {1e9, 1e9};
+    std::size_t batches = 0;
+    for (int round = 0; round < 14; ++round) {
+      const int with_sink = round % 2;
+      CountingSink sink;
+      zflow::runtime::ExecutionOptions execution{.input = input->value};
+      if (with_sink) execution.sink = &sink;
+      auto start = std::chrono::steady_clock::now();
+      auto r = engine.Run(**prepared, std::move(execution));
+      double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!r.ok() || r->status != zflow::runtime::ExecutionStatus::kSucceeded) return 2;
+      if (with_sink && sink.events != r->history.size()) return 2;
+      if (with_sink) batches = sink.batches;
+      best[with_sink] = std::min(best[with_sink], t);
+    }
+    std::cout << fmt::format("{:<34} {:>12.4f} {:>12.4f} {:>7.1f}% {:>10}\n", w.name, best[0],
+                             best[1], 100.0 * (best[1] / best[0] - 1), batches);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "compare";
   if (mode == "run" && argc == 4) return RunOnce(argv[2], argv[3]);
+  if (mode == "sink") return SinkCost();
   std::string node_modules = "tests/node_modules";
   int processes = 3;
   for (int i = 2; i + 1 < argc; ++i) {

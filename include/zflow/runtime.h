@@ -147,6 +147,32 @@ class History {
   std::shared_ptr<Data> data_;
 };
 
+class PreparedMachine;
+struct ExecutionOptions;
+struct ExecutionResult;
+class ExecutionHost;
+
+// What a Task handler returns: an output, or an error name and cause (which Retry/Catch match).
+struct TaskResult {
+  std::optional<json::value> output;
+  std::string error;
+  std::string cause;
+
+  static TaskResult Success(json::value v) { return {std::move(v), {}, {}}; }
+  static TaskResult Failure(std::string error, std::string cause) {
+    return {std::nullopt, std::move(error), std::move(cause)};
+  }
+  // The answer comes later through TaskRequest::complete, from an execution on the same host
+  // (a nested execution): the engine's virtual clock may move on while it runs.
+  static TaskResult Hosted() {
+    TaskResult r;
+    r.hosted = true;
+    return r;
+  }
+  bool ok() const { return output.has_value(); }
+  bool hosted = false;
+};
+
 // What a Task handler receives.
 struct TaskRequest {
   std::string resource;    // the Task's Resource ARN
@@ -162,20 +188,14 @@ struct TaskRequest {
   // With HeartbeatSeconds, the task fails with States.HeartbeatTimeout unless this is called at
   // least that often (SendTaskHeartbeat). Thread-safe; a no-op without HeartbeatSeconds.
   std::function<void()> heartbeat = [] {};
+  // The executor running the task: a handler may start executions on it (nested executions:
+  // same clock, same handlers, no thread of their own). Null outside an executor.
+  ExecutionHost* host = nullptr;
+  // For a handler that returns TaskResult::Hosted(): the task's answer, later, from any thread
+  // (once). Set by the engine for tasks on the worker pool.
+  std::function<void(TaskResult)> complete;
 };
 
-// What a Task handler returns: an output, or an error name and cause (which Retry/Catch match).
-struct TaskResult {
-  std::optional<json::value> output;
-  std::string error;
-  std::string cause;
-
-  static TaskResult Success(json::value v) { return {std::move(v), {}, {}}; }
-  static TaskResult Failure(std::string error, std::string cause) {
-    return {std::nullopt, std::move(error), std::move(cause)};
-  }
-  bool ok() const { return output.has_value(); }
-};
 
 // Serves the Task states whose Resource it is registered for. Invoke may be called from several
 // threads at once.
@@ -305,6 +325,17 @@ struct EngineOptions {
 // A validated, compiled state machine, ready to run many times. Immutable; shareable between
 // threads and engines.
 class PreparedMachine;
+
+// Where an execution runs: an Engine's or an Executor's loop. Thread-safe.
+class ExecutionHost {
+ public:
+  virtual ~ExecutionHost() = default;
+  // Starts an execution next to the others; `on_done` is called on the loop thread when it
+  // ends. kFailedPrecondition when the host has shut down.
+  virtual Status StartExecution(std::shared_ptr<const PreparedMachine> machine,
+                                ExecutionOptions options,
+                                std::function<void(Result<ExecutionResult>)> on_done) = 0;
+};
 
 // Validates and compiles once (kInvalidArgument with the first diagnostic when invalid,
 // kUnimplemented for what the engine does not run yet). Pass an rvalue to avoid copying the

@@ -2,11 +2,14 @@
 #ifndef ZFLOW_CLI_COMMANDS_H_
 #define ZFLOW_CLI_COMMANDS_H_
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "integrations/lambda.h"
+#include "zflow/json.h"
+#include "zflow/runtime.h"
 #include "zflow/pipeline.h"
 #include "zflow/status.h"
 
@@ -57,7 +60,9 @@ struct RunOptions {
   std::string profile;  // --profile: local stand-ins (default ./zflow.profile.yaml if present)
   std::string work_dir;  // --work-dir: job directories and endpoints (overrides the profile)
   // Lambda functions implemented in the calling program (zflow::Main); they win over the profile.
-  std::map<std::string, integrations::LambdaFunctionSpec> functions;
+  std::map<std::string, std::function<runtime::TaskResult(const json::value& event)>> functions;
+  // The definition itself (zflow::Main: the compiled pipeline); `definition` then names it.
+  std::optional<std::string> definition_text;
 };
 int RunRun(const RunOptions& options);
 // The run options, for `zflow run` and the run subcommand of zflow::Main.
@@ -65,6 +70,7 @@ void AddRunOptions(CLI::App* cmd, RunOptions& run);
 
 struct GraphOptions {
   std::string file;
+  std::optional<std::string> text;  // the definition in memory; `file` then names it
   std::string format = "dot";  // dot | mermaid | svg
   std::string output;          // -o FILE (default: stdout)
 };

@@ -27,6 +27,13 @@ DefinitionCheck CheckDefinitionFile(const std::string& file) {
   return out;
 }
 
+DefinitionCheck CheckDefinitionText(std::string text) {
+  DefinitionCheck out;
+  out.report = asl::ValidateDefinition(text);
+  out.text = std::move(text);
+  return out;
+}
+
 std::string FormatDiagnostic(const std::string& file, const Diagnostic& d) {
   std::string where = d.location.known()
                           ? fmt::format("{}:{}:{}", file, d.location.line, d.location.column)

@@ -17,6 +17,8 @@ struct DefinitionCheck {
 // Reads `file` (at most 1 MiB is read; larger files are reported as E_DEFINITION_TOO_LARGE
 // without loading them) and validates it.
 DefinitionCheck CheckDefinitionFile(const std::string& file);
+// The same for a definition in memory.
+DefinitionCheck CheckDefinitionText(std::string text);
 
 // "file:line:column: CODE: message" (line/column omitted when unknown).
 std::string FormatDiagnostic(const std::string& file, const Diagnostic& d);

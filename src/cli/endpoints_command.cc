@@ -5,20 +5,20 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/local_profile.h"
+#include "integrations/profile.h"
 #include "common/file.h"
 #include "integrations/sagemaker.h"
 
 namespace zflow::cli {
 
 int RunEndpoints(const EndpointsOptions& options) {
-  auto profile = options.work_dir.empty() ? LoadLocalProfile(options.profile)
+  auto profile = options.work_dir.empty() ? integrations::FindProfile(options.profile)
                                           : Result<integrations::Profile>(integrations::Profile{});
   if (!profile.ok()) {
     std::cerr << "zflow endpoints: " << profile.status().message() << "\n";
     return kExitUsage;
   }
-  const std::string work_dir = WorkDirOf(options.work_dir, *profile);
+  const std::string work_dir = integrations::WorkDirOf(options.work_dir, *profile);
   if (options.action == "list") {
     auto endpoints = integrations::ListEndpoints(work_dir);
     if (!endpoints.ok()) {

@@ -8,7 +8,8 @@
 namespace zflow::cli {
 
 int RunGraph(const GraphOptions& options) {
-  DefinitionCheck check = CheckDefinitionFile(options.file);
+  DefinitionCheck check =
+      options.text ? CheckDefinitionText(*options.text) : CheckDefinitionFile(options.file);
   if (!check.read_error.empty()) {
     std::cerr << "zflow graph: " << check.read_error << "\n";
     return kExitUsage;

@@ -24,29 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The compiled definition in a temporary file, for the file-based subcommands.
-class TempDefinition {
- public:
-  explicit TempDefinition(const std::string& text, const std::string& name) {
-    dir_ = fs::temp_directory_path() / fmt::format("zflow-{}-{}", name, ::getpid());
-    fs::create_directories(dir_);
-    path_ = (dir_ / (name + ".asl.json")).string();
-    Status s = WriteFileAtomically(path_, text);
-    ok_ = s.ok();
-  }
-  ~TempDefinition() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  bool ok() const { return ok_; }
-  const std::string& path() const { return path_; }
-
- private:
-  fs::path dir_;
-  std::string path_;
-  bool ok_ = false;
-};
-
 int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main_options) {
   CLI::App app{fmt::format("{}: a zflow pipeline", pipeline.name())};
   app.require_subcommand(1);
@@ -101,19 +78,14 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
   if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *compiled, out_dir);
   // Local runs bind the externals ("${Name}") to their local values.
   text = SubstituteLocal(text, pipeline);
-  TempDefinition file(text, pipeline.name());
-  if (!file.ok()) {
-    std::cerr << "cannot write a temporary definition file\n";
-    return cli::kExitUsage;
-  }
   if (app.got_subcommand(graph)) {
-    return cli::RunGraph({.file = file.path(), .format = format});
+    return cli::RunGraph({.file = pipeline.name(), .text = text, .format = format});
   }
-  run.definition = file.path();
+  run.definition = pipeline.name();
+  run.definition_text = text;
   for (const auto& entry : main_options.functions) {
     LocalFunction fn = entry.second;  // captured by copy (clang cannot capture bindings)
-    integrations::LambdaFunctionSpec spec;
-    spec.function = [fn](const json::value& event) -> runtime::TaskResult {
+    run.functions[entry.first] = [fn](const json::value& event) -> runtime::TaskResult {
       auto fail = [](std::string type, std::string message) {
         json::object payload{{"errorMessage", message}, {"errorType", type}};
         return runtime::TaskResult::Failure(std::move(type), ToJsonText(json::value(payload)));
@@ -126,7 +98,6 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
         return fail("Exception", e.what());
       }
     };
-    run.functions[entry.first] = std::move(spec);
   }
   run.state_machine_name = pipeline.name();
   return cli::RunRun(run);

@@ -1,28 +1,20 @@
 // zflow run: one local execution of a state machine.
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/definition_file.h"
-#include "cli/local_profile.h"
 #include "common/file.h"
-#include "integrations/local_handlers.h"
-#include "integrations/object_store.h"
-#include "integrations/databricks.h"
-#include "integrations/http_task.h"
-#include "integrations/nested.h"
-#include "integrations/profile.h"
 #include "runtime/history_file.h"
+#include "zflow/local_services.h"
 #include "zflow/runtime.h"
 
 namespace zflow::cli {
@@ -85,7 +77,9 @@ class Progress {
 }  // namespace
 
 int RunRun(const RunOptions& options) {
-  DefinitionCheck check = CheckDefinitionFile(options.definition);
+  DefinitionCheck check = options.definition_text
+                              ? CheckDefinitionText(*options.definition_text)
+                              : CheckDefinitionFile(options.definition);
   if (!check.read_error.empty()) {
     std::cerr << "zflow run: " << check.read_error << "\n";
     return kExitUsage;
@@ -154,66 +148,14 @@ int RunRun(const RunOptions& options) {
     std::cerr << "zflow run: " << prepared.status().message() << "\n";
     return kExitUsage;
   }
-  // Task handlers.
-  // The local profile: which local programs stand in for Lambda functions, where S3 lives.
-  auto loaded = LoadLocalProfile(options.profile);
-  if (!loaded.ok()) {
-    std::cerr << "zflow run: " << loaded.status().message() << "\n";
-    return kExitUsage;
-  }
-  integrations::Profile profile = std::move(*loaded);
-  const std::string work_dir = WorkDirOf(options.work_dir, profile);
-  // s3:// objects (a distributed Map's ItemReader / ResultWriter) live under --s3-root.
-  std::string s3_root = options.s3_root.empty() ? profile.s3_root : options.s3_root;
-  if (s3_root.empty()) {
-    const char* env = std::getenv("ZFLOW_S3_ROOT");
-    s3_root = env != nullptr && *env != '\0' ? env : ".zflow/s3";
-  }
-  integrations::LocalObjectStore object_store(s3_root);
-  // The Databricks Jobs API stand-in lives as long as this run.
-  std::unique_ptr<integrations::DatabricksServer> databricks;
-  if (profile.databricks) {
-    integrations::DatabricksOptions o = *profile.databricks;
-    o.s3_root = std::filesystem::absolute(s3_root).string();
-    o.log_dir = (std::filesystem::path(work_dir) / "databricks").string();
-    auto started = integrations::DatabricksServer::Start(std::move(o));
-    if (!started.ok()) {
-      std::cerr << "zflow run: " << started.status().message() << "\n";
-      return kExitUsage;
-    }
-    databricks = std::move(*started);
-  }
-  runtime::IntegrationRegistry registry;
-  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
-  registry.Register("arn:aws:states:::http:invoke",
-                    std::make_shared<integrations::HttpTaskHandler>(profile.connections));
-  // Nested executions run with the final handlers (set once they are all in place).
-  auto nested = std::make_shared<integrations::NestedExecutionHandler>(profile.state_machines,
-                                                                       options.virtual_clock);
-  for (const char* resource : {"arn:aws:states:::states:startExecution",
-                               "arn:aws:states:::states:startExecution.sync",
-                               "arn:aws:states:::states:startExecution.sync:2"}) {
-    registry.Register(resource, nested);
-  }
-  if (!profile.images.empty()) {
-    auto sagemaker = std::make_shared<integrations::SageMakerHandler>(profile.images,
-                                                                      &object_store, work_dir);
-    for (const char* action : {"createTrainingJob", "createTrainingJob.sync", "createModel",
-                               "createProcessingJob", "createProcessingJob.sync",
-                               "createHyperParameterTuningJob",
-                               "createHyperParameterTuningJob.sync",
-                               "createEndpointConfig", "createEndpoint", "updateEndpoint",
-                               "createTransformJob", "createTransformJob.sync"}) {
-      registry.Register(fmt::format("arn:aws:states:::sagemaker:{}", action), sagemaker);
-    }
-    registry.Register("arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", sagemaker);
-  }
-  for (const auto& [name, spec] : options.functions) profile.lambda[name] = spec;
-  if (!profile.lambda.empty()) {
-    auto lambda = std::make_shared<integrations::LambdaHandler>(profile.lambda);
-    registry.Register("arn:aws:states:::lambda:invoke", lambda);
-    registry.Register("arn:aws:lambda:*", lambda);
-  }
+  // The local services: the profile's stand-ins, --task commands, mocks.
+  LocalServicesOptions local{.profile = options.profile,
+                             .work_dir = options.work_dir,
+                             .s3_root = options.s3_root,
+                             .functions = options.functions,
+                             .echo_tasks = options.echo_tasks,
+                             .test_case = options.test_case,
+                             .state_machine_name = machine_name};
   for (const std::string& spec : options.commands) {
     std::size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
@@ -223,9 +165,8 @@ int RunRun(const RunOptions& options) {
     std::vector<std::string> argv;
     std::istringstream words(spec.substr(eq + 1));
     for (std::string w; words >> w;) argv.push_back(w);
-    registry.Register(spec.substr(0, eq), integrations::MakeCommandHandler(std::move(argv)));
+    local.commands.emplace_back(spec.substr(0, eq), std::move(argv));
   }
-  if (options.echo_tasks) registry.SetFallback(integrations::MakeEchoHandler());
   if (!options.mock_config.empty()) {
     if (options.test_case.empty()) {
       std::cerr << "zflow run: --mock-config needs --test-case NAME\n";
@@ -242,93 +183,36 @@ int RunRun(const RunOptions& options) {
                 << "\n";
       return kExitUsage;
     }
-    // Mocks answer first; states the test case does not mock go to the other handlers.
-    class RegistryHandler final : public runtime::TaskHandler {
-     public:
-      explicit RegistryHandler(runtime::IntegrationRegistry r) : registry_(std::move(r)) {}
-      runtime::TaskResult Invoke(const runtime::TaskRequest& request) override {
-        runtime::TaskHandler* h = registry_.Find(request.resource);
-        if (h == nullptr) {
-          return runtime::TaskResult::Failure(
-              "States.Runtime", fmt::format("The test case does not mock the state '{}' and no "
-                                            "local handler serves '{}'",
-                                            request.state_name, request.resource));
-        }
-        return h->Invoke(request);
-      }
-
-     private:
-      runtime::IntegrationRegistry registry_;
-    };
-    auto mock = integrations::MockHandler::Create(
-        config->value, machine_name, options.test_case,
-        std::make_shared<RegistryHandler>(std::move(registry)));
-    if (!mock.ok()) {
-      std::cerr << "zflow run: " << mock.status().message() << "\n";
-      return kExitUsage;
-    }
-    registry = runtime::IntegrationRegistry();
-    registry.SetFallback(*mock);
+    local.mock_config = std::move(config->value);
   }
-
-  nested->set_registry(&registry);
+  auto services = LocalServices::Start(std::move(local));
+  if (!services.ok()) {
+    std::cerr << "zflow run: " << services.status().message() << "\n";
+    return kExitUsage;
+  }
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
-
-  runtime::EngineOptions engine_options;
-  engine_options.integrations = &registry;
-  engine_options.object_store = &object_store;
-  engine_options.virtual_time = options.virtual_clock;
-  engine_options.on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); };
-  engine_options.on_task_token = [&options](const std::string& state, const std::string& token) {
-    if (options.quiet) return;
-    std::cerr << fmt::format("  ⧗ {} waits for its task token: zflow task-token succeed {} "
-                             "--output '{{...}}' (or fail, heartbeat)\n",
-                             state, token);
-  };
-  runtime::Engine engine(std::move(engine_options));
-  // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/.
-  std::string token_dir = (std::filesystem::path(work_dir) / "task-tokens").string();
-  std::atomic<bool> run_done{false};
-  // Only machines with .waitForTaskToken tasks need the watcher. (Tasks of nested executions run
-  // on engines of their own, which it does not reach.)
-  bool tokens_possible = check.text.find(".waitForTaskToken") != std::string::npos;
-  std::thread token_watcher([&] {
-    namespace fs = std::filesystem;
-    while (tokens_possible && !run_done) {
-      std::error_code ec;
-      for (auto it = fs::directory_iterator(token_dir, ec); !ec && it != fs::end(it);
-           it.increment(ec)) {
-        const fs::path& path = it->path();
-        if (path.extension() != ".json") continue;
-        auto text = ReadFileCapped(path.string(), 1 << 20);
-        auto answer = text.ok() ? ParseJson(text->data, {.record_locations = false})
-                                : Result<ParsedJson>(text.status());
-        if (!answer.ok() || !answer->value.is_object()) continue;  // still being written
-        const json::object& a = answer->value.get_object();
-        std::string tok = a.contains("token") && a.at("token").is_string()
-                              ? std::string(a.at("token").get_string())
-                              : "";
-        std::string action = a.contains("action") && a.at("action").is_string()
-                                 ? std::string(a.at("action").get_string())
-                                 : "";
-        Status st = Status::Ok();
-        if (action == "succeed") {
-          st = engine.SendTaskSuccess(tok, a.contains("output") ? a.at("output") : json::object());
-        } else if (action == "fail") {
-          auto text_of = [&](const char* k) {
-            return a.contains(k) && a.at(k).is_string() ? std::string(a.at(k).get_string()) : "";
-          };
-          st = engine.SendTaskFailure(tok, text_of("error"), text_of("cause"));
-        } else {
-          st = engine.SendTaskHeartbeat(tok);
-        }
-        if (!st.ok()) (void)WriteFileAtomically(path.string() + ".error", st.message());
-        fs::remove(path, ec);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+  runtime::Engine engine((*services)->Engine(
+      {.virtual_time = options.virtual_clock,
+       .on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); },
+       .on_task_token = [&options](const std::string& state, const std::string& token) {
+         if (options.quiet) return;
+         std::cerr << fmt::format("  ⧗ {} waits for its task token: zflow task-token succeed {} "
+                                  "--output '{{...}}' (or fail, heartbeat)\n",
+                                  state, token);
+       }}));
+  // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/; only machines
+  // with .waitForTaskToken tasks need the watcher.
+  std::unique_ptr<LocalServices::TokenWatcher> token_watcher;
+  if (check.text.find(".waitForTaskToken") != std::string::npos ||
+      (options.definition_text &&
+       options.definition_text->find(".waitForTaskToken") != std::string::npos)) {
+    token_watcher = (*services)->WatchTaskTokens([&engine](const LocalServices::TokenAnswer& a) {
+      if (a.action == "succeed") return engine.SendTaskSuccess(a.token, a.output);
+      if (a.action == "fail") return engine.SendTaskFailure(a.token, a.error, a.cause);
+      return engine.SendTaskHeartbeat(a.token);
+    });
+  }
   // The history file, written as the execution runs (each commit flushed before its effect).
   // A continued run goes on writing the file it came from, unless --history names another.
   std::unique_ptr<runtime::HistoryFileSink> sink;
@@ -339,8 +223,6 @@ int RunRun(const RunOptions& options) {
                                                               stored->history)
                          : runtime::HistoryFileSink::Create(history_path);
     if (!opened.ok()) {
-      run_done = true;
-      token_watcher.join();
       std::cerr << "zflow run: " << opened.status().message() << "\n";
       return kExitUsage;
     }
@@ -365,9 +247,7 @@ int RunRun(const RunOptions& options) {
     exec.sink = sink.get();
     result = engine.Run(**prepared, std::move(exec));
   }
-  run_done = true;
-  token_watcher.join();
-  nested->Wait();
+  token_watcher.reset();
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";
     return kExitUsage;

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/local_profile.h"
+#include "integrations/profile.h"
 #include "common/file.h"
 
 namespace zflow::cli {
@@ -45,13 +45,13 @@ int RunTaskToken(const TaskTokenOptions& o) {
     answer["error"] = o.error;
     answer["cause"] = o.cause;
   }
-  auto profile = o.work_dir.empty() ? LoadLocalProfile(o.profile)
+  auto profile = o.work_dir.empty() ? integrations::FindProfile(o.profile)
                                     : Result<integrations::Profile>(integrations::Profile{});
   if (!profile.ok()) {
     std::cerr << "zflow task-token: " << profile.status().message() << "\n";
     return kExitUsage;
   }
-  fs::path dir = fs::path(WorkDirOf(o.work_dir, *profile)) / "task-tokens";
+  fs::path dir = fs::path(integrations::WorkDirOf(o.work_dir, *profile)) / "task-tokens";
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string name = fmt::format("{}-{}.json",

@@ -18,20 +18,6 @@ std::int64_t EpochMillis(TimePoint t) {
 
 }  // namespace
 
-NestedExecutionHandler::~NestedExecutionHandler() { Wait(); }
-
-void NestedExecutionHandler::Wait() {
-  while (true) {
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      threads.swap(background_);
-    }
-    if (threads.empty()) return;
-    for (auto& t : threads) t.join();  // a child may start children of its own: loop
-  }
-}
-
 runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r) {
   const bool sync2 = r.resource.ends_with(".sync:2");
   const bool sync = sync2 || r.resource.ends_with(".sync");
@@ -44,7 +30,7 @@ runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r
   std::string arn(arn_value->get_string());
   std::string machine_name = arn.substr(arn.rfind(':') + 1);
   auto file = machines_.find(machine_name);
-  if (file == machines_.end() || registry_ == nullptr) {
+  if (file == machines_.end()) {
     return runtime::TaskResult::Failure(
         "StepFunctions.StateMachineDoesNotExistException",
         fmt::format("State Machine Does Not Exist: '{}' (no local definition is mapped to "
@@ -56,12 +42,22 @@ runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r
     return runtime::TaskResult::Failure("StepFunctions.StateMachineDoesNotExistException",
                                         text.status().message());
   }
+  if (r.host == nullptr || !r.complete) {
+    return runtime::TaskResult::Failure(
+        "States.Runtime", "nested executions run on an executor; this task has none");
+  }
   asl::ValidationReport report = asl::ValidateDefinition(text->data);
   if (!report.ok()) {
     return runtime::TaskResult::Failure(
         "StepFunctions.InvalidDefinitionException",
         fmt::format("{}: {}", file->second,
                     report.diagnostics.empty() ? "invalid" : report.diagnostics[0].message));
+  }
+  auto machine = runtime::Prepare(std::move(*report.machine));
+  if (!machine.ok()) {
+    return runtime::TaskResult::Failure("StepFunctions.InvalidDefinitionException",
+                                        fmt::format("{}: {}", file->second,
+                                                    machine.status().message()));
   }
   json::value input = json::object();
   if (const json::value* in = p->if_contains("Input")) {
@@ -88,50 +84,54 @@ runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r
           fmt::format("Execution Already Exists: '{}'", name));
     }
   }
-  auto machine = std::make_shared<asl::StateMachine>(std::move(*report.machine));
-  runtime::IntegrationRegistry* registry = registry_;
-  bool virtual_time = virtual_time_;
-  auto run = [machine, registry, virtual_time, input, name, machine_name]() {
-    runtime::Engine engine({.integrations = registry, .virtual_time = virtual_time});
-    return engine.Run(*machine, {.input = input, .name = name, .state_machine_name = machine_name});
-  };
   std::string execution_arn = arn;
-  if (std::size_t s = execution_arn.find(":stateMachine:"); s != std::string::npos) {
-    execution_arn.replace(s, 14, ":execution:");
+  if (std::size_t at = execution_arn.find(":stateMachine:"); at != std::string::npos) {
+    execution_arn.replace(at, 14, ":execution:");
   }
   execution_arn += ":" + name;
+  runtime::ExecutionOptions options{.input = input, .name = name,
+                                    .state_machine_name = machine_name};
   if (!sync) {
+    // Request/response: the child runs on, next to its parent; the task answers at once.
     std::int64_t start = EpochMillis(std::chrono::system_clock::now());
-    std::lock_guard<std::mutex> lock(mu_);
-    background_.emplace_back([run] { (void)run(); });
+    Status st = r.host->StartExecution(*machine, std::move(options), nullptr);
+    if (!st.ok()) return runtime::TaskResult::Failure("States.Runtime", st.message());
     return runtime::TaskResult::Success(
         json::object{{"ExecutionArn", execution_arn}, {"StartDate", start}});
   }
-  auto result = run();
-  if (!result.ok()) {
-    return runtime::TaskResult::Failure("StepFunctions.InvalidDefinitionException",
-                                        result.status().message());
-  }
-  json::object describe{
-      {"ExecutionArn", result->execution_arn},
-      {"Input", sync2 ? input : json::value(ToJsonText(input))},
-      {"InputDetails", json::object{{"Included", true}}},
-      {"Name", name},
-      {"RedriveCount", 0},
-      {"RedriveStatus", "NOT_REDRIVABLE"},
-      {"StartDate", EpochMillis(result->start_time)},
-      {"StateMachineArn", arn},
-      {"Status", runtime::ExecutionStatusName(result->status)},
-      {"StopDate", EpochMillis(result->stop_time)}};
-  if (result->status == runtime::ExecutionStatus::kSucceeded) {
-    describe["Output"] = sync2 ? result->output : json::value(ToJsonText(result->output));
-    describe["OutputDetails"] = json::object{{"Included", true}};
-    return runtime::TaskResult::Success(std::move(describe));
-  }
-  describe["Error"] = result->error;
-  describe["Cause"] = result->cause;
-  return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
-                                      ToJsonText(json::value(describe)));
+  // .sync / .sync:2: the task answers when the child ends (DescribeExecution's shape).
+  auto done = [complete = r.complete, input, name, arn, sync2](
+                  Result<runtime::ExecutionResult> result) {
+    if (!result.ok()) {
+      complete(runtime::TaskResult::Failure("StepFunctions.InvalidDefinitionException",
+                                            result.status().message()));
+      return;
+    }
+    json::object describe{
+        {"ExecutionArn", result->execution_arn},
+        {"Input", sync2 ? input : json::value(ToJsonText(input))},
+        {"InputDetails", json::object{{"Included", true}}},
+        {"Name", name},
+        {"RedriveCount", 0},
+        {"RedriveStatus", "NOT_REDRIVABLE"},
+        {"StartDate", EpochMillis(result->start_time)},
+        {"StateMachineArn", arn},
+        {"Status", runtime::ExecutionStatusName(result->status)},
+        {"StopDate", EpochMillis(result->stop_time)}};
+    if (result->status == runtime::ExecutionStatus::kSucceeded) {
+      describe["Output"] = sync2 ? result->output : json::value(ToJsonText(result->output));
+      describe["OutputDetails"] = json::object{{"Included", true}};
+      complete(runtime::TaskResult::Success(std::move(describe)));
+      return;
+    }
+    describe["Error"] = result->error;
+    describe["Cause"] = result->cause;
+    complete(runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                          ToJsonText(json::value(describe))));
+  };
+  Status st = r.host->StartExecution(*machine, std::move(options), std::move(done));
+  if (!st.ok()) return runtime::TaskResult::Failure("States.Runtime", st.message());
+  return runtime::TaskResult::Hosted();
 }
 
 }  // namespace zflow::integrations

@@ -210,4 +210,15 @@ Result<Profile> LoadProfile(const std::string& path) {
   return ParseProfile(contents.data, path);
 }
 
+Result<Profile> FindProfile(const std::string& path) {
+  if (!path.empty()) return LoadProfile(path);
+  if (std::filesystem::exists("zflow.profile.yaml")) return LoadProfile("zflow.profile.yaml");
+  return Profile{};
+}
+
+std::string WorkDirOf(const std::string& flag, const Profile& profile) {
+  if (!flag.empty()) return flag;
+  return profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
+}
+
 }  // namespace zflow::integrations

@@ -165,6 +165,13 @@ struct Completion {
   TaskResult result;
   bool heartbeat = false;  // only a sign of life from the task, not its result
   std::string token;       // set: an answer sent for a task token (SendTask*), not a handler's
+  bool hosted = false;     // the handler returned Hosted(): the answer comes later
+};
+
+// A task running on the pool (or answered later by an execution on the same host).
+struct OutstandingTask {
+  std::shared_ptr<std::atomic<bool>> cancel;
+  bool hosted = false;  // does not hold back the virtual clock
 };
 
 // The frames ready to step, first in first out. (A std::deque allocates on construction;
@@ -396,7 +403,8 @@ class Execution {
   FrameId root_ = 0;
   // Tasks running on the pool whose result is still wanted, by (frame, generation); the flag
   // tells the handler to stop. A task that timed out or was aborted leaves this map at once.
-  std::map<std::pair<FrameId, std::uint64_t>, std::shared_ptr<std::atomic<bool>>> outstanding_;
+  std::map<std::pair<FrameId, std::uint64_t>, OutstandingTask> outstanding_;
+  std::size_t hosted_tasks_ = 0;  // of outstanding_
   // Tasks waiting for their token (.waitForTaskToken): token -> frame, generation.
   std::map<std::string, std::pair<FrameId, std::uint64_t>> tokens_;
   std::map<std::string, Completion> early_answers_;  // sent while the handler still ran

@@ -147,17 +147,27 @@ void Execution::Dispatch(Frame* f, TaskHandler* handler, TaskRequest request) {
   ArmTaskTimers(f);
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   request.cancelled = cancel;
-  outstanding_[{f->id, f->generation}] = std::move(cancel);
+  outstanding_[{f->id, f->generation}] = OutstandingTask{std::move(cancel)};
   if (f->heartbeat_seconds > 0) {
     request.heartbeat = [core = &core_, exec = id_, id = f->id, gen = f->generation] {
       core->PostCompletion(Completion{exec, id, gen, {}, /*heartbeat=*/true, {}});
     };
   }
+  request.host = &core_;
+  request.complete = [core = &core_, exec = id_, id = f->id, gen = f->generation](TaskResult r) {
+    core->PostCompletion(Completion{exec, id, gen, std::move(r), false, {}});
+  };
   SyncInFlight();
   core_.PostJob([core = &core_, handler, exec = id_, id = f->id, gen = f->generation,
                  request = std::move(request)] {
     TaskResult r = InvokeSafely(handler, request);
-    core->PostCompletion(Completion{exec, id, gen, std::move(r), false, {}});
+    Completion c{exec, id, gen, {}, false, {}};
+    if (r.hosted) {
+      c.hosted = true;  // request.complete answers later
+    } else {
+      c.result = std::move(r);
+    }
+    core->PostCompletion(std::move(c));
   });
 }
 
@@ -245,14 +255,16 @@ void Execution::AbandonTask(Frame* f) {
   f->replay_request.reset();
   auto it = outstanding_.find({f->id, f->generation});
   if (it == outstanding_.end()) return;
-  it->second->store(true);
+  it->second.cancel->store(true);
+  if (it->second.hosted) --hosted_tasks_;
   outstanding_.erase(it);
   SyncInFlight();
 }
 
 void Execution::AbandonAllTasks() {
-  for (auto& [key, flag] : outstanding_) flag->store(true);
+  for (auto& [key, task] : outstanding_) task.cancel->store(true);
   outstanding_.clear();
+  hosted_tasks_ = 0;
   for (const auto& [token, waiting] : tokens_) core_.RevokeToken(token);
   tokens_.clear();
   early_answers_.clear();
@@ -263,7 +275,7 @@ void Execution::AbandonAllTasks() {
 }
 
 void Execution::SyncInFlight() {
-  auto now = static_cast<std::ptrdiff_t>(outstanding_.size() + tokens_.size());
+  auto now = static_cast<std::ptrdiff_t>(outstanding_.size() - hosted_tasks_ + tokens_.size());
   core_.InFlightChanged(now - reported_in_flight_);
   reported_in_flight_ = now;
 }
@@ -363,6 +375,15 @@ void Execution::TakeAnswers() {
       runnable_.push_back(f->id);
       continue;
     }
+    if (c.hosted) {
+      auto it = outstanding_.find({c.frame, c.generation});
+      if (it != outstanding_.end() && !it->second.hosted) {
+        it->second.hosted = true;
+        ++hosted_tasks_;
+        SyncInFlight();
+      }
+      continue;
+    }
     if (c.heartbeat) {
       Frame* f = outstanding_.contains({c.frame, c.generation}) ? Get(c.frame) : nullptr;
       if (f != nullptr && f->heartbeat_seconds > 0) {
@@ -370,7 +391,10 @@ void Execution::TakeAnswers() {
       }
       continue;
     }
-    if (outstanding_.erase({c.frame, c.generation}) == 0) continue;  // abandoned already
+    auto task = outstanding_.find({c.frame, c.generation});
+    if (task == outstanding_.end()) continue;  // abandoned already
+    if (task->second.hosted) --hosted_tasks_;
+    outstanding_.erase(task);
     SyncInFlight();
     Frame* f = Get(c.frame);
     // Ignore tasks that timed out or whose frame was aborted.

@@ -107,9 +107,19 @@ void ExecutorCore::MarkDirty(Execution* e) {
   dirty_.push_back(e->id());
 }
 
-void ExecutorCore::StartExecution(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,
-                                  const ExecutionOptions& options, json::value* owned_input,
-                                  DoneCallback on_done) {
+Status ExecutorCore::StartExecution(std::shared_ptr<const PreparedMachine> machine,
+                                    ExecutionOptions options, DoneCallback on_done) {
+  if (machine == nullptr) return InvalidArgumentError("no state machine to start");
+  ExecutionId id = NewId();
+  return Post([this, id, machine = std::move(machine), options = std::move(options),
+               on_done = std::move(on_done)]() mutable {
+    Launch(id, std::move(machine), options, &options.input, std::move(on_done));
+  });
+}
+
+void ExecutorCore::Launch(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,
+                          const ExecutionOptions& options, json::value* owned_input,
+                          DoneCallback on_done) {
   ExecutionInfo info{.name = options.name,
                      .state_machine_name = options.state_machine_name,
                      .region = options.region,
@@ -315,8 +325,7 @@ Result<ExecutionId> Executor::Start(std::shared_ptr<const PreparedMachine> machi
   ZFLOW_RETURN_IF_ERROR(core_->Post(
       [core = core_.get(), id, machine = std::move(machine), options = std::move(options),
        on_done = std::move(on_done)]() mutable {
-        core->StartExecution(id, std::move(machine), options, &options.input,
-                             std::move(on_done));
+        core->Launch(id, std::move(machine), options, &options.input, std::move(on_done));
       }));
   return id;
 }
@@ -417,15 +426,14 @@ Result<std::shared_ptr<const PreparedMachine>> Engine::Prepare(asl::StateMachine
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine,
                                     const ExecutionOptions& options) {
   return impl_->Drive([&](ExecutionId id, DoneCallback done) {
-    impl_->core.StartExecution(id, machine.shared_from_this(), options, nullptr,
-                               std::move(done));
+    impl_->core.Launch(id, machine.shared_from_this(), options, nullptr, std::move(done));
   });
 }
 
 Result<ExecutionResult> Engine::Run(const PreparedMachine& machine, ExecutionOptions&& options) {
   return impl_->Drive([&](ExecutionId id, DoneCallback done) {
     json::value* input = &options.input;
-    impl_->core.StartExecution(id, machine.shared_from_this(), options, input, std::move(done));
+    impl_->core.Launch(id, machine.shared_from_this(), options, input, std::move(done));
   });
 }
 

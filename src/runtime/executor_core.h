@@ -20,10 +20,10 @@
 
 namespace zflow::runtime {
 
-class ExecutorCore {
+class ExecutorCore final : public ExecutionHost {
  public:
   explicit ExecutorCore(EngineOptions options);
-  ~ExecutorCore();
+  ~ExecutorCore() override;
 
   const EngineOptions& options() const { return options_; }
   TimePoint Now() const { return clock_->Now(); }
@@ -41,13 +41,16 @@ class ExecutorCore {
   Status SendToken(std::string_view token, std::optional<TaskResult> result);
   void Shutdown();
   std::size_t running() const { return running_.load(); }
+  // ExecutionHost: Launch, from any thread.
+  Status StartExecution(std::shared_ptr<const PreparedMachine> machine, ExecutionOptions options,
+                        std::function<void(Result<ExecutionResult>)> on_done) override;
 
   // ---- loop thread ----
   // Creates and registers an execution (counted as running until it completes).
   Execution* Add(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,
                  ExecutionInfo info, EventSink* sink, DoneCallback on_done);
   // Starts a new execution at once; the caller is on the loop thread (or drives the loop next).
-  void StartExecution(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,
+  void Launch(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,
                       const ExecutionOptions& options, json::value* owned_input,
                       DoneCallback on_done);
   void ResumeExecution(ExecutionId id, std::shared_ptr<const PreparedMachine> machine,

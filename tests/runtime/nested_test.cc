@@ -31,19 +31,18 @@ class NestedTest : public ::testing::Test {
                "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true},
       "TooBig": {"Type": "Fail", "Error": "TooBig", "Cause": "n is over 10"}}})j";
     handler_ = std::make_shared<NestedExecutionHandler>(
-        std::map<std::string, std::string>{{"child", (dir_ / "child.asl.json").string()}}, true);
+        std::map<std::string, std::string>{{"child", (dir_ / "child.asl.json").string()},
+                                           {"slow", (dir_ / "slow.asl.json").string()}});
     registry_.Register(std::string(kEchoResource), MakeEchoHandler());
     for (const char* r : {"arn:aws:states:::states:startExecution",
                           "arn:aws:states:::states:startExecution.sync",
                           "arn:aws:states:::states:startExecution.sync:2"}) {
       registry_.Register(r, handler_);
     }
-    handler_->set_registry(&registry_);
+    std::ofstream(dir_ / "slow.asl.json") << R"j({"StartAt": "Nap", "States": {
+      "Nap": {"Type": "Wait", "Seconds": 3600, "End": true}}})j";
   }
-  ~NestedTest() override {
-    handler_->Wait();
-    fs::remove_all(dir_);
-  }
+  ~NestedTest() override { fs::remove_all(dir_); }
 
   runtime::ExecutionResult Start(std::string_view resource, std::string_view extra,
                                  std::string_view machine = "child") {
@@ -104,7 +103,16 @@ TEST_F(NestedTest, RequestResponseStartsTheChildAndReturnsAtOnce) {
   EXPECT_EQ(r.output.at("ExecutionArn"),
             "arn:aws:states:us-east-1:123456789012:execution:child:bg-1");
   EXPECT_TRUE(r.output.at("StartDate").is_int64());
-  handler_->Wait();
+}
+
+TEST_F(NestedTest, ChildrenRunOnTheParentsExecutorAndClock) {
+  // An hour-long child of a .sync task: under the parent's virtual clock it takes no time,
+  // and its start and stop are an hour apart on that clock.
+  auto r = Start("arn:aws:states:::states:startExecution.sync:2", R"(, "Name": "nap")", "slow");
+  ASSERT_EQ(r.status, runtime::ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
+  EXPECT_EQ(r.output.at("StopDate").as_int64() - r.output.at("StartDate").as_int64(), 3600000);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(r.stop_time - r.start_time).count(),
+            3600);
 }
 
 }  // namespace
