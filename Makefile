@@ -80,7 +80,8 @@ test-asan: deps
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer spec_fuzzer
+FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer spec_fuzzer \
+  history_fuzzer
 
 # ThreadSanitizer over the code with shared state (caches, random sources, processes).
 test-tsan: deps

@@ -273,9 +273,24 @@ int SinkCost() {
   struct Workload {
     std::string name, definition, input;
   };
+  std::string tasks = R"({"StartAt": "T0", "States": {)";
+  constexpr int kTasks = 20000;
+  for (int i = 0; i < kTasks; ++i) {
+    tasks += fmt::format(R"({}"T{}": {{"Type": "Task", "Resource": "arn:aws:states:::zflow:echo", )"
+                         R"("Parameters": {{"step": {}}}, "ResultPath": "$.last", )",
+                         i > 0 ? "," : "", i, i);
+    tasks += i + 1 < kTasks ? fmt::format(R"("Next": "T{}"}})", i + 1) : R"("End": true})";
+  }
+  tasks += "}}";
   std::vector<Workload> workloads = {
       {"a: Pass chain, 100,000 states", PassChain(100000), R"({"last": {"step": -1}})"},
-      {"b: Map over 100,000 items", MapChoice(), MapInput(100000)}};
+      {"b: Map over 100,000 items", MapChoice(), MapInput(100000)},
+      {"d: Task chain, 20,000 inline tasks", tasks, "{}"}};
+  zflow::runtime::IntegrationRegistry registry;
+  registry.RegisterFunction(
+      "arn:aws:states:::zflow:echo",
+      [](const zflow::runtime::TaskRequest& r) { return zflow::runtime::TaskResult::Success(r.input); },
+      /*inline_safe=*/true);
   std::cout << fmt::format("{:<34} {:>12} {:>12} {:>8} {:>10}\n", "workload", "no sink s",
                            "counting s", "cost", "batches");
   for (const Workload& w : workloads) {
@@ -286,6 +301,7 @@ int SinkCost() {
     if (!report.machine || !input.ok()) return 2;
     zflow::runtime::EngineOptions eo;
     eo.virtual_time = true;
+    eo.integrations = &registry;
     eo.max_payload_bytes = std::size_t{1} << 30;
     eo.max_history_events = std::size_t{1} << 30;
     zflow::runtime::Engine engine(std::move(eo));
@@ -301,7 +317,10 @@ int SinkCost() {
       auto start = std::chrono::steady_clock::now();
       auto r = engine.Run(**prepared, std::move(execution));
       double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (!r.ok() || r->status != zflow::runtime::ExecutionStatus::kSucceeded) return 2;
+      if (!r.ok() || r->status != zflow::runtime::ExecutionStatus::kSucceeded) {
+        std::cerr << w.name << ": " << (r.ok() ? r->cause : r.status().ToString()) << "\n";
+        return 2;
+      }
       if (with_sink && sink.events != r->history.size()) return 2;
       if (with_sink) batches = sink.batches;
       best[with_sink] = std::min(best[with_sink], t);

@@ -233,7 +233,9 @@ class PathParser {
       SkipSpace();
       if (AtEnd() || text_[pos_] != '(') return Error(pos_, "expected '(' after '?'");
       ++pos_;
-      ZFLOW_ASSIGN_OR_RETURN(auto expr, ParseOr(0));
+      // A filter inside a filter's operand counts on from that operand's depth: the bound is on
+      // the whole path's nesting, so no path can exhaust the stack.
+      ZFLOW_ASSIGN_OR_RETURN(auto expr, ParseOr(operand_depth_));
       SkipSpace();
       if (AtEnd() || text_[pos_] != ')') return Error(pos_, "expected ')' to close the filter");
       ++pos_;
@@ -290,6 +292,7 @@ class PathParser {
   // Filter grammar: or := and ('||' and)* ; and := unary ('&&' unary)* ;
   // unary := '!' unary | '(' or ')' | operand [cmp operand]
   static constexpr int kMaxFilterDepth = 32;
+  int operand_depth_ = 0;  // nesting of the operand being parsed (filters inside it go deeper)
 
   // And/Or nodes are n-ary, so long chains stay shallow; the total size is capped so a huge
   // filter is an error rather than a huge tree.
@@ -345,6 +348,12 @@ class PathParser {
       return Error(pos_, fmt::format("filter has more than {} terms", kMaxFilterTerms));
     }
     auto node = std::make_unique<FilterExpr>();
+    struct OperandDepth {
+      int& slot;
+      int saved;
+      ~OperandDepth() { slot = saved; }
+    } restore{operand_depth_, operand_depth_};
+    operand_depth_ = depth + 1;
     ZFLOW_ASSIGN_OR_RETURN(node->lhs, ParseOperand());
     SkipSpace();
     static constexpr std::string_view kOps[] = {"==", "!=", "<=", ">=", "<", ">"};

@@ -93,7 +93,10 @@ Status HistoryFileSink::Close() {
 
 Result<StoredExecution> LoadHistoryFile(const std::string& path) {
   ZFLOW_ASSIGN_OR_RETURN(FileContents file, ReadFileCapped(path, kMaxFileBytes));
-  const std::string& text = file.data;
+  return ParseHistoryFile(file.data, path);
+}
+
+Result<StoredExecution> ParseHistoryFile(std::string_view text, std::string_view path) {
   auto bad = [&](std::size_t line, std::string_view what) {
     return InvalidArgumentError(fmt::format("{}:{}: {}", path, line, what));
   };
@@ -122,9 +125,9 @@ Result<StoredExecution> LoadHistoryFile(const std::string& path) {
   bool have_info = false;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
-    const bool last = end == std::string::npos;
+    const bool last = end == std::string_view::npos;
     if (last) end = text.size();
-    std::string_view line(text.data() + start, end - start);
+    std::string_view line = text.substr(start, end - start);
     start = end + 1;
     ++line_no;
     if (line_no == 1) {

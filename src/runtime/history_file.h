@@ -56,6 +56,8 @@ struct StoredExecution {
 // Loads a history file (complete, or cut short by a crash). kNotFound when there is no file;
 // kInvalidArgument naming the file and line for anything else that is not a history file.
 Result<StoredExecution> LoadHistoryFile(const std::string& path);
+// The same for the file's text; `path` names it in errors.
+Result<StoredExecution> ParseHistoryFile(std::string_view text, std::string_view path);
 
 }  // namespace zflow::runtime
 

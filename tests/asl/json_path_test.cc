@@ -1,5 +1,8 @@
 #include "asl/json_path.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 namespace zflow::asl {
@@ -135,6 +138,23 @@ TEST(JsonPath, LongFilterChainsAreCappedNotRecursedThrough) {
   auto p = JsonPath::Compile(huge);
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("more than 256 terms"), std::string::npos);
+}
+
+TEST(JsonPath, FiltersNestedInsideFiltersAreBoundedAsAWhole) {
+  // Each filter alone is shallow; nested in each other's operands they were not bounded
+  // together, and a 3 KB path overflowed the stack (shared/fuzz-findings).
+  std::string nested = "$";
+  for (int i = 0; i < 200; ++i) nested += "[?((@";
+  for (int i = 0; i < 200; ++i) nested += "))]";
+  auto p = JsonPath::Compile(nested);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("nested too deeply"), std::string::npos);
+  std::string shallow = "$.a[?(((@.d == 1) && !(@.e)))]";
+  EXPECT_TRUE(JsonPath::Compile(shallow).ok()) << JsonPath::Compile(shallow).status().ToString();
+  std::ifstream in(ZFLOW_SOURCE_DIR "/fuzz/corpus/json_path_fuzzer/json_path_fuzzer-stack-overflow");
+  std::string finding((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(finding.size(), 3000u);
+  EXPECT_FALSE(JsonPath::Compile(finding).ok());
 }
 
 TEST(JsonPath, AssignCreatesIntermediateObjects) {
