@@ -117,6 +117,10 @@ fuzz: fuzz-build
 bench: build tests/node_modules
 	./build/bench/asl_bench --benchmark_min_time=0.5
 	./build/bench/engine_bench compare --oracle tests/node_modules
+	./build/bench/engine_bench sink
+	./build/bench/executor_bench waiting
+	./build/bench/executor_bench tokens
+	./build/bench/executor_bench resume
 	bench/compile_vs_cdk.sh build/bench/pipeline_bench
 	./build/bench/task_overhead_bench
 
