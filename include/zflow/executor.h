@@ -76,6 +76,9 @@ class Executor {
   std::size_t running() const;
 
  private:
+  Result<ExecutionId> Continue(std::shared_ptr<const PreparedMachine> machine, History stored,
+                               ExecutionInfo info, EventSink* sink, DoneCallback on_done,
+                               bool redrive);
   std::unique_ptr<ExecutorCore> core_;
 };
 

@@ -47,10 +47,8 @@ Execution::Execution(ExecutorCore& core, ExecutionId id,
   value_pool_ = std::make_unique<ValuePool>();
   storage_ = json::storage_ptr(value_pool_.get());
   result_.execution_arn = info_.ExecutionArn();
-  std::string role = fmt::format("arn:aws:iam::{}:role/zflow-local", info_.account);
   context_machine_ = json::object{{"Id", info_.StateMachineArn()},
                                   {"Name", info_.state_machine_name}};
-  (void)role;
 }
 
 Execution::~Execution() {

@@ -141,6 +141,17 @@ void ExecutorCore::ResumeExecution(ExecutionId id, std::shared_ptr<const Prepare
   auto fail = [&](Status st) {
     if (on_done) on_done(std::move(st));
   };
+  if (redrive) {
+    // AWS's limits: 1,000 redrives, and room left in the 25,000-event history.
+    std::size_t redrives = 0;
+    for (HistoryEvent e : stored) redrives += e.kind == EventType::kExecutionRedriven;
+    if (redrives >= 1000 || stored.size() + 1 >= options_.max_history_events) {
+      return fail(FailedPreconditionError(fmt::format(
+          "ExecutionNotRedrivable: {}",
+          redrives >= 1000 ? "the execution has been redriven 1,000 times"
+                           : "the execution's history has reached the 25,000-event quota")));
+    }
+  }
   // Each redrive in the record is found by replaying the run before it to its end.
   std::vector<std::int64_t> cuts;
   bool redrive_at_end = false;
@@ -333,27 +344,27 @@ Result<ExecutionId> Executor::Start(std::shared_ptr<const PreparedMachine> machi
 Result<ExecutionId> Executor::Resume(std::shared_ptr<const PreparedMachine> machine,
                                      History stored, ExecutionInfo info, EventSink* sink,
                                      DoneCallback on_done) {
-  if (machine == nullptr) return InvalidArgumentError("no state machine to resume");
-  ExecutionId id = core_->NewId();
-  ZFLOW_RETURN_IF_ERROR(core_->Post([core = core_.get(), id, machine = std::move(machine),
-                                     stored = std::move(stored), info = std::move(info), sink,
-                                     on_done = std::move(on_done)]() mutable {
-    core->ResumeExecution(id, std::move(machine), std::move(stored), std::move(info), sink,
-                          /*redrive=*/false, std::move(on_done));
-  }));
-  return id;
+  return Continue(std::move(machine), std::move(stored), std::move(info), sink,
+                  std::move(on_done), /*redrive=*/false);
 }
 
 Result<ExecutionId> Executor::Redrive(std::shared_ptr<const PreparedMachine> machine,
                                       History stored, ExecutionInfo info, EventSink* sink,
                                       DoneCallback on_done) {
-  if (machine == nullptr) return InvalidArgumentError("no state machine to redrive");
+  return Continue(std::move(machine), std::move(stored), std::move(info), sink,
+                  std::move(on_done), /*redrive=*/true);
+}
+
+Result<ExecutionId> Executor::Continue(std::shared_ptr<const PreparedMachine> machine,
+                                       History stored, ExecutionInfo info, EventSink* sink,
+                                       DoneCallback on_done, bool redrive) {
+  if (machine == nullptr) return InvalidArgumentError("no state machine to continue");
   ExecutionId id = core_->NewId();
   ZFLOW_RETURN_IF_ERROR(core_->Post([core = core_.get(), id, machine = std::move(machine),
                                      stored = std::move(stored), info = std::move(info), sink,
-                                     on_done = std::move(on_done)]() mutable {
+                                     on_done = std::move(on_done), redrive]() mutable {
     core->ResumeExecution(id, std::move(machine), std::move(stored), std::move(info), sink,
-                          /*redrive=*/true, std::move(on_done));
+                          redrive, std::move(on_done));
   }));
   return id;
 }

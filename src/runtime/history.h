@@ -126,7 +126,7 @@ class HistoryWriter {
   // Copies a payload text into the history's text blocks.
   PayloadText StoreText(std::string_view text) {
     char* at = Reserve(text.size());
-    std::memcpy(at, text.data(), text.size());
+    if (!text.empty()) std::memcpy(at, text.data(), text.size());
     return Commit(text.size());
   }
   // Room for a text of up to n bytes written in place; Commit(m <= n) then records m of them.
