@@ -1,6 +1,8 @@
 #include "runtime/history.h"
 
 #include <cctype>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include <fmt/format.h>
@@ -8,6 +10,61 @@
 #include "asl/timestamp.h"
 
 namespace zflow::runtime {
+
+namespace {
+
+// Free full-size chunks and blocks, by size; never destroyed (reachable for leak checkers).
+struct FreeMemory {
+  static constexpr std::size_t kMaxBytes = std::size_t{64} << 20;
+  std::mutex mu;
+  std::vector<void*> chunks;  // guarded by mu
+  std::vector<void*> blocks;  // guarded by mu
+  std::size_t bytes = 0;      // guarded by mu
+};
+
+FreeMemory& Free() {
+  static FreeMemory* free = new FreeMemory();
+  return *free;
+}
+
+constexpr std::size_t kChunkBytes = History::Data::kChunk * sizeof(History::Data::Record);
+
+std::vector<void*>* ListFor(FreeMemory& f, std::size_t bytes) {
+  if (bytes == kChunkBytes) return &f.chunks;
+  if (bytes == History::Data::kTextBlock) return &f.blocks;
+  return nullptr;
+}
+
+}  // namespace
+
+void* HistoryMemory::Allocate(std::size_t bytes) {
+  FreeMemory& f = Free();
+  {
+    std::lock_guard<std::mutex> lock(f.mu);
+    if (std::vector<void*>* list = ListFor(f, bytes); list != nullptr && !list->empty()) {
+      void* p = list->back();
+      list->pop_back();
+      f.bytes -= bytes;
+      return p;
+    }
+  }
+  return ::operator new(bytes);
+}
+
+void HistoryMemory::Release(void* p, std::size_t bytes) {
+  if (p == nullptr) return;
+  FreeMemory& f = Free();
+  {
+    std::lock_guard<std::mutex> lock(f.mu);
+    std::vector<void*>* list = ListFor(f, bytes);
+    if (list != nullptr && f.bytes + bytes <= FreeMemory::kMaxBytes) {
+      list->push_back(p);
+      f.bytes += bytes;
+      return;
+    }
+  }
+  ::operator delete(p);
+}
 
 namespace {
 const json::object& NoDetails() {
