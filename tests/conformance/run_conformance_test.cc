@@ -116,5 +116,75 @@ std::string Name(const ::testing::TestParamInfo<std::string>& info) {
 INSTANTIATE_TEST_SUITE_P(Cases, RunConformance, ::testing::ValuesIn(Cases()), Name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RunConformance);
 
+// Every case whose run is determined by its definition and input: not the ones answered by a
+// mock configuration (a mock counts the invocations of each state, and a resumed run does not
+// invoke what its history already answered) nor those that draw States.UUID.
+std::vector<std::string> DeterministicCases() {
+  std::vector<std::string> out;
+  for (const std::string& c : Cases()) {
+    std::ifstream in(kDir / c);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (text.find("\"mock_config\"") == std::string::npos &&
+        text.find("States.UUID") == std::string::npos) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Prefix(const json::value& full, std::size_t n) {
+  const json::array& all = full.at("events").as_array();
+  return ToJsonText(json::object{
+      {"events", json::array(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n))}});
+}
+
+class ResumeConformance : public ::testing::TestWithParam<std::string> {};
+
+// The case stopped after each of its events and resumed from the history so far (through its
+// JSON text) ends as the uninterrupted run did, with the same events.
+TEST_P(ResumeConformance, ResumedAfterEveryEventEndsTheSame) {
+  std::ifstream in(kDir / GetParam());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = ParseJson(ss.str());
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  const json::object& c = doc->value.as_object();
+  auto parsed = asl::ParseStateMachineValue(c.at("definition"));
+  ASSERT_TRUE(parsed.machine.has_value());
+  auto prepared = runtime::Prepare(std::move(*parsed.machine));
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  runtime::IntegrationRegistry registry;
+  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  ManualClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
+  runtime::EngineOptions options{.integrations = &registry, .clock = &clock,
+                                 .virtual_time = true};
+  runtime::ExecutionOptions execution{.name = "conformance", .seed = "seed"};
+  if (const json::value* input = c.if_contains("input")) execution.input = *input;
+  runtime::Engine engine(options);
+  auto ref = engine.Run(**prepared, execution);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  const json::value full = ref->history.ToJson();
+  const std::string full_text = ToJsonText(full);
+  for (std::size_t k = 1; k < ref->history.size(); ++k) {
+    auto stored = ParseJson(Prefix(full, k));
+    ASSERT_TRUE(stored.ok());
+    auto history = runtime::History::FromJson(stored->value);
+    ASSERT_TRUE(history.ok()) << history.status().ToString();
+    runtime::Engine again(options);
+    auto r = again.Resume(**prepared, *history, ref->info);
+    ASSERT_TRUE(r.ok()) << "stopped after event " << k << ": " << r.status().ToString();
+    EXPECT_EQ(r->status, ref->status) << "stopped after event " << k;
+    EXPECT_EQ(r->output, ref->output) << "stopped after event " << k;
+    EXPECT_EQ(r->error, ref->error) << "stopped after event " << k;
+    ASSERT_EQ(ToJsonText(r->history.ToJson()), full_text) << "stopped after event " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ResumeConformance, ::testing::ValuesIn(DeterministicCases()),
+                         Name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ResumeConformance);
+
 }  // namespace
 }  // namespace zflow
