@@ -8,10 +8,14 @@
 //   zflow::Result<ExecutionResult> r = engine.Run(machine, {.input = input});
 //   // r->status, r->output, r->error, r->cause, r->history
 //
-// One execution runs on one event loop thread; Task handlers run on a worker pool (or inline
-// when they say they are cheap), so Parallel branches and Map iterations overlap their tasks
-// without a thread per branch. Under virtual time, Wait states and retry backoffs complete
-// instantly: when nothing can run and no task is in flight, the clock jumps to the next timer.
+//   // Continue it after a crash from the history its EventSink stored, or re-run it after a
+//   // failure: engine.Resume(*prepared, stored, r->info) / engine.Redrive(...).
+//
+// Executions run on an event loop (the caller's thread for Engine; see zflow/executor.h for
+// many executions on one thread); Task handlers run on a worker pool (or inline when they say
+// they are cheap), so Parallel branches and Map iterations overlap their tasks without a thread
+// per branch. Under virtual time, Wait states and retry backoffs complete instantly: when
+// nothing can run and no task is in flight, the clock jumps to the next timer.
 #ifndef ZFLOW_RUNTIME_H_
 #define ZFLOW_RUNTIME_H_
 

@@ -9,8 +9,11 @@
 #include "zflow/asl_serializer.h"
 #include "zflow/clock.h"
 #include "zflow/diagnostic.h"
+#include "zflow/executor.h"
 #include "zflow/json.h"
+#include "zflow/local_services.h"
 #include "zflow/state_machine.h"
+#include "zflow/runtime.h"
 #include "zflow/status.h"
 #include "zflow/validator.h"
 
