@@ -200,7 +200,6 @@ struct TaskRequest {
   std::function<void(TaskResult)> complete;
 };
 
-
 // Serves the Task states whose Resource it is registered for. Invoke may be called from several
 // threads at once.
 class TaskHandler {
