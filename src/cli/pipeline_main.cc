@@ -2,9 +2,6 @@
 // as the zflow command on the compiled definition.
 #include "zflow/main.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -14,15 +11,12 @@
 
 #include "cli/commands.h"
 #include "cli/definition_file.h"
-#include "common/file.h"
 #include "zflow/asl_serializer.h"
 #include "zflow/cloud.h"
 #include "zflow/graph.h"
 
 namespace zflow {
 namespace {
-
-namespace fs = std::filesystem;
 
 int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main_options) {
   CLI::App app{fmt::format("{}: a zflow pipeline", pipeline.name())};
