@@ -1,6 +1,7 @@
 #include "runtime/history_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,22 +33,50 @@ Status Errno(std::string_view what, const std::string& path) {
   return UnavailableError(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
 }
 
+// A run holds its history file locked while it writes; a second run on the same file (say, a
+// --resume while the first still runs) is refused instead of interleaving its events.
+Status Lock(int fd, const std::string& path) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
+  if (errno == EWOULDBLOCK) {
+    return FailedPreconditionError(
+        fmt::format("{} is being written by another zflow run (still running?)", path));
+  }
+  return Errno("cannot lock", path);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HistoryFileSink>> HistoryFileSink::Create(std::string path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Locked before it is emptied: a file another run is writing is left alone.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot write", path);
+  Status locked = Lock(fd, path);
+  if (locked.ok() && ::ftruncate(fd, 0) != 0) locked = Errno("cannot write", path);
+  if (!locked.ok()) {
+    ::close(fd);
+    return locked;
+  }
   return std::unique_ptr<HistoryFileSink>(new HistoryFileSink(std::move(path), fd, 0));
 }
 
 Result<std::unique_ptr<HistoryFileSink>> HistoryFileSink::Continue(std::string path,
                                                                    const ExecutionInfo& info,
                                                                    const History& stored) {
+  // A file another run still writes is not taken over.
+  if (int existing = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); existing >= 0) {
+    Status locked = Lock(existing, path);
+    ::close(existing);
+    ZFLOW_RETURN_IF_ERROR(locked);
+  }
   std::string text = Header(info);
   for (std::size_t i = 0; i < stored.size(); ++i) text += EventLine(stored[i], i == 0);
   ZFLOW_RETURN_IF_ERROR(WriteFileAtomically(path, text));
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return Errno("cannot append to", path);
+  if (Status locked = Lock(fd, path); !locked.ok()) {
+    ::close(fd);
+    return locked;
+  }
   return std::unique_ptr<HistoryFileSink>(new HistoryFileSink(std::move(path), fd, stored.size()));
 }
 

@@ -39,6 +39,11 @@ touch "$tmp/slow"
 run=$!
 for _ in $(seq 1 200); do grep -q b "$tmp/calls.txt" 2>/dev/null && break; sleep 0.05; done
 grep -q b "$tmp/calls.txt" || fail "B never started"
+# While it runs, its history file is not taken over by another run.
+if "$zflow" run "$tmp/m.json" --resume "$tmp/h.json" "${tasks[@]}" -q 2>"$tmp/err.txt"; then
+  fail "a history file in use was resumed"
+fi
+grep -q "being written by another zflow run" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "no reason given"; }
 kill -9 "$run"; wait "$run" 2>/dev/null || true
 kill "$(cat "$tmp/b.pid")" 2>/dev/null || true  # the killed run's job outlives it
 tail -n 1 "$tmp/h.json" | grep -q '"type":"TaskStarted"' || fail "the history does not end with B's TaskStarted"
