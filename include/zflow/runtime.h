@@ -41,8 +41,6 @@ namespace zflow::runtime {
 enum class ExecutionStatus : std::uint8_t { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 std::string_view ExecutionStatusName(ExecutionStatus s);
-// The inverse of ExecutionStatusName; nullopt for any other text.
-std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
 
 // The history event types the engine records, named as AWS names them.
 enum class EventType : std::uint8_t {

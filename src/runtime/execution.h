@@ -237,7 +237,6 @@ class Execution {
   ExecutionId id() const { return id_; }
   bool finished() const { return finished_; }
   bool has_work() const { return !runnable_.empty() || !inbox_.empty(); }
-  std::size_t in_flight() const { return outstanding_.size() + tokens_.size(); }
   const ExecutionInfo& info() const { return info_; }
 
   // A new execution: ExecutionStarted, the first state runnable. `owned_input`, when set, is
@@ -435,7 +434,6 @@ class Execution {
 
   // Replay.
   bool replaying_ = false;
-  const History* recorded_ = nullptr;  // the stored history being replayed
   std::size_t cursor_ = 0;             // recorded events matched so far
   std::size_t replay_end_ = 0;
   Status divergence_;                  // set when the replay does not match the record

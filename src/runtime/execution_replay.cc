@@ -41,7 +41,6 @@ Result<Execution::ReplayOutcome> Execution::Replay(const History& stored,
   }
   history_.StartCopy(result_.history, stored, prepared_);
   replaying_ = true;
-  recorded_ = &result_.history;
   cursor_ = 0;
   replay_end_ = stored.size();
   cuts_ = std::move(cuts);
@@ -257,7 +256,6 @@ void Execution::Redriven() {
 void Execution::GoLive() {
   if (!replaying_) return;
   replaying_ = false;
-  recorded_ = nullptr;
   committed_ = history_.size();  // all of it came from the sink
   core_.CatchUp(DecisionTime());
   waiting_by_event_.clear();

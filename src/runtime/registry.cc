@@ -20,15 +20,6 @@ std::string_view ExecutionStatusName(ExecutionStatus s) {
   return "UNKNOWN";
 }
 
-std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name) {
-  for (ExecutionStatus s : {ExecutionStatus::kRunning, ExecutionStatus::kSucceeded,
-                            ExecutionStatus::kFailed, ExecutionStatus::kTimedOut,
-                            ExecutionStatus::kAborted}) {
-    if (ExecutionStatusName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
 namespace {
 // In EventType's order.
 constexpr std::array<std::string_view, 38> kEventTypeNames = {

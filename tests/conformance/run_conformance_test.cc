@@ -3,6 +3,7 @@
 // virtual time, with "arn:aws:states:::zflow:echo" tasks echoing their input.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -55,18 +56,45 @@ bool SameJson(const json::value& a, const json::value& b) {
   return a == b;
 }
 
+std::string ReadCase(const std::string& name) {
+  std::ifstream in(kDir / name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A case file and its state machine.
+struct Case {
+  json::value doc;
+  std::optional<asl::StateMachine> machine;
+  std::string error;  // why it could not be loaded
+  const json::object& fields() const { return doc.as_object(); }
+};
+
+Case LoadCase(const std::string& name) {
+  Case out;
+  auto doc = ParseJson(ReadCase(name));
+  if (!doc.ok()) {
+    out.error = doc.status().ToString();
+    return out;
+  }
+  out.doc = std::move(doc->value);
+  auto parsed = asl::ParseStateMachineValue(out.fields().at("definition"));
+  if (!parsed.machine.has_value() || HasErrors(parsed.diagnostics)) {
+    out.error = parsed.diagnostics.empty() ? "no machine" : parsed.diagnostics[0].message;
+    return out;
+  }
+  out.machine = std::move(parsed.machine);
+  return out;
+}
+
 class RunConformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RunConformance, MatchesExpectation) {
-  std::ifstream in(kDir / GetParam());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto doc = ParseJson(ss.str());
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  const json::object& c = doc->value.as_object();
-  auto parsed = asl::ParseStateMachineValue(c.at("definition"));
-  ASSERT_TRUE(parsed.machine.has_value());
-  ASSERT_FALSE(HasErrors(parsed.diagnostics)) << parsed.diagnostics[0].message;
+  Case loaded = LoadCase(GetParam());
+  ASSERT_TRUE(loaded.machine.has_value()) << loaded.error;
+  const json::object& c = loaded.fields();
+  std::optional<asl::StateMachine>& parsed_machine = loaded.machine;
 
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
@@ -82,7 +110,7 @@ TEST_P(RunConformance, MatchesExpectation) {
   runtime::Engine engine({.integrations = &registry, .virtual_time = true});
   runtime::ExecutionOptions options;
   if (const json::value* input = c.if_contains("input")) options.input = *input;
-  auto result = engine.Run(*parsed.machine, options);
+  auto result = engine.Run(*parsed_machine, options);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
 
   const json::object& expect = c.at("expect").as_object();
@@ -122,10 +150,7 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RunConformance);
 std::vector<std::string> DeterministicCases() {
   std::vector<std::string> out;
   for (const std::string& c : Cases()) {
-    std::ifstream in(kDir / c);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    std::string text = ReadCase(c);
     if (text.find("\"mock_config\"") == std::string::npos &&
         text.find("States.UUID") == std::string::npos) {
       out.push_back(c);
@@ -145,15 +170,10 @@ class ResumeConformance : public ::testing::TestWithParam<std::string> {};
 // The case stopped after each of its events (see below for long histories) and resumed from the
 // history so far (through its JSON text) ends as the uninterrupted run did, with the same events.
 TEST_P(ResumeConformance, ResumedAfterEveryEventEndsTheSame) {
-  std::ifstream in(kDir / GetParam());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto doc = ParseJson(ss.str());
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  const json::object& c = doc->value.as_object();
-  auto parsed = asl::ParseStateMachineValue(c.at("definition"));
-  ASSERT_TRUE(parsed.machine.has_value());
-  auto prepared = runtime::Prepare(std::move(*parsed.machine));
+  Case loaded = LoadCase(GetParam());
+  ASSERT_TRUE(loaded.machine.has_value()) << loaded.error;
+  const json::object& c = loaded.fields();
+  auto prepared = runtime::Prepare(std::move(*loaded.machine));
   ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
   runtime::IntegrationRegistry registry;
   registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
