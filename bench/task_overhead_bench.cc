@@ -69,17 +69,19 @@ int main(int argc, char** argv) {
   def += "}}";
   auto machine = zflow::asl::ParseStateMachine(def);
   if (!machine.ok()) return 2;
-  zflow::runtime::Engine engine({.integrations = &registry});
+  // Event timestamps are milliseconds (as AWS records them): time the events as they happen.
+  std::vector<double> per_task;
+  std::optional<std::chrono::steady_clock::time_point> scheduled;
+  zflow::runtime::Engine engine(
+      {.integrations = &registry, .on_event = [&](const zflow::runtime::HistoryEvent& e) {
+         auto now = std::chrono::steady_clock::now();
+         if (e.kind == zflow::runtime::EventType::kTaskScheduled) scheduled = now;
+         if (e.kind == zflow::runtime::EventType::kTaskSucceeded && scheduled) {
+           per_task.push_back(std::chrono::duration<double, std::milli>(now - *scheduled).count());
+         }
+       }});
   auto r = engine.Run(*machine, {.input = zflow::json::object{{"x", 1}}});
   if (!r.ok() || r->status != zflow::runtime::ExecutionStatus::kSucceeded) return 2;
-  std::vector<double> per_task;
-  std::optional<zflow::TimePoint> scheduled;
-  for (const auto& e : r->history) {
-    if (e.type == "TaskScheduled") scheduled = e.timestamp;
-    if (e.type == "TaskSucceeded" && scheduled) {
-      per_task.push_back(std::chrono::duration<double, std::milli>(e.timestamp - *scheduled).count());
-    }
-  }
   std::sort(per_task.begin(), per_task.end());
   double median = per_task.empty() ? 0 : per_task[per_task.size() / 2];
   double p90 = per_task.empty() ? 0 : per_task[per_task.size() * 9 / 10];
