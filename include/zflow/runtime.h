@@ -272,6 +272,15 @@ class EventSink {
   // history[first, history.size()) are new. An error stops the execution at once (its effect
   // is not carried out); the result then carries the error in `sink_status`.
   virtual Status Append(const ExecutionInfo& info, const History& history, std::size_t first) = 0;
+
+  // Group commit. A sink whose Append only stages events (not yet durable) says so here; the
+  // executor then holds back every effect of the staged events (a task dispatched, a token
+  // handed out, a result returned) until Commit() succeeds, and calls Commit() once for all
+  // the executions that appended since the last call: one transaction and one flush for many
+  // executions. When Commit() fails, every execution staged since the last commit ends as an
+  // Append error would end it, and their held effects are dropped.
+  virtual bool group_commit() const { return false; }
+  virtual Status Commit() { return Status::Ok(); }
 };
 
 struct ExecutionOptions {

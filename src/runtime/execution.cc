@@ -444,7 +444,13 @@ Status Execution::Flush() {
   Status st = sink_->Append(info_, result_.history, committed_);
   committed_ = history_.size();
   dirty_ = false;
-  if (!st.ok() && result_.sink_status.ok()) {
+  if (st.ok() && sink_->group_commit()) core_.Staged(this, sink_);
+  if (!st.ok()) LoseRecord(st);
+  return st;
+}
+
+void Execution::LoseRecord(const Status& st) {
+  if (result_.sink_status.ok()) {
     // Nothing more may happen that the record does not show: the execution ends here, in
     // memory only (its stored history stops at the last event the sink took).
     result_.sink_status = st;
@@ -457,7 +463,6 @@ Status Execution::Flush() {
       finished_ = true;
     }
   }
-  return st;
 }
 
 void Execution::Complete() {
@@ -476,12 +481,15 @@ void Execution::Complete() {
   spare_frames_.clear();
   runnable_.clear();
   if (on_done_) {
-    DoneCallback done = std::move(on_done_);
-    if (!divergence_.ok()) {
-      done(divergence_);
-    } else {
-      done(std::move(out));
-    }
+    // The result leaves the engine once its events are committed.
+    core_.AfterCommit([done = std::move(on_done_), divergence = divergence_,
+                       out = std::move(out)]() mutable {
+      if (!divergence.ok()) {
+        done(divergence);
+      } else {
+        done(std::move(out));
+      }
+    });
   }
 }
 

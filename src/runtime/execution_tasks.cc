@@ -158,8 +158,8 @@ void Execution::Dispatch(Frame* f, TaskHandler* handler, TaskRequest request) {
     core->PostCompletion(Completion{exec, id, gen, std::move(r), false, {}});
   };
   SyncInFlight();
-  core_.PostJob([core = &core_, handler, exec = id_, id = f->id, gen = f->generation,
-                 request = std::move(request)] {
+  auto job = [core = &core_, handler, exec = id_, id = f->id, gen = f->generation,
+              request = std::move(request)] {
     TaskResult r = InvokeSafely(handler, request);
     Completion c{exec, id, gen, {}, false, {}};
     if (r.hosted) {
@@ -168,7 +168,10 @@ void Execution::Dispatch(Frame* f, TaskHandler* handler, TaskRequest request) {
       c.result = std::move(r);
     }
     core->PostCompletion(std::move(c));
-  });
+  };
+  core_.AfterCommit([core = &core_, job = std::move(job)]() mutable {
+    core->PostJob(std::move(job));
+  }, id_);
 }
 
 // The task's handler answered. A .waitForTaskToken task that was handed off waits for its
@@ -245,7 +248,9 @@ void Execution::WaitForToken(Frame* f) {
 void Execution::AnnounceToken(Frame* f) {
   if (!Flush().ok()) return;
   if (core_.options().on_task_token) {
-    core_.options().on_task_token(CurrentState(f).name, f->task_token);
+    core_.AfterCommit([core = &core_, state = CurrentState(f).name, token = f->task_token] {
+      core->options().on_task_token(state, token);
+    }, id_);
   }
 }
 

@@ -2,6 +2,8 @@
 // threads and timers wake the loop; before it waits, every execution's new events go to its
 // sink (the commit point).
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "runtime/executor_core.h"
@@ -250,6 +252,49 @@ void ExecutorCore::RunReady() {
   }
 }
 
+void ExecutorCore::Staged(Execution* e, EventSink* sink) {
+  if (std::find(staged_sinks_.begin(), staged_sinks_.end(), sink) == staged_sinks_.end()) {
+    staged_sinks_.push_back(sink);
+  }
+  staged_.emplace_back(e->id(), sink);
+}
+
+void ExecutorCore::AfterCommit(std::function<void()> effect, ExecutionId execution) {
+  if (staged_sinks_.empty()) return effect();
+  held_.push_back(HeldEffect{execution, std::move(effect)});
+}
+
+void ExecutorCore::CommitStaged() {
+  if (staged_sinks_.empty()) return;
+  std::vector<EventSink*> sinks;
+  sinks.swap(staged_sinks_);
+  std::vector<std::pair<ExecutionId, EventSink*>> staged;
+  staged.swap(staged_);
+  std::vector<HeldEffect> held;
+  held.swap(held_);
+  std::vector<ExecutionId> lost;
+  for (EventSink* sink : sinks) {
+    Status st = sink->Commit();
+    if (st.ok()) continue;
+    for (const auto& [id, s] : staged) {
+      if (s != sink) continue;
+      lost.push_back(id);
+      if (Execution* e = Find(id)) {
+        e->LoseRecord(st);
+        if (e->finished()) Finished(e);
+      }
+    }
+  }
+  for (HeldEffect& effect : held) {
+    if (effect.execution != 0 &&
+        (Find(effect.execution) == nullptr ||
+         std::find(lost.begin(), lost.end(), effect.execution) != lost.end())) {
+      continue;
+    }
+    effect.run();
+  }
+}
+
 void ExecutorCore::FlushDirty() {
   std::vector<ExecutionId> dirty;
   dirty.swap(dirty_);
@@ -269,12 +314,14 @@ void ExecutorCore::Loop(bool serve) {
       if (shutdown_) return;
     }
     RunReady();
+    CommitStaged();  // one batch per turn of the loop
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!completions_.empty() || !commands_.empty()) continue;
     }
     // Nothing is runnable: commit before waiting (for an answer, a command or a timer).
     FlushDirty();
+    CommitStaged();
     if (!ready_.empty()) continue;
     if (!serve && executions_.empty()) return;
     const bool have_timer = !timers_.empty();

@@ -68,6 +68,12 @@ class ExecutorCore final : public ExecutionHost {
   std::uint64_t NextTimerSeq() { return timer_seq_++; }
   void InFlightChanged(std::ptrdiff_t delta) { in_flight_ += delta; }
   void PostJob(std::function<void()> job) { pool_->Post(std::move(job)); }
+  // Group commit: `e` staged events on its group-commit sink (see EventSink::group_commit).
+  void Staged(Execution* e, EventSink* sink);
+  // Runs `effect` once what the executions staged is committed (at once when nothing is
+  // staged). With `execution`, the effect is dropped if that execution is gone or its events
+  // could not be committed.
+  void AfterCommit(std::function<void()> effect, ExecutionId execution = 0);
   void IssueToken(const std::string& token, ExecutionId id);
   void RevokeToken(const std::string& token);
   // The execution ended: its done callback runs and it is forgotten.
@@ -77,6 +83,8 @@ class ExecutorCore final : public ExecutionHost {
   bool DrainInbox();
   void RunReady();
   void FlushDirty();
+  // Commits the staged sinks and releases the effects held for them.
+  void CommitStaged();
   Execution* Find(ExecutionId id);
 
   EngineOptions options_;
@@ -101,6 +109,13 @@ class ExecutorCore final : public ExecutionHost {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::uint64_t timer_seq_ = 0;
   std::ptrdiff_t in_flight_ = 0;  // tasks on the pool or waiting for a token, all executions
+  struct HeldEffect {
+    ExecutionId execution;  // 0: runs whatever happens to the executions
+    std::function<void()> run;
+  };
+  std::vector<EventSink*> staged_sinks_;
+  std::vector<std::pair<ExecutionId, EventSink*>> staged_;
+  std::vector<HeldEffect> held_;
 };
 
 }  // namespace zflow::runtime
