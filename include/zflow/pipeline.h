@@ -494,8 +494,8 @@ class Pipeline {
   std::vector<std::unique_ptr<Step>> steps_;
 };
 
-// Validates an EventBridge schedule expression (cron(...) with six fields, rate(...)); the
-// error says which field is wrong and what is expected.
+// Validates an EventBridge Scheduler schedule expression (cron(...) with six fields, rate(...),
+// at(yyyy-mm-ddThh:mm:ss)); the error says which field is wrong and what is expected.
 Status ValidateScheduleExpression(std::string_view expression);
 
 // Replaces "${Name}" placeholders of externals in `definition` text with their local values.

@@ -102,6 +102,22 @@ int RunTaskToken(const TaskTokenOptions& options);
 int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
                   const std::string& out_dir);
 
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8083;
+  std::string data_dir = ".zflow/server";
+  std::string profile;
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  std::string access_key_id;      // default: $AWS_ACCESS_KEY_ID
+  std::string secret_access_key;  // default: $AWS_SECRET_ACCESS_KEY
+  bool no_auth = false;           // ignore the environment's credentials
+  std::string tls_certificate;
+  std::string tls_private_key;
+  bool log_requests = false;
+};
+int RunServe(const ServeOptions& options);
+
 struct CompileOptions {
   std::string file;      // a pipeline spec (.yaml/.yml) or an ASL definition (.json)
   std::string output;    // -o DIR

@@ -87,6 +87,26 @@ int Run(int argc, char** argv) {
   tk_beat->add_option("token", token.token, "The task token")->required();
   for (CLI::App* sub : {tk_succeed, tk_fail, tk_beat}) sub->fallthrough();
 
+  zflow::cli::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Run the local Step Functions server (AWS API, durable executions, schedules)");
+  serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "Port (0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Where the store and job files live")
+      ->capture_default_str();
+  serve_cmd->add_option("--profile", serve.profile, "Local services profile (zflow.profile.yaml)");
+  serve_cmd->add_option("--region", serve.region, "Region in ARNs")->capture_default_str();
+  serve_cmd->add_option("--account", serve.account, "Account id in ARNs")->capture_default_str();
+  serve_cmd->add_option("--access-key-id", serve.access_key_id,
+                        "Require SigV4 signatures with this key (default: $AWS_ACCESS_KEY_ID)");
+  serve_cmd->add_option("--secret-access-key", serve.secret_access_key,
+                        "The key's secret (default: $AWS_SECRET_ACCESS_KEY)");
+  serve_cmd->add_flag("--no-auth", serve.no_auth,
+                      "Ignore credentials in the environment: loopback only, any client");
+  serve_cmd->add_option("--tls-cert", serve.tls_certificate, "PEM certificate: serve HTTPS");
+  serve_cmd->add_option("--tls-key", serve.tls_private_key, "PEM private key of --tls-cert");
+  serve_cmd->add_flag("--log-requests", serve.log_requests, "One line per request on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -102,6 +122,7 @@ int Run(int argc, char** argv) {
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
+  if (app.got_subcommand(serve_cmd)) return zflow::cli::RunServe(serve);
   if (app.got_subcommand(token_cmd)) {
     token.action = token_cmd->got_subcommand(tk_succeed) ? "succeed"
                    : token_cmd->got_subcommand(tk_fail)  ? "fail"

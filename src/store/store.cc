@@ -214,6 +214,7 @@ class Store::EventWriter final : public runtime::EventSink {
     Batch& batch = staged_[info.ExecutionArn()];
     for (std::size_t i = first; i < history.size(); ++i) {
       runtime::HistoryEvent e = history[i];
+      if (observer) observer(info, e);
       batch.events.push_back({e.id, ToJsonText(e.ToJson())});
       switch (e.kind) {
         case runtime::EventType::kExecutionSucceeded:
@@ -241,6 +242,8 @@ class Store::EventWriter final : public runtime::EventSink {
   }
 
   bool group_commit() const override { return true; }
+
+  std::function<void(const runtime::ExecutionInfo&, const runtime::HistoryEvent&)> observer;
 
   Status Commit() override {
     if (staged_.empty()) return Status::Ok();
@@ -368,6 +371,11 @@ Status Store::Migrate() {
 }
 
 runtime::EventSink& Store::sink() { return *events_; }
+
+void Store::SetEventObserver(
+    std::function<void(const runtime::ExecutionInfo&, const runtime::HistoryEvent&)> observer) {
+  events_->observer = std::move(observer);
+}
 
 // ---- state machines ----
 

@@ -14,6 +14,7 @@
 #define ZFLOW_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -193,6 +194,10 @@ class Store {
   // Commit writes everything staged in one transaction (group commit) and updates each
   // execution's status, output and stop date when its events end it.
   runtime::EventSink& sink();
+  // Called for every event the sink is given (on the thread that appends; set before the
+  // first execution starts).
+  void SetEventObserver(
+      std::function<void(const runtime::ExecutionInfo&, const runtime::HistoryEvent&)> observer);
 
   // ---- activities ----
   Status CreateActivity(const ActivityRecord& record);  // kAlreadyExists

@@ -1,0 +1,231 @@
+// zflow serve: the HTTP front of the Step Functions API, the store and the executions.
+#include "zflow/server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "server/execution_service.h"
+#include "server/metrics.h"
+#include "server/step_functions_api.h"
+#include "store/store.h"
+#include "zflow/local_services.h"
+
+namespace zflow {
+namespace fs = std::filesystem;
+namespace {
+
+bool IsLoopback(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+constexpr std::string_view kTargetPrefix = "AWSStepFunctions.";
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<LocalServices> services;
+  std::unique_ptr<server::ExecutionService> executions;
+  std::unique_ptr<server::StepFunctionsApi> api;
+  std::unique_ptr<server::Metrics> metrics;
+  std::unique_ptr<httplib::Server> http;
+  std::thread listener;
+  int port = 0;
+  std::size_t recovered = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopped = false;  // guarded by mu
+
+  void Serve(const httplib::Request& req, httplib::Response& res);
+};
+
+void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string target = req.get_header_value("X-Amz-Target");
+  std::string_view action;
+  server::ApiResponse response;
+  if (!std::string_view(target).starts_with(kTargetPrefix)) {
+    response = server::ErrorResponse(server::ApiError{
+        "UnknownOperationException",
+        target.empty() ? "Missing X-Amz-Target header: requests name their action as "
+                         "X-Amz-Target: AWSStepFunctions.<Action>"
+                       : fmt::format("Unknown operation: '{}'", target.substr(0, 128)),
+        400});
+  } else {
+    action = std::string_view(target).substr(kTargetPrefix.size());
+    response = api->Handle(action, req.body);
+  }
+  res.status = response.http_status;
+  res.set_header("x-amzn-RequestId", fmt::format("{:016x}", std::hash<std::string>{}(
+                                                                  target + std::to_string(
+                                                                      started.time_since_epoch()
+                                                                          .count()))));
+  res.set_content(std::move(response.body), "application/x-amz-json-1.0");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics->Request(action.empty() ? "unknown" : action, response.error_type, seconds);
+  if (options.log_requests) {
+    fmt::print(stderr, "{} {} {} {:.1f} ms{}\n", req.remote_addr, action.empty() ? "-" : action,
+               res.status, seconds * 1000, response.error_type.empty()
+                                                ? ""
+                                                : " " + response.error_type);
+  }
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  Shutdown();
+  if (impl_->listener.joinable()) impl_->listener.join();
+  impl_->http.reset();
+  impl_->api.reset();
+  impl_->executions.reset();
+  impl_->services.reset();
+  impl_->store.reset();
+}
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  const bool credentials = !options.access_key_id.empty() || !options.secret_access_key.empty();
+  if (credentials && (options.access_key_id.empty() || options.secret_access_key.empty())) {
+    return InvalidArgumentError(
+        "give both an access key id and a secret access key, or neither");
+  }
+  if (!credentials && !IsLoopback(options.host)) {
+    return InvalidArgumentError(fmt::format(
+        "refusing to listen on {} without credentials: anyone who can reach it could run "
+        "workflows. Give --access-key-id and --secret-access-key (or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY), or listen on 127.0.0.1",
+        options.host));
+  }
+  const bool tls = !options.tls_certificate.empty() || !options.tls_private_key.empty();
+  if (tls && (options.tls_certificate.empty() || options.tls_private_key.empty())) {
+    return InvalidArgumentError("TLS needs both a certificate and its private key");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status(StatusCode::kPermissionDenied,
+                  fmt::format("cannot create the data directory {}: {}", options.data_dir,
+                              ec.message()));
+  }
+  ZFLOW_ASSIGN_OR_RETURN(impl->store,
+                         store::Store::Open((fs::path(options.data_dir) / "zflow.db").string()));
+  ZFLOW_ASSIGN_OR_RETURN(
+      impl->services,
+      LocalServices::Start({.profile = options.profile,
+                            .work_dir = (fs::path(options.data_dir) / "work").string()}));
+  impl->metrics = std::make_unique<server::Metrics>();
+  impl->store->SetEventObserver(
+      [metrics = impl->metrics.get()](const runtime::ExecutionInfo& info,
+                                      const runtime::HistoryEvent& event) {
+        metrics->Event(info, event);
+      });
+  impl->executions = std::make_unique<server::ExecutionService>(
+      server::ExecutionServiceOptions{.region = options.region,
+                                      .account = options.account,
+                                      .clock = options.clock,
+                                      .worker_threads = options.worker_threads},
+      *impl->store, *impl->services);
+  impl->api = std::make_unique<server::StepFunctionsApi>(
+      server::ApiOptions{.region = options.region, .account = options.account}, *impl->store,
+      *impl->executions);
+  ZFLOW_ASSIGN_OR_RETURN(impl->recovered, impl->executions->Recover());
+
+  if (tls) {
+    impl->http = std::make_unique<httplib::SSLServer>(options.tls_certificate.c_str(),
+                                                      options.tls_private_key.c_str());
+    if (!impl->http->is_valid()) {
+      return InvalidArgumentError(fmt::format(
+          "cannot use the TLS certificate {} with the key {} (are they PEM files that match?)",
+          options.tls_certificate, options.tls_private_key));
+    }
+  } else {
+    impl->http = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& http = *impl->http;
+  const int threads = options.http_threads;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(8 << 20);
+  http.set_keep_alive_max_count(10000);
+  http.set_read_timeout(70, 0);  // GetActivityTask holds a request up to 60 seconds
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  Impl* raw = impl.get();
+  http.Post("/", [raw](const httplib::Request& req, httplib::Response& res) {
+    raw->Serve(req, res);
+  });
+  http.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
+    res.set_content(raw->metrics->Render(*raw->store, *raw->executions),
+                    "text/plain; version=0.0.4");
+  });
+  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    server::ApiResponse e = server::ErrorResponse(server::ApiError{
+        res.status == 413 ? "ValidationException" : "UnknownOperationException",
+        res.status == 413 ? "The request is larger than 8 MiB"
+                          : fmt::format("No such resource (HTTP {})", res.status),
+        res.status});
+    res.set_content(e.body, "application/x-amz-json-1.0");
+  });
+  int port = options.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(options.host);
+  } else if (!http.bind_to_port(options.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return UnavailableError(fmt::format("cannot listen on {}:{} (is the port in use? choose "
+                                        "another with --port)",
+                                        options.host, options.port));
+  }
+  impl->port = port;
+  impl->listener = std::thread([raw] { raw->http->listen_after_bind(); });
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::port() const { return impl_->port; }
+
+std::string Server::url() const {
+  const bool tls = !impl_->options.tls_certificate.empty();
+  std::string host = impl_->options.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, impl_->port);
+}
+
+std::size_t Server::recovered() const { return impl_->recovered; }
+bool Server::authenticated() const { return !impl_->options.access_key_id.empty(); }
+
+void Server::Wait() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+void Server::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  if (impl_->http) impl_->http->stop();
+  impl_->cv.notify_all();
+}
+
+}  // namespace zflow
