@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "asl/timestamp.h"
 #include "common/ids.h"
 #include "server/api_fields.h"
 #include "server/step_functions_api.h"
@@ -378,6 +379,22 @@ Answer StepFunctionsApi::GetExecutionHistory(const json::object& in) {
   for (const std::string& text : page->events) {
     auto event = ParseJson(text);
     if (!event.ok()) return Internal(event.status());
+    if (json::object* o = event->value.if_object()) {
+      // The store keeps events as history files do (RFC 3339 times); the JSON protocol sends
+      // epoch seconds.
+      if (json::value* t = o->if_contains("timestamp"); t != nullptr && t->is_string()) {
+        if (auto instant = asl::ParseTimestamp(t->as_string())) {
+          *t = Date(instant->seconds * 1000 + instant->nanos / 1000000);
+        }
+      }
+      if (json::value* d = o->if_contains("executionStartedEventDetails");
+          d != nullptr && d->is_object()) {
+        json::object& details = d->as_object();
+        details["roleArn"] = e->role_arn;
+        if (!e->version_arn.empty()) details["stateMachineVersionArn"] = e->version_arn;
+        if (!e->alias_arn.empty()) details["stateMachineAliasArn"] = e->alias_arn;
+      }
+    }
     if (!include_data && event->value.is_object()) {
       for (auto& [k, v] : event->value.as_object()) {
         if (!v.is_object()) continue;

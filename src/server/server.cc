@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "cloud/sigv4.h"
 #include "server/execution_service.h"
 #include "server/metrics.h"
 #include "server/step_functions_api.h"
@@ -48,14 +49,45 @@ struct Server::Impl {
   bool stopped = false;  // guarded by mu
 
   void Serve(const httplib::Request& req, httplib::Response& res);
+  // With credentials: the AWS error for a request that is not signed with them.
+  std::optional<server::ApiError> Authenticate(const httplib::Request& req);
 };
+
+std::optional<server::ApiError> Server::Impl::Authenticate(const httplib::Request& req) {
+  if (options.access_key_id.empty()) return std::nullopt;
+  cloud::SigV4Request request;
+  request.method = req.method;
+  std::string_view target = req.target;
+  std::size_t question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+  for (const auto& [name, value] : req.headers) request.headers.emplace_back(name, value);
+  request.body = req.body;
+  const TimePoint now = options.clock != nullptr ? options.clock->Now() : SystemClock().Now();
+  cloud::SigV4Verdict verdict = cloud::VerifyRequest(
+      request,
+      [this](std::string_view id) -> std::optional<std::string> {
+        if (id != options.access_key_id) return std::nullopt;
+        return options.secret_access_key;
+      },
+      now);
+  const auto* error = std::get_if<cloud::SigV4Error>(&verdict);
+  if (error == nullptr) return std::nullopt;
+  if (options.log_requests && !error->detail.empty()) {
+    fmt::print(stderr, "{}: signature mismatch; zflow computed:\n{}\n", req.remote_addr,
+               error->detail);
+  }
+  return server::ApiError{error->code, error->message, error->http_status};
+}
 
 void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
   const auto started = std::chrono::steady_clock::now();
   std::string target = req.get_header_value("X-Amz-Target");
   std::string_view action;
   server::ApiResponse response;
-  if (!std::string_view(target).starts_with(kTargetPrefix)) {
+  if (auto denied = Authenticate(req)) {
+    response = server::ErrorResponse(*denied);
+  } else if (!std::string_view(target).starts_with(kTargetPrefix)) {
     response = server::ErrorResponse(server::ApiError{
         "UnknownOperationException",
         target.empty() ? "Missing X-Amz-Target header: requests name their action as "
@@ -169,6 +201,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   http.Post("/", [raw](const httplib::Request& req, httplib::Response& res) {
     raw->Serve(req, res);
   });
+  // Metrics hold counts and durations only (no names, ARNs or data), so a Prometheus scraper,
+  // which cannot sign requests, reads them without credentials.
   http.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
     res.set_content(raw->metrics->Render(*raw->store, *raw->executions),
                     "text/plain; version=0.0.4");
