@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <unordered_map>
@@ -342,10 +343,14 @@ Store::~Store() {
   events_.reset();
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
   ZFLOW_ASSIGN_OR_RETURN(auto writer, Database::Open(path));
   std::unique_ptr<Store> store(new Store(path, std::move(writer), nullptr));
   ZFLOW_RETURN_IF_ERROR(store->Migrate());
+  if (options.max_bytes > 0) {
+    ZFLOW_RETURN_IF_ERROR(store->writer_->Exec(
+        fmt::format("PRAGMA max_page_count = {}", std::max<std::int64_t>(1, options.max_bytes / 4096))));
+  }
   ZFLOW_ASSIGN_OR_RETURN(store->reader_, Database::Open(path));
   return store;
 }
@@ -668,6 +673,20 @@ Result<EventPage> Store::Events(std::int64_t execution_id, std::int64_t from_id,
     page.events.emplace_back(q.Text(1));
   }
   return page;
+}
+
+Status Store::CheckIntegrity() {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare("PRAGMA integrity_check"));
+  std::string report;
+  while (true) {
+    ZFLOW_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    if (!report.empty()) report += "; ";
+    report += q.Text(0);
+  }
+  if (report == "ok") return Status::Ok();
+  return Status(StatusCode::kDataLoss, fmt::format("{}: {}", path_, report));
 }
 
 Result<runtime::History> Store::LoadHistory(std::int64_t execution_id) {

@@ -136,12 +136,18 @@ struct EventPage {
   std::int64_t next_id = 0;  // the next event id to read; 0 when the page is the last
 };
 
+struct StoreOptions {
+  // Caps the database file (0: no cap). A write past it fails as a full disk would
+  // (kResourceExhausted) and changes nothing.
+  std::int64_t max_bytes = 0;
+};
+
 class Store {
  public:
   // Opens or creates the database at `path` and brings its schema up to date. Errors:
   // kPermissionDenied (a directory that cannot be written), kDataLoss (not a zflow database),
   // kFailedPrecondition (written by a newer zflow).
-  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
   ~Store();
 
   static constexpr int kSchemaVersion = 1;
@@ -185,6 +191,8 @@ class Store {
   // with `reverse` (from_id 0: from the last).
   Result<EventPage> Events(std::int64_t execution_id, std::int64_t from_id, int limit,
                            bool reverse);
+  // PRAGMA integrity_check: OK, or kDataLoss with what SQLite found.
+  Status CheckIntegrity();
   // Every stored event as a runtime History (for resume and redrive).
   Result<runtime::History> LoadHistory(std::int64_t execution_id);
   // Counts by status (for metrics).
