@@ -85,18 +85,22 @@ Status FieldError(const Field& f, std::string_view value, std::string_view why) 
                             f.names[f.max - f.min] != nullptr ? f.names[f.max - f.min] : "");
   }
   return InvalidArgumentError(fmt::format(
-      "cron field {} \"{}\": {}; expected values {}, with , - * /{}", f.name, value, why,
-      expected, std::string_view(f.wildcards).empty() ? "" : fmt::format(" {}", f.wildcards)));
+      "cron field {} \"{}\": {}; expected values {}, with , - * /{}", f.name, value, why, expected,
+      std::string_view(f.wildcards).empty() ? "" : fmt::format(" {}", f.wildcards)));
 }
 
-bool Allows(const Field& f, char c) { return std::string_view(f.wildcards).find(c) != std::string_view::npos; }
+bool Allows(const Field& f, char c) {
+  return std::string_view(f.wildcards).find(c) != std::string_view::npos;
+}
 
 // Sets lo, lo+step, ... up to hi; a range with hi < lo wraps past the field's maximum
 // (22-2 in Hours: 22, 23, 0, 1, 2).
 void AddValues(const Field& f, int lo, int hi, int step, CronField& out) {
   int span = f.max - f.min + 1;
   int end = hi >= lo ? hi : hi + span;
-  for (int i = lo; i <= end; i += step) out.values.set(static_cast<std::size_t>((i - f.min) % span));
+  for (int i = lo; i <= end; i += step) {
+    out.values.set(static_cast<std::size_t>((i - f.min) % span));
+  }
 }
 
 Result<CronField> ParseField(int index, std::string_view value) {
@@ -168,7 +172,8 @@ Result<CronField> ParseField(int index, std::string_view value) {
     if (std::size_t dash = range.find('-'); dash != std::string_view::npos) {
       int lo = 0;
       int hi = 0;
-      if (!FieldValue(f, range.substr(0, dash), &lo) || !FieldValue(f, range.substr(dash + 1), &hi)) {
+      if (!FieldValue(f, range.substr(0, dash), &lo) ||
+          !FieldValue(f, range.substr(dash + 1), &hi)) {
         return FieldError(f, value, "a range is two values with '-' between them");
       }
       if (index == kYear && hi < lo) {
@@ -200,8 +205,8 @@ Result<CronFields> ParseCron(std::string_view body) {
   }
   if (cron[kDayOfMonth].any == cron[kDayOfWeek].any) {
     return InvalidArgumentError(fmt::format(
-        "cron({}): exactly one of Day-of-month (\"{}\") and Day-of-week (\"{}\") must be '?'",
-        body, fields[2], fields[4]));
+        "cron({}): exactly one of Day-of-month (\"{}\") and Day-of-week (\"{}\") must be '?'", body,
+        fields[2], fields[4]));
   }
   return cron;
 }
@@ -221,31 +226,35 @@ Result<std::chrono::seconds> ParseRate(std::string_view body) {
   bool singular = unit == "minute" || unit == "hour" || unit == "day";
   bool plural = unit == "minutes" || unit == "hours" || unit == "days";
   if (!singular && !plural) {
-    return InvalidArgumentError(fmt::format(
-        "rate({}): unit \"{}\" is not minute(s), hour(s) or day(s)", body, unit));
+    return InvalidArgumentError(
+        fmt::format("rate({}): unit \"{}\" is not minute(s), hour(s) or day(s)", body, unit));
   }
   if (value == 1 && plural) {
-    return InvalidArgumentError(fmt::format("rate({}): a value of 1 takes a singular unit: "
-                                            "rate(1 {})",
-                                            body, unit.substr(0, unit.size() - 1)));
+    return InvalidArgumentError(
+        fmt::format("rate({}): a value of 1 takes a singular unit: "
+                    "rate(1 {})",
+                    body, unit.substr(0, unit.size() - 1)));
   }
   if (value > 1 && singular) {
-    return InvalidArgumentError(fmt::format("rate({}): a value above 1 takes a plural unit: "
-                                            "rate({} {}s)",
-                                            body, value, unit));
+    return InvalidArgumentError(
+        fmt::format("rate({}): a value above 1 takes a plural unit: "
+                    "rate({} {}s)",
+                    body, value, unit));
   }
   // A day is 24 hours of elapsed time, also across daylight saving time changes.
-  std::int64_t unit_seconds = unit.starts_with("minute") ? 60 : unit.starts_with("hour") ? 3600 : 86400;
+  std::int64_t unit_seconds = unit.starts_with("minute") ? 60
+                              : unit.starts_with("hour") ? 3600
+                                                         : 86400;
   return std::chrono::seconds(value * unit_seconds);
 }
 
 // at(yyyy-mm-ddThh:mm:ss): a local date and time.
 Result<local_seconds> ParseAt(std::string_view body) {
   auto error = [&](std::string_view why) {
-    return InvalidArgumentError(fmt::format(
-        "at({}): {}; expected at(yyyy-mm-ddThh:mm:ss), a local time such as "
-        "at(2026-06-01T09:00:00)",
-        body, why));
+    return InvalidArgumentError(
+        fmt::format("at({}): {}; expected at(yyyy-mm-ddThh:mm:ss), a local time such as "
+                    "at(2026-06-01T09:00:00)",
+                    body, why));
   };
   constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
   bool shaped = body.size() == kShape.size();
@@ -268,14 +277,14 @@ Result<local_seconds> ParseAt(std::string_view body) {
   const std::chrono::year_month ym{std::chrono::year(year), std::chrono::month(month)};
   unsigned last = static_cast<unsigned>((ym / std::chrono::last).day());
   if (day < 1 || static_cast<unsigned>(day) > last) {
-    return error(fmt::format("day {} is not 1-{} ({:04}-{:02} has {} days)", day, last, year,
-                             month, last));
+    return error(
+        fmt::format("day {} is not 1-{} ({:04}-{:02} has {} days)", day, last, year, month, last));
   }
   if (hour > 23) return error(fmt::format("hour {} is not 0-23", hour));
   if (minute > 59) return error(fmt::format("minute {} is not 0-59", minute));
   if (second > 59) return error(fmt::format("second {} is not 0-59", second));
-  return local_days(ym / std::chrono::day(static_cast<unsigned>(day))) +
-         std::chrono::hours(hour) + std::chrono::minutes(minute) + std::chrono::seconds(second);
+  return local_days(ym / std::chrono::day(static_cast<unsigned>(day))) + std::chrono::hours(hour) +
+         std::chrono::minutes(minute) + std::chrono::seconds(second);
 }
 
 struct ParsedExpression {
@@ -356,7 +365,9 @@ std::bitset<32> MatchingDays(const CronFields& cron, int year, int month) {
   }
   const CronField& dow = cron[kDayOfWeek];  // bit w - 1 for w = 1-7 = SUN-SAT
   for (int d = 1; d <= last; ++d) {
-    if (dow.values.test(static_cast<std::size_t>(weekday_of(d)))) days.set(static_cast<std::size_t>(d));
+    if (dow.values.test(static_cast<std::size_t>(weekday_of(d)))) {
+      days.set(static_cast<std::size_t>(d));
+    }
   }
   for (int w = 1; w <= 7; ++w) {
     if (dow.last_weekdays.test(static_cast<std::size_t>(w))) {
@@ -418,7 +429,8 @@ Civil ToCivil(local_seconds t) {
 
 local_seconds ToLocalSeconds(const Civil& c) {
   using namespace std::chrono;
-  return local_days(std::chrono::year(c.year) / c.month / c.day) + hours(c.hour) + minutes(c.minute);
+  return local_days(std::chrono::year(c.year) / c.month / c.day) + hours(c.hour) +
+         minutes(c.minute);
 }
 
 }  // namespace

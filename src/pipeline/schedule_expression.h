@@ -86,9 +86,9 @@ class ScheduleExpression {
   ScheduleKind kind_ = ScheduleKind::kCron;
   std::string expression_;
   TimeZone zone_ = TimeZone::Utc();
-  CronFields cron_{};                       // kCron
-  std::chrono::seconds rate_period_{0};     // kRate
-  std::chrono::local_seconds at_{};         // kAt
+  CronFields cron_{};                    // kCron
+  std::chrono::seconds rate_period_{0};  // kRate
+  std::chrono::local_seconds at_{};      // kAt
 };
 
 }  // namespace zflow::pipeline

@@ -171,7 +171,8 @@ std::int64_t LocalSecondsOf(const TimeZone::PosixRule::Date& date, int year) {
   sys_days day;
   switch (date.kind) {
     case Kind::kJulian1:
-      day = sys_days(y / January / 1) + days(date.day - 1 + (y.is_leap() && date.day >= 60 ? 1 : 0));
+      day =
+          sys_days(y / January / 1) + days(date.day - 1 + (y.is_leap() && date.day >= 60 ? 1 : 0));
       break;
     case Kind::kJulian0:
       day = sys_days(y / January / 1) + days(date.day);
@@ -252,8 +253,8 @@ std::int32_t TimeZone::PosixRule::OffsetAt(std::int64_t t) const {
     bool to_dst;
   };
   int year = static_cast<int>(
-      std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(
-                                      sys_seconds(std::chrono::seconds(t + std_offset))))
+      std::chrono::year_month_day(
+          std::chrono::floor<std::chrono::days>(sys_seconds(std::chrono::seconds(t + std_offset))))
           .year());
   std::array<Switch, 6> switches{};
   std::size_t n = 0;
@@ -369,7 +370,9 @@ Result<TimeZone> TimeZone::FromTzif(std::string_view name, std::string_view data
 
 std::chrono::seconds TimeZone::OffsetAt(sys_seconds t) const {
   std::int64_t s = t.time_since_epoch().count();
-  if (transitions_.empty()) return std::chrono::seconds(rule_ ? rule_->OffsetAt(s) : initial_offset_);
+  if (transitions_.empty()) {
+    return std::chrono::seconds(rule_ ? rule_->OffsetAt(s) : initial_offset_);
+  }
   if (s < transitions_.front().at) return std::chrono::seconds(initial_offset_);
   if (rule_ && s >= transitions_.back().at) return std::chrono::seconds(rule_->OffsetAt(s));
   auto after = std::upper_bound(transitions_.begin(), transitions_.end(), s,

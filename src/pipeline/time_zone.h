@@ -64,7 +64,7 @@ class TimeZone {
     struct Date {
       enum class Kind : std::uint8_t { kJulian1, kJulian0, kMonthWeekDay };
       Kind kind = Kind::kMonthWeekDay;
-      int day = 0;  // kJulian1, kJulian0
+      int day = 0;                           // kJulian1, kJulian0
       int month = 0, week = 0, weekday = 0;  // kMonthWeekDay
       std::int32_t time = 7200;  // seconds after local midnight; may be negative or past 24h
     };
@@ -85,7 +85,7 @@ class TimeZone {
   };
 
   std::string name_;
-  std::int32_t initial_offset_ = 0;  // before the first transition
+  std::int32_t initial_offset_ = 0;      // before the first transition
   std::vector<Transition> transitions_;  // sorted by `at`
   std::optional<PosixRule> rule_;        // after the last transition (all times if none)
   std::vector<std::int32_t> offsets_;    // every offset the zone uses, without duplicates

@@ -41,6 +41,7 @@ struct Server::Impl {
   std::unique_ptr<server::Metrics> metrics;
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
+  std::atomic<bool> listener_done{false};
   int port = 0;
   std::size_t recovered = 0;
 
@@ -231,7 +232,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                         options.host, options.port));
   }
   impl->port = port;
-  impl->listener = std::thread([raw] { raw->http->listen_after_bind(); });
+  impl->listener = std::thread([raw] {
+    raw->http->listen_after_bind();
+    raw->listener_done = true;
+  });
+  // Serving before Start returns: a stop() that comes before the accept loop runs is lost.
+  while (!impl->http->is_running() && !impl->listener_done) {
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
