@@ -16,6 +16,7 @@
 #include "cloud/sigv4.h"
 #include "server/execution_service.h"
 #include "server/metrics.h"
+#include "server/scheduler.h"
 #include "server/step_functions_api.h"
 #include "store/store.h"
 #include "zflow/local_services.h"
@@ -39,11 +40,14 @@ struct Server::Impl {
   std::unique_ptr<server::ExecutionService> executions;
   std::unique_ptr<server::StepFunctionsApi> api;
   std::unique_ptr<server::Metrics> metrics;
+  std::unique_ptr<server::Scheduler> scheduler;
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
   std::atomic<bool> listener_done{false};
   int port = 0;
   std::size_t recovered = 0;
+  int missed_skipped = 0;
+  int missed_run = 0;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -122,6 +126,7 @@ Server::~Server() {
   Shutdown();
   if (impl_->listener.joinable()) impl_->listener.join();
   impl_->http.reset();
+  impl_->scheduler.reset();
   impl_->api.reset();
   impl_->executions.reset();
   impl_->services.reset();
@@ -176,6 +181,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       server::ApiOptions{.region = options.region, .account = options.account}, *impl->store,
       *impl->executions);
   ZFLOW_ASSIGN_OR_RETURN(impl->recovered, impl->executions->Recover());
+  impl->scheduler = std::make_unique<server::Scheduler>(
+      server::SchedulerOptions{.region = options.region, .account = options.account,
+                               .clock = options.clock},
+      *impl->store, *impl->api);
+  ZFLOW_ASSIGN_OR_RETURN(server::Scheduler::Catchup catchup, impl->scheduler->Start());
+  impl->missed_skipped = catchup.skipped;
+  impl->missed_run = catchup.run;
 
   if (tls) {
     impl->http = std::make_unique<httplib::SSLServer>(options.tls_certificate.c_str(),
@@ -208,6 +220,26 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     res.set_content(raw->metrics->Render(*raw->store, *raw->executions),
                     "text/plain; version=0.0.4");
   });
+  // EventBridge Scheduler's REST API (restJson1), for the schedules that start executions.
+  auto schedules = [raw](const httplib::Request& req, httplib::Response& res) {
+    server::ApiResponse response;
+    if (auto denied = raw->Authenticate(req)) {
+      response = server::ErrorResponse(*denied);
+    } else {
+      std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+      std::string name = req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+      response = raw->scheduler->Handle(req.method, name, query, req.body);
+    }
+    res.status = response.http_status;
+    if (!response.error_type.empty()) res.set_header("x-amzn-ErrorType", response.error_type);
+    res.set_content(std::move(response.body), "application/json");
+  };
+  http.Get("/schedules", schedules);
+  constexpr const char* kSchedule = R"(/schedules/([^/]+))";
+  http.Get(kSchedule, schedules);
+  http.Post(kSchedule, schedules);
+  http.Put(kSchedule, schedules);
+  http.Delete(kSchedule, schedules);
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", "application/json");
   });

@@ -59,7 +59,10 @@ CREATE TABLE tags(resource_arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT 
 CREATE TABLE schedules(
   name TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, expression TEXT NOT NULL,
   time_zone TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL, missed TEXT NOT NULL,
-  creation_ms INTEGER NOT NULL, last_fire_ms INTEGER NOT NULL DEFAULT 0);
+  description TEXT NOT NULL, role_arn TEXT NOT NULL, after_completion TEXT NOT NULL,
+  window TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+  creation_ms INTEGER NOT NULL, update_ms INTEGER NOT NULL,
+  last_fire_ms INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE endpoints(name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL,
   url TEXT NOT NULL, update_ms INTEGER NOT NULL);
 )sql",
@@ -157,7 +160,8 @@ ExecutionRecord ExecutionFrom(const Statement& q) {
 }
 
 constexpr std::string_view kScheduleColumns =
-    "name, machine_arn, expression, time_zone, input, state, missed, creation_ms, last_fire_ms";
+    "name, machine_arn, expression, time_zone, input, state, missed, description, role_arn, "
+    "after_completion, window, start_ms, end_ms, creation_ms, update_ms, last_fire_ms";
 
 ScheduleRecord ScheduleFrom(const Statement& q) {
   return ScheduleRecord{.name = std::string(q.Text(0)),
@@ -167,8 +171,15 @@ ScheduleRecord ScheduleFrom(const Statement& q) {
                         .input = std::string(q.Text(4)),
                         .state = std::string(q.Text(5)),
                         .missed = std::string(q.Text(6)),
-                        .creation_ms = q.Int(7),
-                        .last_fire_ms = q.Int(8)};
+                        .description = std::string(q.Text(7)),
+                        .role_arn = std::string(q.Text(8)),
+                        .after_completion = std::string(q.Text(9)),
+                        .window = std::string(q.Text(10)),
+                        .start_ms = q.Int(11),
+                        .end_ms = q.Int(12),
+                        .creation_ms = q.Int(13),
+                        .update_ms = q.Int(14),
+                        .last_fire_ms = q.Int(15)};
 }
 
 // Runs `q` and collects every row with `from`.
@@ -813,13 +824,14 @@ Result<std::map<std::string, std::string>> Store::Tags(std::string_view arn) {
 
 Status Store::PutSchedule(const ScheduleRecord& r) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         writer_->Prepare(fmt::format("INSERT OR REPLACE INTO schedules({}) "
-                                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                                      kScheduleColumns)));
+  ZFLOW_ASSIGN_OR_RETURN(
+      Statement q, writer_->Prepare(fmt::format("INSERT OR REPLACE INTO schedules({}) VALUES "
+                                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                kScheduleColumns)));
   q.Bind(1, r.name).Bind(2, r.machine_arn).Bind(3, r.expression).Bind(4, r.time_zone);
-  q.Bind(5, r.input).Bind(6, r.state).Bind(7, r.missed).Bind(8, r.creation_ms);
-  q.Bind(9, r.last_fire_ms);
+  q.Bind(5, r.input).Bind(6, r.state).Bind(7, r.missed).Bind(8, r.description);
+  q.Bind(9, r.role_arn).Bind(10, r.after_completion).Bind(11, r.window).Bind(12, r.start_ms);
+  q.Bind(13, r.end_ms).Bind(14, r.creation_ms).Bind(15, r.update_ms).Bind(16, r.last_fire_ms);
   return q.Run();
 }
 

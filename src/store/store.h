@@ -110,15 +110,24 @@ struct ActivityRecord {
 
 struct ScheduleRecord {
   std::string name;
-  std::string machine_arn;
-  std::string expression;  // cron(...), rate(...), at(...)
+  std::string machine_arn;  // the target: executions of this machine (or version / alias)
+  std::string expression;   // cron(...), rate(...), at(...)
   std::string time_zone = "UTC";
   std::string input = "{}";
   std::string state = "ENABLED";  // ENABLED | DISABLED
   // What happens to fires missed while the server was down: "SKIP" (EventBridge's way) or
   // "RUN_ONCE" (one catch-up run).
   std::string missed = "SKIP";
+  std::string description;
+  std::string role_arn;
+  std::string after_completion = "NONE";  // NONE | DELETE (one-time schedules)
+  std::string window = R"({"Mode":"OFF"})";  // FlexibleTimeWindow, JSON text
+  std::int64_t start_ms = 0;  // StartDate (0: none)
+  std::int64_t end_ms = 0;    // EndDate (0: none)
   std::int64_t creation_ms = 0;
+  std::int64_t update_ms = 0;
+  // The scheduled time of the last fire, or of the last update (0: neither yet): the next fire
+  // comes after it.
   std::int64_t last_fire_ms = 0;
 };
 
