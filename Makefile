@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
-  libcurl4-openssl-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev awscli python3-boto3
 
 .PHONY: all build deps demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
 
@@ -125,4 +125,4 @@ bench: build tests/node_modules
 	./build/bench/task_overhead_bench
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

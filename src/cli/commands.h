@@ -118,6 +118,38 @@ struct ServeOptions {
 };
 int RunServe(const ServeOptions& options);
 
+// zflow executions list|describe|history|stop|redrive: a client of zflow serve.
+struct ExecutionsOptions {
+  std::string action;
+  std::string endpoint;        // default: $ZFLOW_ENDPOINT or http://127.0.0.1:8083
+  std::string account = "123456789012";
+  std::string state_machine;   // list: a name or ARN (default: every machine)
+  std::string status;          // list: RUNNING, SUCCEEDED, ...
+  int max_results = 100;
+  std::string execution;       // ARN or machine:name
+  bool reverse = false;        // history: newest first
+  std::string error, cause;    // stop
+  bool json = false;
+};
+int RunExecutions(const ExecutionsOptions& options);
+
+// zflow deploy --local FILE: compile a pipeline (or take an ASL file) and create or update it
+// on zflow serve, with its schedule.
+struct DeployOptions {
+  std::string file;
+  bool local = false;
+  std::string endpoint;
+  std::string account = "123456789012";
+  std::string name;        // default: the pipeline's name / the file's
+  std::string schedule;    // default: the pipeline's
+  std::string time_zone = "UTC";
+  std::string input = "{}";  // what scheduled executions get
+};
+int RunDeploy(const DeployOptions& options);
+
+// The state machine name for a definition file: its name without .asl.json / .json.
+std::string MachineNameFor(const std::string& path);
+
 struct CompileOptions {
   std::string file;      // a pipeline spec (.yaml/.yml) or an ASL definition (.json)
   std::string output;    // -o DIR

@@ -107,6 +107,47 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--tls-key", serve.tls_private_key, "PEM private key of --tls-cert");
   serve_cmd->add_flag("--log-requests", serve.log_requests, "One line per request on stderr");
 
+  zflow::cli::ExecutionsOptions executions;
+  CLI::App* executions_cmd =
+      app.add_subcommand("executions", "Executions on a running zflow serve");
+  executions_cmd->require_subcommand(1);
+  executions_cmd->add_option("--endpoint-url", executions.endpoint,
+                             "zflow serve's URL (default: $ZFLOW_ENDPOINT or "
+                             "http://127.0.0.1:8083)");
+  executions_cmd->add_flag("--json", executions.json, "Print the API's JSON");
+  CLI::App* ex_list = executions_cmd->add_subcommand("list", "List executions, newest first");
+  ex_list->add_option("--state-machine", executions.state_machine, "A name or ARN");
+  ex_list->add_option("--status", executions.status, "RUNNING, SUCCEEDED, FAILED, ...");
+  ex_list->add_option("--max", executions.max_results, "Per state machine")->capture_default_str();
+  CLI::App* ex_describe = executions_cmd->add_subcommand("describe", "DescribeExecution");
+  CLI::App* ex_history = executions_cmd->add_subcommand("history", "The execution's events");
+  ex_history->add_flag("--reverse", executions.reverse, "Newest first");
+  CLI::App* ex_stop = executions_cmd->add_subcommand("stop", "Stop a running execution");
+  ex_stop->add_option("--error", executions.error, "Error name recorded");
+  ex_stop->add_option("--cause", executions.cause, "Cause recorded");
+  CLI::App* ex_redrive =
+      executions_cmd->add_subcommand("redrive", "Re-run a failed execution from where it failed");
+  for (CLI::App* sub : {ex_describe, ex_history, ex_stop, ex_redrive}) {
+    sub->add_option("execution", executions.execution, "Execution ARN or MACHINE:NAME")
+        ->required();
+  }
+  for (CLI::App* sub : {ex_list, ex_describe, ex_history, ex_stop, ex_redrive}) sub->fallthrough();
+
+  zflow::cli::DeployOptions deploy;
+  CLI::App* deploy_cmd = app.add_subcommand(
+      "deploy", "Compile a pipeline and create or update it on zflow serve (--local)");
+  deploy_cmd->add_option("file", deploy.file, "Pipeline spec (.yaml) or ASL file (.json)")
+      ->required();
+  deploy_cmd->add_flag("--local", deploy.local, "Deploy to a local zflow serve")->required();
+  deploy_cmd->add_option("--endpoint-url", deploy.endpoint,
+                         "zflow serve's URL (default: $ZFLOW_ENDPOINT or http://127.0.0.1:8083)");
+  deploy_cmd->add_option("--name", deploy.name, "State machine name (default: the pipeline's)");
+  deploy_cmd->add_option("--schedule", deploy.schedule,
+                         "Schedule expression (default: the pipeline's)");
+  deploy_cmd->add_option("--time-zone", deploy.time_zone, "Of the schedule")->capture_default_str();
+  deploy_cmd->add_option("--input", deploy.input, "Input of scheduled executions (JSON)")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,6 +164,11 @@ int Run(int argc, char** argv) {
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
   if (app.got_subcommand(serve_cmd)) return zflow::cli::RunServe(serve);
+  if (app.got_subcommand(executions_cmd)) {
+    for (CLI::App* sub : executions_cmd->get_subcommands()) executions.action = sub->get_name();
+    return zflow::cli::RunExecutions(executions);
+  }
+  if (app.got_subcommand(deploy_cmd)) return zflow::cli::RunDeploy(deploy);
   if (app.got_subcommand(token_cmd)) {
     token.action = token_cmd->got_subcommand(tk_succeed) ? "succeed"
                    : token_cmd->got_subcommand(tk_fail)  ? "fail"

@@ -18,7 +18,6 @@
 #include "zflow/runtime.h"
 
 namespace zflow::cli {
-namespace {
 
 std::string MachineNameFor(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
@@ -30,6 +29,8 @@ std::string MachineNameFor(const std::string& path) {
   }
   return name.empty() || name == "-" ? "Machine" : name;
 }
+
+namespace {
 
 // Live progress on a terminal: one line per state entered / left, retries and failures.
 class Progress {
