@@ -204,11 +204,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   const int threads = options.http_threads;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(8 << 20);
+  http.set_tcp_nodelay(true);  // answers go out at once, not after the peer's delayed ACK
   http.set_keep_alive_max_count(10000);
   http.set_read_timeout(70, 0);  // GetActivityTask holds a request up to 60 seconds
-  http.set_socket_options([](socket_t sock) {
+  auto listening = std::make_shared<std::atomic<int>>(-1);
+  http.set_socket_options([listening](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listening = sock;
   });
   Impl* raw = impl.get();
   http.Post("/", [raw](const httplib::Request& req, httplib::Response& res) {
@@ -263,6 +266,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                         "another with --port)",
                                         options.host, options.port));
   }
+  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once (16 SDK
+  // clients starting) would see SYNs dropped and retried a second later. Linux takes a new
+  // backlog from a second listen().
+  if (int fd = listening->load(); fd >= 0) ::listen(fd, SOMAXCONN);
   impl->port = port;
   impl->listener = std::thread([raw] {
     raw->http->listen_after_bind();

@@ -8,7 +8,7 @@ namespace zflow::store {
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    if (stmt_ != nullptr) Reset();
     db_ = other.db_;
     stmt_ = other.stmt_;
     other.stmt_ = nullptr;
@@ -17,7 +17,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 }
 
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  if (stmt_ != nullptr) Reset();
 }
 
 Statement& Statement::Bind(int index, std::int64_t value) {
@@ -90,6 +90,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
 }
 
 Database::~Database() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
@@ -103,10 +104,14 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (auto it = cache_.find(std::string(sql)); it != cache_.end()) {
+    return Statement(this, it->second);
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return Error(rc, "cannot prepare a query");
+  cache_.emplace(std::string(sql), stmt);
   return Statement(this, stmt);
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "zflow/status.h"
 
@@ -25,14 +26,18 @@ namespace zflow::store {
 
 class Database;
 
-// A prepared statement. Binds are 1-based, columns 0-based (as in SQLite). Not thread-safe: a
-// statement belongs to its connection's user.
+// A prepared statement, borrowed from its connection's cache: when the handle goes away the
+// statement is reset for its next use (not finalized), so the same SQL is compiled once per
+// connection. Binds are 1-based, columns 0-based (as in SQLite). Not thread-safe: a statement
+// belongs to its connection's user, and must not outlive the connection.
 class Statement {
  public:
   Statement() = default;
   Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
     other.stmt_ = nullptr;
   }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
   Statement& operator=(Statement&& other) noexcept;
   ~Statement();
 
@@ -79,6 +84,8 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Status Exec(std::string_view sql);
+  // The statement for `sql`, compiled on first use and kept. Only one handle per SQL text may
+  // be alive at a time.
   Result<Statement> Prepare(std::string_view sql);
   std::int64_t LastInsertRowId() const;
   int Changes() const;
@@ -91,6 +98,7 @@ class Database {
   Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   std::string path_;
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 // Runs `body` in a transaction (BEGIN IMMEDIATE ... COMMIT), rolled back when it fails.

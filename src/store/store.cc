@@ -1,13 +1,12 @@
 #include "store/store.h"
 
+#include <fmt/format.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "store/sqlite.h"
 #include "zflow/json.h"
@@ -218,6 +217,8 @@ std::string DetailString(const json::object* details, std::string_view key) {
 // ---- the event sink (group commit) ----
 
 class Store::EventWriter final : public runtime::EventSink {
+  struct Batch;
+
  public:
   explicit EventWriter(Store& store) : store_(store) {}
 
@@ -230,8 +231,8 @@ class Store::EventWriter final : public runtime::EventSink {
       batch.events.push_back({e.id, ToJsonText(e.ToJson())});
       switch (e.kind) {
         case runtime::EventType::kExecutionSucceeded:
-          batch.end = Ending{"SUCCEEDED", std::string(e.payload.view()), {}, {},
-                             Millis(e.timestamp)};
+          batch.end =
+              Ending{"SUCCEEDED", std::string(e.payload.view()), {}, {}, Millis(e.timestamp)};
           break;
         case runtime::EventType::kExecutionFailed:
         case runtime::EventType::kExecutionTimedOut:
@@ -239,8 +240,10 @@ class Store::EventWriter final : public runtime::EventSink {
           batch.end = Ending{e.kind == runtime::EventType::kExecutionFailed     ? "FAILED"
                              : e.kind == runtime::EventType::kExecutionTimedOut ? "TIMED_OUT"
                                                                                 : "ABORTED",
-                             {}, DetailString(e.details, "error"),
-                             DetailString(e.details, "cause"), Millis(e.timestamp)};
+                             {},
+                             DetailString(e.details, "error"),
+                             DetailString(e.details, "cause"),
+                             Millis(e.timestamp)};
           break;
         case runtime::EventType::kExecutionRedriven:
           batch.end = Ending{"RUNNING", {}, {}, {}, 0};
@@ -261,25 +264,29 @@ class Store::EventWriter final : public runtime::EventSink {
     if (staged_.empty()) return Status::Ok();
     std::unordered_map<std::string, Batch> staged;
     staged.swap(staged_);
-    std::lock_guard<std::mutex> lock(store_.write_mu_);
+    return store_.Write([&]() -> Status { return CommitLocked(staged); });
+  }
+
+ private:
+  Status CommitLocked(std::unordered_map<std::string, Batch>& staged) {
     Database& db = *store_.writer_;
     if (!prepared_) {
       ZFLOW_ASSIGN_OR_RETURN(find_, db.Prepare("SELECT id FROM executions WHERE arn = ?"));
-      ZFLOW_ASSIGN_OR_RETURN(
-          insert_, db.Prepare("INSERT OR REPLACE INTO events(execution_id, id, body) "
-                              "VALUES (?, ?, ?)"));
-      ZFLOW_ASSIGN_OR_RETURN(
-          count_, db.Prepare("UPDATE executions SET event_count = max(event_count, ?) "
-                             "WHERE id = ?"));
+      ZFLOW_ASSIGN_OR_RETURN(insert_,
+                             db.Prepare("INSERT OR REPLACE INTO events(execution_id, id, body) "
+                                        "VALUES (?, ?, ?)"));
+      ZFLOW_ASSIGN_OR_RETURN(count_,
+                             db.Prepare("UPDATE executions SET event_count = max(event_count, ?) "
+                                        "WHERE id = ?"));
       ZFLOW_ASSIGN_OR_RETURN(
           end_, db.Prepare("UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
                            "stop_ms = ? WHERE id = ?"));
-      ZFLOW_ASSIGN_OR_RETURN(
-          redrive_, db.Prepare("UPDATE executions SET redrive_count = redrive_count + 1, "
-                               "redrive_ms = ? WHERE id = ?"));
+      ZFLOW_ASSIGN_OR_RETURN(redrive_,
+                             db.Prepare("UPDATE executions SET redrive_count = redrive_count + 1, "
+                                        "redrive_ms = ? WHERE id = ?"));
       prepared_ = true;
     }
-    return InTransaction(db, [&]() -> Status {
+    {
       for (auto& [arn, batch] : staged) {
         std::int64_t id = 0;
         if (auto it = ids_.find(arn); it != ids_.end()) {
@@ -317,10 +324,9 @@ class Store::EventWriter final : public runtime::EventSink {
         }
       }
       return Status::Ok();
-    });
+    }
   }
 
- private:
   struct Ending {
     std::string status;
     std::string output;
@@ -359,11 +365,67 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   std::unique_ptr<Store> store(new Store(path, std::move(writer), nullptr));
   ZFLOW_RETURN_IF_ERROR(store->Migrate());
   if (options.max_bytes > 0) {
-    ZFLOW_RETURN_IF_ERROR(store->writer_->Exec(
-        fmt::format("PRAGMA max_page_count = {}", std::max<std::int64_t>(1, options.max_bytes / 4096))));
+    ZFLOW_RETURN_IF_ERROR(store->writer_->Exec(fmt::format(
+        "PRAGMA max_page_count = {}", std::max<std::int64_t>(1, options.max_bytes / 4096))));
   }
   ZFLOW_ASSIGN_OR_RETURN(store->reader_, Database::Open(path));
   return store;
+}
+
+// Group commit: whoever finds no commit in progress leads one for every write queued by then,
+// each in its own savepoint (one write's failure, a duplicate name say, leaves the others), and
+// flushes them with one COMMIT; the others wait for their result.
+Status Store::Write(const std::function<Status()>& body) {
+  QueuedWrite me{&body, Status::Ok(), false};
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leading_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    leading_ = true;
+    std::vector<QueuedWrite*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (QueuedWrite* w : batch) w->done = true;
+    leading_ = false;
+    queue_cv_.notify_all();
+  }
+  return me.result;
+}
+
+void Store::CommitBatch(const std::vector<QueuedWrite*>& batch) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  // The transaction's own statements, compiled once like the others.
+  auto run = [&](std::string_view sql) -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare(sql));
+    return q.Run();
+  };
+  Status begun = run("BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    for (QueuedWrite* w : batch) w->result = begun;
+    return;
+  }
+  for (QueuedWrite* w : batch) {
+    Status st = run("SAVEPOINT w");
+    if (st.ok()) {
+      st = (*w->body)();
+      if (!st.ok()) (void)run("ROLLBACK TO w");
+      Status released = run("RELEASE w");
+      if (st.ok()) st = released;
+    }
+    w->result = st;
+  }
+  Status committed = run("COMMIT");
+  if (!committed.ok()) {
+    (void)run("ROLLBACK");
+    for (QueuedWrite* w : batch) {
+      if (w->result.ok()) w->result = committed;
+    }
+  }
 }
 
 Status Store::Migrate() {
@@ -396,26 +458,27 @@ void Store::SetEventObserver(
 // ---- state machines ----
 
 Status Store::CreateStateMachine(const StateMachineRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q, writer_->Prepare(fmt::format("INSERT INTO state_machines({}) VALUES "
-                                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                                kMachineColumns)));
-  q.Bind(1, r.arn).Bind(2, r.name).Bind(3, r.definition).Bind(4, r.role_arn).Bind(5, r.type);
-  q.Bind(6, r.description).Bind(7, r.revision_id).Bind(8, r.logging_configuration);
-  q.Bind(9, r.tracing_configuration).Bind(10, r.creation_ms).Bind(11, r.update_ms);
-  Status st = q.Run();
-  if (st.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExistsError(fmt::format("State Machine Already Exists: '{}'", r.arn));
-  }
-  return st;
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q,
+                           writer_->Prepare(fmt::format("INSERT INTO state_machines({}) VALUES "
+                                                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                        kMachineColumns)));
+    q.Bind(1, r.arn).Bind(2, r.name).Bind(3, r.definition).Bind(4, r.role_arn).Bind(5, r.type);
+    q.Bind(6, r.description).Bind(7, r.revision_id).Bind(8, r.logging_configuration);
+    q.Bind(9, r.tracing_configuration).Bind(10, r.creation_ms).Bind(11, r.update_ms);
+    Status st = q.Run();
+    if (st.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExistsError(fmt::format("State Machine Already Exists: '{}'", r.arn));
+    }
+    return st;
+  });
 }
 
 Result<StateMachineRecord> Store::GetStateMachine(std::string_view arn) {
   std::lock_guard<std::mutex> lock(read_mu_);
   ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         reader_->Prepare(fmt::format(
-                             "SELECT {} FROM state_machines WHERE arn = ?", kMachineColumns)));
+                         reader_->Prepare(fmt::format("SELECT {} FROM state_machines WHERE arn = ?",
+                                                      kMachineColumns)));
   q.Bind(1, arn);
   return One<StateMachineRecord>(q, MachineFrom, "State Machine", arn);
 }
@@ -432,25 +495,26 @@ Result<std::vector<StateMachineRecord>> Store::ListStateMachines(std::string_vie
 }
 
 Status Store::UpdateStateMachine(const StateMachineRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q,
-      writer_->Prepare("UPDATE state_machines SET definition = ?, role_arn = ?, description = ?, "
-                       "revision_id = ?, logging = ?, tracing = ?, update_ms = ? WHERE arn = ?"));
-  q.Bind(1, r.definition).Bind(2, r.role_arn).Bind(3, r.description).Bind(4, r.revision_id);
-  q.Bind(5, r.logging_configuration).Bind(6, r.tracing_configuration).Bind(7, r.update_ms);
-  q.Bind(8, r.arn);
-  ZFLOW_RETURN_IF_ERROR(q.Run());
-  if (writer_->Changes() == 0) return NotFound("State Machine", r.arn);
-  return Status::Ok();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q,
+        writer_->Prepare("UPDATE state_machines SET definition = ?, role_arn = ?, description = ?, "
+                         "revision_id = ?, logging = ?, tracing = ?, update_ms = ? WHERE arn = ?"));
+    q.Bind(1, r.definition).Bind(2, r.role_arn).Bind(3, r.description).Bind(4, r.revision_id);
+    q.Bind(5, r.logging_configuration).Bind(6, r.tracing_configuration).Bind(7, r.update_ms);
+    q.Bind(8, r.arn);
+    ZFLOW_RETURN_IF_ERROR(q.Run());
+    if (writer_->Changes() == 0) return NotFound("State Machine", r.arn);
+    return Status::Ok();
+  });
 }
 
 Status Store::DeleteStateMachine(std::string_view arn) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  std::string prefix = fmt::format("{}:", arn);
-  return InTransaction(*writer_, [&]() -> Status {
+  return Write([&]() -> Status {
+    std::string prefix = fmt::format("{}:", arn);
     for (std::string_view sql :
-         {"DELETE FROM state_machines WHERE arn = ?1", "DELETE FROM versions WHERE machine_arn = ?1",
+         {"DELETE FROM state_machines WHERE arn = ?1",
+          "DELETE FROM versions WHERE machine_arn = ?1",
           "DELETE FROM aliases WHERE machine_arn = ?1",
           "DELETE FROM tags WHERE resource_arn = ?1 OR substr(resource_arn, 1, length(?2)) = ?2"}) {
       ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare(sql));
@@ -466,23 +530,22 @@ Status Store::DeleteStateMachine(std::string_view arn) {
 
 Result<VersionRecord> Store::PublishVersion(std::string_view machine_arn,
                                             std::string_view description, std::int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
   VersionRecord out;
-  Status st = InTransaction(*writer_, [&]() -> Status {
-    ZFLOW_ASSIGN_OR_RETURN(Statement m,
-                           writer_->Prepare(fmt::format(
-                               "SELECT {}, next_version FROM state_machines WHERE arn = ?",
-                               kMachineColumns)));
+  Status st = Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement m,
+        writer_->Prepare(fmt::format("SELECT {}, next_version FROM state_machines WHERE arn = ?",
+                                     kMachineColumns)));
     m.Bind(1, machine_arn);
     ZFLOW_ASSIGN_OR_RETURN(bool row, m.Step());
     if (!row) return NotFound("State Machine", machine_arn);
     StateMachineRecord machine = MachineFrom(m);
     std::int64_t next = m.Int(11);
     // Publishing a revision that is already a version returns that version.
-    ZFLOW_ASSIGN_OR_RETURN(Statement existing,
-                           writer_->Prepare(fmt::format(
-                               "SELECT {} FROM versions WHERE machine_arn = ? AND revision_id = ?",
-                               kVersionColumns)));
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement existing,
+        writer_->Prepare(fmt::format(
+            "SELECT {} FROM versions WHERE machine_arn = ? AND revision_id = ?", kVersionColumns)));
     existing.Bind(1, machine_arn).Bind(2, machine.revision_id);
     ZFLOW_ASSIGN_OR_RETURN(bool have, existing.Step());
     if (have) {
@@ -500,10 +563,10 @@ Result<VersionRecord> Store::PublishVersion(std::string_view machine_arn,
                         .logging_configuration = machine.logging_configuration,
                         .tracing_configuration = machine.tracing_configuration,
                         .creation_ms = now_ms};
-    ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                           writer_->Prepare(fmt::format(
-                               "INSERT INTO versions({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               kVersionColumns)));
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q,
+        writer_->Prepare(fmt::format(
+            "INSERT INTO versions({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kVersionColumns)));
     q.Bind(1, out.arn).Bind(2, out.machine_arn).Bind(3, out.version).Bind(4, out.definition);
     q.Bind(5, out.role_arn).Bind(6, out.type).Bind(7, out.description).Bind(8, out.revision_id);
     q.Bind(9, out.logging_configuration).Bind(10, out.tracing_configuration);
@@ -511,7 +574,8 @@ Result<VersionRecord> Store::PublishVersion(std::string_view machine_arn,
     ZFLOW_RETURN_IF_ERROR(q.Run());
     ZFLOW_ASSIGN_OR_RETURN(
         Statement bump,
-        writer_->Prepare("UPDATE state_machines SET next_version = next_version + 1 WHERE arn = ?"));
+        writer_->Prepare(
+            "UPDATE state_machines SET next_version = next_version + 1 WHERE arn = ?"));
     bump.Bind(1, machine_arn);
     return bump.Run();
   });
@@ -521,8 +585,9 @@ Result<VersionRecord> Store::PublishVersion(std::string_view machine_arn,
 
 Result<VersionRecord> Store::GetVersion(std::string_view arn) {
   std::lock_guard<std::mutex> lock(read_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(fmt::format(
-                                          "SELECT {} FROM versions WHERE arn = ?", kVersionColumns)));
+  ZFLOW_ASSIGN_OR_RETURN(
+      Statement q,
+      reader_->Prepare(fmt::format("SELECT {} FROM versions WHERE arn = ?", kVersionColumns)));
   q.Bind(1, arn);
   return One<VersionRecord>(q, VersionFrom, "State Machine Version", arn);
 }
@@ -538,26 +603,28 @@ Result<std::vector<VersionRecord>> Store::ListVersions(std::string_view machine_
 }
 
 Status Store::DeleteVersion(std::string_view arn) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM versions WHERE arn = ?"));
-  q.Bind(1, arn);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM versions WHERE arn = ?"));
+    q.Bind(1, arn);
+    return q.Run();
+  });
 }
 
 // ---- aliases ----
 
 Status Store::CreateAlias(const AliasRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         writer_->Prepare(fmt::format(
-                             "INSERT INTO aliases({}) VALUES (?, ?, ?, ?, ?, ?, ?)", kAliasColumns)));
-  q.Bind(1, r.arn).Bind(2, r.machine_arn).Bind(3, r.name).Bind(4, r.description);
-  q.Bind(5, r.routing).Bind(6, r.creation_ms).Bind(7, r.update_ms);
-  Status st = q.Run();
-  if (st.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExistsError(fmt::format("Alias already exists: '{}'", r.arn));
-  }
-  return st;
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q, writer_->Prepare(fmt::format(
+                         "INSERT INTO aliases({}) VALUES (?, ?, ?, ?, ?, ?, ?)", kAliasColumns)));
+    q.Bind(1, r.arn).Bind(2, r.machine_arn).Bind(3, r.name).Bind(4, r.description);
+    q.Bind(5, r.routing).Bind(6, r.creation_ms).Bind(7, r.update_ms);
+    Status st = q.Run();
+    if (st.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExistsError(fmt::format("Alias already exists: '{}'", r.arn));
+    }
+    return st;
+  });
 }
 
 Result<AliasRecord> Store::GetAlias(std::string_view arn) {
@@ -571,37 +638,39 @@ Result<AliasRecord> Store::GetAlias(std::string_view arn) {
 Result<std::vector<AliasRecord>> Store::ListAliases(std::string_view machine_arn) {
   std::lock_guard<std::mutex> lock(read_mu_);
   ZFLOW_ASSIGN_OR_RETURN(
-      Statement q, reader_->Prepare(fmt::format(
-                       "SELECT {} FROM aliases WHERE machine_arn = ? ORDER BY name", kAliasColumns)));
+      Statement q,
+      reader_->Prepare(fmt::format("SELECT {} FROM aliases WHERE machine_arn = ? ORDER BY name",
+                                   kAliasColumns)));
   q.Bind(1, machine_arn);
   return All<AliasRecord>(q, AliasFrom);
 }
 
 Status Store::UpdateAlias(const AliasRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q, writer_->Prepare("UPDATE aliases SET description = ?, routing = ?, "
-                                    "update_ms = ? WHERE arn = ?"));
-  q.Bind(1, r.description).Bind(2, r.routing).Bind(3, r.update_ms).Bind(4, r.arn);
-  ZFLOW_RETURN_IF_ERROR(q.Run());
-  if (writer_->Changes() == 0) return NotFound("State Machine Alias", r.arn);
-  return Status::Ok();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q,
+                           writer_->Prepare("UPDATE aliases SET description = ?, routing = ?, "
+                                            "update_ms = ? WHERE arn = ?"));
+    q.Bind(1, r.description).Bind(2, r.routing).Bind(3, r.update_ms).Bind(4, r.arn);
+    ZFLOW_RETURN_IF_ERROR(q.Run());
+    if (writer_->Changes() == 0) return NotFound("State Machine Alias", r.arn);
+    return Status::Ok();
+  });
 }
 
 Status Store::DeleteAlias(std::string_view arn) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM aliases WHERE arn = ?"));
-  q.Bind(1, arn);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM aliases WHERE arn = ?"));
+    q.Bind(1, arn);
+    return q.Run();
+  });
 }
 
 // ---- executions ----
 
 Result<std::int64_t> Store::CreateExecution(const ExecutionRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
   std::string sha = Sha256Hex(r.definition);
   std::int64_t id = 0;
-  Status st = InTransaction(*writer_, [&]() -> Status {
+  Status st = Write([&]() -> Status {
     ZFLOW_ASSIGN_OR_RETURN(
         Statement d,
         writer_->Prepare("INSERT OR IGNORE INTO definitions(sha256, text) VALUES (?, ?)"));
@@ -630,10 +699,9 @@ Result<std::int64_t> Store::CreateExecution(const ExecutionRecord& r) {
 Result<ExecutionRecord> Store::GetExecution(std::string_view arn) {
   std::lock_guard<std::mutex> lock(read_mu_);
   ZFLOW_ASSIGN_OR_RETURN(
-      Statement q,
-      reader_->Prepare(fmt::format("SELECT {} FROM executions e JOIN definitions d ON "
-                                   "d.sha256 = e.definition_sha WHERE e.arn = ?",
-                                   kExecutionColumns)));
+      Statement q, reader_->Prepare(fmt::format("SELECT {} FROM executions e JOIN definitions d ON "
+                                                "d.sha256 = e.definition_sha WHERE e.arn = ?",
+                                                kExecutionColumns)));
   q.Bind(1, arn);
   return One<ExecutionRecord>(q, ExecutionFrom, "Execution", arn);
 }
@@ -654,12 +722,11 @@ Result<std::vector<ExecutionRecord>> Store::ListExecutions(const ExecutionFilter
 
 Result<std::vector<ExecutionRecord>> Store::RunningExecutions() {
   std::lock_guard<std::mutex> lock(read_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q,
-      reader_->Prepare(fmt::format("SELECT {} FROM executions e JOIN definitions d ON "
-                                   "d.sha256 = e.definition_sha WHERE e.status = 'RUNNING' "
-                                   "ORDER BY e.id",
-                                   kExecutionColumns)));
+  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(fmt::format(
+                                          "SELECT {} FROM executions e JOIN definitions d ON "
+                                          "d.sha256 = e.definition_sha WHERE e.status = 'RUNNING' "
+                                          "ORDER BY e.id",
+                                          kExecutionColumns)));
   return All<ExecutionRecord>(q, ExecutionFrom);
 }
 
@@ -714,8 +781,8 @@ Result<runtime::History> Store::LoadHistory(std::int64_t execution_id) {
       auto parsed = ParseJson(q.Text(1));
       if (!parsed.ok()) {
         return Status(StatusCode::kDataLoss,
-                      fmt::format("{}: event {} of execution {} is unreadable: {}", path_,
-                                  q.Int(0), execution_id, parsed.status().message()));
+                      fmt::format("{}: event {} of execution {} is unreadable: {}", path_, q.Int(0),
+                                  execution_id, parsed.status().message()));
       }
       events.push_back(std::move(parsed->value));
     }
@@ -739,12 +806,13 @@ Result<std::map<std::string, std::int64_t>> Store::CountExecutionsByStatus() {
 // ---- activities ----
 
 Status Store::CreateActivity(const ActivityRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q,
-      writer_->Prepare("INSERT INTO activities(arn, name, creation_ms) VALUES (?, ?, ?)"));
-  q.Bind(1, r.arn).Bind(2, r.name).Bind(3, r.creation_ms);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q,
+        writer_->Prepare("INSERT INTO activities(arn, name, creation_ms) VALUES (?, ?, ?)"));
+    q.Bind(1, r.arn).Bind(2, r.name).Bind(3, r.creation_ms);
+    return q.Run();
+  });
 }
 
 Result<ActivityRecord> Store::GetActivity(std::string_view arn) {
@@ -770,17 +838,17 @@ Result<std::vector<ActivityRecord>> Store::ListActivities() {
 }
 
 Status Store::DeleteActivity(std::string_view arn) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM activities WHERE arn = ?"));
-  q.Bind(1, arn);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM activities WHERE arn = ?"));
+    q.Bind(1, arn);
+    return q.Run();
+  });
 }
 
 // ---- tags ----
 
 Status Store::TagResource(std::string_view arn, const std::map<std::string, std::string>& tags) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(*writer_, [&]() -> Status {
+  return Write([&]() -> Status {
     ZFLOW_ASSIGN_OR_RETURN(
         Statement q,
         writer_->Prepare("INSERT OR REPLACE INTO tags(resource_arn, key, value) VALUES (?, ?, ?)"));
@@ -793,8 +861,7 @@ Status Store::TagResource(std::string_view arn, const std::map<std::string, std:
 }
 
 Status Store::UntagResource(std::string_view arn, const std::vector<std::string>& keys) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return InTransaction(*writer_, [&]() -> Status {
+  return Write([&]() -> Status {
     ZFLOW_ASSIGN_OR_RETURN(Statement q,
                            writer_->Prepare("DELETE FROM tags WHERE resource_arn = ? AND key = ?"));
     for (const std::string& key : keys) {
@@ -823,58 +890,63 @@ Result<std::map<std::string, std::string>> Store::Tags(std::string_view arn) {
 // ---- schedules and endpoints ----
 
 Status Store::PutSchedule(const ScheduleRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(
-      Statement q, writer_->Prepare(fmt::format("INSERT OR REPLACE INTO schedules({}) VALUES "
-                                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                                kScheduleColumns)));
-  q.Bind(1, r.name).Bind(2, r.machine_arn).Bind(3, r.expression).Bind(4, r.time_zone);
-  q.Bind(5, r.input).Bind(6, r.state).Bind(7, r.missed).Bind(8, r.description);
-  q.Bind(9, r.role_arn).Bind(10, r.after_completion).Bind(11, r.window).Bind(12, r.start_ms);
-  q.Bind(13, r.end_ms).Bind(14, r.creation_ms).Bind(15, r.update_ms).Bind(16, r.last_fire_ms);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare(fmt::format(
+                                            "INSERT OR REPLACE INTO schedules({}) VALUES "
+                                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                            kScheduleColumns)));
+    q.Bind(1, r.name).Bind(2, r.machine_arn).Bind(3, r.expression).Bind(4, r.time_zone);
+    q.Bind(5, r.input).Bind(6, r.state).Bind(7, r.missed).Bind(8, r.description);
+    q.Bind(9, r.role_arn).Bind(10, r.after_completion).Bind(11, r.window).Bind(12, r.start_ms);
+    q.Bind(13, r.end_ms).Bind(14, r.creation_ms).Bind(15, r.update_ms).Bind(16, r.last_fire_ms);
+    return q.Run();
+  });
 }
 
 Result<ScheduleRecord> Store::GetSchedule(std::string_view name) {
   std::lock_guard<std::mutex> lock(read_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         reader_->Prepare(fmt::format("SELECT {} FROM schedules WHERE name = ?",
-                                                      kScheduleColumns)));
+  ZFLOW_ASSIGN_OR_RETURN(
+      Statement q,
+      reader_->Prepare(fmt::format("SELECT {} FROM schedules WHERE name = ?", kScheduleColumns)));
   q.Bind(1, name);
   return One<ScheduleRecord>(q, ScheduleFrom, "Schedule", name);
 }
 
 Result<std::vector<ScheduleRecord>> Store::ListSchedules() {
   std::lock_guard<std::mutex> lock(read_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(fmt::format(
-                                          "SELECT {} FROM schedules ORDER BY name", kScheduleColumns)));
+  ZFLOW_ASSIGN_OR_RETURN(
+      Statement q,
+      reader_->Prepare(fmt::format("SELECT {} FROM schedules ORDER BY name", kScheduleColumns)));
   return All<ScheduleRecord>(q, ScheduleFrom);
 }
 
 Status Store::DeleteSchedule(std::string_view name) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM schedules WHERE name = ?"));
-  q.Bind(1, name);
-  ZFLOW_RETURN_IF_ERROR(q.Run());
-  if (writer_->Changes() == 0) return NotFound("Schedule", name);
-  return Status::Ok();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare("DELETE FROM schedules WHERE name = ?"));
+    q.Bind(1, name);
+    ZFLOW_RETURN_IF_ERROR(q.Run());
+    if (writer_->Changes() == 0) return NotFound("Schedule", name);
+    return Status::Ok();
+  });
 }
 
 Status Store::SetScheduleFired(std::string_view name, std::int64_t fire_ms) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         writer_->Prepare("UPDATE schedules SET last_fire_ms = ? WHERE name = ?"));
-  q.Bind(1, fire_ms).Bind(2, name);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q, writer_->Prepare("UPDATE schedules SET last_fire_ms = ? WHERE name = ?"));
+    q.Bind(1, fire_ms).Bind(2, name);
+    return q.Run();
+  });
 }
 
 Status Store::PutEndpoint(const EndpointRecord& r) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ZFLOW_ASSIGN_OR_RETURN(Statement q,
-                         writer_->Prepare("INSERT OR REPLACE INTO endpoints(name, config, status, "
-                                          "url, update_ms) VALUES (?, ?, ?, ?, ?)"));
-  q.Bind(1, r.name).Bind(2, r.config).Bind(3, r.status).Bind(4, r.url).Bind(5, r.update_ms);
-  return q.Run();
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(
+        Statement q, writer_->Prepare("INSERT OR REPLACE INTO endpoints(name, config, status, "
+                                      "url, update_ms) VALUES (?, ?, ?, ?, ?)"));
+    q.Bind(1, r.name).Bind(2, r.config).Bind(3, r.status).Bind(4, r.url).Bind(5, r.update_ms);
+    return q.Run();
+  });
 }
 
 Result<std::vector<EndpointRecord>> Store::ListEndpoints() {

@@ -13,6 +13,7 @@
 #ifndef ZFLOW_STORE_STORE_H_
 #define ZFLOW_STORE_STORE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -240,8 +241,21 @@ class Store {
   class EventWriter;
   Store(std::string path, std::unique_ptr<Database> writer, std::unique_ptr<Database> reader);
   Status Migrate();
+  // Runs `body` (writes on writer_) in the next group commit; returns its result, or the
+  // commit's error.
+  Status Write(const std::function<Status()>& body);
+  struct QueuedWrite {
+    const std::function<Status()>* body;
+    Status result;
+    bool done;
+  };
+  void CommitBatch(const std::vector<QueuedWrite*>& batch);
 
   std::string path_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<QueuedWrite*> queue_;  // guarded by queue_mu_
+  bool leading_ = false;             // guarded by queue_mu_: a commit is in progress
   std::mutex write_mu_;
   std::unique_ptr<Database> writer_;  // guarded by write_mu_
   std::mutex read_mu_;
