@@ -124,6 +124,11 @@ std::string FormatJsonDouble(double d);
 // Compact serialization (no spaces), as AWS prints JSON payloads; doubles via FormatJsonDouble,
 // so they stay doubles when read back.
 std::string ToJsonText(const json::value& v);
+
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (overlong forms and
+// surrogates included) replaced by U+FFFD: for text from outside (a client's bytes echoed in
+// an error message) that goes into JSON.
+std::string ValidUtf8(std::string_view text);
 // Appends the compact serialization of `v` to `out` (reuse a buffer to avoid allocations).
 void AppendJsonText(const json::value& v, std::string& out);
 // Writes the compact serialization of `v` into [buffer, buffer + capacity) when it fits and

@@ -82,6 +82,58 @@ ApiError TokenError(const Status& st) {
   return Internal(st);
 }
 
+// The engine records an activity's task as TaskScheduled / TaskStarted / TaskSucceeded / ...
+// events of its Task state; AWS's history names them Activity*, with details of their own.
+void RenderActivityEvent(json::object& event) {
+  struct Renamed {
+    std::string_view task_type, activity_type, task_details, activity_details;
+  };
+  static constexpr Renamed kRenamed[] = {
+      {"TaskScheduled", "ActivityScheduled", "taskScheduledEventDetails",
+       "activityScheduledEventDetails"},
+      {"TaskStarted", "ActivityStarted", "taskStartedEventDetails", "activityStartedEventDetails"},
+      {"TaskSucceeded", "ActivitySucceeded", "taskSucceededEventDetails",
+       "activitySucceededEventDetails"},
+      {"TaskFailed", "ActivityFailed", "taskFailedEventDetails", "activityFailedEventDetails"},
+      {"TaskTimedOut", "ActivityTimedOut", "taskTimedOutEventDetails",
+       "activityTimedOutEventDetails"},
+  };
+  const json::value* type = event.if_contains("type");
+  if (type == nullptr || !type->is_string()) return;
+  const Renamed* renamed = nullptr;
+  for (const Renamed& r : kRenamed) {
+    if (type->as_string() == r.task_type) renamed = &r;
+  }
+  if (renamed == nullptr) return;
+  json::value* found = event.if_contains(renamed->task_details);
+  if (found == nullptr || !found->is_object()) return;
+  const json::object& task = found->as_object();
+  const json::value* resource = task.if_contains("resource");
+  if (resource == nullptr || !resource->is_string()) return;
+  auto arn = ParseStatesArn(resource->as_string());
+  if (!arn || arn->kind != "activity") return;
+  json::object details;
+  auto copy = [&](std::string_view from, std::string_view to) {
+    if (const json::value* v = task.if_contains(from)) details[to] = *v;
+  };
+  if (renamed->activity_type == "ActivityScheduled") {
+    copy("resource", "resource");
+    copy("parameters", "input");
+    details["inputDetails"] = json::object{{"truncated", false}};
+    copy("timeoutInSeconds", "timeoutInSeconds");
+    copy("heartbeatInSeconds", "heartbeatInSeconds");
+  } else if (renamed->activity_type == "ActivitySucceeded") {
+    copy("output", "output");
+    copy("outputDetails", "outputDetails");
+  } else if (renamed->activity_type != "ActivityStarted") {
+    copy("error", "error");
+    copy("cause", "cause");
+  }
+  event.erase(renamed->task_details);
+  event["type"] = renamed->activity_type;
+  event[renamed->activity_details] = std::move(details);
+}
+
 }  // namespace
 
 Answer StepFunctionsApi::StartExecution(const json::object& in) {
@@ -395,15 +447,13 @@ Answer StepFunctionsApi::GetExecutionHistory(const json::object& in) {
         if (!e->alias_arn.empty()) details["stateMachineAliasArn"] = e->alias_arn;
       }
     }
+    if (json::object* o = event->value.if_object()) RenderActivityEvent(*o);
     if (!include_data && event->value.is_object()) {
+      // Without execution data the input and output go; their "truncated" flags stay (AWS's
+      // HistoryEventExecutionDataDetails has no other member).
       for (auto& [k, v] : event->value.as_object()) {
         if (!v.is_object()) continue;
-        json::object& details = v.as_object();
-        for (std::string_view field : {"input", "output"}) {
-          if (details.erase(field) != 0) {
-            details[fmt::format("{}Details", field)] = json::object{{"included", false}};
-          }
-        }
+        for (std::string_view field : {"input", "output"}) v.as_object().erase(field);
       }
     }
     events.push_back(std::move(event->value));
@@ -460,8 +510,6 @@ Answer StepFunctionsApi::DescribeStateMachineForExecution(const json::object& in
     out["loggingConfiguration"] = ParseJson(machine->logging_configuration).value().value;
     out["tracingConfiguration"] = ParseJson(machine->tracing_configuration).value().value;
   }
-  if (!e->version_arn.empty()) out["stateMachineVersionArn"] = e->version_arn;
-  if (!e->alias_arn.empty()) out["stateMachineAliasArn"] = e->alias_arn;
   return out;
 }
 

@@ -138,7 +138,7 @@ std::optional<std::map<std::string, std::string>> ReadTags(Fields& f, std::strin
 
 ApiResponse ErrorResponse(const ApiError& error) {
   json::object body{{"__type", fmt::format("com.amazonaws.swf.service.v2.model#{}", error.type)},
-                    {"message", error.message}};
+                    {"message", ValidUtf8(error.message)}};
   return ApiResponse{error.http_status, ToJsonText(body), error.type};
 }
 
@@ -660,7 +660,7 @@ Answer StepFunctionsApi::ValidateStateMachineDefinition(const json::object& in) 
     }
     json::object item{{"severity", error ? "ERROR" : "WARNING"},
                       {"code", AwsDiagnosticCode(d.code)},
-                      {"message", d.message}};
+                      {"message", ValidUtf8(d.message)}};
     if (!d.pointer.empty()) item["location"] = d.pointer;
     diagnostics.push_back(std::move(item));
   }

@@ -22,7 +22,8 @@ TimePoint FromMillis(std::int64_t ms) { return TimePoint(milliseconds(ms)); }
 
 // EventBridge Scheduler's REST errors: the type in x-amzn-ErrorType, {"Message"} in the body.
 ApiResponse RestError(const ApiError& e) {
-  return ApiResponse{e.http_status, ToJsonText(json::object{{"Message", e.message}}), e.type};
+  return ApiResponse{e.http_status, ToJsonText(json::object{{"Message", ValidUtf8(e.message)}}),
+                     e.type};
 }
 
 ApiError NotFound(std::string_view name) {

@@ -141,3 +141,15 @@ TEST(Json, WritesIntoABufferOrSpillsWhenItDoesNotFit) {
 
 }  // namespace
 }  // namespace zflow
+
+TEST(ValidUtf8, KeepsWellFormedTextAndReplacesTheRest) {
+  EXPECT_EQ(zflow::ValidUtf8("plain é € 𝄞"), "plain é € 𝄞");
+  EXPECT_EQ(zflow::ValidUtf8("a\xf8z"), "a\xEF\xBF\xBDz");              // not a lead byte
+  EXPECT_EQ(zflow::ValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  EXPECT_EQ(zflow::ValidUtf8("\xED\xA0\x80"),                           // a surrogate
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(zflow::ValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // cut short
+  EXPECT_TRUE(zflow::ParseJson(zflow::ToJsonText(zflow::json::value(
+                                   zflow::ValidUtf8("x\xff\xfe\x80y"))))
+                  .ok());
+}

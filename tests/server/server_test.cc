@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -480,6 +481,51 @@ TEST_F(ServerTest, RequiresSignaturesWhenItHasCredentials) {
   Reply wrong = signed_call("guess");
   EXPECT_EQ(wrong.status, 400);
   EXPECT_EQ(wrong.type(), "InvalidSignatureException");
+}
+
+TEST_F(ServerTest, ConcurrentClientsGetConsistentAnswers) {
+  std::string machine = CreateMachine("busy", kPass);
+  constexpr int kClients = 8;
+  constexpr int kRounds = 60;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kRounds; ++i) {
+        std::string name = fmt::format("c{}-{}", c, i);
+        Reply started = Call("StartExecution", {{"stateMachineArn", machine}, {"name", name},
+                                                {"input", R"({"x":1})"}});
+        if (started.status != 200) ++bad;
+        Reply described = Call("DescribeExecution", {{"executionArn", started.Str("executionArn")}});
+        if (described.status != 200 || described.Str("name") != name) ++bad;
+        if (Call("ListExecutions", {{"stateMachineArn", machine}, {"maxResults", 5}}).status != 200) {
+          ++bad;
+        }
+        if (Raw("AWSStepFunctions.StartExecution", "{\"broken").type() != "SerializationException") {
+          ++bad;
+        }
+        if (Call("SendTaskSuccess", {{"taskToken", "zflow-nope"}, {"output", "{}"}}).type() !=
+            "TaskDoesNotExist") {
+          ++bad;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  // Every execution is there, and each ends.
+  int succeeded = 0;
+  std::string token;
+  do {
+    json::object in{{"stateMachineArn", machine}, {"maxResults", 1000}};
+    if (!token.empty()) in["nextToken"] = token;
+    Reply page = Call("ListExecutions", in);
+    for (const json::value& e : page.body.as_object().at("executions").as_array()) {
+      succeeded += AwaitEnd(e.as_object().at("executionArn").as_string()).Str("status") == "SUCCEEDED";
+    }
+    token = page.Str("nextToken");
+  } while (!token.empty());
+  EXPECT_EQ(succeeded, kClients * kRounds);
 }
 
 TEST(ServerStart, RefusesToListenBeyondLoopbackWithoutCredentials) {
