@@ -123,6 +123,11 @@ bench: build tests/node_modules
 	./build/bench/executor_bench resume
 	bench/compile_vs_cdk.sh build/bench/pipeline_bench
 	./build/bench/task_overhead_bench
+	./build/bench/serve_bench transitions
+	./build/bench/serve_bench http build/zflow 16
+	./build/bench/serve_bench http build/zflow 32
+	./build/bench/serve_bench recovery build/zflow
+	./build/bench/serve_bench startup build/zflow
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
