@@ -65,6 +65,11 @@ class Executor {
   Status SendTaskFailure(std::string_view token, std::string error, std::string cause);
   Status SendTaskHeartbeat(std::string_view token);
 
+  // Blocks until the loop has carried out every Start, Resume, Redrive and Stop posted before
+  // this call (a resumed execution then waits for its task tokens again). Needs a thread in
+  // Serve(); kFailedPrecondition after Shutdown.
+  Status WaitForPosted();
+
   // Drives the executions on the calling thread until none is left (or Shutdown is called).
   void RunUntilIdle();
   // Drives the executions on the calling thread until Shutdown, waiting for work when idle.

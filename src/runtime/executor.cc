@@ -3,6 +3,7 @@
 // sink (the commit point).
 
 #include <algorithm>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -433,6 +434,14 @@ Status Executor::SendTaskFailure(std::string_view token, std::string error, std:
 
 Status Executor::SendTaskHeartbeat(std::string_view token) {
   return core_->SendToken(token, std::nullopt);
+}
+
+Status Executor::WaitForPosted() {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> ready = done->get_future();
+  ZFLOW_RETURN_IF_ERROR(core_->Post([done] { done->set_value(); }));
+  ready.wait();
+  return Status::Ok();
 }
 
 void Executor::RunUntilIdle() { core_->Loop(/*serve=*/false); }

@@ -16,20 +16,8 @@
 namespace zflow::server {
 namespace {
 
-ApiError Internal(const Status& st) {
-  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kPermissionDenied ||
-      st.code() == StatusCode::kUnavailable) {
-    return ApiError{"ServiceUnavailable", std::string(st.message()), 503};
-  }
-  return ApiError{"InternalServerError", std::string(st.message()), 500};
-}
-
 ApiError ExecutionMissing(std::string_view arn) {
   return Error("ExecutionDoesNotExist", fmt::format("Execution Does Not Exist: '{}'", arn));
-}
-
-ApiError MachineMissing(std::string_view arn) {
-  return Error("StateMachineDoesNotExist", fmt::format("State Machine Does Not Exist: '{}'", arn));
 }
 
 // Reads "executionArn" and checks its form.

@@ -197,6 +197,40 @@ int ReadMaxResults(Fields& fields, int fallback) {
   return static_cast<int>(*n);
 }
 
+// A store failure the client cannot fix.
+ApiError Internal(const Status& st) {
+  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kPermissionDenied ||
+      st.code() == StatusCode::kUnavailable) {
+    return ApiError{"ServiceUnavailable", std::string(st.message()), 503};
+  }
+  return ApiError{"InternalServerError", std::string(st.message()), 500};
+}
+
+ApiError MachineMissing(std::string_view arn) {
+  return Error("StateMachineDoesNotExist", fmt::format("State Machine Does Not Exist: '{}'", arn));
+}
+
+// Reads the "tags" list ([{key, value}]).
+std::optional<std::map<std::string, std::string>> ReadTags(Fields& f, std::string_view key) {
+  const json::array* tags = f.Array(key);
+  if (tags == nullptr) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (const json::value& t : *tags) {
+    const json::object* o = t.if_object();
+    const json::value* k = o != nullptr ? o->if_contains("key") : nullptr;
+    const json::value* v = o != nullptr ? o->if_contains("value") : nullptr;
+    if (k == nullptr || !k->is_string() || (v != nullptr && !v->is_string())) {
+      f.error = Validation("Tags must be objects with a string \"key\" and \"value\"");
+      return std::nullopt;
+    }
+    out[std::string(k->as_string())] = v != nullptr ? std::string(v->as_string()) : "";
+  }
+  if (out.size() > 50) {
+    f.error = Error("TooManyTags", "Too many tags: a resource has at most 50");
+  }
+  return out;
+}
+
 json::value Date(std::int64_t ms) { return json::value(static_cast<double>(ms) / 1000.0); }
 
 }  // namespace zflow::server

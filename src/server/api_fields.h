@@ -4,6 +4,7 @@
 #define ZFLOW_SERVER_API_FIELDS_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,13 @@ std::optional<std::string> PageCursor(std::string_view token);
 std::optional<std::string> ReadPageToken(Fields& fields);
 // maxResults: 0 or absent means `fallback`; AWS allows 0..1000.
 int ReadMaxResults(Fields& fields, int fallback = 100);
+
+// A store failure the client cannot fix: ServiceUnavailable (503) for a full disk or a data
+// directory that cannot be written, InternalServerError (500) otherwise.
+ApiError Internal(const Status& st);
+ApiError MachineMissing(std::string_view arn);
+// Reads a "tags" list ([{key, value}], at most 50).
+std::optional<std::map<std::string, std::string>> ReadTags(Fields& f, std::string_view key);
 
 // Dates are epoch seconds (fractional) in the JSON protocol.
 json::value Date(std::int64_t ms);

@@ -1,5 +1,5 @@
-// The Step Functions API: dispatch, and the actions on state machines, versions, aliases,
-// definitions, tags and activities.
+// The Step Functions API: dispatch, and the actions on state machines, versions, aliases and
+// definitions.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -56,18 +56,6 @@ const std::map<std::string_view, Handler>& Handlers() {
   return *handlers;
 }
 
-// A store failure the client cannot fix.
-ApiError Internal(const Status& st) {
-  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kPermissionDenied ||
-      st.code() == StatusCode::kUnavailable) {
-    return ApiError{"ServiceUnavailable", std::string(st.message()), 503};
-  }
-  return ApiError{"InternalServerError", std::string(st.message()), 500};
-}
-
-ApiError MachineMissing(std::string_view arn) {
-  return Error("StateMachineDoesNotExist", fmt::format("State Machine Does Not Exist: '{}'", arn));
-}
 
 // AWS's diagnostic codes for ours.
 std::string_view AwsDiagnosticCode(std::string_view code) {
@@ -111,27 +99,6 @@ std::string TracingText(const json::object* tracing) {
     for (const auto& [k, v] : *tracing) out[k] = v;
   }
   return ToJsonText(out);
-}
-
-// Reads the "tags" list ([{key, value}]).
-std::optional<std::map<std::string, std::string>> ReadTags(Fields& f, std::string_view key) {
-  const json::array* tags = f.Array(key);
-  if (tags == nullptr) return std::nullopt;
-  std::map<std::string, std::string> out;
-  for (const json::value& t : *tags) {
-    const json::object* o = t.if_object();
-    const json::value* k = o != nullptr ? o->if_contains("key") : nullptr;
-    const json::value* v = o != nullptr ? o->if_contains("value") : nullptr;
-    if (k == nullptr || !k->is_string() || (v != nullptr && !v->is_string())) {
-      f.error = Validation("Tags must be objects with a string \"key\" and \"value\"");
-      return std::nullopt;
-    }
-    out[std::string(k->as_string())] = v != nullptr ? std::string(v->as_string()) : "";
-  }
-  if (out.size() > 50) {
-    f.error = Error("TooManyTags", "Too many tags: a resource has at most 50");
-  }
-  return out;
 }
 
 }  // namespace
@@ -668,164 +635,6 @@ Answer StepFunctionsApi::ValidateStateMachineDefinition(const json::object& in) 
   return json::object{{"result", failed ? "FAIL" : "OK"},
                       {"diagnostics", std::move(diagnostics)},
                       {"truncated", truncated}};
-}
-
-// ---- tags ----
-
-namespace {
-bool Taggable(const std::optional<StatesArn>& arn) {
-  return arn && (arn->kind == "stateMachine" || arn->kind == "activity") &&
-         arn->qualifier.empty();
-}
-}  // namespace
-
-Answer StepFunctionsApi::TagResource(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("resourceArn", 256);
-  auto tags = ReadTags(f, "tags");
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
-  auto current = store_.Tags(arn);
-  if (!current.ok()) return Internal(current.status());
-  std::map<std::string, std::string> merged = *current;
-  if (tags) merged.insert(tags->begin(), tags->end());
-  if (merged.size() > 50) return Error("TooManyTags", "Too many tags: a resource has at most 50");
-  if (tags) {
-    if (Status st = store_.TagResource(arn, *tags); !st.ok()) return Internal(st);
-  }
-  return json::object{};
-}
-
-Answer StepFunctionsApi::UntagResource(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("resourceArn", 256);
-  const json::array* keys = f.Array("tagKeys");
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
-  std::vector<std::string> list;
-  if (keys != nullptr) {
-    for (const json::value& k : *keys) {
-      if (!k.is_string()) return Validation("tagKeys must be strings");
-      list.emplace_back(k.as_string());
-    }
-  }
-  if (Status st = store_.UntagResource(arn, list); !st.ok()) return Internal(st);
-  return json::object{};
-}
-
-Answer StepFunctionsApi::ListTagsForResource(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("resourceArn", 256);
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
-  auto tags = store_.Tags(arn);
-  if (!tags.ok()) return Internal(tags.status());
-  json::array list;
-  for (const auto& [k, v] : *tags) list.push_back(json::object{{"key", k}, {"value", v}});
-  return json::object{{"tags", std::move(list)}};
-}
-
-// ---- activities ----
-
-Answer StepFunctionsApi::CreateActivity(const json::object& in) {
-  Fields f(in);
-  std::string name = f.Required("name", 80);
-  auto tags = ReadTags(f, "tags");
-  if (!f.ok()) return *f.error;
-  if (auto bad = CheckName(name)) return *bad;
-  std::string arn =
-      fmt::format("arn:aws:states:{}:{}:activity:{}", options_.region, options_.account, name);
-  std::int64_t now = NowMs();
-  Status st = store_.CreateActivity({.arn = arn, .name = name, .creation_ms = now});
-  if (st.code() == StatusCode::kAlreadyExists) {
-    // CreateActivity is idempotent.
-    auto existing = store_.GetActivity(arn);
-    if (existing.ok()) {
-      return json::object{{"activityArn", arn}, {"creationDate", Date(existing->creation_ms)}};
-    }
-  }
-  if (!st.ok()) return Internal(st);
-  if (tags && !tags->empty()) {
-    if (Status t = store_.TagResource(arn, *tags); !t.ok()) return Internal(t);
-  }
-  return json::object{{"activityArn", arn}, {"creationDate", Date(now)}};
-}
-
-Answer StepFunctionsApi::DescribeActivity(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("activityArn", 256);
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!parsed || parsed->kind != "activity") return InvalidArn(arn, "");
-  auto activity = store_.GetActivity(arn);
-  if (!activity.ok()) {
-    return Error("ActivityDoesNotExist", fmt::format("Activity Does Not Exist: '{}'", arn));
-  }
-  return json::object{{"activityArn", activity->arn},
-                      {"name", activity->name},
-                      {"creationDate", Date(activity->creation_ms)}};
-}
-
-Answer StepFunctionsApi::DeleteActivity(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("activityArn", 256);
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!parsed || parsed->kind != "activity") return InvalidArn(arn, "");
-  if (Status st = store_.DeleteActivity(arn); !st.ok()) return Internal(st);
-  return json::object{};
-}
-
-Answer StepFunctionsApi::ListActivities(const json::object& in) {
-  Fields f(in);
-  int limit = ReadMaxResults(f);
-  std::optional<std::string> after = ReadPageToken(f);
-  if (!f.ok()) return *f.error;
-  auto activities = store_.ListActivities();
-  if (!activities.ok()) return Internal(activities.status());
-  json::array list;
-  std::optional<std::string> next;
-  for (const auto& a : *activities) {
-    if (after && a.name <= *after) continue;
-    if (list.size() == static_cast<std::size_t>(limit)) {
-      next = list.back().as_object().at("name").as_string().c_str();
-      break;
-    }
-    list.push_back(json::object{{"activityArn", a.arn},
-                                {"name", a.name},
-                                {"creationDate", Date(a.creation_ms)}});
-  }
-  json::object out{{"activities", std::move(list)}};
-  if (next) out["nextToken"] = PageToken(*next);
-  return out;
-}
-
-Answer StepFunctionsApi::GetActivityTask(const json::object& in) {
-  Fields f(in);
-  std::string arn = f.Required("activityArn", 256);
-  f.Optional("workerName", 80);
-  if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!parsed || parsed->kind != "activity") return InvalidArn(arn, "");
-  if (!store_.GetActivity(arn).ok()) {
-    return Error("ActivityDoesNotExist", fmt::format("Activity Does Not Exist: '{}'", arn));
-  }
-  // AWS holds the request up to 60 seconds; clients time out at 65.
-  auto task = executions_.GetActivityTask(arn, std::chrono::seconds(60));
-  if (!task) return json::object{};
-  return json::object{{"taskToken", task->token}, {"input", task->input}};
 }
 
 }  // namespace zflow::server

@@ -147,6 +147,9 @@ Result<std::size_t> ExecutionService::Recover() {
     running_[record.arn] = id;
     ++resumed;
   }
+  // The server answers once the resumed executions are live again: a SendTaskSuccess right
+  // after a restart finds the task that waits for its token.
+  ZFLOW_RETURN_IF_ERROR(executor_->WaitForPosted());
   return resumed;
 }
 

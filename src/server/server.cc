@@ -206,6 +206,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   http.set_payload_max_length(8 << 20);
   http.set_tcp_nodelay(true);  // answers go out at once, not after the peer's delayed ACK
   http.set_keep_alive_max_count(10000);
+  // An idle keep-alive connection holds a worker thread until this runs out, and a shutdown
+  // waits for it.
+  http.set_keep_alive_timeout(2);
   http.set_read_timeout(70, 0);  // GetActivityTask holds a request up to 60 seconds
   auto listening = std::make_shared<std::atomic<int>>(-1);
   http.set_socket_options([listening](socket_t sock) {
