@@ -101,6 +101,23 @@ std::string TracingText(const json::object* tracing) {
   return ToJsonText(out);
 }
 
+// DescribeStateMachine's answer for a machine or a version record.
+template <typename Record>
+json::object Described(const Record& r, std::string_view name) {
+  json::object out{{"stateMachineArn", r.arn},
+                   {"name", name},
+                   {"status", "ACTIVE"},
+                   {"definition", r.definition},
+                   {"roleArn", r.role_arn},
+                   {"type", r.type},
+                   {"creationDate", Date(r.creation_ms)},
+                   {"loggingConfiguration", JsonOf(r.logging_configuration)},
+                   {"tracingConfiguration", JsonOf(r.tracing_configuration)},
+                   {"revisionId", r.revision_id}};
+  if (!r.description.empty()) out["description"] = r.description;
+  return out;
+}
+
 }  // namespace
 
 ApiResponse ErrorResponse(const ApiError& error) {
@@ -226,36 +243,14 @@ Answer StepFunctionsApi::DescribeStateMachine(const json::object& in) {
   if (!parsed->qualifier.empty()) {
     auto version = store_.GetVersion(arn);
     if (!version.ok()) return MachineMissing(arn);
-    json::object out{{"stateMachineArn", version->arn},
-                     {"name", parsed->name},
-                     {"status", "ACTIVE"},
-                     {"definition", version->definition},
-                     {"roleArn", version->role_arn},
-                     {"type", version->type},
-                     {"creationDate", Date(version->creation_ms)},
-                     {"loggingConfiguration", JsonOf(version->logging_configuration)},
-                     {"tracingConfiguration", JsonOf(version->tracing_configuration)},
-                     {"revisionId", version->revision_id}};
-    if (!version->description.empty()) out["description"] = version->description;
-    return out;
+    return Described(*version, parsed->name);
   }
   auto machine = store_.GetStateMachine(arn);
   if (!machine.ok()) {
     if (machine.status().code() == StatusCode::kNotFound) return MachineMissing(arn);
     return Internal(machine.status());
   }
-  json::object out{{"stateMachineArn", machine->arn},
-                   {"name", machine->name},
-                   {"status", "ACTIVE"},
-                   {"definition", machine->definition},
-                   {"roleArn", machine->role_arn},
-                   {"type", machine->type},
-                   {"creationDate", Date(machine->creation_ms)},
-                   {"loggingConfiguration", JsonOf(machine->logging_configuration)},
-                   {"tracingConfiguration", JsonOf(machine->tracing_configuration)},
-                   {"revisionId", machine->revision_id}};
-  if (!machine->description.empty()) out["description"] = machine->description;
-  return out;
+  return Described(*machine, machine->name);
 }
 
 Answer StepFunctionsApi::UpdateStateMachine(const json::object& in) {

@@ -12,10 +12,20 @@ namespace zflow::server {
 // ---- tags ----
 
 namespace {
-bool Taggable(const std::optional<StatesArn>& arn) {
-  return arn && (arn->kind == "stateMachine" || arn->kind == "activity") &&
-         arn->qualifier.empty();
+
+// Tags belong to state machines and activities that exist.
+std::optional<ApiError> CheckTaggable(store::Store& store, const std::string& arn) {
+  auto parsed = ParseStatesArn(arn);
+  if (!parsed || (parsed->kind != "stateMachine" && parsed->kind != "activity") ||
+      !parsed->qualifier.empty()) {
+    return InvalidArn(arn, "");
+  }
+  bool exists = parsed->kind == "stateMachine" ? store.GetStateMachine(arn).ok()
+                                               : store.GetActivity(arn).ok();
+  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
+  return std::nullopt;
 }
+
 }  // namespace
 
 Answer StepFunctionsApi::TagResource(const json::object& in) {
@@ -23,11 +33,7 @@ Answer StepFunctionsApi::TagResource(const json::object& in) {
   std::string arn = f.Required("resourceArn", 256);
   auto tags = ReadTags(f, "tags");
   if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
+  if (auto bad = CheckTaggable(store_, arn)) return *bad;
   auto current = store_.Tags(arn);
   if (!current.ok()) return Internal(current.status());
   std::map<std::string, std::string> merged = *current;
@@ -44,11 +50,7 @@ Answer StepFunctionsApi::UntagResource(const json::object& in) {
   std::string arn = f.Required("resourceArn", 256);
   const json::array* keys = f.Array("tagKeys");
   if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
+  if (auto bad = CheckTaggable(store_, arn)) return *bad;
   std::vector<std::string> list;
   if (keys != nullptr) {
     for (const json::value& k : *keys) {
@@ -64,11 +66,7 @@ Answer StepFunctionsApi::ListTagsForResource(const json::object& in) {
   Fields f(in);
   std::string arn = f.Required("resourceArn", 256);
   if (!f.ok()) return *f.error;
-  auto parsed = ParseStatesArn(arn);
-  if (!Taggable(parsed)) return InvalidArn(arn, "");
-  bool exists = parsed->kind == "stateMachine" ? store_.GetStateMachine(arn).ok()
-                                               : store_.GetActivity(arn).ok();
-  if (!exists) return Error("ResourceNotFound", fmt::format("Resource not found: '{}'", arn));
+  if (auto bad = CheckTaggable(store_, arn)) return *bad;
   auto tags = store_.Tags(arn);
   if (!tags.ok()) return Internal(tags.status());
   json::array list;
