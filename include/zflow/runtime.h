@@ -196,6 +196,12 @@ struct TaskRequest {
   // For a handler that returns TaskResult::Hosted(): the task's answer, later, from any thread
   // (once). Set by the engine for tasks on the worker pool.
   std::function<void(TaskResult)> complete;
+  // Which attempt of which task this is: the execution's ARN and the id of the last event
+  // before the dispatch. A task dispatched again because its execution resumed after a crash
+  // carries the same pair, so a handler that recorded the attempt's outcome can give it back
+  // instead of running the work twice. Empty / 0 outside an execution.
+  std::string execution_arn;
+  std::int64_t attempt_event = 0;
 };
 
 // Serves the Task states whose Resource it is registered for. Invoke may be called from several

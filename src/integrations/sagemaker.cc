@@ -74,7 +74,62 @@ std::optional<std::pair<std::string, std::string>> SplitS3Uri(std::string_view u
   return std::pair{bucket, key};
 }
 
+namespace {
+
+// The SageMaker jobs a resumed execution asks for again: what is the job's name field.
+std::string_view JobNameField(std::string_view resource) {
+  constexpr std::string_view kPrefix = "arn:aws:states:::sagemaker:";
+  if (!resource.starts_with(kPrefix)) return {};
+  std::string_view action = resource.substr(kPrefix.size());
+  if (action.ends_with(".sync")) action.remove_suffix(5);
+  if (action == "createTrainingJob") return "TrainingJobName";
+  if (action == "createProcessingJob") return "ProcessingJobName";
+  if (action == "createTransformJob") return "TransformJobName";
+  if (action == "createHyperParameterTuningJob") return "HyperParameterTuningJobName";
+  return {};
+}
+
+}  // namespace
+
+// A job's outcome is recorded in the work directory with the task attempt that ran it. When
+// the same attempt comes again (its execution resumed after the server or `zflow run` was
+// killed between the job's end and the record of its answer), the job is picked up, not run
+// twice; any other request for the name is a new job.
 runtime::TaskResult SageMakerHandler::Invoke(const runtime::TaskRequest& r) {
+  std::string_view name_field = JobNameField(r.resource);
+  const json::object* request = r.input.if_object();
+  if (name_field.empty() || request == nullptr || r.execution_arn.empty()) return Run(r);
+  std::optional<std::string> name = Str(request, name_field);
+  if (!name || name->find('/') != std::string::npos || name->starts_with(".")) return Run(r);
+  const fs::path ledger = fs::path(work_dir_) / "jobs-done" /
+                          fmt::format("{}-{}.json", name_field, *name);
+  if (auto recorded = ReadFileCapped(ledger.string(), 16 << 20); recorded.ok()) {
+    auto entry = ParseJson(recorded->data);
+    const json::object* e = entry.ok() ? entry->value.if_object() : nullptr;
+    if (e != nullptr && Str(e, "execution") == r.execution_arn && e->contains("attempt") &&
+        e->at("attempt").is_int64() && e->at("attempt").get_int64() == r.attempt_event &&
+        Str(e, "resource") == r.resource) {
+      if (const json::value* out = e->if_contains("output")) return runtime::TaskResult::Success(*out);
+      return runtime::TaskResult::Failure(Str(e, "error").value_or(""), Str(e, "cause").value_or(""));
+    }
+  }
+  runtime::TaskResult result = Run(r);
+  if (result.hosted) return result;
+  json::object entry{{"execution", r.execution_arn}, {"attempt", r.attempt_event},
+                     {"resource", r.resource}};
+  if (result.ok()) {
+    entry["output"] = *result.output;
+  } else {
+    entry["error"] = result.error;
+    entry["cause"] = result.cause;
+  }
+  std::error_code ec;
+  fs::create_directories(ledger.parent_path(), ec);
+  (void)WriteFileAtomically(ledger.string(), ToJsonText(json::value(std::move(entry))));
+  return result;
+}
+
+runtime::TaskResult SageMakerHandler::Run(const runtime::TaskRequest& r) {
   const json::object* request = r.input.if_object();
   if (request == nullptr) return Validation("the request is not an object");
   const std::string& res = r.resource;

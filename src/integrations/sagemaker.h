@@ -47,6 +47,7 @@ class SageMakerHandler final : public runtime::TaskHandler {
   runtime::TaskResult Invoke(const runtime::TaskRequest& request) override;
 
  private:
+  runtime::TaskResult Run(const runtime::TaskRequest& r);
   runtime::TaskResult Train(const json::object& request, bool sync,
                             const runtime::TaskRequest& task);
   // Hosting (sagemaker_hosting.cc): models, endpoint configs, endpoints and batch transform.

@@ -98,6 +98,8 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
     request.state_name = s.name;
     request.input = json::value(Effective(*f), json::storage_ptr());  // handlers run elsewhere
     request.context = std::move(ctx);
+    request.execution_arn = info_.ExecutionArn();
+    request.attempt_event = f->last_event;
     request.retry_count = f->retry_count;
     if (timeout) request.timeout = std::chrono::seconds(*timeout);
   }

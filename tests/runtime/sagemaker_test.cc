@@ -285,3 +285,48 @@ TEST_F(SageMakerTest, TuningRunsTrainingJobsInParallelAndPicksTheBest) {
 
 }  // namespace
 }  // namespace zflow::integrations
+
+namespace zflow::integrations {
+namespace {
+
+// A training job that finished before a crash kept its answer from being recorded: the resumed
+// execution asks again with the same attempt, and gets the job's result back without a second
+// run; a new attempt (another execution, or a retry) is a new request.
+TEST_F(SageMakerTest, ATaskAttemptAskedAgainAfterACrashPicksUpTheFinishedJob) {
+  const std::string request = R"j({"TrainingJobName": "picked-up",
+      "RoleArn": "arn:aws:iam::123456789012:role/sm",
+      "AlgorithmSpecification": {"TrainingImage": "fraud-gbm:1", "TrainingInputMode": "File"},
+      "HyperParameters": {"max_depth": "4"},
+      "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+        "S3DataType": "S3Prefix", "S3Uri": "s3://data/fraud/train/"}}}],
+      "OutputDataConfig": {"S3OutputPath": "s3://data/models/"},
+      "StoppingCondition": {"MaxRuntimeInSeconds": 60}})j";
+  runtime::TaskRequest task;
+  task.resource = "arn:aws:states:::sagemaker:createTrainingJob.sync";
+  task.input = Json(request);
+  task.execution_arn = "arn:aws:states:us-east-1:123456789012:execution:m:e1";
+  task.attempt_event = 7;
+  runtime::TaskResult first = handler_->Invoke(task);
+  ASSERT_TRUE(first.ok()) << first.cause;
+  const fs::path model = dir_ / "s3" / "data" / "models" / "picked-up" / "output" / "model.tar.gz";
+  ASSERT_TRUE(fs::exists(model));
+  const auto written = fs::last_write_time(model);
+
+  // A new process (the server restarted): the same attempt gets the recorded answer.
+  std::map<std::string, ImageSpec> images;
+  images["fraud-gbm:1"] = {.python_file = (dir_ / "train.py").string()};
+  SageMakerHandler restarted(images, &store_, (dir_ / "work").string());
+  runtime::TaskResult again = restarted.Invoke(task);
+  ASSERT_TRUE(again.ok()) << again.cause;
+  EXPECT_EQ(*again.output, *first.output);
+  EXPECT_EQ(fs::last_write_time(model), written) << "the job ran a second time";
+
+  // Another attempt with the same job name is a new job: in this process, a name in use.
+  task.attempt_event = 12;
+  runtime::TaskResult other = handler_->Invoke(task);
+  EXPECT_FALSE(other.ok());
+  EXPECT_EQ(other.error, "SageMaker.ResourceInUseException");
+}
+
+}  // namespace
+}  // namespace zflow::integrations
