@@ -173,6 +173,9 @@ struct TaskResult {
   }
   bool ok() const { return output.has_value(); }
   bool hosted = false;
+  // What the task printed (its log: a Lambda function's prints, a job's output), kept apart from
+  // the result; the last 64 KiB. Goes to EngineOptions::on_task_log.
+  std::string log;
 };
 
 // What a Task handler receives.
@@ -319,6 +322,11 @@ struct EngineOptions {
   // Waits and backoffs jump a virtual clock (starting at clock->Now()) instead of sleeping.
   bool virtual_time = false;
   int worker_threads = 4;
+  // Called on the loop thread with a task's log (TaskResult::log) when its answer is recorded:
+  // the execution, the state, and the id of its TaskSucceeded / TaskFailed event.
+  std::function<void(const ExecutionInfo& info, std::string_view state, std::int64_t event_id,
+                     std::string_view log)>
+      on_task_log;
   // Called on the loop thread for every history event as it happens (progress display); not
   // for the events a resumed execution replays.
   std::function<void(const HistoryEvent&)> on_event;

@@ -121,6 +121,28 @@ int History(const ServerClient& client, const ExecutionsOptions& o) {
   return kExitOk;
 }
 
+int Logs(const ServerClient& client, const ExecutionsOptions& o) {
+  const std::string arn = ExecutionArn(o, o.execution);
+  std::string query;
+  for (unsigned char c : arn) {
+    query += std::isalnum(c) || c == '-' || c == '_' || c == '.' ? std::string(1, static_cast<char>(c))
+                                                                 : fmt::format("%{:02X}", c);
+  }
+  auto reply = client.Rest("GET", fmt::format("/zflow/task-logs?executionArn={}", query), "");
+  if (!reply.ok()) return Fail(reply.status());
+  if (o.json) {
+    fmt::print("{}\n", ToJsonText(*reply));
+    return kExitOk;
+  }
+  for (const json::value& v : reply->at("logs").as_array()) {
+    const json::object& l = v.as_object();
+    fmt::print("== {} (event {})\n{}", Str(l, "stateName"), l.at("eventId").to_number<std::int64_t>(),
+               Str(l, "log"));
+    if (!Str(l, "log").ends_with("\n")) fmt::print("\n");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunExecutions(const ExecutionsOptions& o) {
@@ -128,6 +150,7 @@ int RunExecutions(const ExecutionsOptions& o) {
   if (!client.ok()) return Fail(client.status());
   if (o.action == "list") return List(*client, o);
   if (o.action == "history") return History(*client, o);
+  if (o.action == "logs") return Logs(*client, o);
   const std::string arn = ExecutionArn(o, o.execution);
   Result<json::object> reply = Status::Ok();
   if (o.action == "describe") {

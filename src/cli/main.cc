@@ -122,16 +122,20 @@ int Run(int argc, char** argv) {
   CLI::App* ex_describe = executions_cmd->add_subcommand("describe", "DescribeExecution");
   CLI::App* ex_history = executions_cmd->add_subcommand("history", "The execution's events");
   ex_history->add_flag("--reverse", executions.reverse, "Newest first");
+  CLI::App* ex_logs =
+      executions_cmd->add_subcommand("logs", "What the execution's tasks printed");
   CLI::App* ex_stop = executions_cmd->add_subcommand("stop", "Stop a running execution");
   ex_stop->add_option("--error", executions.error, "Error name recorded");
   ex_stop->add_option("--cause", executions.cause, "Cause recorded");
   CLI::App* ex_redrive =
       executions_cmd->add_subcommand("redrive", "Re-run a failed execution from where it failed");
-  for (CLI::App* sub : {ex_describe, ex_history, ex_stop, ex_redrive}) {
+  for (CLI::App* sub : {ex_describe, ex_history, ex_logs, ex_stop, ex_redrive}) {
     sub->add_option("execution", executions.execution, "Execution ARN or MACHINE:NAME")
         ->required();
   }
-  for (CLI::App* sub : {ex_list, ex_describe, ex_history, ex_stop, ex_redrive}) sub->fallthrough();
+  for (CLI::App* sub : {ex_list, ex_describe, ex_history, ex_logs, ex_stop, ex_redrive}) {
+    sub->fallthrough();
+  }
 
   zflow::cli::DeployOptions deploy;
   CLI::App* deploy_cmd = app.add_subcommand(

@@ -56,7 +56,14 @@ Result<json::object> ServerClient::Rest(std::string_view method, std::string_vie
 
 Result<json::object> ServerClient::Send(std::string_view method, std::string_view path,
                                         std::string_view target, std::string_view body) const {
-  cloud::SigV4Request request{.method = std::string(method), .path = std::string(path), .body = body};
+  // The signature covers the path and the query apart.
+  const std::size_t question = path.find('?');
+  cloud::SigV4Request request{.method = std::string(method),
+                              .path = std::string(path.substr(0, question)),
+                              .query = question == std::string_view::npos
+                                           ? std::string()
+                                           : std::string(path.substr(question + 1)),
+                              .body = body};
   request.headers = {{"Host", fmt::format("{}:{}", host_, port_)},
                      {"Content-Type", target.empty() ? "application/json"
                                                      : "application/x-amz-json-1.0"}};

@@ -1,5 +1,7 @@
 #include "integrations/lambda.h"
 
+#include "integrations/task_log.h"
+
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
@@ -101,7 +103,7 @@ runtime::TaskResult LambdaHandler::Invoke(const runtime::TaskRequest& r) {
   runtime::TaskResult result = Call(name, it->second, event, r);
   if (!result.ok() || !integration) return result;
   std::string request_id = RandomUuid();
-  return runtime::TaskResult::Success(json::object{
+  runtime::TaskResult wrapped = runtime::TaskResult::Success(json::object{
       {"ExecutedVersion", "$LATEST"},
       {"Payload", std::move(*result.output)},
       {"SdkHttpMetadata",
@@ -119,6 +121,8 @@ runtime::TaskResult LambdaHandler::Invoke(const runtime::TaskRequest& r) {
                     {"HttpStatusCode", 200}}},
       {"SdkResponseMetadata", json::object{{"RequestId", request_id}}},
       {"StatusCode", 200}});
+  wrapped.log = std::move(result.log);
+  return wrapped;
 }
 
 runtime::TaskResult LambdaHandler::Call(const std::string& name, const LambdaFunctionSpec& spec,
@@ -149,16 +153,26 @@ runtime::TaskResult LambdaHandler::Call(const std::string& name, const LambdaFun
   if (!run.ok()) {
     return runtime::TaskResult::Failure("Lambda.ServiceException", run.status().message());
   }
+  runtime::TaskResult result = Interpret(*run, argv[0], name, spec.timeout, r);
+  result.log = TaskLogTail(run->stderr_text);
+  return result;
+}
+
+runtime::TaskResult LambdaHandler::Interpret(const ProcessResult& run_result,
+                                             const std::string& program, const std::string& name,
+                                             std::chrono::seconds spec_timeout,
+                                             const runtime::TaskRequest& r) {
+  const ProcessResult* run = &run_result;
   if (run->cancelled) {
     return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
                                         fmt::format("function {} was stopped", name));
   }
   if (run->timed_out) {
-    if (r.timeout && *r.timeout < spec.timeout) {
+    if (r.timeout && *r.timeout < spec_timeout) {
       return runtime::TaskResult::Failure(std::string(asl::errors::kTimeout), "");
     }
     json::object payload{{"errorMessage", fmt::format("Task timed out after {:.2f} seconds",
-                                                      static_cast<double>(spec.timeout.count()))},
+                                                      static_cast<double>(spec_timeout.count()))},
                          {"errorType", "Sandbox.Timedout"}};
     return runtime::TaskResult::Failure("Sandbox.Timedout", ToJsonText(json::value(payload)));
   }
@@ -178,7 +192,7 @@ runtime::TaskResult LambdaHandler::Call(const std::string& name, const LambdaFun
     std::string tail = run->stderr_text.size() > 4096
                            ? run->stderr_text.substr(run->stderr_text.size() - 4096)
                            : run->stderr_text;
-    json::object payload{{"errorMessage", fmt::format("{} exited with status {}: {}", argv[0],
+    json::object payload{{"errorMessage", fmt::format("{} exited with status {}: {}", program,
                                                       run->exit_code, tail)},
                          {"errorType", "Runtime.ExitError"}};
     return runtime::TaskResult::Failure("Runtime.ExitError", ToJsonText(json::value(payload)));

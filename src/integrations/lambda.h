@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/subprocess.h"
 #include "zflow/runtime.h"
 
 namespace zflow::integrations {
@@ -43,6 +44,10 @@ class LambdaHandler final : public runtime::TaskHandler {
  private:
   runtime::TaskResult Call(const std::string& name, const LambdaFunctionSpec& spec,
                            const json::value& event, const runtime::TaskRequest& request);
+  // The answer a finished function process gives.
+  static runtime::TaskResult Interpret(const ProcessResult& run, const std::string& program,
+                                       const std::string& name, std::chrono::seconds spec_timeout,
+                                       const runtime::TaskRequest& request);
   std::map<std::string, LambdaFunctionSpec> functions_;
   std::string region_;
   std::string account_;

@@ -6,6 +6,7 @@
 
 #include "asl/evaluation.h"
 #include "common/subprocess.h"
+#include "integrations/task_log.h"
 
 namespace zflow::integrations {
 namespace {
@@ -32,6 +33,14 @@ class CommandHandler final : public runtime::TaskHandler {
       return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
                                           run.status().message());
     }
+    runtime::TaskResult result = Interpret(*run);
+    result.log = TaskLogTail(run->stderr_text);
+    return result;
+  }
+
+ private:
+  runtime::TaskResult Interpret(const ProcessResult& finished) const {
+    const ProcessResult* run = &finished;
     if (run->timed_out || run->cancelled) {
       return runtime::TaskResult::Failure(
           std::string(run->timed_out ? asl::errors::kTimeout : asl::errors::kTaskFailed),
@@ -71,7 +80,6 @@ class CommandHandler final : public runtime::TaskHandler {
     return runtime::TaskResult::Success(std::move(parsed->value));
   }
 
- private:
   std::vector<std::string> argv_;
 };
 

@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "common/subprocess.h"
 #include "integrations/request_fields.h"
+#include "integrations/task_log.h"
 #include "zflow/clock.h"
 
 namespace zflow::integrations {
@@ -439,15 +440,18 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
       {"LastModifiedTime", ended},
       {"FinalMetricDataList", std::move(metrics)}};
   if (!failure.empty()) describe["FailureReason"] = failure;
+  runtime::TaskResult result;
   if (!sync) {
     // Request/response: the job has been created; its ARN is the answer.
-    return runtime::TaskResult::Success(json::object{{"TrainingJobArn", describe["TrainingJobArn"]}});
+    result = runtime::TaskResult::Success(json::object{{"TrainingJobArn", describe["TrainingJobArn"]}});
+  } else if (status != "Completed") {
+    result = runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                          ToJsonText(json::value(describe)));
+  } else {
+    result = runtime::TaskResult::Success(std::move(describe));
   }
-  if (status != "Completed") {
-    return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
-                                        ToJsonText(json::value(describe)));
-  }
-  return runtime::TaskResult::Success(std::move(describe));
+  result.log = TaskLogTail(log);
+  return result;
 }
 
 }  // namespace zflow::integrations

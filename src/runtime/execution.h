@@ -268,6 +268,8 @@ class Execution {
   void FailStuck();
   // Appends the events not yet committed to the sink. On error the execution ends.
   Status Flush();
+  // Hands a task's log to EngineOptions::on_task_log.
+  void ReportLog(const CompiledState& s, std::int64_t event_id, const std::string& log);
   // The sink could not record what the execution did: it ends here, in memory only.
   void LoseRecord(const Status& st);
   // Called once finished: flushes and hands the result to the done callback.

@@ -196,9 +196,11 @@ void Execution::FinishTask(Frame* f, TaskResult r) {
   std::string rname;
   std::string rtype = ResourceType(s.source->resource, &rname);
   if (!r.ok()) {
-    Emit(f, EventType::kTaskFailed,
-         json::object{{"resourceType", rtype}, {"resource", rname}, {"error", r.error},
-                      {"cause", r.cause}});
+    const std::int64_t id =
+        Emit(f, EventType::kTaskFailed,
+             json::object{{"resourceType", rtype}, {"resource", rname}, {"error", r.error},
+                          {"cause", r.cause}});
+    ReportLog(s, id, r.log);
     f->pending_error = WorkflowError{std::move(r.error), std::move(r.cause)};
     f->pending = Pending::kHandleError;
     return;
@@ -208,10 +210,17 @@ void Execution::FinishTask(Frame* f, TaskResult r) {
     f->pending = Pending::kHandleError;
     return;
   }
-  Emit(f, EventType::kTaskSucceeded, json::object{{"resourceType", rtype}, {"resource", rname}},
-       {}, PayloadOf(*r.output));
+  const std::int64_t id =
+      Emit(f, EventType::kTaskSucceeded, json::object{{"resourceType", rtype}, {"resource", rname}},
+           {}, PayloadOf(*r.output));
+  ReportLog(s, id, r.log);
   Rebind(f->pending_value, std::move(*r.output));
   f->pending = Pending::kFinishResult;
+}
+
+void Execution::ReportLog(const CompiledState& s, std::int64_t event_id, const std::string& log) {
+  if (log.empty() || replaying_ || !core_.options().on_task_log) return;
+  core_.options().on_task_log(info_, s.name, event_id, log);
 }
 
 // ---- tokens ----

@@ -539,6 +539,20 @@ Answer StepFunctionsApi::SendTaskHeartbeat(const json::object& in) {
   return json::object{};
 }
 
+ApiResponse StepFunctionsApi::TaskLogs(std::string_view execution_arn) {
+  auto e = store_.GetExecution(execution_arn);
+  if (!e.ok()) return ErrorResponse(ExecutionMissing(execution_arn));
+  auto logs = store_.TaskLogs(e->id);
+  if (!logs.ok()) return ErrorResponse(Internal(logs.status()));
+  json::array out;
+  for (const store::TaskLog& log : *logs) {
+    out.push_back(json::object{{"eventId", log.event_id},
+                               {"stateName", log.state},
+                               {"log", ValidUtf8(log.log)}});
+  }
+  return ApiResponse{200, ToJsonText(json::object{{"logs", std::move(out)}}), {}};
+}
+
 // ---- TestState ----
 
 Answer StepFunctionsApi::TestState(const json::object& in) {

@@ -28,6 +28,10 @@ ExecutionService::ExecutionService(ExecutionServiceOptions options, store::Store
   runtime::EngineOptions engine = services_.Engine({.virtual_time = options_.virtual_time});
   engine.clock = options_.clock;
   engine.worker_threads = options_.worker_threads;
+  engine.on_task_log = [this](const runtime::ExecutionInfo& info, std::string_view state,
+                              std::int64_t event_id, std::string_view log) {
+    store_.AddTaskLog(info, state, event_id, log);
+  };
   executor_ = std::make_unique<runtime::Executor>(std::move(engine));
   loop_ = std::thread([this] { executor_->Serve(); });
 }

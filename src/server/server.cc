@@ -246,6 +246,18 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   http.Post(kSchedule, schedules);
   http.Put(kSchedule, schedules);
   http.Delete(kSchedule, schedules);
+  // Task logs (a zflow extension: AWS keeps them in CloudWatch Logs):
+  // GET /zflow/task-logs?executionArn=ARN -> {"logs": [{"eventId", "stateName", "log"}]}.
+  http.Get("/zflow/task-logs", [raw](const httplib::Request& req, httplib::Response& res) {
+    server::ApiResponse response;
+    if (auto denied = raw->Authenticate(req)) {
+      response = server::ErrorResponse(*denied);
+    } else {
+      response = raw->api->TaskLogs(req.get_param_value("executionArn"));
+    }
+    res.status = response.http_status;
+    res.set_content(std::move(response.body), "application/json");
+  });
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", "application/json");
   });

@@ -100,6 +100,9 @@ class StepFunctionsApi {
   Answer GetActivityTask(const json::object& in);
   Answer TestState(const json::object& in);
 
+  // A zflow extension: what the execution's tasks printed.
+  ApiResponse TaskLogs(std::string_view execution_arn);
+
  private:
   std::string MachineArn(std::string_view name) const;
   std::int64_t NowMs() const;

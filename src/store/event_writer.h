@@ -71,6 +71,12 @@ class Store::EventWriter final : public runtime::EventSink {
 
   bool group_commit() const override { return true; }
 
+  void AddLog(const runtime::ExecutionInfo& info, std::string_view state, std::int64_t event_id,
+              std::string_view log) {
+    staged_[info.ExecutionArn()].logs.push_back(
+        TaskLog{event_id, std::string(state), std::string(log)});
+  }
+
   std::function<void(const runtime::ExecutionInfo&, const runtime::HistoryEvent&)> observer;
 
   Status Commit() override {
@@ -119,6 +125,14 @@ class Store::EventWriter final : public runtime::EventSink {
           ZFLOW_RETURN_IF_ERROR(insert_.Run());
           last = event_id;
         }
+        for (const TaskLog& log : batch.logs) {
+          ZFLOW_ASSIGN_OR_RETURN(Statement q,
+                                 db.Prepare("INSERT OR REPLACE INTO task_logs(execution_id, "
+                                            "event_id, state, log) VALUES (?, ?, ?, ?)"));
+          q.Bind(1, id).Bind(2, log.event_id).Bind(3, log.state).Bind(4, log.log);
+          ZFLOW_RETURN_IF_ERROR(q.Run());
+        }
+        if (batch.events.empty()) continue;
         count_.Bind(1, last).Bind(2, id);
         ZFLOW_RETURN_IF_ERROR(count_.Run());
         if (batch.redriven_ms != 0) {
@@ -149,6 +163,7 @@ class Store::EventWriter final : public runtime::EventSink {
   };
   struct Batch {
     std::vector<std::pair<std::int64_t, std::string>> events;
+    std::vector<TaskLog> logs;
     std::optional<Ending> end;
     std::int64_t redriven_ms = 0;
   };

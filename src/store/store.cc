@@ -52,6 +52,9 @@ CREATE INDEX executions_by_status ON executions(status, id);
 CREATE TABLE events(
   execution_id INTEGER NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL,
   PRIMARY KEY(execution_id, id)) WITHOUT ROWID;
+CREATE TABLE task_logs(
+  execution_id INTEGER NOT NULL, event_id INTEGER NOT NULL, state TEXT NOT NULL,
+  log TEXT NOT NULL, PRIMARY KEY(execution_id, event_id)) WITHOUT ROWID;
 CREATE TABLE activities(arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
   creation_ms INTEGER NOT NULL);
 CREATE TABLE tags(resource_arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
@@ -608,6 +611,21 @@ Result<EventPage> Store::Events(std::int64_t execution_id, std::int64_t from_id,
     page.events.emplace_back(q.Text(1));
   }
   return page;
+}
+
+Result<std::vector<TaskLog>> Store::TaskLogs(std::int64_t execution_id) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare("SELECT event_id, state, log FROM task_logs "
+                                                       "WHERE execution_id = ? ORDER BY event_id"));
+  q.Bind(1, execution_id);
+  return All<TaskLog>(q, [](const Statement& s) {
+    return TaskLog{s.Int(0), std::string(s.Text(1)), std::string(s.Text(2))};
+  });
+}
+
+void Store::AddTaskLog(const runtime::ExecutionInfo& info, std::string_view state,
+                       std::int64_t event_id, std::string_view log) {
+  events_->AddLog(info, state, event_id, log);
 }
 
 Status Store::CheckIntegrity() {

@@ -140,6 +140,13 @@ struct EndpointRecord {
   std::int64_t update_ms = 0;
 };
 
+// What a task printed, with the id of its TaskSucceeded / TaskFailed event.
+struct TaskLog {
+  std::int64_t event_id = 0;
+  std::string state;
+  std::string log;
+};
+
 // One page of stored history events, each the JSON text GetExecutionHistory returns.
 struct EventPage {
   std::vector<std::string> events;
@@ -205,6 +212,8 @@ class Store {
   Status CheckIntegrity();
   // Every stored event as a runtime History (for resume and redrive).
   Result<runtime::History> LoadHistory(std::int64_t execution_id);
+  // The task logs of an execution, in event order.
+  Result<std::vector<TaskLog>> TaskLogs(std::int64_t execution_id);
   // Counts by status (for metrics).
   Result<std::map<std::string, std::int64_t>> CountExecutionsByStatus();
 
@@ -214,6 +223,10 @@ class Store {
   runtime::EventSink& sink();
   // Called for every event the sink is given (on the thread that appends; set before the
   // first execution starts).
+  // Records a task's log with the next commit of the execution's events (on the thread that
+  // appends: EngineOptions::on_task_log).
+  void AddTaskLog(const runtime::ExecutionInfo& info, std::string_view state,
+                  std::int64_t event_id, std::string_view log);
   void SetEventObserver(
       std::function<void(const runtime::ExecutionInfo&, const runtime::HistoryEvent&)> observer);
 

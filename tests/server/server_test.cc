@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -434,6 +435,39 @@ TEST_F(ServerTest, TagsMachines) {
   EXPECT_EQ(ToJsonText(tags.body), R"({"tags":[{"key":"team","value":"ml"}]})");
   EXPECT_EQ(Call("ListTagsForResource", {{"resourceArn", machine + "-gone"}}).type(),
             "ResourceNotFound");
+}
+
+TEST_F(ServerTest, KeepsWhatTasksPrint) {
+  server_.reset();
+  fs::create_directories(dir_);
+  {
+    std::ofstream(dir_ / "noisy.py") << "def handler(event, context):\n"
+                                         "    print('scoring batch', event['batch'])\n"
+                                         "    return {'scored': event['batch']}\n";
+    std::ofstream(dir_ / "zflow.profile.yaml")
+        << "lambda:\n  noisy: {python: " << (dir_ / "noisy.py").string() << "}\n";
+  }
+  StartServer({.profile = (dir_ / "zflow.profile.yaml").string()});
+  std::string machine = CreateMachine(
+      "noisy", R"({"StartAt":"Score","States":{"Score":{"Type":"Task",
+          "Resource":"arn:aws:states:::lambda:invoke",
+          "Parameters":{"FunctionName":"noisy","Payload":{"batch.$":"$.batch"}},
+          "ResultSelector":{"scored.$":"$.Payload.scored"},"End":true}}})");
+  std::string execution = Start(machine, "n1", R"({"batch":7})");
+  ASSERT_EQ(AwaitEnd(execution).Str("output"), R"({"scored":7})");
+  httplib::Client client("127.0.0.1", server_->port());
+  auto res = client.Get("/zflow/task-logs?executionArn=" + execution);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto logs = ParseJson(res->body);
+  ASSERT_TRUE(logs.ok());
+  const json::array& list = logs->value.as_object().at("logs").as_array();
+  ASSERT_EQ(list.size(), 1u) << res->body;
+  EXPECT_EQ(list[0].as_object().at("stateName").as_string(), "Score");
+  EXPECT_EQ(list[0].as_object().at("log").as_string(), "scoring batch 7\n");
+  auto missing = client.Get("/zflow/task-logs?executionArn=" + execution + "x");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
 }
 
 TEST_F(ServerTest, ServesPrometheusMetrics) {
