@@ -205,22 +205,25 @@ int RunDeploy(const DeployOptions& o) {
   const std::string role = fmt::format("arn:aws:iam::{}:role/zflow-{}", o.account, name);
   json::array tag_list;
   for (const auto& [k, v] : tags) tag_list.push_back(json::object{{"key", k}, {"value", v}});
-  auto created = client->Call("CreateStateMachine", {{"name", name},
-                                                     {"definition", definition},
-                                                     {"roleArn", role},
-                                                     {"tags", tag_list}});
-  std::string arn;
+  const std::string arn =
+      fmt::format("arn:aws:states:{}:{}:stateMachine:{}", kRegion, o.account, name);
   std::string verb = "created";
-  if (created.ok()) {
-    arn = Str(*created, "stateMachineArn");
-  } else if (created.status().code() == StatusCode::kAlreadyExists) {
-    arn = fmt::format("arn:aws:states:{}:{}:stateMachine:{}", kRegion, o.account, name);
-    auto updated = client->Call("UpdateStateMachine", {{"stateMachineArn", arn},
-                                                       {"definition", definition}});
-    if (!updated.ok()) return Fail(updated.status());
-    verb = "updated";
+  auto existing = client->Call("DescribeStateMachine", {{"stateMachineArn", arn}});
+  if (existing.ok()) {
+    verb = Str(*existing, "definition") == definition ? "unchanged" : "updated";
+    if (verb == "updated") {
+      auto updated = client->Call("UpdateStateMachine", {{"stateMachineArn", arn},
+                                                         {"definition", definition}});
+      if (!updated.ok()) return Fail(updated.status());
+    }
+  } else if (existing.status().code() == StatusCode::kNotFound) {
+    auto created = client->Call("CreateStateMachine", {{"name", name},
+                                                       {"definition", definition},
+                                                       {"roleArn", role},
+                                                       {"tags", tag_list}});
+    if (!created.ok()) return Fail(created.status());
   } else {
-    return Fail(created.status());
+    return Fail(existing.status());
   }
   fmt::print("Deployed {} to {} ({}): {}\n", name, client->endpoint(), verb, arn);
   if (!schedule.empty()) {
