@@ -63,6 +63,9 @@ std::optional<EventType> ParseEventType(std::string_view name);
 bool IsStateEntered(EventType t);
 bool IsStateExited(EventType t);
 
+// AWS's quota on an execution's input, a state's input or output and a task's answer.
+inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
+
 // The JSON text of a history event's payload: a view into the execution's History (valid while
 // a copy of that History lives). False when the payload was not recorded.
 class PayloadText {
@@ -331,7 +334,7 @@ struct EngineOptions {
   // for the events a resumed execution replays.
   std::function<void(const HistoryEvent&)> on_event;
   // AWS quotas.
-  std::size_t max_payload_bytes = 262144;
+  std::size_t max_payload_bytes = kMaxPayloadBytes;
   std::size_t max_history_events = 25000;
   // Keep full payloads (state input/output) in history events, as AWS does. Without them an
   // execution cannot be resumed or redriven.

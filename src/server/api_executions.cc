@@ -128,7 +128,7 @@ Answer StepFunctionsApi::StartExecution(const json::object& in) {
   Fields f(in);
   std::string target = f.Required("stateMachineArn", 256);
   std::optional<std::string> name = f.Optional("name", 80);
-  std::string input = f.Optional("input", 256 * 1024).value_or("{}");
+  std::string input = f.Optional("input", runtime::kMaxPayloadBytes).value_or("{}");
   std::string trace = f.Optional("traceHeader", 256).value_or("");
   if (!f.ok()) return *f.error;
   auto parsed = ParseStatesArn(target);
@@ -507,7 +507,7 @@ Answer StepFunctionsApi::SendTaskSuccess(const json::object& in) {
   Fields f(in);
   std::string token;
   if (auto bad = CheckToken(f, &token)) return *bad;
-  std::string output = f.Required("output", 256 * 1024);
+  std::string output = f.Required("output", runtime::kMaxPayloadBytes);
   if (!f.ok()) return *f.error;
   auto parsed = ParseJson(output);
   if (!parsed.ok()) {
@@ -559,7 +559,7 @@ Answer StepFunctionsApi::TestState(const json::object& in) {
   Fields f(in);
   std::string definition = f.Required("definition", 1 << 20);
   f.Optional("roleArn", 256);
-  std::string input = f.Optional("input", 256 * 1024).value_or("{}");
+  std::string input = f.Optional("input", runtime::kMaxPayloadBytes).value_or("{}");
   std::string level = f.Enum("inspectionLevel", {"INFO", "DEBUG", "TRACE"}).value_or("INFO");
   f.Bool("revealSecrets");
   if (!f.ok()) return *f.error;

@@ -150,7 +150,7 @@ ApiError InvalidArn(std::string_view arn, std::string_view why) {
 std::optional<ApiError> CheckName(std::string_view name, std::size_t max_length) {
   bool bad = name.empty() || name.size() > max_length;
   for (unsigned char c : name) {
-    if (c <= 0x20 || c == 0x7f || std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(c) !=
+    if (c <= 0x20 || c == 0x7f || std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(static_cast<char>(c)) !=
                                       std::string_view::npos) {
       bad = true;
     }

@@ -20,8 +20,9 @@ class Fields {
  public:
   explicit Fields(const json::object& in) : in_(in) {}
   // A string member that must be there, with AWS's length constraint.
-  std::string Required(std::string_view key, std::size_t max_length = 256 * 1024);
-  std::optional<std::string> Optional(std::string_view key, std::size_t max_length = 256 * 1024);
+  std::string Required(std::string_view key, std::size_t max_length = runtime::kMaxPayloadBytes);
+  std::optional<std::string> Optional(std::string_view key,
+                                      std::size_t max_length = runtime::kMaxPayloadBytes);
   std::optional<bool> Bool(std::string_view key);
   std::optional<std::int64_t> Int(std::string_view key, std::int64_t min, std::int64_t max);
   // An object / array member (nullptr when absent).
@@ -49,9 +50,9 @@ ApiError Error(std::string type, std::string message);
 struct StatesArn {
   std::string region;
   std::string account;
-  std::string kind;       // stateMachine, execution, express, activity, mapRun
-  std::string name;       // machine / activity name
-  std::string qualifier;  // execution name, version number or alias name; may be empty
+  std::string kind;                 // stateMachine, execution, express, activity, mapRun
+  std::string name;                 // machine / activity name
+  std::string qualifier;            // execution name, version number or alias name; may be empty
   std::string machine_arn() const;  // arn:aws:states:<region>:<account>:stateMachine:<name>
 };
 std::optional<StatesArn> ParseStatesArn(std::string_view arn);

@@ -81,7 +81,7 @@ std::optional<ApiError> CheckDefinition(std::string_view definition) {
 
 json::value JsonOf(std::string_view text, json::value fallback = json::object()) {
   auto parsed = ParseJson(text);
-  return parsed.ok() ? std::move(parsed->value) : fallback;
+  return parsed.ok() ? std::move(parsed->value) : std::move(fallback);
 }
 
 // loggingConfiguration / tracingConfiguration as stored, with AWS's defaults.

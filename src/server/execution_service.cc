@@ -142,7 +142,7 @@ Result<std::size_t> ExecutionService::Recover() {
     ZFLOW_ASSIGN_OR_RETURN(
         runtime::ExecutionId id,
         executor_->Resume(machine, std::move(history), InfoOf(record), &store_.sink(),
-                          Untrack(record.arn, [arn = record.arn](Result<runtime::ExecutionResult> r) {
+                          Untrack(record.arn, [arn = record.arn](const Result<runtime::ExecutionResult>& r) {
                             if (!r.ok()) {
                               fmt::print(stderr, "zflow serve: cannot resume {}: {}\n", arn,
                                          r.status().message());
@@ -187,7 +187,7 @@ Status ExecutionService::Redrive(const store::ExecutionRecord& record) {
     ZFLOW_ASSIGN_OR_RETURN(
         runtime::ExecutionId id,
         executor_->Redrive(machine, std::move(history), InfoOf(record), &store_.sink(),
-                           Untrack(record.arn, [outcome](Result<runtime::ExecutionResult> r) {
+                           Untrack(record.arn, [outcome](const Result<runtime::ExecutionResult>& r) {
                              std::lock_guard<std::mutex> lock(outcome->mu);
                              outcome->refused = r.ok() ? Status::Ok() : r.status();
                              outcome->cv.notify_all();

@@ -43,7 +43,7 @@ std::optional<std::int64_t> ReadDate(const json::object& in, std::string_view ke
   return static_cast<std::int64_t>(v->to_number<double>() * 1000);
 }
 
-std::string StringOr(const json::object& in, std::string_view key, std::string fallback) {
+std::string StringOr(const json::object& in, std::string_view key, const std::string& fallback) {
   const json::value* v = in.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : fallback;
 }

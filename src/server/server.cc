@@ -108,7 +108,7 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
                                                                   target + std::to_string(
                                                                       started.time_since_epoch()
                                                                           .count()))));
-  res.set_content(std::move(response.body), "application/x-amz-json-1.0");
+  res.set_content(response.body, "application/x-amz-json-1.0");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics->Request(action.empty() ? "unknown" : action, response.error_type, seconds);
@@ -238,7 +238,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
     res.status = response.http_status;
     if (!response.error_type.empty()) res.set_header("x-amzn-ErrorType", response.error_type);
-    res.set_content(std::move(response.body), "application/json");
+    res.set_content(response.body, "application/json");
   };
   http.Get("/schedules", schedules);
   constexpr const char* kSchedule = R"(/schedules/([^/]+))";
@@ -256,7 +256,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       response = raw->api->TaskLogs(req.get_param_value("executionArn"));
     }
     res.status = response.http_status;
-    res.set_content(std::move(response.body), "application/json");
+    res.set_content(response.body, "application/json");
   });
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", "application/json");

@@ -75,7 +75,7 @@ std::string Sha256Hex(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   std::string out;
-  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  out.reserve(std::size_t{2} * SHA256_DIGEST_LENGTH);
   for (unsigned char c : digest) out += fmt::format("{:02x}", c);
   return out;
 }
