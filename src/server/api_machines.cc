@@ -227,7 +227,6 @@ Answer StepFunctionsApi::CreateStateMachine(const json::object& in) {
     if (!version.ok()) return Internal(version.status());
     out["stateMachineVersionArn"] = version->arn;
   }
-  if (options_.on_machine_change) options_.on_machine_change(record.arn);
   return out;
 }
 
@@ -307,7 +306,6 @@ Answer StepFunctionsApi::UpdateStateMachine(const json::object& in) {
     if (!version.ok()) return Internal(version.status());
     out["stateMachineVersionArn"] = version->arn;
   }
-  if (options_.on_machine_change) options_.on_machine_change(arn);
   return out;
 }
 
@@ -322,7 +320,6 @@ Answer StepFunctionsApi::DeleteStateMachine(const json::object& in) {
                       "DeleteStateMachineAlias");
   }
   if (Status st = store_.DeleteStateMachine(arn); !st.ok()) return Internal(st);
-  if (options_.on_machine_change) options_.on_machine_change(arn);
   return json::object{};
 }
 

@@ -48,9 +48,6 @@ class Answer {
 struct ApiOptions {
   std::string region = "us-east-1";
   std::string account = "123456789012";
-  // Called when a state machine is created, updated or deleted (the scheduler and the UI
-  // watch these); may be empty.
-  std::function<void(const std::string& machine_arn)> on_machine_change;
 };
 
 class StepFunctionsApi {
