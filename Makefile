@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev awscli python3-boto3
 
-.PHONY: all build deps demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
+.PHONY: all build deps ui demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
 
 all: build
 
@@ -39,7 +39,21 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing || exit 1; \
 	fi
 
-build: deps
+# The web UI (TypeScript, Preact, elkjs; packages locked in ui/package-lock.json), built into
+# ui/dist/, which the zflow binary embeds.
+UI_SOURCES := $(wildcard ui/src/*.ts ui/src/*.tsx ui/src/*.css ui/src/pages/*.tsx) ui/index.html \
+  ui/build.mjs ui/tsconfig.json
+
+ui/node_modules: ui/package.json ui/package-lock.json
+	npm ci --prefix ui --no-audit --no-fund
+	touch ui/node_modules
+
+ui/dist/index.html: ui/node_modules $(UI_SOURCES)
+	cd ui && npm run build
+
+ui: deps ui/dist/index.html
+
+build: deps ui
 	cmake --preset default >/dev/null
 	cmake --build --preset default -j $(JOBS)
 
@@ -75,7 +89,7 @@ test: build tests/node_modules
 	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
 
-test-asan: deps
+test-asan: deps ui
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
@@ -84,7 +98,7 @@ FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzze
   history_fuzzer api_fuzzer sigv4_fuzzer schedule_fuzzer
 
 # ThreadSanitizer over the code with shared state (caches, random sources, processes).
-test-tsan: deps
+test-tsan: deps ui
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS)
 	ctest --preset tsan -j $(JOBS)

@@ -476,6 +476,12 @@ class Pipeline {
   };
   Result<Compiled> CompileAll(const CompileLimits& limits = {}) const;
 
+  // The steps and their dependencies, for drawing: {"pipeline": name, "steps": [{"name",
+  // "kind" (training, transform, lambda, ...), "after": [step names], "conditional": true when
+  // the step has a When(), "body": a ForEach's own graph}], "schedule", "comment"}. The states
+  // a step compiles to are named "<step>" or "<step>: <phase>".
+  json::value StepGraph() const;
+
   struct Step;
   struct Parameter_ {
     std::string name;

@@ -27,6 +27,7 @@ struct ServerOptions {
   int port = 8083;  // 0: a free port (see Server::port)
   std::string data_dir = ".zflow/server";  // the store (zflow.db) and the local services' files
   std::string profile;                      // the local services' profile (zflow.profile.yaml)
+  std::string s3_root;                      // where s3:// objects live (default: the profile's)
   std::string region = "us-east-1";
   std::string account = "123456789012";
   // With both set, requests must be signed with them (SigV4); without, loopback only.

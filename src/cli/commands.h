@@ -107,6 +107,7 @@ struct ServeOptions {
   int port = 8083;
   std::string data_dir = ".zflow/server";
   std::string profile;
+  std::string s3_root;  // overrides the profile's
   std::string region = "us-east-1";
   std::string account = "123456789012";
   std::string access_key_id;      // default: $AWS_ACCESS_KEY_ID
@@ -129,6 +130,10 @@ struct ExecutionsOptions {
   std::string execution;       // ARN or machine:name
   bool reverse = false;        // history: newest first
   std::string error, cause;    // stop
+  std::string input = "{}";    // start: the input (JSON), or
+  std::string input_file;      // start: a file holding it
+  std::string name;            // start: the execution's name (default: a new id)
+  bool wait = false;           // start: until it ends; the exit code says how
   bool json = false;
 };
 int RunExecutions(const ExecutionsOptions& options);

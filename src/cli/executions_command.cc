@@ -2,6 +2,7 @@
 // running zflow serve.
 #include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,18 @@ std::string When(const json::object& o, std::string_view key) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   return fmt::format("{}.{:03}Z", buf, ms % 1000);
+}
+
+// Percent-encoding of all but letters, digits, "-_." and `keep`.
+std::string UrlEncode(std::string_view text, std::string_view keep = "") {
+  std::string out;
+  for (unsigned char c : text) {
+    out += std::isalnum(c) || c == '-' || c == '_' || c == '.' ||
+                   keep.find(static_cast<char>(c)) != std::string_view::npos
+               ? std::string(1, static_cast<char>(c))
+                                                               : fmt::format("%{:02X}", c);
+  }
+  return out;
 }
 
 int Fail(const Status& st) {
@@ -123,12 +136,8 @@ int History(const ServerClient& client, const ExecutionsOptions& o) {
 
 int Logs(const ServerClient& client, const ExecutionsOptions& o) {
   const std::string arn = ExecutionArn(o, o.execution);
-  std::string query;
-  for (unsigned char c : arn) {
-    query += std::isalnum(c) || c == '-' || c == '_' || c == '.' ? std::string(1, static_cast<char>(c))
-                                                                 : fmt::format("%{:02X}", c);
-  }
-  auto reply = client.Rest("GET", fmt::format("/zflow/task-logs?executionArn={}", query), "");
+  auto reply = client.Rest("GET", fmt::format("/zflow/task-logs?executionArn={}", UrlEncode(arn)),
+                           "");
   if (!reply.ok()) return Fail(reply.status());
   if (o.json) {
     fmt::print("{}\n", ToJsonText(*reply));
@@ -143,6 +152,46 @@ int Logs(const ServerClient& client, const ExecutionsOptions& o) {
   return kExitOk;
 }
 
+int Start(const ServerClient& client, const ExecutionsOptions& o) {
+  std::string input = o.input;
+  if (!o.input_file.empty()) {
+    auto text = ReadFileCapped(o.input_file, 256 * 1024);
+    if (!text.ok()) return Fail(text.status());
+    input = std::move(text->data);
+  }
+  json::object request{{"stateMachineArn", MachineArn(o, o.state_machine)}, {"input", input}};
+  if (!o.name.empty()) request["name"] = o.name;
+  auto started = client.Call("StartExecution", request);
+  if (!started.ok()) return Fail(started.status());
+  const std::string arn = Str(*started, "executionArn");
+  if (o.json && !o.wait) {
+    fmt::print("{}\n", ToJsonText(*started));
+    return kExitOk;
+  }
+  fmt::print("Started {}\n  {}/ui/executions/{}\n", arn, client.endpoint(), UrlEncode(arn, ":"));
+  std::fflush(stdout);
+  if (!o.wait) return kExitOk;
+  while (true) {
+    auto described = client.Call("DescribeExecution", {{"executionArn", arn}});
+    if (!described.ok()) return Fail(described.status());
+    const std::string status = Str(*described, "status");
+    if (status != "RUNNING") {
+      if (o.json) {
+        fmt::print("{}\n", ToJsonText(*described));
+      } else {
+        fmt::print("{}", status);
+        if (std::string error = Str(*described, "error"); !error.empty()) {
+          fmt::print(": {} {}", error, Str(*described, "cause").substr(0, 2000));
+        }
+        fmt::print("\n");
+      }
+      if (status == "SUCCEEDED") return kExitOk;
+      return status == "FAILED" ? kExitInvalid : kExitTimedOut;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 }  // namespace
 
 int RunExecutions(const ExecutionsOptions& o) {
@@ -151,6 +200,7 @@ int RunExecutions(const ExecutionsOptions& o) {
   if (o.action == "list") return List(*client, o);
   if (o.action == "history") return History(*client, o);
   if (o.action == "logs") return Logs(*client, o);
+  if (o.action == "start") return Start(*client, o);
   const std::string arn = ExecutionArn(o, o.execution);
   Result<json::object> reply = Status::Ok();
   if (o.action == "describe") {
@@ -163,7 +213,7 @@ int RunExecutions(const ExecutionsOptions& o) {
   } else if (o.action == "redrive") {
     reply = client->Call("RedriveExecution", {{"executionArn", arn}});
   } else {
-    fmt::print(stderr, "zflow executions: say list, describe, history, stop or redrive\n");
+    fmt::print(stderr, "zflow executions: say list, start, describe, history, logs, stop or redrive\n");
     return kExitUsage;
   }
   if (!reply.ok()) return Fail(reply.status());
@@ -187,6 +237,7 @@ int RunDeploy(const DeployOptions& o) {
   std::string definition;
   std::string schedule = o.schedule;
   std::map<std::string, std::string> tags;
+  std::string step_graph;  // a pipeline's, for the web UI
   if (IsPipelineSpec(o.file)) {
     auto loaded = spec::LoadPipelineFile(o.file);
     if (!loaded.ok()) return Fail(loaded.status());
@@ -196,6 +247,7 @@ int RunDeploy(const DeployOptions& o) {
     if (name.empty()) name = loaded->pipeline().name();
     if (schedule.empty()) schedule = loaded->pipeline().options().schedule;
     tags = loaded->pipeline().options().tags;
+    step_graph = ToJsonText(loaded->pipeline().StepGraph());
   } else {
     auto text = ReadFileCapped(o.file, asl::kMaxDefinitionBytes);
     if (!text.ok()) return Fail(text.status());
@@ -226,6 +278,10 @@ int RunDeploy(const DeployOptions& o) {
     return Fail(existing.status());
   }
   fmt::print("Deployed {} to {} ({}): {}\n", name, client->endpoint(), verb, arn);
+  if (!step_graph.empty()) {
+    auto put = client->Rest("PUT", fmt::format("/zflow/pipelines/{}", name), step_graph);
+    if (!put.ok()) return Fail(put.status());
+  }
   if (!schedule.empty()) {
     json::object body{{"ScheduleExpression", schedule},
                       {"ScheduleExpressionTimezone", o.time_zone},

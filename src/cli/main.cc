@@ -95,6 +95,8 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--data-dir", serve.data_dir, "Where the store and job files live")
       ->capture_default_str();
   serve_cmd->add_option("--profile", serve.profile, "Local services profile (zflow.profile.yaml)");
+  serve_cmd->add_option("--s3-root", serve.s3_root,
+                        "Directory holding s3://bucket/key (overrides the profile's)");
   serve_cmd->add_option("--region", serve.region, "Region in ARNs")->capture_default_str();
   serve_cmd->add_option("--account", serve.account, "Account id in ARNs")->capture_default_str();
   serve_cmd->add_option("--access-key-id", serve.access_key_id,
@@ -119,6 +121,15 @@ int Run(int argc, char** argv) {
   ex_list->add_option("--state-machine", executions.state_machine, "A name or ARN");
   ex_list->add_option("--status", executions.status, "RUNNING, SUCCEEDED, FAILED, ...");
   ex_list->add_option("--max", executions.max_results, "Per state machine")->capture_default_str();
+  CLI::App* ex_start = executions_cmd->add_subcommand(
+      "start", "Start an execution; prints its ARN and the URL of its page in the web UI");
+  ex_start->add_option("state_machine", executions.state_machine, "A name or ARN")->required();
+  ex_start->add_option("--input", executions.input, "The input (JSON)")->capture_default_str();
+  ex_start->add_option("--input-file", executions.input_file, "A file holding the input")
+      ->excludes("--input");
+  ex_start->add_option("--name", executions.name, "The execution's name (default: a new id)");
+  ex_start->add_flag("--wait", executions.wait,
+                     "Wait until it ends; exit 0 only when it succeeded");
   CLI::App* ex_describe = executions_cmd->add_subcommand("describe", "DescribeExecution");
   CLI::App* ex_history = executions_cmd->add_subcommand("history", "The execution's events");
   ex_history->add_flag("--reverse", executions.reverse, "Newest first");
@@ -133,7 +144,7 @@ int Run(int argc, char** argv) {
     sub->add_option("execution", executions.execution, "Execution ARN or MACHINE:NAME")
         ->required();
   }
-  for (CLI::App* sub : {ex_list, ex_describe, ex_history, ex_logs, ex_stop, ex_redrive}) {
+  for (CLI::App* sub : {ex_list, ex_start, ex_describe, ex_history, ex_logs, ex_stop, ex_redrive}) {
     sub->fallthrough();
   }
 

@@ -16,6 +16,7 @@ int RunServe(const ServeOptions& options) {
                                .port = options.port,
                                .data_dir = options.data_dir,
                                .profile = options.profile,
+                               .s3_root = options.s3_root,
                                .region = options.region,
                                .account = options.account,
                                .access_key_id = options.access_key_id,

@@ -3,6 +3,8 @@
 #include "zflow/pipeline.h"
 
 #include <algorithm>
+#include <array>
+#include <variant>
 #include <set>
 
 #include <fmt/format.h>
@@ -72,6 +74,31 @@ const std::string& Pipeline::Step::name() const {
 Pipeline::Pipeline(std::string name, PipelineOptions options)
     : name_(std::move(name)), options_(std::move(options)) {}
 Pipeline::~Pipeline() = default;
+
+json::value Pipeline::StepGraph() const {
+  // In the order of Step::spec's alternatives.
+  static constexpr std::array<const char*, 13> kKinds = {
+      "lambda", "training", "processing", "transform", "tuning", "model",   "endpoint",
+      "databricks", "wait", "pass",     "fail",       "state",  "for_each"};
+  static_assert(std::variant_size_v<decltype(Step::spec)> == kKinds.size());
+  json::array steps;
+  for (const auto& step : steps_) {
+    json::array after;
+    for (int i : step->after) after.emplace_back(steps_[static_cast<std::size_t>(i)]->name());
+    json::object entry{{"name", step->name()},
+                       {"kind", kKinds[step->spec.index()]},
+                       {"after", std::move(after)}};
+    if (step->when) entry["conditional"] = true;
+    if (const auto* each = std::get_if<ForEach>(&step->spec); each != nullptr && each->body) {
+      entry["body"] = each->body->StepGraph();
+    }
+    steps.emplace_back(std::move(entry));
+  }
+  json::object graph{{"pipeline", name_}, {"steps", std::move(steps)}};
+  if (!options_.schedule.empty()) graph["schedule"] = options_.schedule;
+  if (!options_.comment.empty()) graph["comment"] = options_.comment;
+  return graph;
+}
 
 namespace {
 Value ParameterValue(const std::string& name, ValueType type) {

@@ -310,7 +310,7 @@ Answer StepFunctionsApi::DescribeExecution(const json::object& in) {
   return out;
 }
 
-Answer StepFunctionsApi::ListExecutions(const json::object& in) {
+Answer StepFunctionsApi::ListExecutions(const json::object& in, const StartWindow& window) {
   Fields f(in);
   std::optional<std::string> target = f.Optional("stateMachineArn", 256);
   std::optional<std::string> map_run = f.Optional("mapRunArn", 2000);
@@ -331,7 +331,10 @@ Answer StepFunctionsApi::ListExecutions(const json::object& in) {
   auto parsed = ParseStatesArn(*target);
   if (!parsed || parsed->kind != "stateMachine") return InvalidArn(*target, "");
   if (!store_.GetStateMachine(parsed->machine_arn()).ok()) return MachineMissing(*target);
-  store::ExecutionFilter filter{.machine_arn = parsed->machine_arn(), .limit = limit + 1};
+  store::ExecutionFilter filter{.machine_arn = parsed->machine_arn(),
+                                .started_after_ms = window.started_after_ms,
+                                .started_before_ms = window.started_before_ms,
+                                .limit = limit + 1};
   if (!parsed->qualifier.empty()) {
     if (parsed->qualifier.find_first_not_of("0123456789") == std::string::npos) {
       filter.version_arn = *target;

@@ -18,6 +18,7 @@
 #include "server/metrics.h"
 #include "server/scheduler.h"
 #include "server/step_functions_api.h"
+#include "server/web_ui.h"
 #include "store/store.h"
 #include "zflow/local_services.h"
 
@@ -31,6 +32,12 @@ bool IsLoopback(std::string_view host) {
 
 constexpr std::string_view kTargetPrefix = "AWSStepFunctions.";
 
+void SetJson(httplib::Response& res, const server::ApiResponse& response) {
+  res.status = response.http_status;
+  if (!response.error_type.empty()) res.set_header("x-amzn-ErrorType", response.error_type);
+  res.set_content(response.body, "application/json");
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -41,6 +48,7 @@ struct Server::Impl {
   std::unique_ptr<server::StepFunctionsApi> api;
   std::unique_ptr<server::Metrics> metrics;
   std::unique_ptr<server::Scheduler> scheduler;
+  std::unique_ptr<server::WebUi> ui;
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
   std::atomic<bool> listener_done{false};
@@ -60,6 +68,17 @@ struct Server::Impl {
 
 std::optional<server::ApiError> Server::Impl::Authenticate(const httplib::Request& req) {
   if (options.access_key_id.empty()) return std::nullopt;
+  // A browser logged in to the web UI: its session cookie (SameSite=Strict, so other sites'
+  // pages do not send it). A request that changes something must also come from this origin.
+  if (req.has_header("Cookie") && ui->HasSession(req.get_header_value("Cookie"))) {
+    const std::string origin = req.get_header_value("Origin");
+    if (req.method == "GET" || origin.empty() || origin.ends_with("//" + req.get_header_value("Host"))) {
+      return std::nullopt;
+    }
+    return server::ApiError{"AccessDeniedException",
+                            "A request with a session cookie must come from the web UI's origin",
+                            403};
+  }
   cloud::SigV4Request request;
   request.method = req.method;
   std::string_view target = req.target;
@@ -120,6 +139,154 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
+namespace {
+
+// Headers of every web UI page and asset: no framing, no sniffing, scripts from this origin only.
+void SetPageHeaders(httplib::Response& res) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
+                 "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                 "form-action 'self'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
+}
+
+// GET handlers of the UI's reads, behind the same authentication as the API.
+template <typename Handler>
+httplib::Server::Handler Guarded(Server::Impl& impl, Handler handler) {
+  return [&impl, handler](const httplib::Request& req, httplib::Response& res) {
+    if (auto denied = impl.Authenticate(req)) {
+      SetJson(res, server::ErrorResponse(*denied));
+      return;
+    }
+    handler(req, res);
+  };
+}
+
+}  // namespace
+
+void AddWebUiRoutes(httplib::Server& http, Server::Impl& impl, bool tls) {
+  server::WebUi& ui = *impl.ui;
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/"); });
+  http.Get("/ui", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/"); });
+  http.Get(R"(/ui/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+    SetPageHeaders(res);
+    std::optional<server::UiAsset> asset = server::FindUiAsset(std::string(req.matches[1]));
+    if (!asset) {
+      if (!server::FindUiAsset("index.html")) {
+        res.set_content("This zflow was built without its web UI: run `make ui`, then build "
+                        "again.\n",
+                        "text/plain; charset=utf-8");
+        return;
+      }
+      res.status = 404;
+      res.set_content("Not found\n", "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_header("ETag", asset->etag);
+    res.set_header("Cache-Control", "no-cache");
+    if (req.get_header_value("If-None-Match") == asset->etag) {
+      res.status = 304;
+      return;
+    }
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
+  });
+  // Sessions. The credentials travel in the body, never in a URL, and are not logged.
+  http.Get("/zflow/session", [&ui](const httplib::Request& req, httplib::Response& res) {
+    const bool in = !ui.auth_required() || ui.HasSession(req.get_header_value("Cookie"));
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(ToJsonText(json::object{{"authRequired", ui.auth_required()},
+                                            {"authenticated", in}}),
+                    "application/json");
+  });
+  http.Post("/zflow/login", [&ui, tls](const httplib::Request& req, httplib::Response& res) {
+    auto parsed = ParseJson(req.body);
+    const json::object* in = parsed.ok() ? parsed->value.if_object() : nullptr;
+    auto field = [&](const char* name) -> std::string {
+      const json::value* v = in != nullptr ? in->if_contains(name) : nullptr;
+      return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (!ui.auth_required()) {
+      SetJson(res, server::ErrorResponse(server::ApiError{
+                       "ValidationException",
+                       "This server has no credentials: the web UI is open without a login",
+                       400}));
+      return;
+    }
+    std::optional<std::string> session =
+        ui.Login(field("accessKeyId"), field("secretAccessKey"));
+    if (!session) {
+      SetJson(res, server::ErrorResponse(server::ApiError{
+                       "UnrecognizedClientException",
+                       "The access key id or the secret access key is not this server's", 401}));
+      return;
+    }
+    res.set_header("Set-Cookie", ui.SessionCookie(*session, tls));
+    res.set_header("Cache-Control", "no-store");
+    res.set_content("{\"authenticated\":true}", "application/json");
+  });
+  http.Post("/zflow/logout", [&ui, tls](const httplib::Request& req, httplib::Response& res) {
+    ui.Logout(req.get_header_value("Cookie"));
+    res.set_header("Set-Cookie", ui.SessionCookie("", tls));
+    res.set_content("{\"authenticated\":false}", "application/json");
+  });
+  // Reads and actions the Step Functions API has no action for.
+  http.Get("/zflow/executions", Guarded(impl, [&ui](const httplib::Request& req,
+                                                    httplib::Response& res) {
+             std::map<std::string, std::string> query(req.params.begin(), req.params.end());
+             SetJson(res, ui.Executions(query));
+           }));
+  http.Get("/zflow/artifacts", Guarded(impl, [&ui](const httplib::Request& req,
+                                                   httplib::Response& res) {
+             SetJson(res, ui.Artifacts(req.get_param_value("executionArn")));
+           }));
+  http.Get("/zflow/objects", Guarded(impl, [&ui](const httplib::Request& req,
+                                                 httplib::Response& res) {
+             server::ObjectDownload d = ui.Object(req.get_param_value("uri"));
+             res.status = d.http_status;
+             // Objects are data, never pages of this origin: no scripts, no sniffing.
+             res.set_header("Content-Security-Policy", "sandbox; default-src 'none'");
+             res.set_header("X-Content-Type-Options", "nosniff");
+             if (d.http_status == 200) {
+               const bool inline_ok = req.get_param_value("download").empty() &&
+                                      (d.content_type == "application/pdf" ||
+                                       d.content_type.starts_with("text/") ||
+                                       d.content_type.starts_with("image/png") ||
+                                       d.content_type.starts_with("image/jpeg") ||
+                                       d.content_type == "application/json");
+               std::string safe_name;
+               for (char c : d.file_name) {
+                 safe_name += std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                                      c == '.' || c == '-' || c == '_'
+                                  ? c
+                                  : '_';
+               }
+               res.set_header("Content-Disposition",
+                              fmt::format("{}; filename=\"{}\"",
+                                          inline_ok ? "inline" : "attachment", safe_name));
+             }
+             res.set_content(d.body, d.content_type);
+           }));
+  http.Get("/zflow/endpoints", Guarded(impl, [&ui](const httplib::Request&,
+                                                   httplib::Response& res) {
+             SetJson(res, ui.Endpoints());
+           }));
+  http.Post(R"(/zflow/endpoints/([^/]+)/invocations)",
+            Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
+              SetJson(res, ui.InvokeEndpoint(std::string(req.matches[1]), req.body,
+                                             req.get_header_value("Content-Type")));
+            }));
+  http.Get(R"(/zflow/pipelines/([^/]+))",
+           Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
+             SetJson(res, ui.GetPipeline(std::string(req.matches[1])));
+           }));
+  http.Put(R"(/zflow/pipelines/([^/]+))",
+           Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
+             SetJson(res, ui.PutPipeline(std::string(req.matches[1]), req.body));
+           }));
+}
+
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
@@ -164,7 +331,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ZFLOW_ASSIGN_OR_RETURN(
       impl->services,
       LocalServices::Start({.profile = options.profile,
-                            .work_dir = (fs::path(options.data_dir) / "work").string()}));
+                            .work_dir = (fs::path(options.data_dir) / "work").string(),
+                            .s3_root = options.s3_root}));
   impl->metrics = std::make_unique<server::Metrics>();
   impl->store->SetEventObserver(
       [metrics = impl->metrics.get()](const runtime::ExecutionInfo& info,
@@ -180,6 +348,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->api = std::make_unique<server::StepFunctionsApi>(
       server::ApiOptions{.region = options.region, .account = options.account}, *impl->store,
       *impl->executions);
+  impl->ui = std::make_unique<server::WebUi>(
+      server::WebUiOptions{.region = options.region,
+                           .account = options.account,
+                           .access_key_id = options.access_key_id,
+                           .secret_access_key = options.secret_access_key,
+                           .clock = options.clock},
+      *impl->store, *impl->api, *impl->services);
   ZFLOW_ASSIGN_OR_RETURN(impl->recovered, impl->executions->Recover());
   impl->scheduler = std::make_unique<server::Scheduler>(
       server::SchedulerOptions{.region = options.region, .account = options.account,
@@ -258,6 +433,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     res.status = response.http_status;
     res.set_content(response.body, "application/json");
   });
+  AddWebUiRoutes(http, *raw, tls);
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"ok\"}", "application/json");
   });

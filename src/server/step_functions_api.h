@@ -83,7 +83,14 @@ class StepFunctionsApi {
   Answer StartSyncExecution(const json::object& in);
   Answer StopExecution(const json::object& in);
   Answer DescribeExecution(const json::object& in);
-  Answer ListExecutions(const json::object& in);
+  // `window` (a zflow extension for the web UI, not in the AWS API): only executions started
+  // in [started_after_ms, started_before_ms); 0 leaves a side open.
+  struct StartWindow {
+    std::int64_t started_after_ms = 0;
+    std::int64_t started_before_ms = 0;
+  };
+  Answer ListExecutions(const json::object& in) { return ListExecutions(in, StartWindow{}); }
+  Answer ListExecutions(const json::object& in, const StartWindow& window);
   Answer GetExecutionHistory(const json::object& in);
   Answer RedriveExecution(const json::object& in);
   Answer DescribeStateMachineForExecution(const json::object& in);

@@ -69,6 +69,11 @@ CREATE TABLE schedules(
 CREATE TABLE endpoints(name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL,
   url TEXT NOT NULL, update_ms INTEGER NOT NULL);
 )sql",
+    // 2: the step graphs of pipelines deployed with `zflow deploy --local`, for the web UI.
+    R"sql(
+CREATE TABLE pipelines(state_machine_arn TEXT PRIMARY KEY, graph TEXT NOT NULL,
+  update_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 std::string Sha256Hex(std::string_view text) {
@@ -572,11 +577,13 @@ Result<std::vector<ExecutionRecord>> Store::ListExecutions(const ExecutionFilter
       "SELECT {} FROM executions e JOIN definitions d ON d.sha256 = e.definition_sha WHERE "
       "(?1 = '' OR e.machine_arn = ?1) AND (?2 = '' OR e.version_arn = ?2) AND "
       "(?3 = '' OR e.alias_arn = ?3) AND (?4 = '' OR e.status = ?4) AND (?5 = 0 OR e.id < ?5) "
+      "AND (?7 = 0 OR e.start_ms >= ?7) AND (?8 = 0 OR e.start_ms < ?8) "
       "ORDER BY e.id DESC LIMIT ?6",
       kExecutionColumns);
   ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare(sql));
   q.Bind(1, f.machine_arn).Bind(2, f.version_arn).Bind(3, f.alias_arn).Bind(4, f.status);
   q.Bind(5, f.before_id).Bind(6, static_cast<std::int64_t>(f.limit));
+  q.Bind(7, f.started_after_ms).Bind(8, f.started_before_ms);
   return All<ExecutionRecord>(q, ExecutionFrom);
 }
 
@@ -718,6 +725,28 @@ Status Store::DeleteActivity(std::string_view arn) {
     q.Bind(1, arn);
     return q.Run();
   });
+}
+
+// ---- pipelines ----
+
+Status Store::PutPipelineGraph(std::string_view machine_arn, std::string_view graph,
+                               std::int64_t now_ms) {
+  return Write([&]() -> Status {
+    ZFLOW_ASSIGN_OR_RETURN(Statement q, writer_->Prepare(
+                                            "INSERT OR REPLACE INTO pipelines(state_machine_arn, "
+                                            "graph, update_ms) VALUES (?, ?, ?)"));
+    q.Bind(1, machine_arn).Bind(2, graph).Bind(3, now_ms);
+    return q.Run();
+  });
+}
+
+Result<std::string> Store::GetPipelineGraph(std::string_view machine_arn) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  ZFLOW_ASSIGN_OR_RETURN(Statement q, reader_->Prepare("SELECT graph FROM pipelines WHERE "
+                                                       "state_machine_arn = ?"));
+  q.Bind(1, machine_arn);
+  return One<std::string>(
+      q, [](const Statement& s) { return std::string(s.Text(0)); }, "Pipeline", machine_arn);
 }
 
 // ---- tags ----

@@ -100,6 +100,8 @@ struct ExecutionFilter {
   std::string alias_arn;    // executions started through this alias only
   std::string status;       // empty: any
   std::int64_t before_id = 0;  // newest first: only ids below this (0: from the newest)
+  std::int64_t started_after_ms = 0;   // 0: no bound; else start_ms >= this
+  std::int64_t started_before_ms = 0;  // 0: no bound; else start_ms < this
   int limit = 100;
 };
 
@@ -167,7 +169,7 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
   ~Store();
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   const std::string& path() const { return path_; }
 
   // ---- state machines, versions, aliases ----
@@ -214,6 +216,12 @@ class Store {
   Result<runtime::History> LoadHistory(std::int64_t execution_id);
   // The task logs of an execution, in event order.
   Result<std::vector<TaskLog>> TaskLogs(std::int64_t execution_id);
+
+  // The step graph of the pipeline a state machine was compiled from (JSON text, see
+  // Pipeline::StepGraph), kept for the web UI; Get is kNotFound for machines without one.
+  Status PutPipelineGraph(std::string_view machine_arn, std::string_view graph,
+                          std::int64_t now_ms);
+  Result<std::string> GetPipelineGraph(std::string_view machine_arn);
   // Counts by status (for metrics).
   Result<std::map<std::string, std::int64_t>> CountExecutionsByStatus();
 
