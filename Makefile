@@ -9,7 +9,8 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
-  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev awscli python3-boto3
+  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev awscli python3-boto3 \
+  chromium fonts-dejavu-core
 
 .PHONY: all build deps ui demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
 
@@ -77,7 +78,7 @@ demo: build
 	./build/examples/native_pipeline run --progress --result-json
 	./build/examples/fraud_pipeline run --mock-config examples/fraud-detection/mocks.json \
 	  --test-case HappyPath --virtual-clock -q --result-json
-	./examples/fraud-detection/demo.sh build/zflow
+	./examples/fraud-detection/serve_demo.sh build/zflow
 
 tests/node_modules: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund

@@ -44,6 +44,23 @@ TEST(Pipeline, CompilesToValidAslWithParallelStage) {
   EXPECT_EQ(ToJsonText(*f.p.CompileJson()), ToJsonText(*f.p.CompileJson()));
 }
 
+TEST(Pipeline, DescribesItsStepGraphForDrawing) {
+  Fraud f;
+  EXPECT_EQ(ToJsonText(f.p.StepGraph()),
+            R"({"pipeline":"fraud-scoring","steps":[)"
+            R"({"name":"prepare","kind":"lambda","after":[]},)"
+            R"({"name":"train","kind":"training","after":["prepare"]},)"
+            R"({"name":"quality","kind":"lambda","after":["prepare"]},)"
+            R"({"name":"evaluate","kind":"lambda","after":["train","quality"]}]})");
+  Pipeline gated("gated", {.schedule = "rate(1 day)"});
+  StepRef a = gated.Add(PassStep{.name = "a"});
+  gated.Add(WaitStep{.name = "b", .seconds = 5}).After(a).When(a.Output("ok") == true);
+  EXPECT_EQ(ToJsonText(gated.StepGraph()),
+            R"({"pipeline":"gated","steps":[{"name":"a","kind":"pass","after":[]},)"
+            R"({"name":"b","kind":"wait","after":["a"],"conditional":true}],)"
+            R"j("schedule":"rate(1 day)"})j");
+}
+
 TEST(Pipeline, RunsOnTheEngineWithDataFlowingBetweenSteps) {
   Fraud f;
   auto m = f.p.Compile();

@@ -98,6 +98,31 @@ TEST_F(StoreTest, RefusesADatabaseFromANewerZflow) {
   EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos);
 }
 
+TEST_F(StoreTest, UpgradesADatabaseOfTheFirstSchemaAndKeepsStepGraphs) {
+  {
+    auto store = Store::Open(Db());
+    ASSERT_TRUE(store.ok());
+  }
+  {
+    // What a zflow of schema 1 left: no pipelines table.
+    auto db = Database::Open(Db());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("DROP TABLE pipelines; PRAGMA user_version = 1").ok());
+  }
+  {
+    auto store = Store::Open(Db());
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    EXPECT_EQ((*store)->GetPipelineGraph("arn:m").status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE((*store)->PutPipelineGraph("arn:m", R"({"steps":[]})", 1).ok());
+    ASSERT_TRUE((*store)->PutPipelineGraph("arn:m", R"({"steps":[1]})", 2).ok());
+  }
+  auto store = Store::Open(Db());
+  ASSERT_TRUE(store.ok());
+  auto graph = (*store)->GetPipelineGraph("arn:m");
+  ASSERT_TRUE(graph.ok());
+  EXPECT_EQ(*graph, R"({"steps":[1]})");
+}
+
 TEST_F(StoreTest, RefusesAFileThatIsNotADatabase) {
   {
     std::FILE* f = std::fopen(Db().c_str(), "w");
