@@ -61,6 +61,17 @@ async function sfn(url, action, body) {
   return { status: r.status, body: await r.json() };
 }
 
+// WCAG 2 A and AA rules (contrast, names, keyboard reachability) by axe-core, in the page.
+const axeSource = readFileSync(join(root, "tests/node_modules/axe-core/axe.min.js"), "utf8");
+async function checkAccessibility(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"] } }));
+  const problems = result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`);
+  assert.deepEqual(problems, [], `accessibility of ${what}`);
+}
+
 async function main() {
   // The example's profile with this test's directories: nothing shared with other runs.
   const profile = join(tmp, "zflow.profile.yaml");
@@ -125,6 +136,7 @@ async function main() {
   assert.match(trainLog, /validation auc: [0-9.]+/, "the training script's output");
   assert.match(await details.textContent(), /createTrainingJob\.sync/);
   await page.screenshot({ path: join(shots, "execution-train-logs.png"), fullPage: true });
+  await checkAccessibility(page, "the execution page");
   // Input and output of the state are there, as JSON.
   assert.match(await details.getByLabel("State output").textContent(), /"train"/);
 
@@ -150,6 +162,7 @@ async function main() {
   assert.equal(await page.getByTestId("run-grid").locator(".cell.st-succeeded").count(), 8);
   assert.match(await page.locator("#machine-schedules").textContent(), /cron\(0 6 \* \* \? \*\)/);
   await page.screenshot({ path: join(shots, "machine.png"), fullPage: true });
+  await checkAccessibility(page, "the state machine page");
   await page.getByRole("button", { name: "Start execution" }).click();
   const input = page.getByLabel("Input (JSON)");
   await input.fill('{"day": "2026-12-01",}');
@@ -189,6 +202,7 @@ async function main() {
   assert.equal(scores.length, 3, answer);
   for (const s of scores) assert(Number(s) >= 0 && Number(s) <= 1, `a score: ${s}`);
   await page.screenshot({ path: join(shots, "endpoints.png"), fullPage: true });
+  await checkAccessibility(page, "the endpoints page");
 
   // ---- pagination and filters over many executions ----
   const pass = await sfn(url, "CreateStateMachine", {
@@ -219,6 +233,7 @@ async function main() {
   await page.goto(`${url}/`);
   await page.getByTestId("machines").getByRole("link", { name: "fraud-scoring" }).waitFor();
   await page.screenshot({ path: join(shots, "machines.png"), fullPage: true });
+  await checkAccessibility(page, "the front page");
   assert.deepEqual(pageErrors, [], "no errors in the browser's console, no failed requests");
 
   // ---- a server with credentials: the login page and a session cookie ----
@@ -235,6 +250,7 @@ async function main() {
   await login.getByRole("button", { name: "Log in" }).click();
   await login.getByText(/not this server's/).waitFor();
   await login.screenshot({ path: join(shots, "login.png") });
+  await checkAccessibility(login, "the login page");
   await login.getByLabel("Secret access key").fill("ui-test-secret");
   await login.getByRole("button", { name: "Log in" }).click();
   await login.getByRole("heading", { name: "State machines" }).waitFor();

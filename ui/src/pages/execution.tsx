@@ -355,8 +355,11 @@ function Artifacts({ arn, status }: { arn: string; status: string }) {
   );
 }
 
+const EVENTS_SHOWN = 500;
+
 function Events({ events }: { events: HistoryEvent[] }) {
   const [open, setOpen] = useState(false);
+  const [shown, setShown] = useState(EVENTS_SHOWN);
   return (
     <Section title={`Event history (${events.length})`} id="events">
       <button onClick={() => setOpen(!open)} aria-expanded={open}>
@@ -373,7 +376,7 @@ function Events({ events }: { events: HistoryEvent[] }) {
             </tr>
           </thead>
           <tbody>
-            {events.map((e) => {
+            {events.slice(0, shown).map((e) => {
               const { id, type, timestamp, previousEventId, ...rest } = e;
               void previousEventId;
               return (
@@ -389,6 +392,11 @@ function Events({ events }: { events: HistoryEvent[] }) {
             })}
           </tbody>
         </table>
+      ) : null}
+      {open && events.length > shown ? (
+        <button onClick={() => setShown(shown + EVENTS_SHOWN)}>
+          Show {Math.min(EVENTS_SHOWN, events.length - shown)} more of {events.length - shown}
+        </button>
       ) : null}
     </Section>
   );
