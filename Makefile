@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
-  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev awscli python3-boto3 \
+  curl libcpp-httplib-dev libsqlite3-dev awscli python3-boto3 \
   chromium fonts-dejavu-core
 
 .PHONY: all build deps ui demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean

@@ -1,10 +1,13 @@
 #include "integrations/http_task.h"
 
-#include <curl/curl.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,23 +46,37 @@ runtime::TaskResult Runtime(std::string cause) {
   return runtime::TaskResult::Failure(std::string(asl::errors::kRuntime), std::move(cause));
 }
 
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
+// RFC 3986 percent-encoding: everything but letters, digits and "-._~".
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
 }
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct ListDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+// "https://host:port/path?q" -> ("https://host:port", "/path?q"); nullopt for another scheme.
+std::optional<std::pair<std::string, std::string>> SplitUrl(const std::string& url) {
+  std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  std::string scheme = Lower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::size_t path = url.find_first_of("/?#", scheme_end + 3);
+  std::string origin = url.substr(0, path);
+  if (origin.size() == scheme_end + 3) return std::nullopt;  // no host
+  std::string rest = path == std::string::npos ? "/" : url.substr(path);
+  if (std::size_t hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
+  if (rest.empty() || rest.front() != '/') rest = "/" + rest;
+  return std::make_pair(origin, rest);
+}
 
 }  // namespace
 
 runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
-  static const bool kInit = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  if (!kInit) return Runtime("libcurl could not be initialized");
   const json::object* p = r.input.if_object();
   if (p == nullptr) return Runtime("the HTTP Task's Parameters are not an object");
   const json::value* endpoint = p->if_contains("ApiEndpoint");
@@ -84,19 +101,12 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
     return Runtime("the HTTP Task needs a connection (Authentication.ConnectionArn or "
                    "InvocationConfig.ConnectionArn)");
   }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Runtime("libcurl could not start a request");
   // URL with the query parameters.
   std::string url(endpoint->get_string());
   if (const json::value* q = p->if_contains("QueryParameters"); q != nullptr && q->is_object()) {
     std::string query;
     auto add = [&](std::string_view k, const json::value& v) {
-      char* ek = curl_easy_escape(curl.get(), k.data(), static_cast<int>(k.size()));
-      std::string text = ScalarText(v);
-      char* ev = curl_easy_escape(curl.get(), text.data(), static_cast<int>(text.size()));
-      query += fmt::format("{}{}={}", query.empty() ? "" : "&", ek, ev);
-      curl_free(ek);
-      curl_free(ev);
+      query += fmt::format("{}{}={}", query.empty() ? "" : "&", Escape(k), Escape(ScalarText(v)));
     };
     for (const auto& [k, v] : q->get_object()) {
       if (v.is_array()) {
@@ -107,13 +117,18 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
     }
     if (!query.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + query;
   }
+  auto target = SplitUrl(url);
+  if (!target) {
+    return runtime::TaskResult::Failure(
+        "States.Http.Socket", fmt::format("{} {}: only http:// and https:// URLs with a host can "
+                                          "be called", m, url));
+  }
   // Headers: the connection's, then the task's.
-  std::unique_ptr<curl_slist, ListDeleter> headers;
-  auto add_header = [&](const std::string& line) {
-    headers.reset(curl_slist_append(headers.release(), line.c_str()));
-  };
+  httplib::Request request;
+  request.method = m;
+  request.path = target->second;
   if (auto it = connections_.find(connection); it != connections_.end()) {
-    for (const auto& [k, v] : it->second) add_header(k + ": " + v);
+    for (const auto& [k, v] : it->second) request.set_header(k, v);
   }
   bool has_content_type = false;
   if (const json::value* h = p->if_contains("Headers"); h != nullptr && h->is_object()) {
@@ -123,63 +138,38 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
                                    std::string(k)));
       }
       has_content_type = has_content_type || Lower(k) == "content-type";
-      add_header(fmt::format("{}: {}", std::string(k), ScalarText(v)));
+      request.set_header(std::string(k), ScalarText(v));
     }
   }
-  std::string body;
   if (const json::value* b = p->if_contains("RequestBody")) {
-    body = b->is_string() ? std::string(b->get_string()) : ToJsonText(*b);
-    if (!has_content_type && !b->is_string()) add_header("Content-Type: application/json");
-  }
-  add_header("User-Agent: Amazon|StepFunctions|HttpInvoke|us-east-1");
-  std::string response;
-  std::string response_headers;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, m.c_str());
-  if (m == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
-  if (!body.empty() || p->contains("RequestBody")) {
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  }
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, Collect);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response_headers);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, timeout_seconds_);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(curl.get());
-  if (rc != CURLE_OK) {
-    return runtime::TaskResult::Failure(
-        "States.Http.Socket", fmt::format("{} {}: {}", m, url, curl_easy_strerror(rc)));
-  }
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  // The last response's headers (after redirects or 100-continue), as lists of values.
-  json::object header_map;
-  std::string status_text;
-  std::size_t start = 0;
-  while (start < response_headers.size()) {
-    std::size_t end = response_headers.find("\r\n", start);
-    if (end == std::string::npos) end = response_headers.size();
-    std::string_view line(response_headers.data() + start, end - start);
-    start = end + 2;
-    if (line.starts_with("HTTP/")) {
-      header_map.clear();
-      std::size_t sp = line.find(' ', line.find(' ') + 1);
-      status_text = sp == std::string_view::npos ? "" : std::string(line.substr(sp + 1));
-      continue;
+    request.body = b->is_string() ? std::string(b->get_string()) : ToJsonText(*b);
+    if (!has_content_type) {
+      request.set_header("Content-Type", b->is_string() ? "application/x-www-form-urlencoded"
+                                                        : "application/json");
     }
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string key(line.substr(0, colon));
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
+  request.set_header("User-Agent", "Amazon|StepFunctions|HttpInvoke|us-east-1");
+  request.set_header("Accept", "*/*");
+  httplib::Client client(target->first);
+  client.set_connection_timeout(std::chrono::seconds(timeout_seconds_));
+  client.set_read_timeout(std::chrono::seconds(timeout_seconds_));
+  client.set_write_timeout(std::chrono::seconds(timeout_seconds_));
+  client.set_follow_location(false);
+  httplib::Result answer = client.send(request);
+  if (!answer) {
+    return runtime::TaskResult::Failure(
+        "States.Http.Socket", fmt::format("{} {}: {}", m, url, httplib::to_string(answer.error())));
+  }
+  const long status = answer->status;
+  // The response's headers, as lists of values.
+  json::object header_map;
+  for (const auto& [key, value] : answer->headers) {
     json::value& list = header_map[key];
     if (!list.is_array()) list = json::array();
     list.as_array().emplace_back(value);
   }
+  const std::string status_text = answer->reason;
+  const std::string& response = answer->body;
   json::value parsed_body = json::value(response);
   if (auto j = ParseJson(response, {.record_locations = false}); j.ok()) parsed_body = j->value;
   json::object out{{"Headers", std::move(header_map)},
