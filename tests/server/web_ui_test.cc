@@ -86,6 +86,8 @@ class WebUiTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  // Outlives the server, whose threads read it until they stop.
+  ManualClock clock_{SystemClock().Now()};
   std::unique_ptr<Server> server_;
 };
 
@@ -136,7 +138,7 @@ TEST_F(WebUiTest, ServesThePagesWithSecurityHeaders) {
 }
 
 TEST_F(WebUiTest, LogsInWithTheServersCredentialsAndKeepsASessionCookie) {
-  ManualClock clock(SystemClock().Now());
+  ManualClock& clock = clock_;
   Start({.access_key_id = "AKIDUI", .secret_access_key = "s3cret", .clock = &clock});
   // No session: the API, the UI's reads and its session check all say so.
   EXPECT_EQ(Api("ListStateMachines", {})->status, 403);
@@ -205,7 +207,7 @@ TEST_F(WebUiTest, LogsInWithTheServersCredentialsAndKeepsASessionCookie) {
 }
 
 TEST_F(WebUiTest, ListsExecutionsByStartTime) {
-  ManualClock clock(SystemClock().Now());
+  ManualClock& clock = clock_;
   Start({.clock = &clock});
   const std::string machine = CreateMachine("timed");
   const auto t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
