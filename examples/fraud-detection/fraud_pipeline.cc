@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
 
   zflow::StringValue day = p.Parameter("day", "2026-11-21");
   zflow::StringValue instance_type = p.Parameter("instance_type", "ml.m5.xlarge");
+  // The endpoint is deployed only when the model's validation AUC reaches this.
+  zflow::NumberValue min_auc = p.Parameter("min_auc", 0.75);
   zflow::StringValue role = p.External("SageMakerRoleArn", "Role the SageMaker jobs and models run as",
                                        "arn:aws:iam::123456789012:role/zflow-local-sagemaker");
   zflow::StringValue bucket = p.External("DataBucket", "Bucket with the data, models and reports",
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
                                   .model_name = model.ModelName(),
                                   .instance_type = "ml.m5.large",
                                   .poll_seconds = 5})
-      .After(model);
+      .After(model)
+      .When(train.Metric("validation:auc") >= min_auc);
   return zflow::Main(argc, argv, p);
 }

@@ -203,7 +203,9 @@ struct MetricDefinition {
 };
 
 // A SageMaker training job (createTrainingJob.sync). Result: TrainingJobName,
-// ModelArtifacts.S3ModelArtifacts. The job name is "<step>-<execution name>".
+// ModelArtifacts.S3ModelArtifacts, and with metric_definitions FinalMetricDataList and Metrics
+// ({"<metric>": its final value}; see StepRef::Metric). The job name is
+// "<step>-<execution name>".
 struct TrainingJob {
   std::string name;
   StringValue image;
@@ -405,6 +407,11 @@ class StepRef {
   Value Output(std::string_view path) const;
   // Training: ModelArtifacts.S3ModelArtifacts; tuning: the best job's model.
   StringValue ModelArtifacts() const;
+  // Training: the final value of one of the step's metric_definitions, read from the job's
+  // FinalMetricDataList (Metrics['<name>'] of its result), e.g.
+  //   deploy.When(train.Metric("validation:auc") >= 0.8);
+  // Compile() fails when the step is not a training job or defines no such metric.
+  NumberValue Metric(std::string_view metric) const;
   // Model steps: the created model's name.
   StringValue ModelName() const { return Output("ModelName"); }
   const std::string& name() const;

@@ -138,6 +138,7 @@ Result<std::unique_ptr<LocalServices>> LocalServices::Start(LocalServicesOptions
       registry.Register(fmt::format("arn:aws:states:::sagemaker:{}", action), sagemaker);
     }
     registry.Register("arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", sagemaker);
+    registry.Register("arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob", sagemaker);
   }
   for (auto& [name, fn] : options.functions) {
     integrations::LambdaFunctionSpec spec;

@@ -151,6 +151,9 @@ runtime::TaskResult SageMakerHandler::Run(const runtime::TaskRequest& r) {
   if (res == "arn:aws:states:::sagemaker:createEndpoint") return CreateOrUpdateEndpoint(*request, false);
   if (res == "arn:aws:states:::sagemaker:updateEndpoint") return CreateOrUpdateEndpoint(*request, true);
   if (res == "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint") return DescribeEndpoint(*request);
+  if (res == "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob") {
+    return DescribeTrainingJob(*request);
+  }
   if (res == "arn:aws:states:::sagemaker:createTransformJob" ||
       res == "arn:aws:states:::sagemaker:createTransformJob.sync") {
     return Transform(*request, res.ends_with(".sync"));
@@ -158,6 +161,27 @@ runtime::TaskResult SageMakerHandler::Run(const runtime::TaskRequest& r) {
   return runtime::TaskResult::Failure(
       std::string(asl::errors::kRuntime),
       fmt::format("{} is not served locally yet", r.resource));
+}
+
+runtime::TaskResult SageMakerHandler::DescribeTrainingJob(const json::object& req) {
+  std::optional<std::string> name = Str(&req, "TrainingJobName");
+  static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+  if (!name || !std::regex_match(*name, kName)) {
+    return Validation(fmt::format(
+        "Value '{}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy "
+        "regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}",
+        name.value_or("")));
+  }
+  auto text = ReadFileCapped(
+      (fs::path(work_dir_) / "training-jobs" / *name / "describe.json").string(), 16 << 20);
+  auto parsed = text.ok() ? ParseJson(text->data, {.record_locations = false})
+                          : Result<ParsedJson>(text.status());
+  if (!parsed.ok()) {
+    return runtime::TaskResult::Failure(
+        "SageMaker.ResourceNotFoundException",
+        "Requested resource not found. (Service: SageMaker, Status Code: 400)");
+  }
+  return runtime::TaskResult::Success(std::move(parsed->value));
 }
 
 runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
@@ -440,6 +464,8 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
       {"LastModifiedTime", ended},
       {"FinalMetricDataList", std::move(metrics)}};
   if (!failure.empty()) describe["FailureReason"] = failure;
+  // For DescribeTrainingJob later (the aws-sdk integration).
+  (void)WriteFileAtomically((job / "describe.json").string(), ToJsonText(json::value(describe)));
   runtime::TaskResult result;
   if (!sync) {
     // Request/response: the job has been created; its ARN is the answer.

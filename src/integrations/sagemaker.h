@@ -55,6 +55,8 @@ class SageMakerHandler final : public runtime::TaskHandler {
   runtime::TaskResult CreateEndpointConfig(const json::object& request);
   runtime::TaskResult CreateOrUpdateEndpoint(const json::object& request, bool update);
   runtime::TaskResult DescribeEndpoint(const json::object& request);
+  // aws-sdk:sagemaker:describeTrainingJob: what createTrainingJob.sync returned for the job.
+  runtime::TaskResult DescribeTrainingJob(const json::object& request);
   runtime::TaskResult Transform(const json::object& request, bool sync);
   // sagemaker_jobs.cc: processing jobs (inputs copied to their LocalPath, outputs uploaded at the
   // end, /opt/ml/... in arguments mapped into the job's directory) and tuning (training jobs at

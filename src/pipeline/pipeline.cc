@@ -65,6 +65,21 @@ StringValue StepRef::ModelArtifacts() const {
   return Output("ModelArtifacts.S3ModelArtifacts");
 }
 
+NumberValue StepRef::Metric(std::string_view metric) const {
+  Pipeline::Step& step = *pipeline_->steps_[index_];
+  const auto* training = std::get_if<TrainingJob>(&step.spec);
+  if (training == nullptr) {
+    step.errors.push_back(fmt::format("Metric(\"{}\"): only a training step reports metrics",
+                                      metric));
+  } else if (std::none_of(training->metric_definitions.begin(),
+                          training->metric_definitions.end(),
+                          [&](const MetricDefinition& m) { return m.name == metric; })) {
+    step.errors.push_back(fmt::format(
+        "Metric(\"{}\"): the step has no metric definition of that name", metric));
+  }
+  return NumberValue(Output(fmt::format("Metrics['{}']", metric)));
+}
+
 const std::string& StepRef::name() const { return pipeline_->steps_[index_]->name(); }
 
 const std::string& Pipeline::Step::name() const {

@@ -247,10 +247,28 @@ Fragment Compiler::EmitStepBody(const Pipeline::Step& step, const Scope& scope,
     json::object params{{"TrainingJobName.$", UniqueJobName(name)}};
     training_definition(*t, params, "HyperParameters");
     with_tags(params);
+    json::object selector{{"TrainingJobName.$", "$.TrainingJobName"},
+                          {"ModelArtifacts.$", "$.ModelArtifacts"}};
+    if (!t->metric_definitions.empty()) {
+      // Each metric's final value by name, for conditions: FinalMetricDataList holds them in no
+      // promised order, so a filter picks each (a Choice rule cannot: it needs one value).
+      selector["FinalMetricDataList.$"] = "$.FinalMetricDataList";
+      json::object metrics;
+      for (const auto& m : t->metric_definitions) {
+        if (m.name.find_first_of("'\\[]") != std::string::npos) {
+          Fail(fmt::format("step \"{}\": metric name \"{}\" has a quote, a backslash or a "
+                           "bracket, which conditions cannot name",
+                           name, m.name));
+          continue;
+        }
+        metrics[m.name + ".$"] = fmt::format(
+            "States.ArrayGetItem($.FinalMetricDataList[?(@.MetricName == '{}')].Value, 0)",
+            m.name);
+      }
+      selector["Metrics"] = std::move(metrics);
+    }
     return single(TaskState(step, scope, "arn:aws:states:::sagemaker:createTrainingJob.sync",
-                            std::move(params),
-                            json::object{{"TrainingJobName.$", "$.TrainingJobName"},
-                                         {"ModelArtifacts.$", "$.ModelArtifacts"}}));
+                            std::move(params), std::move(selector)));
   }
   if (const auto* h = std::get_if<HyperparameterTuningJob>(&step.spec)) {
     if (h->objective_metric.empty()) Fail(fmt::format("step \"{}\": objective_metric is required", name));

@@ -290,7 +290,7 @@ TEST_F(CliTest, CxxPipelineValidatesCompilesAndRuns) {
   };
   ProcessResult validate = run({"validate"});
   EXPECT_EQ(validate.exit_code, 0) << validate.stderr_text;
-  EXPECT_NE(validate.stdout_text.find("ok: fraud-scoring: 33 states, schedule cron(0 6 * * ? *), IAM: "),
+  EXPECT_NE(validate.stdout_text.find("ok: fraud-scoring: 35 states, schedule cron(0 6 * * ? *), IAM: "),
             std::string::npos)
       << validate.stdout_text;
   EXPECT_NE(validate.stdout_text.find("sagemaker:CreateTrainingJob"), std::string::npos);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "zflow/asl_serializer.h"
 #include "zflow/runtime.h"
 
@@ -59,6 +61,63 @@ TEST(Pipeline, DescribesItsStepGraphForDrawing) {
             R"({"pipeline":"gated","steps":[{"name":"a","kind":"pass","after":[]},)"
             R"({"name":"b","kind":"wait","after":["a"],"conditional":true}],)"
             R"j("schedule":"rate(1 day)"})j");
+}
+
+TEST(Pipeline, GatesAStepOnATrainingMetricReadFromFinalMetricDataList) {
+  Pipeline p("gated");
+  StepRef train = p.Add(TrainingJob{.name = "train",
+                                    .image = "gbm:1",
+                                    .role_arn = "arn:aws:iam::123456789012:role/sm",
+                                    .channels = {{"train", "s3://b/train/"}},
+                                    .output_path = "s3://b/models/",
+                                    .metric_definitions = {{"validation:auc", "auc: ([0-9.]+)"},
+                                                           {"loss", "loss: ([0-9.]+)"}}});
+  p.Add(PassStep{.name = "ship"}).After(train).When(train.Metric("validation:auc") >= 0.8);
+  auto compiled = p.CompileJson();
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  std::string text = ToJsonText(*compiled);
+  EXPECT_NE(text.find(R"j("validation:auc.$":"States.ArrayGetItem($.FinalMetricDataList[?(@.MetricName == 'validation:auc')].Value, 0)")j"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(R"j("Variable":"$.steps['train'].Metrics['validation:auc']","NumericGreaterThanEquals":0.8)j"),
+            std::string::npos) << text;
+
+  // The gate on the engine: the metric the job reported decides.
+  for (auto [auc, shipped] : {std::pair{0.91, true}, std::pair{0.61, false}}) {
+    runtime::IntegrationRegistry registry;
+    registry.RegisterFunction(
+        "arn:aws:states:::sagemaker:createTrainingJob.sync", [auc](const runtime::TaskRequest&) {
+          return runtime::TaskResult::Success(
+              ParseJson(fmt::format(R"({{"TrainingJobName": "t", "ModelArtifacts": {{}},
+                  "FinalMetricDataList": [{{"MetricName": "loss", "Value": 0.2}},
+                  {{"MetricName": "validation:auc", "Value": {}}}]}})",
+                                    auc))
+                  ->value);
+        });
+    auto machine = p.Compile();
+    ASSERT_TRUE(machine.ok());
+    runtime::Engine engine({.integrations = &registry});
+    auto r = engine.Run(*machine, {});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, runtime::ExecutionStatus::kSucceeded) << r->error << ": " << r->cause;
+    EXPECT_EQ(r->output.at("steps").at("train").at("Metrics").at("validation:auc"), auc);
+    EXPECT_EQ(r->output.at("steps").at("ship").is_null(), !shipped) << ToJsonText(r->output);
+  }
+
+  Pipeline bad("bad");
+  StepRef t2 = bad.Add(TrainingJob{.name = "train", .image = "gbm:1",
+                                   .role_arn = "arn:aws:iam::123456789012:role/sm",
+                                   .channels = {{"train", "s3://b/train/"}},
+                                   .output_path = "s3://b/models/"});
+  bad.Add(PassStep{.name = "ship"}).After(t2).When(t2.Metric("auc") >= 0.8);
+  auto error = bad.CompileJson();
+  ASSERT_FALSE(error.ok());
+  EXPECT_NE(error.status().message().find("Metric(\"auc\"): the step has no metric definition"),
+            std::string::npos) << error.status().message();
+  Pipeline not_training("nt");
+  StepRef pass = not_training.Add(PassStep{.name = "p"});
+  not_training.Add(PassStep{.name = "q"}).After(pass).When(pass.Metric("auc") >= 0.8);
+  EXPECT_NE(not_training.CompileJson().status().message().find("only a training step"),
+            std::string::npos);
 }
 
 TEST(Pipeline, RunsOnTheEngineWithDataFlowingBetweenSteps) {

@@ -136,6 +136,32 @@ TEST_F(SageMakerTest, TrainsWithTheContainerContractAndStoresTheModel) {
   EXPECT_EQ(Json(resource->data).at("current_host"), "algo-1");
 }
 
+TEST_F(SageMakerTest, DescribeTrainingJobAnswersWhatTheSyncTaskReturned) {
+  auto trained = Train("job-d", R"({"max_depth": "4"})");
+  ASSERT_EQ(trained.status, runtime::ExecutionStatus::kSucceeded) << trained.cause;
+  registry_.Register("arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob", handler_);
+  auto describe = [&](std::string_view job) {
+    auto machine = asl::ParseStateMachine(fmt::format(
+        R"j({{"StartAt": "D", "States": {{"D": {{"Type": "Task",
+          "Resource": "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob",
+          "Parameters": {{"TrainingJobName": "{}"}}, "End": true}}}}}})j",
+        job));
+    EXPECT_TRUE(machine.ok()) << machine.status().ToString();
+    runtime::Engine engine({.integrations = &registry_, .object_store = &store_});
+    auto r = engine.Run(*machine, {});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? std::move(*r) : runtime::ExecutionResult{};
+  };
+  auto r = describe("job-d");
+  ASSERT_EQ(r.status, runtime::ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
+  EXPECT_EQ(r.output, trained.output);
+  EXPECT_EQ(r.output.at("FinalMetricDataList").at(0).at("Value"), 0.91);
+  EXPECT_EQ(r.output.at("HyperParameters").at("max_depth"), "4");
+  auto missing = describe("no-such-job");
+  EXPECT_EQ(missing.error, "SageMaker.ResourceNotFoundException");
+  EXPECT_NE(missing.cause.find("Requested resource not found"), std::string::npos);
+}
+
 TEST_F(SageMakerTest, FailureFileBecomesTheFailureReason) {
   auto r = Train("job-2", R"({"mode": "fail"})");
   EXPECT_EQ(r.status, runtime::ExecutionStatus::kFailed);
