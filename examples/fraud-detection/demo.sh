@@ -26,9 +26,9 @@ if r["status"] != "SUCCEEDED":
     print("error:", r.get("error"), r.get("cause", "")[:500]); sys.exit(1)'
 run=$s3/zflow-local/fraud/runs/$name
 echo "report:   $run/report/fraud-report.pdf"
-echo "metrics:  $(tr -d '\n ' <"$run/report/metrics.json")"
+/usr/bin/python3 "$example/jobs/summarize_report.py" "$run/report/metrics.json"
 # Three transactions (scaled features, without the label) scored by the endpoint.
-head -n 3 "$run/scaled/transactions.csv.out" | cut -d, -f2- >"$work/sample.csv"
+head -n 3 "$run/scaled/holdout/transactions.csv.out" | cut -d, -f2- >"$work/sample.csv"
 echo "endpoint: fraud-scoring (zflow endpoints list --work-dir $work)"
 echo "scores of $work/sample.csv:"
 "$zflow" endpoints invoke fraud-scoring --body "$work/sample.csv" --work-dir "$work"

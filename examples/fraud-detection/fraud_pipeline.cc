@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
       .workspace_url = workspace,
       .connection_arn = connection,
       .python_file = "dbfs:/zflow/fraud/preprocess.py",
-      .parameters = {"--day", day, "--output", Format("{}/features/", {run_prefix})},
+      .parameters = {"--day", day, "--output", Format("{}/features/", {run_prefix}), "--summary",
+                     Format("{}/data-summary.json", {run_prefix})},
       .num_workers = 2,
       .poll_seconds = 5});
   auto scaler = p.Add(zflow::Model{
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
                          .hyperparameters = {{"n_estimators", "200"},
                                              {"max_depth", "3"},
                                              {"learning_rate", "0.1"}},
-                         .channels = {{"train", Format("{}/scaled/", {run_prefix})}},
+                         .channels = {{"train", Format("{}/scaled/train/", {run_prefix})}},
                          .content_type = "text/csv",
                          .output_path = Format("s3://{}/fraud/models", {bucket}),
                          .instance_type = instance_type,
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   auto predict = p.Add(zflow::BatchTransformJob{
                            .name = "predict",
                            .model_name = model.ModelName(),
-                           .input_uri = Format("{}/scaled/", {run_prefix}),
+                           .input_uri = Format("{}/scaled/holdout/", {run_prefix}),
                            .output_uri = Format("{}/predictions/", {run_prefix}),
                            .instance_type = instance_type})
                      .After(model);
@@ -99,7 +100,10 @@ int main(int argc, char** argv) {
             .connection_arn = connection,
             .python_file = "dbfs:/zflow/fraud/report.py",
             .parameters = {"--predictions", Format("{}/predictions/", {run_prefix}), "--output",
-                           Format("{}/report/fraud-report.pdf", {run_prefix})},
+                           Format("{}/report/fraud-report.pdf", {run_prefix}), "--model",
+                           train.ModelArtifacts(), "--summary",
+                           Format("{}/data-summary.json", {run_prefix}),
+                           Format("--min-auc={}", {min_auc})},
             .num_workers = 1,
             .poll_seconds = 5})
       .After(predict);

@@ -44,6 +44,8 @@ status=$?
 set -e
 url=$(sed -n 's/^ *\(http[^ ]*\)$/\1/p' "$state/$name.start")
 tail -n 1 "$state/$name.start"
+metrics=$state/s3/zflow-local/fraud/runs/$name/report/metrics.json
+[[ -f $metrics ]] && /usr/bin/python3 "$example/jobs/summarize_report.py" "$metrics"
 echo
 echo "The run on its graph, with every step's logs, the report and the endpoint:"
 echo "  $url"

@@ -82,7 +82,7 @@ async function main() {
       .replace(/^work_dir:.*$/m, `work_dir: ${join(tmp, "work")}`)
       .replaceAll(" jobs/", ` ${example}/jobs/`),
   );
-  execFileSync("/usr/bin/python3", [join(example, "jobs/generate_data.py"), "--rows", "3000",
+  execFileSync("/usr/bin/python3", [join(example, "jobs/generate_data.py"), "--rows", "20000",
     "--output", "s3://zflow-local/fraud/raw/transactions.csv"], { env: { ...process.env, ZFLOW_S3_ROOT: join(tmp, "s3") } });
   const url = await serve(["--data-dir", join(tmp, "data"), "--profile", profile]);
   log(`zflow serve at ${url}`);
@@ -191,7 +191,7 @@ async function main() {
   const endpoint = page.getByTestId("endpoint").filter({ hasText: "fraud-scoring" });
   await endpoint.getByText("InService").waitFor();
   await endpoint.getByText("Invoke").first().click();
-  const runDir = join(tmp, "s3/zflow-local/fraud/runs/ui-run-1/scaled");
+  const runDir = join(tmp, "s3/zflow-local/fraud/runs/ui-run-1/scaled/holdout");
   const scaled = readdirSync(runDir).find((f) => f.endsWith(".out"));
   const rows = readFileSync(join(runDir, scaled), "utf8").split("\n").slice(0, 3)
     .map((line) => line.split(",").slice(1).join(",")).join("\n");
