@@ -1,5 +1,7 @@
 #include "integrations/profile.h"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -74,8 +76,27 @@ class ProfileReader {
         for (const auto& kv : images) {
           std::string image = Key(kv.first);
           std::string what = fmt::format("sagemaker.images.{}", image);
-          Keys(kv.second, {"python", "command", "serve_python", "serve_command"}, what);
+          Keys(kv.second, {"python", "command", "serve_python", "serve_command", "framework"},
+               what);
           ImageSpec spec;
+          if (kv.second["framework"]) {
+            spec.framework = Text(kv.second["framework"], what + ".framework");
+            static const char* kFrameworks[] = {"scikit-learn", "xgboost", "pytorch",
+                                                "tensorflow"};
+            if (std::find(std::begin(kFrameworks), std::end(kFrameworks), spec.framework) ==
+                std::end(kFrameworks)) {
+              Fail(kv.second["framework"],
+                   fmt::format("{}.framework: \"{}\" is not one of scikit-learn, xgboost, "
+                               "pytorch, tensorflow",
+                               what, spec.framework));
+            }
+            if (kv.second["python"] || kv.second["command"] || kv.second["serve_python"] ||
+                kv.second["serve_command"]) {
+              Fail(kv.second, fmt::format("{}: a framework image runs the job's own script; give "
+                                          "framework alone",
+                                          what));
+            }
+          }
           if (kv.second["python"]) spec.python_file = Resolve(Text(kv.second["python"], what));
           if (const YAML::Node c = kv.second["command"]) spec.command = Command(c, what);
           if (kv.second["serve_python"]) {
@@ -86,9 +107,9 @@ class ProfileReader {
             Fail(kv.second, fmt::format("{}: give python: FILE or command: [...], not both", what));
           }
           if (spec.python_file.empty() && spec.command.empty() && spec.serve_python.empty() &&
-              spec.serve_command.empty()) {
+              spec.serve_command.empty() && spec.framework.empty()) {
             Fail(kv.second, fmt::format("{}: give a training (python/command) or serving "
-                                        "(serve_python/serve_command) program",
+                                        "(serve_python/serve_command) program, or a framework",
                                         what));
           }
           p.images.emplace(image, std::move(spec));

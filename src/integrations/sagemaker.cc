@@ -12,6 +12,7 @@
 #include "asl/evaluation.h"
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "integrations/framework_container.h"
 #include "integrations/request_fields.h"
 #include "integrations/task_log.h"
 #include "zflow/clock.h"
@@ -348,18 +349,31 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
     }
   }
   std::vector<std::string> argv = spec->second.command;
+  std::string working_directory = job.string();
   if (!spec->second.python_file.empty()) {
     argv = {"/usr/bin/python3", spec->second.python_file};
     for (const auto& [k, v] : hyper) {
       argv.push_back("--" + std::string(k));
       argv.emplace_back(v.get_string());
     }
+  } else if (!spec->second.framework.empty()) {
+    auto launch = PrepareFrameworkTraining(hyper, *store_, job);
+    if (!launch.ok()) {
+      json::object failed{{"TrainingJobName", *name}, {"TrainingJobStatus", "Failed"},
+                          {"FailureReason", std::string(launch.status().message())}};
+      return runtime::TaskResult::Failure(std::string(asl::errors::kTaskFailed),
+                                          ToJsonText(json::value(failed)));
+    }
+    argv = std::move(launch->argv);
+    working_directory = std::move(launch->working_directory);
+    for (auto& [k, v] : launch->env) env[k] = std::move(v);
   }
+  const bool user_script = !spec->second.python_file.empty() || !spec->second.framework.empty();
 
   // ---- run it ----
   ProcessOptions options;
   options.env = std::move(env);
-  options.working_directory = job.string();
+  options.working_directory = working_directory;
   options.cancel = task.cancelled.get();
   options.on_stderr = task.heartbeat;
   options.timeout = std::chrono::seconds(max_runtime);
@@ -387,10 +401,11 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
     status = "Failed";
     secondary = "Failed";
     auto reason = ReadFileCapped((job / "output/failure").string(), 1 << 20);
-    failure = reason.ok() && !reason->data.empty()
-                  ? "AlgorithmError: " + reason->data
-                  : fmt::format("AlgorithmError: the training command exited with status {}",
-                                run->exit_code);
+    failure = reason.ok() && !reason->data.empty() ? "AlgorithmError: " + reason->data
+              : user_script ? ScriptFailureReason(run->exit_code, run->stderr_text, argv)
+                            : fmt::format("AlgorithmError: the training command exited with "
+                                          "status {}",
+                                          run->exit_code);
     while (!failure.empty() && (failure.back() == '\n' || failure.back() == ' ')) {
       failure.pop_back();
     }

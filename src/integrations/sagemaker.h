@@ -30,11 +30,14 @@ namespace zflow::integrations {
 // What stands in for a container image: a training command, or a Python script run in script
 // mode; and a serving command (or Python script) that answers GET /ping and POST /invocations
 // on 127.0.0.1:$SAGEMAKER_BIND_TO_PORT with the model in $SM_MODEL_DIR.
+// Or, with `framework` (scikit-learn, xgboost, pytorch, tensorflow), one of AWS's framework
+// containers: the user's script comes with the job or the model (framework_container.h).
 struct ImageSpec {
   std::vector<std::string> command;
   std::string python_file;
   std::vector<std::string> serve_command;
   std::string serve_python;
+  std::string framework;
 };
 
 class SageMakerHandler final : public runtime::TaskHandler {

@@ -17,8 +17,11 @@
 #include "asl/evaluation.h"
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "integrations/framework_container.h"
 #include "integrations/request_fields.h"
 #include "integrations/sagemaker.h"
+
+#include "integrations/framework_container.h"
 #include "zflow/clock.h"
 
 namespace zflow::integrations {
@@ -104,7 +107,7 @@ Result<Server> StartServer(const ImageSpec& image, runtime::ObjectStore& store,
                            const std::map<std::string, std::string>& env_extra) {
   std::vector<std::string> argv = image.serve_command;
   if (!image.serve_python.empty()) argv = {"/usr/bin/python3", image.serve_python};
-  if (argv.empty()) {
+  if (argv.empty() && image.framework.empty()) {
     return FailedPreconditionError(
         "the image has no serving command (profile: sagemaker.images.<image>.serve)");
   }
@@ -122,9 +125,15 @@ Result<Server> StartServer(const ImageSpec& image, runtime::ObjectStore& store,
   int port = FreePort();
   ProcessOptions options;
   options.env = env_extra;
+  options.working_directory = dir.string();
+  if (!image.framework.empty()) {
+    ZFLOW_ASSIGN_OR_RETURN(ScriptLaunch launch, PrepareFrameworkServing(env_extra, store, dir));
+    argv = std::move(launch.argv);
+    for (auto& [k, v] : launch.env) options.env[k] = std::move(v);
+    options.working_directory = std::move(launch.working_directory);
+  }
   options.env["SM_MODEL_DIR"] = (dir / "model").string();
   options.env["SAGEMAKER_BIND_TO_PORT"] = std::to_string(port);
-  options.working_directory = dir.string();
   fs::path log = dir / "server.log";
   ZFLOW_ASSIGN_OR_RETURN(int pid, SpawnDetached(argv, options, log.string()));
   httplib::Client client("127.0.0.1", port);
