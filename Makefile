@@ -1,7 +1,7 @@
 # zflow: the front door. `make demo` and `make test` work on a fresh Debian 12 machine.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 600
 
 # Debian packages the build and tests need.
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
@@ -118,7 +118,8 @@ fuzz-smoke: fuzz-build
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
-# libFuzzer targets (clang) with ASan+UBSan; each runs FUZZ_SECONDS, growing a corpus in
+# libFuzzer targets (clang) with ASan+UBSan; each runs FUZZ_SECONDS (10 minutes unless told;
+# long enough to find what a smoke run cannot, such as deep nesting), growing a corpus in
 # build-fuzz/corpus/ seeded from fuzz/corpus/. Crashes land in fuzz/artifacts/.
 fuzz: fuzz-build
 	@mkdir -p fuzz/artifacts
