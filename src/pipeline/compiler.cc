@@ -370,6 +370,15 @@ Result<json::value> Compiler::Compile() {
     handler.spec = *options.on_failure;
     Fragment h = EmitStepBody(handler, {&pipeline_, false}, states);
     Link(h, kPipelineFailed, states);
+    // A handler that fails itself (after its retries) must not hide the error it reports: its
+    // own error goes to its result and the execution fails with the original one.
+    if (json::value* entry = states.if_contains(h.entry); entry != nullptr && entry->is_object() &&
+                                                           !entry->as_object().contains("Catch")) {
+      entry->as_object()["Catch"] = json::array{json::object{
+          {"ErrorEquals", json::array{"States.ALL"}},
+          {"ResultPath", StepResultPath(options.on_failure->name)},
+          {"Next", kPipelineFailed}}};
+    }
     states[kPipelineFailed] = json::object{
         {"Type", "Fail"}, {"ErrorPath", "$.error.Error"}, {"CausePath", "$.error.Cause"}};
   }

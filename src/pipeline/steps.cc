@@ -510,6 +510,8 @@ Fragment Compiler::EmitStepBody(const Pipeline::Step& step, const Scope& scope,
     // Update when the endpoint exists, create when DescribeEndpoint fails.
     s = task(find, "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint", endpoint_ref, nullptr,
              nullptr);
+    // The lookup fails on a first deployment by design: retrying it would only delay the create.
+    s.erase("Retry");
     s["Next"] = update;
     s["Catch"] = json::array{json::object{{"ErrorEquals", json::array{"States.TaskFailed"}},
                                           {"ResultPath", nullptr},

@@ -120,6 +120,43 @@ TEST(Pipeline, GatesAStepOnATrainingMetricReadFromFinalMetricDataList) {
             std::string::npos);
 }
 
+TEST(Pipeline, AFailureHandlerThatFailsKeepsTheOriginalError) {
+  Pipeline p("alerting",
+             {.default_retry = RetryPolicy{.errors = {"States.ALL"}, .max_attempts = 2},
+              .on_failure = LambdaFunction{.name = "alert", .function_name = "alert",
+                                           .payload = {{"error", FailureError()}}}});
+  p.Add(LambdaFunction{.name = "work", .function_name = "work"});
+  auto machine = p.Compile();
+  ASSERT_TRUE(machine.ok()) << machine.status().ToString();
+  runtime::IntegrationRegistry registry;
+  int alerts = 0;
+  registry.RegisterFunction("arn:aws:states:::lambda:invoke",
+                            [&alerts](const runtime::TaskRequest& r) {
+                              if (r.input.at("FunctionName") == "work") {
+                                return runtime::TaskResult::Failure("Data.Bad", "row 7 is empty");
+                              }
+                              ++alerts;
+                              return runtime::TaskResult::Failure("Alert.Down", "no pager");
+                            });
+  runtime::Engine engine({.integrations = &registry, .virtual_time = true});
+  auto r = engine.Run(*machine, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, runtime::ExecutionStatus::kFailed);
+  EXPECT_EQ(r->error, "Data.Bad");
+  EXPECT_EQ(r->cause, "row 7 is empty");
+  EXPECT_EQ(alerts, 3) << "the handler ran with its retries (MaxAttempts 2: three attempts)";
+}
+
+TEST(Pipeline, ADeploymentsEndpointLookupIsNotRetried) {
+  Pipeline p("deploying", {.default_retry = RetryPolicy{.errors = {"States.ALL"}}});
+  p.Add(EndpointDeployment{.name = "deploy", .endpoint_name = "e", .model_name = "m"});
+  auto compiled = p.CompileJson();
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  const json::object& states = compiled->at("States").as_object();
+  EXPECT_FALSE(states.at("deploy: find endpoint").as_object().contains("Retry"));
+  EXPECT_TRUE(states.at("deploy: create endpoint").as_object().contains("Retry"));
+}
+
 TEST(Pipeline, RunsOnTheEngineWithDataFlowingBetweenSteps) {
   Fraud f;
   auto m = f.p.Compile();
