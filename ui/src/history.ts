@@ -4,7 +4,14 @@
 // branches of a Parallel or the iterations of a Map apart.
 import type { HistoryEvent } from "./api";
 
-export type StateStatus = "not-started" | "running" | "succeeded" | "failed" | "caught" | "aborted";
+export type StateStatus =
+  | "not-started"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "caught"
+  | "aborted"
+  | "skipped"; // a pipeline step whose condition was false
 
 export interface StateError {
   error: string;
@@ -154,6 +161,7 @@ export const STATUS_LABEL: Record<StateStatus, string> = {
   failed: "failed",
   caught: "caught an error",
   aborted: "aborted",
+  skipped: "skipped (its condition was false)",
 };
 
 export function formatDuration(seconds: number): string {

@@ -15,6 +15,12 @@ export function stepStatuses(summary: RunSummary, steps: string[]): Map<string, 
   }
   const out = new Map<string, StateStatus>();
   for (const step of steps) {
+    // A step with a condition compiles to "<step>?" (the Choice) and "<step>: skipped".
+    const skipped = summary.byState.get(`${step}: skipped`);
+    if (skipped && skipped.length > 0 && !summary.byState.has(step)) {
+      out.set(step, "skipped");
+      continue;
+    }
     const s = parts.get(step) ?? [];
     const started = s.filter((x) => x !== "not-started");
     out.set(
