@@ -157,7 +157,7 @@ export function ExecutionPage({ arn }: { arn: string }) {
         ) : null}
         <Section title="States" id="states">
           <p class="legend" aria-hidden="true">
-            {(["succeeded", "running", "failed", "caught", "not-started"] as const).map((s) => (
+            {(["succeeded", "running", "failed", "caught", "skipped", "not-started"] as const).map((s) => (
               <span key={s} class={`chip st-${s}`}>{STATUS_LABEL[s]}</span>
             ))}
           </p>
