@@ -73,8 +73,11 @@ struct GraphOptions {
   std::optional<std::string> text;  // the definition in memory; `file` then names it
   std::string format = "dot";  // dot | mermaid | svg
   std::string output;          // -o FILE (default: stdout)
+  std::string level;           // steps | states; empty: steps for a pipeline, else states
 };
 int RunGraph(const GraphOptions& options);
+// A pipeline's step graph (--level steps), written as RunGraph writes.
+int RunStepGraph(const Pipeline& pipeline, const GraphOptions& options);
 
 struct EndpointsOptions {
   std::string action;        // list | invoke | delete

@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "zflow/spec.h"
 
 namespace {
 
 int Run(int argc, char** argv) {
-  CLI::App app{"zflow: validate, format and run AWS Step Functions state machines locally"};
+  CLI::App app{
+      "zflow: ML pipelines (YAML or C++) and AWS Step Functions state machines: validate, "
+      "compile to ASL and CloudFormation, draw, run locally, serve"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zflow 0.1.0");
 
@@ -39,8 +42,13 @@ int Run(int argc, char** argv) {
 
   zflow::cli::GraphOptions graph;
   CLI::App* graph_cmd =
-      app.add_subcommand("graph", "Draw a state machine (Graphviz DOT, Mermaid, or SVG)");
-  graph_cmd->add_option("file", graph.file, "ASL JSON file")->required();
+      app.add_subcommand("graph", "Draw a pipeline or a state machine (Graphviz DOT, Mermaid, or SVG)");
+  graph_cmd->add_option("file", graph.file, "Pipeline spec (.yaml) or ASL file (.json)")
+      ->required();
+  graph_cmd->add_option("--level", graph.level,
+                        "steps (a pipeline's steps and dependencies; the default for a pipeline) "
+                        "or states (the compiled state machine)")
+      ->check(CLI::IsMember({"steps", "states"}));
   graph_cmd->add_option("--format", graph.format, "dot, mermaid or svg")
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   graph_cmd->add_option("-o,--output", graph.output, "Write to FILE instead of stdout");
@@ -197,7 +205,17 @@ int Run(int argc, char** argv) {
                                                                    : "";
     return zflow::cli::RunEndpoints(endpoints);
   }
-  // A pipeline file runs and draws as its compiled state machine.
+  // A pipeline file draws as its steps unless --level states asks for the state machine.
+  if (app.got_subcommand(graph_cmd) && zflow::cli::IsPipelineSpec(graph.file) &&
+      graph.level != "states") {
+    auto loaded = zflow::spec::LoadPipelineFile(graph.file);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      return zflow::cli::kExitInvalid;
+    }
+    return zflow::cli::RunStepGraph(loaded->pipeline(), graph);
+  }
+  // A pipeline file runs (and draws at --level states) as its compiled state machine.
   std::string& file = app.got_subcommand(run_cmd) ? run.definition : graph.file;
   std::optional<zflow::cli::CompiledSpec> spec;
   if (zflow::cli::IsPipelineSpec(file)) {
@@ -211,7 +229,10 @@ int Run(int argc, char** argv) {
     if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
   }
   if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);
-  if (app.got_subcommand(graph_cmd)) return zflow::cli::RunGraph(graph);
+  if (app.got_subcommand(graph_cmd)) {
+    if (spec) graph.level.clear();  // the compiled pipeline: states, as asked
+    return zflow::cli::RunGraph(graph);
+  }
   return zflow::cli::kExitUsage;
 }
 

@@ -27,9 +27,12 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
       "compile", "Write statemachine.asl.json, template.json, template.yaml and graph.svg");
   compile->add_option("-o,--output", out_dir, "Directory to write to")->required();
   std::string format = "dot";
-  CLI::App* graph = app.add_subcommand("graph", "Draw the compiled state machine");
+  std::string level = "steps";
+  CLI::App* graph = app.add_subcommand("graph", "Draw the pipeline's steps, or its state machine");
   graph->add_option("--format", format, "dot, mermaid or svg")
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
+  graph->add_option("--level", level, "steps (the default) or states (the compiled state machine)")
+      ->check(CLI::IsMember({"steps", "states"}));
   cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run the compiled state machine locally");
   cli::AddRunOptions(run_cmd, run);
@@ -73,6 +76,7 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
   // Local runs bind the externals ("${Name}") to their local values.
   text = SubstituteLocal(text, pipeline);
   if (app.got_subcommand(graph)) {
+    if (level == "steps") return cli::RunStepGraph(pipeline, {.file = pipeline.name(), .format = format});
     return cli::RunGraph({.file = pipeline.name(), .text = text, .format = format});
   }
   run.definition = pipeline.name();

@@ -273,6 +273,32 @@ TEST_F(CliTest, GraphWritesDotMermaidAndSvg) {
   EXPECT_EQ(Run({"graph", kExamples + "hello/hello.asl.json", "--format", "png"}).exit_code, 2);
 }
 
+// A pipeline draws as its steps by default, as its state machine on request.
+TEST_F(CliTest, GraphDrawsAPipelinesStepsOrItsStates) {
+  const std::string spec = kExamples + "fraud-detection/fraud_pipeline.yaml";
+  ProcessResult steps = Run({"graph", spec});
+  ASSERT_EQ(steps.exit_code, 0) << steps.stderr_text;
+  EXPECT_EQ(steps.stdout_text.rfind("digraph \"fraud-scoring\"", 0), 0u) << steps.stdout_text;
+  EXPECT_NE(steps.stdout_text.find(R"([label="train\ntraining"])"), std::string::npos);
+  EXPECT_NE(steps.stdout_text.find(R"([label="deploy (if)\nendpoint", style="rounded,dashed"])"),
+            std::string::npos)
+      << steps.stdout_text;
+  EXPECT_EQ(steps.stdout_text.find("find endpoint"), std::string::npos) << "no states";
+  ProcessResult mermaid = Run({"graph", spec, "--format", "mermaid"});
+  EXPECT_NE(mermaid.stdout_text.find("s3[\"train<br/>training\"]"), std::string::npos)
+      << mermaid.stdout_text;
+  ProcessResult states = Run({"graph", spec, "--level", "states"});
+  EXPECT_EQ(states.exit_code, 0);
+  EXPECT_NE(states.stdout_text.find("deploy: find endpoint"), std::string::npos);
+  ProcessResult asl = Run({"graph", kExamples + "hello/hello.asl.json", "--level", "steps"});
+  EXPECT_EQ(asl.exit_code, 2);
+  EXPECT_NE(asl.stderr_text.find("it has states, not pipeline steps"), std::string::npos);
+  const std::string program = std::string(ZFLOW_BINARY_DIR) + "/examples/fraud_pipeline";
+  auto cxx = RunProcess({program, "graph"});
+  ASSERT_TRUE(cxx.ok());
+  EXPECT_EQ(cxx->stdout_text, steps.stdout_text) << "the C++ and YAML forms draw the same";
+}
+
 }  // namespace
 }  // namespace zflow
 
