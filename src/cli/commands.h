@@ -55,6 +55,7 @@ struct RunOptions {
   bool echo_tasks = false;   // every Task returns its effective input
   bool progress = false;     // force live progress even when stdout is not a terminal
   bool quiet = false;        // no progress, no summary
+  bool logs = false;         // print each task's output as the task ends
   std::vector<std::string> commands;  // --task RESOURCE=COMMAND ... (argv split on spaces)
   std::string s3_root;  // --s3-root: s3://bucket/key is <s3_root>/bucket/key
   std::string profile;  // --profile: local stand-ins (default ./zflow.profile.yaml if present)

@@ -75,6 +75,56 @@ class Progress {
   std::map<std::string, TimePoint> entered_;
 };
 
+struct TaskLogRecord {
+  std::string execution;
+  std::string state;
+  std::int64_t event_id = 0;
+  std::string log;
+};
+
+// Writes each task's output to <work_dir>/logs/<execution>/<event>-<state>.log; returns the
+// directory (empty when nothing was printed or it cannot be written).
+std::string SaveTaskLogs(const std::string& work_dir, const std::vector<TaskLogRecord>& logs) {
+  if (logs.empty()) return "";
+  std::string name = logs.front().execution;
+  for (char& c : name) {
+    if (c == '/' || c == '\0') c = '_';
+  }
+  const std::filesystem::path dir = std::filesystem::path(work_dir) / "logs" / name;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "";
+  for (const TaskLogRecord& r : logs) {
+    std::string file = fmt::format("{:05}-{}.log", r.event_id, r.state);
+    for (char& c : file) {
+      if (c == '/' || c == ' ' || c == ':') c = '_';
+    }
+    (void)WriteFileAtomically((dir / file).string(), r.log);
+  }
+  return dir.string();
+}
+
+// The last lines a failed task printed, when the run failed: what an author looks at first.
+void ShowFailedTaskLog(const runtime::History& history, const std::vector<TaskLogRecord>& logs,
+                       const std::string& log_dir) {
+  for (auto it = logs.rbegin(); it != logs.rend(); ++it) {
+    const auto index = static_cast<std::size_t>(it->event_id - 1);
+    if (index >= history.size() || history[index].type != "TaskFailed") continue;
+    std::vector<std::string_view> lines;
+    std::string_view rest = it->log;
+    while (!rest.empty()) {
+      std::size_t nl = rest.find('\n');
+      lines.push_back(rest.substr(0, nl));
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    }
+    const std::size_t from = lines.size() > 10 ? lines.size() - 10 : 0;
+    std::cerr << fmt::format("── the last {} lines {} printed (all of it: {}):\n",
+                             lines.size() - from, it->state, log_dir);
+    for (std::size_t i = from; i < lines.size(); ++i) std::cerr << "   " << lines[i] << "\n";
+    return;
+  }
+}
+
 }  // namespace
 
 int RunRun(const RunOptions& options) {
@@ -193,7 +243,7 @@ int RunRun(const RunOptions& options) {
   }
   bool show_progress = !options.quiet && (options.progress || ::isatty(STDERR_FILENO) != 0);
   Progress progress(show_progress);
-  runtime::Engine engine((*services)->Engine(
+  runtime::EngineOptions engine_options = (*services)->Engine(
       {.virtual_time = options.virtual_clock,
        .on_event = [&progress](const runtime::HistoryEvent& e) { progress(e); },
        .on_task_token = [&options](const std::string& state, const std::string& token) {
@@ -201,7 +251,20 @@ int RunRun(const RunOptions& options) {
          std::cerr << fmt::format("  ⧗ {} waits for its task token: zflow task-token succeed {} "
                                   "--output '{{...}}' (or fail, heartbeat)\n",
                                   state, token);
-       }}));
+       }});
+  // What each task printed: kept under <work_dir>/logs/<execution>/, streamed with --logs, and
+  // the failed task's last lines shown when the run fails.
+  std::vector<TaskLogRecord> task_logs;  // the engine's loop thread, then this one
+  engine_options.on_task_log = [&](const runtime::ExecutionInfo& info, std::string_view state,
+                                   std::int64_t event_id, std::string_view log) {
+    if (log.empty()) return;
+    task_logs.push_back({info.name, std::string(state), event_id, std::string(log)});
+    if (options.logs && !options.quiet) {
+      std::cerr << fmt::format("── {} (event {}) printed:\n{}{}", state, event_id, log,
+                               log.ends_with('\n') ? "" : "\n");
+    }
+  };
+  runtime::Engine engine(std::move(engine_options));
   // Answers from `zflow task-token` arrive as files in <work_dir>/task-tokens/; only machines
   // with .waitForTaskToken tasks need the watcher.
   std::unique_ptr<LocalServices::TokenWatcher> token_watcher;
@@ -262,6 +325,7 @@ int RunRun(const RunOptions& options) {
     Status closed = sink->Close();
     if (!closed.ok()) std::cerr << "zflow run: " << closed.message() << "\n";
   }
+  const std::string log_dir = SaveTaskLogs((*services)->work_dir(), task_logs);
   double seconds =
       std::chrono::duration<double>(result->stop_time - result->start_time).count();
   std::string_view status = runtime::ExecutionStatusName(result->status);
@@ -275,6 +339,7 @@ int RunRun(const RunOptions& options) {
       std::cerr << fmt::format("{} in {:.2f} s{}: {}: {}\n", status, seconds,
                                options.virtual_clock ? " (virtual)" : "", result->error,
                                result->cause);
+      ShowFailedTaskLog(result->history, task_logs, log_dir);
     }
   }
   if (options.result_json) {
@@ -334,6 +399,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions& run) {
                       "(default $ZFLOW_S3_ROOT or .zflow/s3)");
   cmd->add_flag("--progress", run.progress, "Show progress even when not on a terminal");
   cmd->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+  cmd->add_flag("--logs", run.logs,
+                "Print what each task printed (a Lambda function's output, a job's log) as it "
+                "ends; they are also kept under <work dir>/logs/<execution>/");
 }
 
 }  // namespace zflow::cli

@@ -368,6 +368,38 @@ TEST_F(CliTest, YamlPipelineRunsPythonLambdasFromTheProfile) {
 namespace zflow {
 namespace {
 
+// What a task printed: streamed with --logs, kept under the work directory, and its last lines
+// shown when the run fails.
+TEST_F(CliTest, RunShowsWhatTasksPrinted) {
+  std::ofstream(dir_ / "prep.py") << "def handler(event, context):\n"
+                                     "    print('loading rows for', event['day'])\n"
+                                     "    if event['day'] == 'bad':\n"
+                                     "        print('row 7 is empty')\n"
+                                     "        raise ValueError('cannot sum the rows')\n"
+                                     "    return 6\n";
+  std::ofstream(dir_ / "p.yaml") << "pipeline: logs\nparameters:\n  day: '2026-12-01'\nsteps:\n"
+                                    "  - name: prepare\n    lambda:\n      function_name: prep\n"
+                                    "      payload: {day: '{{ params.day }}'}\n";
+  std::ofstream(dir_ / "zflow.profile.yaml")
+      << "work_dir: " << (dir_ / "work").string() << "\nlambda:\n  prep: {python: prep.py}\n";
+  const std::string profile = (dir_ / "zflow.profile.yaml").string();
+  ProcessResult ok = Run({"run", (dir_ / "p.yaml").string(), "--profile", profile, "--logs",
+                          "--name", "good"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  EXPECT_NE(ok.stderr_text.find("── prepare (event 9) printed:\nloading rows for 2026-12-01\n"),
+            std::string::npos)
+      << ok.stderr_text;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "work/logs/good/00009-prepare.log"));
+  ProcessResult failed = Run({"run", (dir_ / "p.yaml").string(), "--profile", profile,
+                              "--input", R"({"day": "bad"})", "--name", "bad"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_NE(failed.stderr_text.find("── the last 2 lines prepare printed (all of it: "),
+            std::string::npos)
+      << failed.stderr_text;
+  EXPECT_NE(failed.stderr_text.find("   row 7 is empty\n"), std::string::npos) << failed.stderr_text;
+  EXPECT_EQ(failed.stderr_text.find("── prepare (event"), std::string::npos) << "no --logs";
+}
+
 // Lambda functions implemented in C++ in the pipeline's own program, called in-process by run.
 TEST_F(CliTest, CxxNativePipelineCallsItsOwnFunctions) {
   const std::string program = std::string(ZFLOW_BINARY_DIR) + "/examples/native_pipeline";
