@@ -54,6 +54,8 @@ namespace {
 
 constexpr const char* kInitialize = "Initialize";
 constexpr const char* kInitializeParameters = "Initialize parameters";
+constexpr const char* kCheckParameters = "Check parameters";
+constexpr std::string_view kInvalidParameter = "Invalid parameter ";  // + its number
 constexpr const char* kDone = "Done";
 constexpr const char* kPipelineFailed = "Pipeline failed";
 
@@ -83,7 +85,7 @@ bool ValidExternalName(std::string_view n) {
 
 bool IsReserved(std::string_view n) {
   return n == kInitialize || n == kInitializeParameters || n == kDone || n == kPipelineFailed ||
-         n.starts_with("Parallel ");
+         n == kCheckParameters || n.starts_with(kInvalidParameter) || n.starts_with("Parallel ");
 }
 
 // Every value a step's fields hold, with the field's name.
@@ -357,6 +359,34 @@ Result<json::value> Compiler::Compile() {
                                   {"steps", json::object()}}}};
   if (options.on_failure) handler_ = options.on_failure->name;
   Fragment init{kInitialize, {{kInitializeParameters, Exit::Kind::kNext, 0}}};
+  // The input's parameters must have their declared types, or nothing runs: a number given as
+  // a string would otherwise fail a comparison deep in the run, or skip a step silently.
+  json::array checks;
+  json::object fails;
+  int index = 0;
+  for (const auto& param : pipeline_.parameters_) {
+    const json::value& d = param.default_value;
+    const char* test = d.is_string() ? "IsString" : d.is_bool() ? "IsBoolean"
+                       : d.is_number() ? "IsNumeric" : nullptr;
+    if (test == nullptr) continue;
+    const char* word = d.is_string() ? "a string" : d.is_bool() ? "true or false" : "a number";
+    const std::string fail = fmt::format("{}{}", kInvalidParameter, ++index);
+    checks.push_back(json::object{
+        {"Not", json::object{{"Variable", ParameterPath(param.name)}, {test, true}}},
+        {"Next", fail}});
+    fails[fail] = json::object{
+        {"Type", "Fail"},
+        {"Error", "Pipeline.InvalidParameter"},
+        {"Cause", fmt::format("parameter \"{}\" must be {} (its default is {}); the execution "
+                              "input gives it another type",
+                              param.name, word, ToJsonText(d))}};
+  }
+  if (!checks.empty()) {
+    states[kInitializeParameters].as_object()["Next"] = kCheckParameters;
+    states[kCheckParameters] = json::object{{"Type", "Choice"}, {"Choices", std::move(checks)}};
+    for (auto& [name, state] : fails) states[name] = std::move(state);
+    init.exits = {{kCheckParameters, Exit::Kind::kDefault, 0}};
+  }
   Fragment body = init;
   if (!pipeline_.steps_.empty()) {
     std::vector<int> done;

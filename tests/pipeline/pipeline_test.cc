@@ -147,6 +147,39 @@ TEST(Pipeline, AFailureHandlerThatFailsKeepsTheOriginalError) {
   EXPECT_EQ(alerts, 3) << "the handler ran with its retries (MaxAttempts 2: three attempts)";
 }
 
+TEST(Pipeline, ChecksTheInputsParameterTypesBeforeAnythingRuns) {
+  Pipeline p("typed");
+  StringValue day = p.Parameter("day", "2026-12-01");
+  NumberValue min_auc = p.Parameter("min_auc", 0.8);
+  BoolValue dry_run = p.Parameter("dry_run", false);
+  p.Add(LambdaFunction{.name = "echo", .function_name = "echo",
+                       .payload = {{"day", day}, {"min", min_auc}, {"dry", dry_run}}});
+  auto machine = p.Compile();
+  ASSERT_TRUE(machine.ok()) << machine.status().ToString();
+  runtime::IntegrationRegistry registry;
+  registry.RegisterFunction("arn:aws:states:::lambda:invoke", [](const runtime::TaskRequest& r) {
+    return runtime::TaskResult::Success(json::object{{"Payload", r.input.at("Payload")}});
+  });
+  runtime::Engine engine({.integrations = &registry});
+  auto run = [&](std::string_view input) {
+    auto parsed = ParseJson(input);
+    auto r = engine.Run(*machine, {.input = parsed->value});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? std::move(*r) : runtime::ExecutionResult{};
+  };
+  auto ok = run(R"({"min_auc": 0.9, "dry_run": true})");
+  ASSERT_EQ(ok.status, runtime::ExecutionStatus::kSucceeded) << ok.error << ": " << ok.cause;
+  EXPECT_EQ(ok.output.at("steps").at("echo").at("Payload").at("min"), 0.9);
+  auto bad = run(R"({"min_auc": "0.9"})");
+  EXPECT_EQ(bad.status, runtime::ExecutionStatus::kFailed);
+  EXPECT_EQ(bad.error, "Pipeline.InvalidParameter");
+  EXPECT_EQ(bad.cause, "parameter \"min_auc\" must be a number (its default is 0.8); the "
+                       "execution input gives it another type");
+  EXPECT_EQ(run(R"({"dry_run": "no"})").error, "Pipeline.InvalidParameter");
+  EXPECT_EQ(run(R"({"day": 20261201})").error, "Pipeline.InvalidParameter");
+  EXPECT_EQ(bad.history.size(), 9u) << "nothing ran after the check";
+}
+
 TEST(Pipeline, ADeploymentsEndpointLookupIsNotRetried) {
   Pipeline p("deploying", {.default_retry = RetryPolicy{.errors = {"States.ALL"}}});
   p.Add(EndpointDeployment{.name = "deploy", .endpoint_name = "e", .model_name = "m"});
