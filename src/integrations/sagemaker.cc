@@ -164,15 +164,23 @@ runtime::TaskResult SageMakerHandler::Run(const runtime::TaskRequest& r) {
       fmt::format("{} is not served locally yet", r.resource));
 }
 
+namespace {
+
+// The service's check of a training job name: the ValidationException, or nothing.
+std::optional<runtime::TaskResult> CheckTrainingJobName(const std::optional<std::string>& name) {
+  static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+  if (name && std::regex_match(*name, kName)) return std::nullopt;
+  return Validation(fmt::format(
+      "Value '{}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy "
+      "regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}",
+      name.value_or("")));
+}
+
+}  // namespace
+
 runtime::TaskResult SageMakerHandler::DescribeTrainingJob(const json::object& req) {
   std::optional<std::string> name = Str(&req, "TrainingJobName");
-  static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
-  if (!name || !std::regex_match(*name, kName)) {
-    return Validation(fmt::format(
-        "Value '{}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy "
-        "regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}",
-        name.value_or("")));
-  }
+  if (auto bad = CheckTrainingJobName(name)) return std::move(*bad);
   auto text = ReadFileCapped(
       (fs::path(work_dir_) / "training-jobs" / *name / "describe.json").string(), 16 << 20);
   auto parsed = text.ok() ? ParseJson(text->data, {.record_locations = false})
@@ -189,13 +197,7 @@ runtime::TaskResult SageMakerHandler::Train(const json::object& req, bool sync,
                                             const runtime::TaskRequest& task) {
   // ---- the request, checked as the service checks it ----
   std::optional<std::string> name = Str(&req, "TrainingJobName");
-  static const std::regex kName("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
-  if (!name || !std::regex_match(*name, kName)) {
-    return Validation(fmt::format(
-        "Value '{}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy "
-        "regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}",
-        name.value_or("")));
-  }
+  if (auto bad = CheckTrainingJobName(name)) return std::move(*bad);
   std::optional<std::string> role = Str(&req, "RoleArn");
   static const std::regex kRole("arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
   if (!role || role->size() < 20 || !std::regex_match(*role, kRole)) {
