@@ -25,7 +25,12 @@ int RunEndpoints(const EndpointsOptions& options) {
       std::cerr << "zflow endpoints: " << endpoints.status().message() << "\n";
       return kExitUsage;
     }
-    if (endpoints->empty()) std::cout << "no endpoints\n";
+    if (endpoints->empty()) {
+      std::cout << fmt::format("no endpoints in {}\n", work_dir);
+      return kExitOk;
+    }
+    std::cout << fmt::format("{:<32} {:<10} {:<40} {}\n", "NAME", "STATUS", "CONFIG",
+                             "URL OR FAILURE");
     for (const auto& e : *endpoints) {
       std::cout << fmt::format("{:<32} {:<10} {:<40} {}\n", e.name, e.status, e.config,
                                e.status == "InService"

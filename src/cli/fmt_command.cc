@@ -18,6 +18,14 @@ int RunFmt(const FmtOptions& options) {
   }
   int exit_code = kExitOk;
   for (const std::string& file : options.files) {
+    if (IsPipelineSpec(file)) {
+      std::cerr << "zflow fmt: " << file
+                << " is a pipeline spec: fmt formats ASL state machines (.json). To see the state "
+                   "machine it compiles to: zflow compile "
+                << file << " -o DIR\n";
+      exit_code = kExitUsage;
+      continue;
+    }
     DefinitionCheck check = CheckDefinitionFile(file);
     if (!check.read_error.empty()) {
       std::cerr << "zflow fmt: " << check.read_error << "\n";

@@ -135,6 +135,15 @@ TEST_F(CliTest, HundredMebibyteFileIsRefusedWithoutLoadingIt) {
       << r.stdout_text;
 }
 
+TEST_F(CliTest, FmtSaysWhatToDoWithAPipelineSpec) {
+  ProcessResult r = Run({"fmt", kExamples + "fraud-detection/fraud_pipeline.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("is a pipeline spec: fmt formats ASL state machines (.json)"),
+            std::string::npos)
+      << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("zflow compile"), std::string::npos);
+}
+
 TEST_F(CliTest, FmtPrintsCanonicalFormAndCheckDetectsDrift) {
   std::string path = Write("m.json", R"({"States":{"A":{"End":true,"Type":"Pass"}},"StartAt":"A"})");
   ProcessResult r = Run({"fmt", path});
