@@ -39,10 +39,9 @@ std::string When(const json::object& o, std::string_view key) {
 std::string UrlEncode(std::string_view text, std::string_view keep = "") {
   std::string out;
   for (unsigned char c : text) {
-    out += std::isalnum(c) || c == '-' || c == '_' || c == '.' ||
-                   keep.find(static_cast<char>(c)) != std::string_view::npos
-               ? std::string(1, static_cast<char>(c))
-                                                               : fmt::format("%{:02X}", c);
+    const bool plain = std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' ||
+                       keep.find(static_cast<char>(c)) != std::string_view::npos;
+    out += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
   }
   return out;
 }
