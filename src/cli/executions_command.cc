@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/server_client.h"
 #include "common/file.h"
+#include "common/percent_encoding.h"
 #include "zflow/validator.h"
 #include "zflow/asl_serializer.h"
 #include "zflow/spec.h"
@@ -33,17 +34,6 @@ std::string When(const json::object& o, std::string_view key) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   return fmt::format("{}.{:03}Z", buf, ms % 1000);
-}
-
-// Percent-encoding of all but letters, digits, "-_." and `keep`.
-std::string UrlEncode(std::string_view text, std::string_view keep = "") {
-  std::string out;
-  for (unsigned char c : text) {
-    const bool plain = std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' ||
-                       keep.find(static_cast<char>(c)) != std::string_view::npos;
-    out += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
-  }
-  return out;
 }
 
 int Fail(const Status& st) {
@@ -135,7 +125,7 @@ int History(const ServerClient& client, const ExecutionsOptions& o) {
 
 int Logs(const ServerClient& client, const ExecutionsOptions& o) {
   const std::string arn = ExecutionArn(o, o.execution);
-  auto reply = client.Rest("GET", fmt::format("/zflow/task-logs?executionArn={}", UrlEncode(arn)),
+  auto reply = client.Rest("GET", fmt::format("/zflow/task-logs?executionArn={}", PercentEncode(arn)),
                            "");
   if (!reply.ok()) return Fail(reply.status());
   if (o.json) {
@@ -167,7 +157,7 @@ int Start(const ServerClient& client, const ExecutionsOptions& o) {
     fmt::print("{}\n", ToJsonText(*started));
     return kExitOk;
   }
-  fmt::print("Started {}\n  {}/ui/executions/{}\n", arn, client.endpoint(), UrlEncode(arn, ":"));
+  fmt::print("Started {}\n  {}/ui/executions/{}\n", arn, client.endpoint(), PercentEncode(arn, ":"));
   std::fflush(stdout);
   if (!o.wait) return kExitOk;
   while (true) {

@@ -12,6 +12,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/percent_encoding.h"
+
 namespace zflow::cloud {
 namespace {
 
@@ -138,21 +140,6 @@ std::string UriEncode(std::string_view s, Keep keep) {
     out += '%';
     out += kDigits[byte >> 4];
     out += kDigits[byte & 0xF];
-  }
-  return out;
-}
-
-// Decodes %XX; anything else (a lone '%', '+') stays as it is, as RFC 3986 says.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (IsEscape(s, i)) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
+#include "common/percent_encoding.h"
 
 namespace zflow::integrations {
 namespace {
@@ -44,19 +45,6 @@ std::string ScalarText(const json::value& v) {
 
 runtime::TaskResult Runtime(std::string cause) {
   return runtime::TaskResult::Failure(std::string(asl::errors::kRuntime), std::move(cause));
-}
-
-// RFC 3986 percent-encoding: everything but letters, digits and "-._~".
-std::string Escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
 }
 
 // "https://host:port/path?q" -> ("https://host:port", "/path?q"); nullopt for another scheme.
@@ -106,7 +94,7 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
   if (const json::value* q = p->if_contains("QueryParameters"); q != nullptr && q->is_object()) {
     std::string query;
     auto add = [&](std::string_view k, const json::value& v) {
-      query += fmt::format("{}{}={}", query.empty() ? "" : "&", Escape(k), Escape(ScalarText(v)));
+      query += fmt::format("{}{}={}", query.empty() ? "" : "&", PercentEncode(k), PercentEncode(ScalarText(v)));
     };
     for (const auto& [k, v] : q->get_object()) {
       if (v.is_array()) {
