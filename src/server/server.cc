@@ -349,9 +349,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       server::ApiOptions{.region = options.region, .account = options.account}, *impl->store,
       *impl->executions);
   impl->ui = std::make_unique<server::WebUi>(
-      server::WebUiOptions{.region = options.region,
-                           .account = options.account,
-                           .access_key_id = options.access_key_id,
+      server::WebUiOptions{.access_key_id = options.access_key_id,
                            .secret_access_key = options.secret_access_key,
                            .clock = options.clock},
       *impl->store, *impl->api, *impl->services);

@@ -107,8 +107,10 @@ class StepFunctionsApi {
   // A zflow extension: what the execution's tasks printed.
   ApiResponse TaskLogs(std::string_view execution_arn);
 
- private:
+  // The ARN of the state machine `name` in this API's region and account.
   std::string MachineArn(std::string_view name) const;
+
+ private:
   std::int64_t NowMs() const;
 
   ApiOptions options_;

@@ -81,11 +81,6 @@ TimePoint WebUi::Now() const {
   return options_.clock != nullptr ? options_.clock->Now() : SystemClock().Now();
 }
 
-std::string WebUi::MachineArn(std::string_view name) const {
-  return fmt::format("arn:aws:states:{}:{}:stateMachine:{}", options_.region, options_.account,
-                     name);
-}
-
 // ---- sessions ----
 
 std::optional<std::string> WebUi::Login(std::string_view access_key_id,
@@ -288,7 +283,7 @@ ApiResponse WebUi::PutPipeline(std::string_view name, std::string_view graph) {
                             : fmt::format("The step graph is not JSON: {}",
                                           parsed.status().message()));
   }
-  const std::string arn = MachineArn(name);
+  const std::string arn = api_.MachineArn(name);
   if (!store_.GetStateMachine(arn).ok()) {
     return Fail("StateMachineDoesNotExist",
                 fmt::format("State Machine Does Not Exist: '{}'", arn));
@@ -301,7 +296,7 @@ ApiResponse WebUi::PutPipeline(std::string_view name, std::string_view graph) {
 }
 
 ApiResponse WebUi::GetPipeline(std::string_view name) {
-  auto graph = store_.GetPipelineGraph(MachineArn(name));
+  auto graph = store_.GetPipelineGraph(api_.MachineArn(name));
   if (!graph.ok()) {
     return Fail("ResourceNotFound",
                 fmt::format("No pipeline step graph for the state machine '{}'",

@@ -37,8 +37,6 @@ struct UiAsset {
 std::optional<UiAsset> FindUiAsset(std::string_view path);
 
 struct WebUiOptions {
-  std::string region = "us-east-1";
-  std::string account = "123456789012";
   // The server's credentials: when set, browsers log in with them and get a session.
   std::string access_key_id;
   std::string secret_access_key;
@@ -90,7 +88,6 @@ class WebUi {
   ApiResponse GetPipeline(std::string_view name);
 
  private:
-  std::string MachineArn(std::string_view name) const;
   TimePoint Now() const;
 
   WebUiOptions options_;
