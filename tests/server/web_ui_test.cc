@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/percent_encoding.h"
 #include "server/web_ui.h"
 #include "zflow/json.h"
 #include "zflow/server.h"
@@ -90,16 +91,6 @@ class WebUiTest : public ::testing::Test {
   ManualClock clock_{SystemClock().Now()};
   std::unique_ptr<Server> server_;
 };
-
-std::string Encoded(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    out += std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.'
-               ? std::string(1, static_cast<char>(c))
-               : fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 TEST_F(WebUiTest, ServesThePagesWithSecurityHeaders) {
   Start();
@@ -218,7 +209,7 @@ TEST_F(WebUiTest, ListsExecutionsByStartTime) {
   clock.AdvanceTo(clock.Now() + 1h);
   StartExecution(machine, "third");
   auto names = [&](const std::string& query) {
-    auto r = Client().Get(fmt::format("/zflow/executions?stateMachineArn={}{}", Encoded(machine),
+    auto r = Client().Get(fmt::format("/zflow/executions?stateMachineArn={}{}", PercentEncode(machine),
                                       query));
     EXPECT_EQ(r->status, 200) << r->body;
     std::vector<std::string> out;
@@ -237,14 +228,14 @@ TEST_F(WebUiTest, ListsExecutionsByStartTime) {
   EXPECT_EQ(names("&statusFilter=FAILED"), V{});
   // Pages, as ListExecutions pages.
   auto first_page = Client().Get(
-      fmt::format("/zflow/executions?stateMachineArn={}&maxResults=2", Encoded(machine)));
+      fmt::format("/zflow/executions?stateMachineArn={}&maxResults=2", PercentEncode(machine)));
   json::object page = Body(first_page);
   ASSERT_EQ(page.at("executions").as_array().size(), 2u);
   const std::string token(page.at("nextToken").as_string());
-  EXPECT_EQ(names("&maxResults=2&nextToken=" + Encoded(token)), V{"first"});
+  EXPECT_EQ(names("&maxResults=2&nextToken=" + PercentEncode(token)), V{"first"});
 
   auto bad = Client().Get(fmt::format("/zflow/executions?stateMachineArn={}&startedAfter=soon",
-                                      Encoded(machine)));
+                                      PercentEncode(machine)));
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("startedAfter must be a non-negative integer"), std::string::npos);
   EXPECT_EQ(Client().Get("/zflow/executions?stateMachineArn=arn:aws:states:us-east-1:"
@@ -269,7 +260,7 @@ TEST_F(WebUiTest, FindsARunsArtifactsAndServesThemAsData) {
       R"({"out":"s3://bkt/runs/e1/out/","report":"s3://bkt/runs/e1/report.pdf",
           "page":"s3://bkt/runs/e1/page.html","shared":"s3://bkt/shared/",
           "model":"s3://bkt/model.tar.gz","missing":"s3://bkt/runs/e1/none.txt"})");
-  auto r = Client().Get("/zflow/artifacts?executionArn=" + Encoded(arn));
+  auto r = Client().Get("/zflow/artifacts?executionArn=" + PercentEncode(arn));
   ASSERT_EQ(r->status, 200) << r->body;
   std::vector<std::string> uris;
   const json::object body = Body(r);
@@ -282,28 +273,28 @@ TEST_F(WebUiTest, FindsARunsArtifactsAndServesThemAsData) {
                                             "s3://bkt/runs/e1/report.pdf"}));
   EXPECT_EQ(Client().Get("/zflow/artifacts?executionArn=nope")->status, 400);
 
-  auto csv = Client().Get("/zflow/objects?uri=" + Encoded("s3://bkt/runs/e1/out/part-0.csv"));
+  auto csv = Client().Get("/zflow/objects?uri=" + PercentEncode("s3://bkt/runs/e1/out/part-0.csv"));
   ASSERT_EQ(csv->status, 200);
   EXPECT_EQ(csv->body, "a,b\n1,2\n");
   EXPECT_EQ(csv->get_header_value("Content-Type"), "text/csv; charset=utf-8");
   EXPECT_EQ(csv->get_header_value("Content-Disposition"), "inline; filename=\"part-0.csv\"");
   EXPECT_EQ(csv->get_header_value("Content-Security-Policy"), "sandbox; default-src 'none'");
   auto pdf = Client().Get("/zflow/objects?download=1&uri=" +
-                          Encoded("s3://bkt/runs/e1/report.pdf"));
+                          PercentEncode("s3://bkt/runs/e1/report.pdf"));
   EXPECT_EQ(pdf->get_header_value("Content-Type"), "application/pdf");
   EXPECT_EQ(pdf->get_header_value("Content-Disposition"), "attachment; filename=\"report.pdf\"");
   // An HTML object never renders as a page of this origin.
-  auto html = Client().Get("/zflow/objects?uri=" + Encoded("s3://bkt/runs/e1/page.html"));
+  auto html = Client().Get("/zflow/objects?uri=" + PercentEncode("s3://bkt/runs/e1/page.html"));
   EXPECT_EQ(html->get_header_value("Content-Type"), "application/octet-stream");
   EXPECT_TRUE(html->get_header_value("Content-Disposition").starts_with("attachment"));
 
-  auto missing = Client().Get("/zflow/objects?uri=" + Encoded("s3://bkt/runs/e1/none.txt"));
+  auto missing = Client().Get("/zflow/objects?uri=" + PercentEncode("s3://bkt/runs/e1/none.txt"));
   EXPECT_EQ(missing->status, 404);
   EXPECT_NE(missing->body.find("NoSuchKey"), std::string::npos);
-  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + Encoded("s3://bkt/../../etc/passwd"))->status,
+  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + PercentEncode("s3://bkt/../../etc/passwd"))->status,
             400);
-  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + Encoded("/etc/passwd"))->status, 400);
-  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + Encoded("s3://bkt/runs/"))->status, 400);
+  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + PercentEncode("/etc/passwd"))->status, 400);
+  EXPECT_EQ(Client().Get("/zflow/objects?uri=" + PercentEncode("s3://bkt/runs/"))->status, 400);
 }
 
 TEST_F(WebUiTest, KeepsPipelineStepGraphsOfDeployedMachines) {
