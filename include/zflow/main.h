@@ -33,6 +33,7 @@
 
 #include "zflow/json.h"
 #include "zflow/pipeline.h"
+#include "zflow/runtime.h"
 
 namespace zflow {
 
@@ -52,6 +53,13 @@ using LocalFunction = std::function<json::value(const json::value& event)>;
 
 struct MainOptions {
   std::map<std::string, LocalFunction> functions;
+  // The same for front ends in other languages (the Python module): handlers that answer as a
+  // Lambda function does, with what they printed (TaskResult::log).
+  std::map<std::string, std::function<runtime::TaskResult(const json::value& event)>>
+      task_functions;
+  // Places a message about the pipeline in the file that declared it ("file:line: message");
+  // unset: "<pipeline>: message".
+  std::function<std::string(std::string_view message)> locate;
 };
 
 int Main(int argc, char** argv, const Pipeline& pipeline, const MainOptions& options = {});

@@ -480,6 +480,9 @@ class Pipeline {
   struct Compiled {
     json::value definition;
     asl::StateMachine machine;
+    // What compiles but is likely a mistake, each naming its step ("step \"x\" ..."): a raw
+    // state whose result later steps read but which does not keep it in $.steps.
+    std::vector<std::string> warnings;
   };
   Result<Compiled> CompileAll(const CompileLimits& limits = {}) const;
 

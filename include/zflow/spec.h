@@ -44,8 +44,17 @@ class LoadedPipeline {
 
   const Pipeline& pipeline() const { return *pipeline_; }
   // Prefixes "file:line:column: " (the step's place in the file) to a message that names a step
-  // ("step \"train\" ..."), or "file: " when it names none.
+  // ("step \"train\" ..."), or "file: " when it names none ("file:line: " for a declared
+  // pipeline, without a column).
   std::string Locate(std::string_view message) const;
+  // Where a step was declared: file, line (1-based; 0 when unknown) and column (0 when the
+  // language has none, as in Python).
+  struct Place {
+    std::string file;
+    int line = 0;
+    int column = 0;
+  };
+  Place StepPlace(const std::string& step) const;
 
  private:
   friend class Loader;
@@ -53,10 +62,22 @@ class LoadedPipeline {
   std::unique_ptr<Pipeline> pipeline_;
   std::vector<std::unique_ptr<Pipeline>> bodies_;  // ForEach bodies
   std::map<std::string, std::pair<int, int>> step_places_;  // step -> line, column (1-based)
+  int pipeline_line_ = 0;  // a declared pipeline: the line that created it
 };
 
 Result<LoadedPipeline> LoadPipelineText(std::string_view text, const std::string& file_name);
 Result<LoadedPipeline> LoadPipelineFile(const std::string& path);
+
+// A pipeline declared in another language (the Python module builds one): the YAML file's
+// document as JSON, where a JSON string is always text (never read as a number or boolean, as
+// a quoted YAML scalar), and where each step's place is the line of `file` that declared it.
+// Errors read "file:line: what is wrong", naming the declaring line of the step at fault.
+struct DeclaredPlaces {
+  int pipeline_line = 0;
+  std::map<std::string, int> steps;  // step name -> line
+};
+Result<LoadedPipeline> LoadPipelineDocument(const json::value& document, const std::string& file,
+                                            const DeclaredPlaces& places);
 
 }  // namespace zflow::spec
 

@@ -101,10 +101,22 @@ struct TaskTokenOptions {
 };
 int RunTaskToken(const TaskTokenOptions& options);
 
-// Writes statemachine.asl.json, template.json, template.yaml and graph.svg of a compiled
-// pipeline into `out_dir`, or nothing when any of them fails.
+// What `compile` writes for a pipeline: statemachine.asl.json, template.json, template.yaml and
+// graph.svg (name, contents), and the warnings about it (quotas it gets close to, results it
+// does not keep).
+struct CompiledFiles {
+  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<std::string> warnings;
+};
+Result<CompiledFiles> BuildCompiledFiles(const Pipeline& pipeline,
+                                         const Pipeline::Compiled& compiled);
+// Writes them into `out_dir`, or nothing when any of them fails.
+Status WriteCompiledFiles(const CompiledFiles& files, const std::string& out_dir);
+// Both, saying what it wrote and each warning on the terminal (placed by `locate` when given,
+// e.g. "file:line: warning: ...").
 int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
-                  const std::string& out_dir);
+                  const std::string& out_dir,
+                  const std::function<std::string(std::string_view)>& locate = {});
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
@@ -166,18 +178,24 @@ struct CompileOptions {
 };
 int RunCompile(const CompileOptions& options);
 
-// Pipeline YAML files (.yaml, .yml) for run and graph: compiled, externals bound to their local
-// values, written to a temporary file that lives as long as the CompiledSpec.
+// Pipeline YAML files (.yaml, .yml) for validate, run and graph: compiled in memory, externals
+// bound to their local values.
 bool IsPipelineSpec(const std::string& file);
 struct CompiledSpec {
-  CompiledSpec() = default;
-  CompiledSpec(CompiledSpec&& other) noexcept;
-  CompiledSpec& operator=(CompiledSpec&&) = delete;
-  ~CompiledSpec();
   std::string name;
-  std::string definition_file;
+  std::string text;  // the state machine, as it runs locally
+  std::vector<std::string> warnings;  // "file:line:column: step \"x\" ..."
 };
-Result<CompiledSpec> CompileSpecToFile(const std::string& file);
+Result<CompiledSpec> CompileSpec(const std::string& file);
+
+// "file:line:column: message" (column optional) split into its parts; line and column are 0
+// and `message` the whole text when it does not start with `file`.
+struct LocatedMessage {
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+LocatedMessage SplitLocated(const std::string& file, std::string_view text);
 
 }  // namespace zflow::cli
 

@@ -31,38 +31,42 @@ struct Outputs {
   std::vector<std::pair<std::string, std::string>> files;  // name, contents
 };
 
-int WriteAll(const Outputs& out, const std::string& dir) {
+Status WriteAll(const Outputs& out, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) {
-    std::cerr << fmt::format("cannot create {}: {}\n", dir, ec.message());
-    return kExitUsage;
-  }
+  if (ec) return InvalidArgumentError(fmt::format("cannot create {}: {}", dir, ec.message()));
   // Everything goes to a staging directory first; only when all of it is written are the files
   // moved into place, so a full disk leaves the old outputs as they were.
   std::string staging = (fs::path(dir) / ".zflow-compile-XXXXXX").string();
   if (::mkdtemp(staging.data()) == nullptr) {
-    std::cerr << fmt::format("cannot write to {}: {}\n", dir, std::strerror(errno));
-    return kExitUsage;
+    return InvalidArgumentError(fmt::format("cannot write to {}: {}", dir, std::strerror(errno)));
   }
   auto cleanup = [&] { fs::remove_all(staging, ec); };
   for (const auto& [name, contents] : out.files) {
     Status s = WriteFileAtomically((fs::path(staging) / name).string(), contents);
     if (!s.ok()) {
-      std::cerr << s.message() << "\n";
       cleanup();
-      return kExitUsage;
+      return s;
     }
   }
   for (const auto& [name, contents] : out.files) {
     fs::rename(fs::path(staging) / name, fs::path(dir) / name, ec);
     if (ec) {
-      std::cerr << fmt::format("cannot move {} into {}: {}\n", name, dir, ec.message());
       cleanup();
-      return kExitUsage;
+      return InvalidArgumentError(
+          fmt::format("cannot move {} into {}: {}", name, dir, ec.message()));
     }
   }
   cleanup();
+  return Status::Ok();
+}
+
+int WriteAllAndSay(const Outputs& out, const std::string& dir) {
+  Status s = WriteAll(out, dir);
+  if (!s.ok()) {
+    std::cerr << s.message() << "\n";
+    return kExitUsage;
+  }
   std::string names;
   for (const auto& [name, contents] : out.files) names += (names.empty() ? "" : ", ") + name;
   std::cout << fmt::format("wrote {} to {}\n", names, dir);
@@ -71,17 +75,17 @@ int WriteAll(const Outputs& out, const std::string& dir) {
 
 // Warnings about AWS quotas a definition gets close to (errors are the validator's).
 void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_bytes,
-                   const std::string& who) {
+                   std::vector<std::string>& warnings) {
   if (definition_bytes > 768 * 1024) {
-    std::cerr << fmt::format("{}: warning: the definition is {} KiB, close to the 1 MiB quota\n",
-                             who, definition_bytes / 1024);
+    warnings.push_back(fmt::format("the definition is {} KiB, close to the 1 MiB quota",
+                                   definition_bytes / 1024));
   }
   std::size_t states = CountStates(machine.top());
   if (states * 2 > 25000) {
-    std::cerr << fmt::format(
-        "{}: warning: {} states: one pass through them records over 25,000 history events, the "
-        "quota of a standard execution\n",
-        who, states);
+    warnings.push_back(fmt::format(
+        "{} states: one pass through them records over 25,000 history events, the quota of a "
+        "standard execution",
+        states));
   }
   std::function<void(const asl::Branch&)> walk = [&](const asl::Branch& b) {
     for (const auto& s : b.states) {
@@ -92,11 +96,11 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
         bool unbounded = mc == nullptr || !mc->is_number() || mc->to_number<double>() == 0 ||
                          mc->to_number<double>() > 40;
         if (!distributed && !s.max_concurrency_path && unbounded) {
-          std::cerr << fmt::format(
-              "{}: warning: Map state \"{}\" runs at most 40 inline iterations at a time on "
-              "AWS, and keeps every item's result in the execution's data (256 KiB quota); "
-              "set MaxConcurrency (max_concurrency) to at most 40\n",
-              who, s.name);
+          warnings.push_back(fmt::format(
+              "Map state \"{}\" runs at most 40 inline iterations at a time on AWS, and keeps "
+              "every item's result in the execution's data (256 KiB quota); set MaxConcurrency "
+              "(max_concurrency) to at most 40",
+              s.name));
         }
       }
       for (const auto& branch : s.branches) walk(branch);
@@ -108,7 +112,7 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
 
 // The execution's data keeps every step's result (256 KiB quota, States.DataLimitExceeded):
 // a rough estimate from the definition, and a warning for Map results that grow with the input.
-void DataSizeWarnings(const json::value& definition, const std::string& who) {
+void DataSizeWarnings(const json::value& definition, std::vector<std::string>& warnings) {
   std::size_t lambda = 0;
   std::size_t service = 0;
   std::vector<std::string> maps;
@@ -138,17 +142,17 @@ void DataSizeWarnings(const json::value& definition, const std::string& who) {
   if (const json::value* states = definition.as_object().if_contains("States")) walk(*states, true);
   std::size_t estimate = lambda * 2048 + service * 1024;
   if (estimate > 128 * 1024) {
-    std::cerr << fmt::format(
-        "{}: warning: the execution's data keeps {} step results (about {} KiB, assuming 2 KiB "
-        "per Lambda result and 1 KiB per service result); AWS fails an execution whose data "
-        "exceeds 256 KiB (States.DataLimitExceeded)\n",
-        who, lambda + service, estimate / 1024);
+    warnings.push_back(fmt::format(
+        "the execution's data keeps {} step results (about {} KiB, assuming 2 KiB per Lambda "
+        "result and 1 KiB per service result); AWS fails an execution whose data exceeds 256 "
+        "KiB (States.DataLimitExceeded)",
+        lambda + service, estimate / 1024));
   }
   for (const auto& m : maps) {
-    std::cerr << fmt::format(
-        "{}: warning: \"{}\" keeps one result per item in the execution's data; with many "
-        "items it can exceed the 256 KiB quota\n",
-        who, m);
+    warnings.push_back(fmt::format(
+        "\"{}\" keeps one result per item in the execution's data; with many items it can "
+        "exceed the 256 KiB quota",
+        m));
   }
 }
 
@@ -166,18 +170,37 @@ Result<Outputs> BuildOutputs(const asl::StateMachine& machine,
 
 }  // namespace
 
-int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
-                  const std::string& out_dir) {
+Result<CompiledFiles> BuildCompiledFiles(const Pipeline& pipeline,
+                                         const Pipeline::Compiled& compiled) {
   const asl::StateMachine& machine = compiled.machine;
-  auto outputs = BuildOutputs(machine,
-                              cloud::PipelineTemplate(pipeline, compiled.definition));
-  if (!outputs.ok()) {
-    std::cerr << pipeline.name() << ": " << outputs.status().message() << "\n";
+  ZFLOW_ASSIGN_OR_RETURN(Outputs outputs,
+                         BuildOutputs(machine,
+                                      cloud::PipelineTemplate(pipeline, compiled.definition)));
+  CompiledFiles out;
+  out.warnings = compiled.warnings;
+  LimitWarnings(machine, outputs.files[0].second.size(), out.warnings);
+  DataSizeWarnings(compiled.definition, out.warnings);
+  out.files = std::move(outputs.files);
+  return out;
+}
+
+Status WriteCompiledFiles(const CompiledFiles& files, const std::string& out_dir) {
+  return WriteAll(Outputs{files.files}, out_dir);
+}
+
+int WriteCompiled(const Pipeline& pipeline, const Pipeline::Compiled& compiled,
+                  const std::string& out_dir,
+                  const std::function<std::string(std::string_view)>& locate) {
+  auto files = BuildCompiledFiles(pipeline, compiled);
+  if (!files.ok()) {
+    std::cerr << pipeline.name() << ": " << files.status().message() << "\n";
     return kExitInvalid;
   }
-  LimitWarnings(machine, outputs->files[0].second.size(), pipeline.name());
-  DataSizeWarnings(compiled.definition, pipeline.name());
-  return WriteAll(*outputs, out_dir);
+  for (const std::string& w : files->warnings) {
+    std::cerr << (locate ? locate("warning: " + w) : pipeline.name() + ": warning: " + w)
+              << "\n";
+  }
+  return WriteAllAndSay(Outputs{files->files}, out_dir);
 }
 
 int RunCompile(const CompileOptions& options) {
@@ -193,7 +216,8 @@ int RunCompile(const CompileOptions& options) {
       std::cerr << spec->Locate(compiled.status().message()) << "\n";
       return kExitInvalid;
     }
-    return WriteCompiled(spec->pipeline(), *compiled, options.output);
+    return WriteCompiled(spec->pipeline(), *compiled, options.output,
+                         [&](std::string_view m) { return spec->Locate(m); });
   }
   // An ASL file: its "${Name}" placeholders become template parameters.
   DefinitionCheck check = CheckDefinitionFile(file);
@@ -240,38 +264,24 @@ int RunCompile(const CompileOptions& options) {
     std::cerr << file << ": " << outputs.status().message() << "\n";
     return kExitInvalid;
   }
-  LimitWarnings(machine, check.text.size(), file);
-  return WriteAll(*outputs, options.output);
+  std::vector<std::string> warnings;
+  LimitWarnings(machine, check.text.size(), warnings);
+  for (const std::string& w : warnings) std::cerr << file << ": warning: " << w << "\n";
+  return WriteAllAndSay(*outputs, options.output);
 }
 
 bool IsPipelineSpec(const std::string& file) {
   return file.ends_with(".yaml") || file.ends_with(".yml");
 }
 
-CompiledSpec::CompiledSpec(CompiledSpec&& other) noexcept
-    : name(std::move(other.name)), definition_file(std::move(other.definition_file)) {
-  other.definition_file.clear();
-}
-
-CompiledSpec::~CompiledSpec() {
-  if (definition_file.empty()) return;
-  std::error_code ec;
-  fs::remove_all(fs::path(definition_file).parent_path(), ec);
-}
-
-Result<CompiledSpec> CompileSpecToFile(const std::string& file) {
+Result<CompiledSpec> CompileSpec(const std::string& file) {
   ZFLOW_ASSIGN_OR_RETURN(spec::LoadedPipeline loaded, spec::LoadPipelineFile(file));
-  auto machine = loaded.pipeline().Compile();
-  if (!machine.ok()) return InvalidArgumentError(loaded.Locate(machine.status().message()));
-  std::string text = SubstituteLocal(asl::SerializeStateMachine(*machine), loaded.pipeline());
-  std::string dir_template = (fs::temp_directory_path() / "zflow-spec-XXXXXX").string();
-  if (::mkdtemp(dir_template.data()) == nullptr) {
-    return UnavailableError("cannot create a temporary directory");
-  }
+  auto compiled = loaded.pipeline().CompileAll();
+  if (!compiled.ok()) return InvalidArgumentError(loaded.Locate(compiled.status().message()));
   CompiledSpec out;
   out.name = loaded.pipeline().name();
-  out.definition_file = (fs::path(dir_template) / "statemachine.asl.json").string();
-  ZFLOW_RETURN_IF_ERROR(WriteFileAtomically(out.definition_file, text));
+  out.text = SubstituteLocal(asl::SerializeStateMachine(compiled->machine), loaded.pipeline());
+  for (const std::string& w : compiled->warnings) out.warnings.push_back(loaded.Locate(w));
   return out;
 }
 

@@ -1,6 +1,14 @@
 // The zflow command-line tool.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -9,9 +17,54 @@
 
 namespace {
 
+// A pipeline declared in Python runs in the Python interpreter, with zflow's Python module,
+// so that its Python functions can serve its Lambda steps: `zflow run pipeline.py ...` is
+// `python3 -m zflow run pipeline.py ...` (the module calls the same code as zflow::Main).
+// Returns only when that cannot start.
+int RunPythonPipeline(int argc, char** argv) {
+  namespace fs = std::filesystem;
+  const char* python = std::getenv("ZFLOW_PYTHON");
+  if (python == nullptr || *python == '\0') python = ZFLOW_PYTHON_EXECUTABLE;
+  std::error_code ec;
+  const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  std::string path;
+  for (const fs::path& dir : {exe_dir / "python", exe_dir / ".." / "lib" / "python3" / "dist-packages"}) {
+    if (fs::exists(dir / "zflow" / "__init__.py", ec)) {
+      path += (path.empty() ? "" : ":") + dir.lexically_normal().string();
+    }
+  }
+  if (const char* old = std::getenv("PYTHONPATH"); old != nullptr && *old != '\0') {
+    path += (path.empty() ? "" : ":") + std::string(old);
+  }
+  if (!path.empty()) ::setenv("PYTHONPATH", path.c_str(), 1);
+  std::vector<char*> args = {const_cast<char*>(python), const_cast<char*>("-m"),
+                             const_cast<char*>("zflow")};
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(python, args.data());
+  std::cerr << "zflow: a pipeline declared in Python runs with Python 3 and zflow's Python module; "
+            << "cannot start " << python << ": " << std::strerror(errno)
+            << " (set ZFLOW_PYTHON to the interpreter)\n";
+  return 2;
+}
+
+bool IsPythonPipelineCommand(int argc, char** argv) {
+  if (argc < 3) return false;
+  std::string_view command = argv[1];
+  if (command != "validate" && command != "compile" && command != "graph" && command != "run") {
+    return false;
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.size() > 3 && a.ends_with(".py") && !a.starts_with("-")) return true;
+  }
+  return false;
+}
+
 int Run(int argc, char** argv) {
+  if (IsPythonPipelineCommand(argc, argv)) return RunPythonPipeline(argc, argv);
   CLI::App app{
-      "zflow: ML pipelines (YAML or C++) and AWS Step Functions state machines: validate, "
+      "zflow: ML pipelines (YAML, Python or C++) and AWS Step Functions state machines: validate, "
       "compile to ASL and CloudFormation, draw, run locally, serve"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zflow 0.1.0");
@@ -219,13 +272,14 @@ int Run(int argc, char** argv) {
   std::string& file = app.got_subcommand(run_cmd) ? run.definition : graph.file;
   std::optional<zflow::cli::CompiledSpec> spec;
   if (zflow::cli::IsPipelineSpec(file)) {
-    auto compiled = zflow::cli::CompileSpecToFile(file);
+    auto compiled = zflow::cli::CompileSpec(file);
     if (!compiled.ok()) {
       std::cerr << compiled.status().message() << "\n";
       return zflow::cli::kExitInvalid;
     }
     spec.emplace(std::move(*compiled));
-    file = spec->definition_file;
+    run.definition_text = spec->text;
+    graph.text = spec->text;
     if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
   }
   if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);

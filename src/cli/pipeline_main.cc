@@ -33,6 +33,8 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
       ->check(CLI::IsMember({"dot", "mermaid", "svg"}));
   graph->add_option("--level", level, "steps (the default) or states (the compiled state machine)")
       ->check(CLI::IsMember({"steps", "states"}));
+  std::string graph_output;
+  graph->add_option("-o,--output", graph_output, "Write to FILE instead of stdout");
   cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run the compiled state machine locally");
   cli::AddRunOptions(run_cmd, run);
@@ -45,9 +47,14 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
     return cli::kExitUsage;
   }
 
+  auto say = [&](std::string_view message) {
+    std::cerr << (main_options.locate ? main_options.locate(message)
+                                      : fmt::format("{}: {}", pipeline.name(), message))
+              << "\n";
+  };
   auto compiled = pipeline.CompileAll();
   if (!compiled.ok()) {
-    std::cerr << pipeline.name() << ": " << compiled.status().message() << "\n";
+    say(compiled.status().message());
     return cli::kExitInvalid;
   }
   const asl::StateMachine* machine = &compiled->machine;
@@ -56,9 +63,10 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
     // What ships: the states, the schedule, and what the execution role may do.
     auto statements = cloud::ExecutionPolicyStatements(compiled->definition, {});
     if (!statements.ok()) {
-      std::cerr << pipeline.name() << ": " << statements.status().message() << "\n";
+      say(statements.status().message());
       return cli::kExitInvalid;
     }
+    for (const std::string& w : compiled->warnings) say("warning: " + w);
     std::set<std::string> actions;
     for (const auto& st : *statements) {
       if (st.at("Sid") == "LogDelivery") continue;
@@ -72,12 +80,18 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
                              fmt::join(actions, ", "));
     return cli::kExitOk;
   }
-  if (app.got_subcommand(compile)) return cli::WriteCompiled(pipeline, *compiled, out_dir);
+  if (app.got_subcommand(compile)) {
+    return cli::WriteCompiled(pipeline, *compiled, out_dir, main_options.locate);
+  }
   // Local runs bind the externals ("${Name}") to their local values.
   text = SubstituteLocal(text, pipeline);
   if (app.got_subcommand(graph)) {
-    if (level == "steps") return cli::RunStepGraph(pipeline, {.file = pipeline.name(), .format = format});
-    return cli::RunGraph({.file = pipeline.name(), .text = text, .format = format});
+    if (level == "steps") {
+      return cli::RunStepGraph(pipeline,
+                               {.file = pipeline.name(), .format = format, .output = graph_output});
+    }
+    return cli::RunGraph(
+        {.file = pipeline.name(), .text = text, .format = format, .output = graph_output});
   }
   run.definition = pipeline.name();
   run.definition_text = text;
@@ -97,6 +111,7 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
       }
     };
   }
+  for (const auto& [name, fn] : main_options.task_functions) run.functions[name] = fn;
   run.state_machine_name = pipeline.name();
   return cli::RunRun(run);
 }

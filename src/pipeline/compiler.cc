@@ -278,6 +278,15 @@ Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
             step.name(), field, producer_name, producer_name));
       }
       const Pipeline::Step& prod = *steps[producer];
+      if (std::holds_alternative<RawState>(prod.spec) && !HasResult(prod)) {
+        std::string w = fmt::format(
+            "step \"{}\" ({}) reads the result of the raw state \"{}\", which does not keep "
+            "its result: give \"{}\" \"ResultPath\": \"{}\"",
+            step.name(), field, producer_name, producer_name, StepResultPath(producer_name));
+        if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) {
+          warnings_.push_back(std::move(w));
+        }
+      }
       if (prod.when && (!step.when || step.when->text() != prod.when->text())) {
         return InvalidArgumentError(fmt::format(
             "step \"{}\" ({}) reads the result of \"{}\", which runs only when {}; give \"{}\" "

@@ -67,6 +67,8 @@ class Compiler {
  public:
   explicit Compiler(const Pipeline& pipeline) : pipeline_(pipeline) {}
   Result<json::value> Compile();
+  // After Compile(): see Pipeline::Compiled::warnings.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   struct Scope {
@@ -113,6 +115,7 @@ class Compiler {
   int parallel_count_ = 0;
   std::string handler_;  // the on_failure handler's state name, if any
   std::string error_;    // the first error found while emitting
+  std::vector<std::string> warnings_;
   std::vector<std::pair<const Pipeline*, Schedule>> schedules_;
 };
 

@@ -191,7 +191,8 @@ Result<asl::StateMachine> Pipeline::Compile(const CompileLimits& options) const 
 }
 
 Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) const {
-  ZFLOW_ASSIGN_OR_RETURN(json::value definition, CompileJson());
+  pipeline::Compiler compiler(*this);
+  ZFLOW_ASSIGN_OR_RETURN(json::value definition, compiler.Compile());
   // Validate what AWS validates: the definition after CloudFormation has substituted the
   // externals' "${Name}" placeholders (here with their local values).
   json::value substituted;
@@ -217,14 +218,16 @@ Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) co
                                             "valid: {} at {}",
                                             name_, d.message, d.pointer));
   }
-  if (!has_placeholders) return Compiled{std::move(definition), std::move(*checked.machine)};
+  if (!has_placeholders) {
+    return Compiled{std::move(definition), std::move(*checked.machine), compiler.warnings()};
+  }
   asl::ParseReport parsed = asl::ParseStateMachineValue(definition);
   if (!parsed.machine || HasErrors(parsed.diagnostics)) {
     return InternalError("the compiled pipeline does not parse: " +
                          (parsed.diagnostics.empty() ? std::string("?")
                                                      : parsed.diagnostics[0].message));
   }
-  return Compiled{std::move(definition), std::move(*parsed.machine)};
+  return Compiled{std::move(definition), std::move(*parsed.machine), compiler.warnings()};
 }
 
 namespace {

@@ -4,14 +4,17 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "asl/suggestion.h"
 #include "common/file.h"
 #include "pipeline/compiler.h"
+#include "pipeline/spec_fields.h"
 
 namespace zflow::spec {
 
@@ -28,12 +31,22 @@ std::string LoadedPipeline::Locate(std::string_view message) const {
     std::size_t end = message.find('"', start);
     if (end != std::string_view::npos) {
       auto it = step_places_.find(std::string(message.substr(start, end - start)));
-      if (it != step_places_.end()) {
+      if (it != step_places_.end() && it->second.first > 0) {
+        if (it->second.second == 0) {
+          return fmt::format("{}:{}: {}", file_, it->second.first, message);
+        }
         return fmt::format("{}:{}:{}: {}", file_, it->second.first, it->second.second, message);
       }
     }
   }
+  if (pipeline_line_ > 0) return fmt::format("{}:{}: {}", file_, pipeline_line_, message);
   return fmt::format("{}: {}", file_, message);
+}
+
+LoadedPipeline::Place LoadedPipeline::StepPlace(const std::string& step) const {
+  auto it = step_places_.find(step);
+  if (it == step_places_.end()) return {file_, pipeline_line_, 0};
+  return {file_, it->second.first, it->second.second};
 }
 
 namespace {
@@ -71,7 +84,20 @@ std::string Trim(std::string_view s) {
 
 class Loader {
  public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
+  explicit Loader(std::string file, const DeclaredPlaces* declared = nullptr)
+      : file_(std::move(file)), declared_(declared) {}
+
+  // A declared pipeline's document (see LoadPipelineDocument).
+  Result<LoadedPipeline> Load(const YAML::Node& root) {
+    try {
+      LoadRoot(root);
+      return std::move(out_);
+    } catch (const SpecError& e) {
+      return InvalidArgumentError(e.message);
+    } catch (const YAML::Exception& e) {
+      return InvalidArgumentError(fmt::format("{}: {}", Here(), e.msg));
+    }
+  }
 
   Result<LoadedPipeline> Load(std::string_view text) {
     try {
@@ -88,6 +114,7 @@ class Loader {
       return InvalidArgumentError(e.message);
     } catch (const YAML::Exception& e) {
       // A conversion this loader does not guard (it guards all it knows of).
+      if (e.mark.is_null()) return InvalidArgumentError(fmt::format("{}: {}", Here(), e.msg));
       return InvalidArgumentError(fmt::format("{}:{}:{}: {}", file_, e.mark.line + 1,
                                               e.mark.column + 1, e.msg));
     }
@@ -96,8 +123,20 @@ class Loader {
  private:
   [[noreturn]] void Fail(const YAML::Node& at, std::string_view message) {
     YAML::Mark m = at.Mark();
-    if (m.is_null()) throw SpecError{fmt::format("{}: {}", file_, message)};
+    if (m.is_null()) throw SpecError{fmt::format("{}: {}", Here(), message)};
     throw SpecError{fmt::format("{}:{}:{}: {}", file_, m.line + 1, m.column + 1, message)};
+  }
+
+  // Without a place in a YAML text: the declaring line of the step being read, or of the
+  // pipeline.
+  std::string Here() const {
+    if (declared_ != nullptr) {
+      int line = declared_->pipeline_line;
+      auto it = declared_->steps.find(current_step_);
+      if (it != declared_->steps.end()) line = it->second;
+      if (line > 0) return fmt::format("{}:{}", file_, line);
+    }
+    return file_;
   }
 
   // A mapping key: a plain value (not a list or mapping).
@@ -108,8 +147,19 @@ class Loader {
 
   void CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
                  std::string_view what) {
+    CheckKeys(map, std::vector<std::string_view>(allowed), what);
+  }
+
+  // A step kind's keys come from the field table (pipeline/spec_fields.h).
+  void CheckKindKeys(const YAML::Node& map, std::string_view kind, std::string_view what) {
+    std::vector<std::string_view> keys;
+    for (const FieldInfo& f : StepKind(kind).fields) keys.push_back(f.key);
+    CheckKeys(map, keys, what);
+  }
+
+  void CheckKeys(const YAML::Node& map, const std::vector<std::string_view>& candidates,
+                 std::string_view what) {
     if (!map.IsMap()) Fail(map, fmt::format("{}: expected a mapping (key: value)", what));
-    std::vector<std::string_view> candidates(allowed);
     for (const auto& kv : map) {
       std::string key = Key(kv.first);
       if (std::find(candidates.begin(), candidates.end(), key) == candidates.end()) {
@@ -485,10 +535,7 @@ class Loader {
   // ---- Steps ----
 
   TrainingJob Training(const YAML::Node& n, std::string_view what) {
-    CheckKeys(n, {"image", "role_arn", "hyperparameters", "channels", "content_type",
-                  "output_path", "instance_type", "instance_count", "volume_size_gb",
-                  "max_runtime_seconds", "metric_definitions", "environment"},
-              what);
+    CheckKindKeys(n, "training", what);
     TrainingJob t;
     auto key = [&](const char* k) { return fmt::format("{}.{}", what, k); };
     if (n["image"]) t.image = Str(n["image"], key("image"));
@@ -515,12 +562,13 @@ class Loader {
 
   void AddStep(Pipeline& p, const YAML::Node& n, std::map<std::string, StepRef>& refs,
                std::vector<std::pair<const YAML::Node, StepRef>>& afters) {
-    static constexpr std::string_view kKinds[] = {"lambda", "training", "processing", "transform",
-                                                  "tuning", "model", "endpoint", "databricks",
-                                                  "wait", "pass", "fail", "state", "for_each"};
-    std::vector<std::string_view> allowed = {"name", "after", "when", "retry", "timeout_seconds",
-                                             "continue_on_failure"};
-    allowed.insert(allowed.end(), std::begin(kKinds), std::end(kKinds));
+    std::vector<std::string_view> kinds;
+    for (const StepKindInfo& info : StepKinds()) kinds.push_back(info.kind);
+    std::vector<std::string_view> allowed;
+    for (const FieldInfo& f : CommonStepFields()) allowed.push_back(f.key);
+    const std::string common_words = fmt::format("{}", fmt::join(allowed, ", "));
+    const std::string kind_words = fmt::format("{}", fmt::join(kinds, ", "));
+    allowed.insert(allowed.end(), kinds.begin(), kinds.end());
     if (!n.IsMap()) Fail(n, "a step is a mapping with a name and one kind (lambda, training, ...)");
     if (!n["name"]) Fail(n, "step: \"name\" is required");
     std::string name = Text(n["name"], "name");
@@ -530,13 +578,11 @@ class Loader {
     for (const auto& kv : n) {
       std::string key = Key(kv.first);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        Fail(kv.first, fmt::format("{}: unknown key \"{}\"{}; a step has name, after, when, "
-                                   "retry, timeout_seconds, continue_on_failure and one of "
-                                   "lambda, training, processing, transform, tuning, model, "
-                                   "endpoint, databricks, wait, pass, fail, state, for_each",
-                                   what, key, asl::DidYouMean(key, allowed)));
+        Fail(kv.first, fmt::format("{}: unknown key \"{}\"{}; a step has {} and one of {}",
+                                   what, key, asl::DidYouMean(key, allowed), common_words,
+                                   kind_words));
       }
-      for (auto k : kKinds) {
+      for (auto k : kinds) {
         if (key == k) {
           if (!kind.empty()) Fail(kv.first, fmt::format("{}: has both {} and {}; a step has one kind", what, kind, key));
           kind = k;
@@ -544,18 +590,22 @@ class Loader {
       }
     }
     if (kind.empty()) {
-      Fail(n, fmt::format("{}: missing its kind: one of lambda, training, processing, transform, "
-                          "tuning, model, endpoint, databricks, wait, pass, fail, state, for_each",
-                          what));
+      Fail(n, fmt::format("{}: missing its kind: one of {}", what, kind_words));
     }
-    YAML::Mark mark = n.Mark();
-    out_.step_places_[name] = {mark.line + 1, mark.column + 1};
+    current_step_ = name;
+    if (declared_ != nullptr) {
+      auto it = declared_->steps.find(name);
+      out_.step_places_[name] = {it == declared_->steps.end() ? 0 : it->second, 0};
+    } else {
+      YAML::Mark mark = n.Mark();
+      out_.step_places_[name] = {mark.line + 1, mark.column + 1};
+    }
     const YAML::Node body = n[std::string(kind)];
     std::string k = fmt::format("{}: {}", what, kind);
     auto key = [&](const char* field) { return fmt::format("{}.{}", k, field); };
     StepRef ref = [&]() -> StepRef {
       if (kind == "lambda") {
-        CheckKeys(body, {"function_name", "payload"}, k);
+        CheckKindKeys(body, kind, k);
         LambdaFunction l{.name = name};
         if (body["function_name"]) l.function_name = Str(body["function_name"], key("function_name"));
         if (const YAML::Node pl = body["payload"]) {
@@ -570,10 +620,7 @@ class Loader {
         return p.Add(std::move(t));
       }
       if (kind == "processing") {
-        CheckKeys(body, {"image", "role_arn", "entrypoint", "arguments", "inputs", "outputs",
-                         "instance_type", "instance_count", "volume_size_gb",
-                         "max_runtime_seconds", "environment"},
-                  k);
+        CheckKindKeys(body, kind, k);
         ProcessingJob j{.name = name};
         if (body["image"]) j.image = Str(body["image"], key("image"));
         if (body["role_arn"]) j.role_arn = Str(body["role_arn"], key("role_arn"));
@@ -609,10 +656,7 @@ class Loader {
         return p.Add(std::move(j));
       }
       if (kind == "transform") {
-        CheckKeys(body, {"model_name", "input_uri", "output_uri", "content_type", "split_type",
-                         "strategy", "assemble_with", "accept", "max_payload_mb", "instance_type",
-                         "instance_count", "environment"},
-                  k);
+        CheckKindKeys(body, kind, k);
         BatchTransformJob b{.name = name};
         if (body["model_name"]) b.model_name = Str(body["model_name"], key("model_name"));
         if (body["input_uri"]) b.input_uri = Str(body["input_uri"], key("input_uri"));
@@ -629,9 +673,7 @@ class Loader {
         return p.Add(std::move(b));
       }
       if (kind == "tuning") {
-        CheckKeys(body, {"training", "objective_metric", "objective_type", "ranges", "strategy",
-                         "max_jobs", "max_parallel_jobs"},
-                  k);
+        CheckKindKeys(body, kind, k);
         HyperparameterTuningJob h{.name = name};
         if (!body["training"]) Fail(body, fmt::format("{}: training is required", k));
         h.training = Training(body["training"], key("training"));
@@ -670,7 +712,7 @@ class Loader {
         return p.Add(std::move(h));
       }
       if (kind == "model") {
-        CheckKeys(body, {"image", "model_data_url", "role_arn", "environment"}, k);
+        CheckKindKeys(body, kind, k);
         Model m{.name = name};
         if (body["image"]) m.image = Str(body["image"], key("image"));
         if (body["model_data_url"]) m.model_data_url = Str(body["model_data_url"], key("model_data_url"));
@@ -679,9 +721,7 @@ class Loader {
         return p.Add(std::move(m));
       }
       if (kind == "endpoint") {
-        CheckKeys(body, {"endpoint_name", "model_name", "instance_type",
-                         "initial_instance_count", "variant_name", "poll_seconds"},
-                  k);
+        CheckKindKeys(body, kind, k);
         EndpointDeployment e{.name = name};
         if (body["endpoint_name"]) e.endpoint_name = Str(body["endpoint_name"], key("endpoint_name"));
         if (body["model_name"]) e.model_name = Str(body["model_name"], key("model_name"));
@@ -694,10 +734,7 @@ class Loader {
         return p.Add(std::move(e));
       }
       if (kind == "databricks") {
-        CheckKeys(body, {"workspace_url", "connection_arn", "python_file", "parameters",
-                         "existing_cluster_id", "spark_version", "node_type_id", "num_workers",
-                         "poll_seconds"},
-                  k);
+        CheckKindKeys(body, kind, k);
         DatabricksJob d{.name = name};
         if (body["workspace_url"]) d.workspace_url = Str(body["workspace_url"], key("workspace_url"));
         if (body["connection_arn"]) d.connection_arn = Str(body["connection_arn"], key("connection_arn"));
@@ -713,17 +750,17 @@ class Loader {
         return p.Add(std::move(d));
       }
       if (kind == "wait") {
-        CheckKeys(body, {"seconds"}, k);
+        CheckKindKeys(body, kind, k);
         if (!body["seconds"]) Fail(body, fmt::format("{}: seconds is required", k));
         return p.Add(WaitStep{.name = name, .seconds = Num(body["seconds"], key("seconds"))});
       }
       if (kind == "pass") {
-        CheckKeys(body, {"result"}, k);
+        CheckKindKeys(body, kind, k);
         return p.Add(PassStep{.name = name,
                               .result = body["result"] ? Literal(body["result"]) : json::object()});
       }
       if (kind == "fail") {
-        CheckKeys(body, {"error", "cause"}, k);
+        CheckKindKeys(body, kind, k);
         FailStep f{.name = name};
         if (body["error"]) f.error = Text(body["error"], key("error"));
         if (body["cause"]) f.cause = Text(body["cause"], key("cause"));
@@ -733,7 +770,7 @@ class Loader {
         return p.Add(RawState{.name = name, .state = Literal(body)});
       }
       // for_each
-      CheckKeys(body, {"items", "max_concurrency", "steps"}, k);
+      CheckKindKeys(body, kind, k);
       if (!body["items"] || !body["steps"]) Fail(body, fmt::format("{}: items and steps are required", k));
       ForEach f{.name = name};
       f.items = Template(body["items"], Scalar(body["items"], key("items")));
@@ -750,7 +787,7 @@ class Loader {
     refs.emplace(name, ref);
     if (n["after"]) afters.emplace_back(n["after"], ref);
     if (const YAML::Node w = n["when"]) {
-      ref.When(ConditionParser(*this, w, Text(w, what + ": when")).Parse());
+      ref.When(ConditionParser(*this, w, Scalar(w, what + ": when")).Parse());
     }
     if (n["retry"]) ref.Retry(Retry(n["retry"], what + ": retry"));
     if (n["timeout_seconds"]) ref.TimeoutSeconds(Int(n["timeout_seconds"], what + ": timeout_seconds"));
@@ -787,7 +824,7 @@ class Loader {
 
   // Every step name in the file (for_each bodies too), for {{ steps.X }} references.
   void CollectNames(const YAML::Node& steps) {
-    if (!steps.IsSequence()) return;
+    if (!steps || !steps.IsSequence()) return;
     for (const auto& s : steps) {
       if (!s.IsMap()) continue;
       if (s["name"] && s["name"].IsScalar()) step_names_.insert(s["name"].Scalar());
@@ -855,6 +892,7 @@ class Loader {
       options.on_failure = std::move(l);
     }
     out_.file_ = file_;
+    if (declared_ != nullptr) out_.pipeline_line_ = declared_->pipeline_line;
     out_.pipeline_ = std::make_unique<Pipeline>(Text(root["pipeline"], "pipeline"), options);
     Pipeline& p = *out_.pipeline_;
     if (const YAML::Node e = root["externals"]) {
@@ -885,6 +923,8 @@ class Loader {
   }
 
   std::string file_;
+  const DeclaredPlaces* declared_ = nullptr;
+  std::string current_step_;
   LoadedPipeline out_;
   std::set<std::string> externals_;
   std::map<std::string, ValueType> parameters_;
@@ -924,6 +964,60 @@ Result<LoadedPipeline> LoadPipelineText(std::string_view text, const std::string
   }
   Loader loader(file_name);
   return loader.Load(text);
+}
+
+namespace {
+
+// JSON to the YAML loader's tree: strings are quoted scalars (text), numbers and booleans plain.
+YAML::Node ToYaml(const json::value& v, int depth) {
+  if (depth > 100) throw SpecError{"nested deeper than 100 levels"};
+  switch (v.kind()) {
+    case json::kind::null:
+      return YAML::Node(YAML::NodeType::Null);
+    case json::kind::bool_:
+      return YAML::Node(v.as_bool() ? "true" : "false");
+    case json::kind::int64:
+      return YAML::Node(std::to_string(v.as_int64()));
+    case json::kind::uint64:
+      return YAML::Node(std::to_string(v.as_uint64()));
+    case json::kind::double_: {
+      double d = v.as_double();
+      if (!std::isfinite(d)) throw SpecError{fmt::format("{} is not a number JSON can hold", d)};
+      std::string s = fmt::format("{}", d);
+      if (s.find_first_of(".e") == std::string::npos) s += ".0";  // stays a fraction
+      return YAML::Node(s);
+    }
+    case json::kind::string: {
+      YAML::Node n(std::string(v.as_string()));
+      n.SetTag("!");
+      return n;
+    }
+    case json::kind::array: {
+      YAML::Node n(YAML::NodeType::Sequence);
+      for (const auto& item : v.as_array()) n.push_back(ToYaml(item, depth + 1));
+      return n;
+    }
+    case json::kind::object: {
+      YAML::Node n(YAML::NodeType::Map);
+      for (const auto& [key, item] : v.as_object()) n[std::string(key)] = ToYaml(item, depth + 1);
+      return n;
+    }
+  }
+  return YAML::Node();
+}
+
+}  // namespace
+
+Result<LoadedPipeline> LoadPipelineDocument(const json::value& document, const std::string& file,
+                                            const DeclaredPlaces& places) {
+  YAML::Node root;
+  try {
+    root = ToYaml(document, 0);
+  } catch (const SpecError& e) {
+    return InvalidArgumentError(fmt::format("{}: {}", file, e.message));
+  }
+  Loader loader(file, &places);
+  return loader.Load(root);
 }
 
 Result<LoadedPipeline> LoadPipelineFile(const std::string& path) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles the example pipelines and checks what comes out:
-#  - the C++ and the YAML fraud pipeline compile to byte-identical files;
+#  - the C++, the YAML and the Python fraud pipeline compile to byte-identical files (the
+#    Python one when zflow's Python module is built);
 #  - the ASL passes zflow validate and the asl-validator oracle;
 #  - the templates (JSON and YAML) pass the resource-specification and IAM checks;
 #  - the files match the golden copies in tests/golden/ (UPDATE_GOLDEN=1 rewrites them).
@@ -18,8 +19,17 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 "$zflow" compile "$root/examples/fraud-detection/fraud_pipeline.yaml" -o "$out/fraud-yaml" >/dev/null
 "$zflow" compile "$root/examples/tuned-deploy/tuned_deploy.yaml" -o "$out/tuned" 2>/dev/null >/dev/null
 
-for f in statemachine.asl.json template.json template.yaml; do
+python_module=$(dirname "$zflow")/python/zflow/__init__.py
+if [[ -e "$python_module" ]]; then
+  "$zflow" compile "$root/examples/fraud-detection/fraud_pipeline.py" -o "$out/fraud-py" >/dev/null
+else
+  echo "note: the Python module is not built; the Python fraud pipeline is not compared"
+fi
+for f in statemachine.asl.json template.json template.yaml graph.svg; do
   cmp -s "$out/fraud-cxx/$f" "$out/fraud-yaml/$f" || fail "fraud $f differs between C++ and YAML"
+  if [[ -e "$python_module" ]]; then
+    cmp -s "$out/fraud-py/$f" "$out/fraud-yaml/$f" || fail "fraud $f differs between Python and YAML"
+  fi
 done
 
 for dir in fraud-yaml tuned; do
