@@ -10,9 +10,15 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
   curl libcpp-httplib-dev libsqlite3-dev awscli python3-boto3 \
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core \
+  python3-dev pybind11-dev python3-pybind11 python3-pytest
 
-.PHONY: all build deps ui demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean
+.PHONY: all build deps ui demo test test-asan test-tsan fuzz-build fuzz-smoke fuzz bench clean \
+  install
+
+# Where `make install` puts zflow (bin/zflow, include/zflow, lib/libzflow_*.a with
+# lib/cmake/zflow, and the Python package under lib/python3.X/dist-packages).
+PREFIX ?= /usr/local
 
 all: build
 
@@ -57,6 +63,9 @@ ui: deps ui/dist/index.html
 build: deps ui
 	cmake --preset default >/dev/null
 	cmake --build --preset default -j $(JOBS)
+
+install: build
+	cmake --install build --prefix $(PREFIX)
 
 demo: build
 	./build/zflow validate examples/hello/hello.asl.json examples/ml-training/training.asl.json

@@ -376,6 +376,10 @@ struct RetryPolicy {
   bool jitter = false;
 };
 
+// The language a pipeline was written in: messages name its constructs as that language does
+// (C++: .After(), When(); YAML: after:, when:; Python: after=, when=).
+enum class AuthoringLanguage { kCpp, kYaml, kPython };
+
 struct PipelineOptions {
   std::string comment;
   std::optional<RetryPolicy> default_retry;    // for task steps without their own
@@ -385,6 +389,7 @@ struct PipelineOptions {
   std::map<std::string, std::string> tags;  // on the state machine and the SageMaker jobs
   // Runs when any step fails (after its retries); then the execution fails with the error.
   std::optional<LambdaFunction> on_failure;
+  AuthoringLanguage language = AuthoringLanguage::kCpp;
 };
 
 struct CompileLimits {

@@ -73,6 +73,7 @@ Result<LoadedPipeline> LoadPipelineFile(const std::string& path);
 // a quoted YAML scalar), and where each step's place is the line of `file` that declared it.
 // Errors read "file:line: what is wrong", naming the declaring line of the step at fault.
 struct DeclaredPlaces {
+  AuthoringLanguage language = AuthoringLanguage::kPython;  // for messages
   int pipeline_line = 0;
   std::map<std::string, int> steps;  // step name -> line
 };

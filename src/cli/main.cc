@@ -28,7 +28,9 @@ int RunPythonPipeline(int argc, char** argv) {
   std::error_code ec;
   const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
   std::string path;
-  for (const fs::path& dir : {exe_dir / "python", exe_dir / ".." / "lib" / "python3" / "dist-packages"}) {
+  // The build tree keeps the package in <build>/python; `make install` in the prefix's
+  // ZFLOW_PYTHON_INSTALL_DIR.
+  for (const fs::path& dir : {exe_dir / "python", exe_dir / ".." / ZFLOW_PYTHON_INSTALL_DIR}) {
     if (fs::exists(dir / "zflow" / "__init__.py", ec)) {
       path += (path.empty() ? "" : ":") + dir.lexically_normal().string();
     }

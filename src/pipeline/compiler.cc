@@ -209,11 +209,13 @@ Status Compiler::CheckNames(const Pipeline& p, bool body) {
     }
     if (!step->errors.empty()) return InvalidArgumentError(step->errors.front());
     if (step->when && !step->when->error().empty()) {
-      return InvalidArgumentError(fmt::format("step \"{}\": When: {}", n, step->when->error()));
+      return InvalidArgumentError(
+          fmt::format("step \"{}\": {}: {}", n, Word(kWhen), step->when->error()));
     }
     if (step->timeout_seconds && (*step->timeout_seconds < 1 || *step->timeout_seconds > 99999999)) {
       return InvalidArgumentError(fmt::format(
-          "step \"{}\": TimeoutSeconds must be 1 to 99999999, not {}", n, *step->timeout_seconds));
+          "step \"{}\": {} must be 1 to 99999999, not {}", n, Word(kTimeout),
+          *step->timeout_seconds));
     }
     if (const auto* f = std::get_if<ForEach>(&step->spec)) {
       if (f->body == nullptr) {
@@ -228,6 +230,27 @@ Status Compiler::CheckNames(const Pipeline& p, bool body) {
     }
   }
   return Status::Ok();
+}
+
+const char* Compiler::Word(Construct c) const {
+  static constexpr const char* kWords[][3] = {
+      // C++, YAML, Python
+      {"When()", "when:", "when="},
+      {"TimeoutSeconds()", "timeout_seconds", "timeout_seconds="},
+  };
+  return kWords[static_cast<int>(c)][static_cast<int>(pipeline_.options_.language)];
+}
+
+std::string Compiler::AfterHint(std::string_view producer) const {
+  switch (pipeline_.options_.language) {
+    case AuthoringLanguage::kYaml:
+      return fmt::format("add \"{}\" to its after: list", producer);
+    case AuthoringLanguage::kPython:
+      return fmt::format("add the step \"{}\" to its after=", producer);
+    case AuthoringLanguage::kCpp:
+      break;
+  }
+  return fmt::format("add .After(<{}>)", producer);
 }
 
 Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
@@ -273,9 +296,8 @@ Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
       if (producer == static_cast<int>(i) ||
           !order.Precedes(producer, static_cast<int>(i))) {
         return InvalidArgumentError(fmt::format(
-            "step \"{}\" ({}) reads the result of \"{}\" but does not run after it; add "
-            ".After(<{}>)",
-            step.name(), field, producer_name, producer_name));
+            "step \"{}\" ({}) reads the result of \"{}\" but does not run after it; {}",
+            step.name(), field, producer_name, AfterHint(producer_name)));
       }
       const Pipeline::Step& prod = *steps[producer];
       if (std::holds_alternative<RawState>(prod.spec) && !HasResult(prod)) {
@@ -290,8 +312,8 @@ Status Compiler::CheckSteps(const Pipeline& p, const Schedule& schedule) {
       if (prod.when && (!step.when || step.when->text() != prod.when->text())) {
         return InvalidArgumentError(fmt::format(
             "step \"{}\" ({}) reads the result of \"{}\", which runs only when {}; give \"{}\" "
-            "the same When() condition",
-            step.name(), field, producer_name, prod.when->text(), step.name()));
+            "the same {} condition",
+            step.name(), field, producer_name, prod.when->text(), step.name(), Word(kWhen)));
       }
     }
     if (const auto* f = std::get_if<ForEach>(&step.spec)) {
@@ -507,8 +529,8 @@ Fragment Compiler::EmitChain(const std::vector<Fragment>& parts, json::object& s
     } else {
       if (parts[i - 1].exits.empty()) {
         Fail(fmt::format("\"{}\" comes after \"{}\", which always ends the execution; give the "
-                         "failing step a When() condition",
-                         parts[i].entry, parts[i - 1].entry));
+                         "failing step a {} condition",
+                         parts[i].entry, parts[i - 1].entry, Word(kWhen)));
       }
       Link(parts[i - 1], parts[i].entry, states);
     }

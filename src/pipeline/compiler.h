@@ -76,6 +76,11 @@ class Compiler {
     bool root;  // the top level (not inside a branch or a ForEach body)
   };
 
+  // Constructs named as the pipeline's language names them (messages).
+  enum Construct { kWhen, kTimeout };
+  const char* Word(Construct c) const;
+  std::string AfterHint(std::string_view producer) const;
+
   Status CheckNames(const Pipeline& p, bool body);
   Status CheckSteps(const Pipeline& p, const Schedule& schedule);
   Result<Schedule> ScheduleOf(const Pipeline& p);

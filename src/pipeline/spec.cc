@@ -839,6 +839,7 @@ class Loader {
               "pipeline file");
     if (!root["pipeline"]) Fail(root, "\"pipeline: <name>\" is required");
     PipelineOptions options;
+    options.language = declared_ != nullptr ? declared_->language : AuthoringLanguage::kYaml;
     if (root["comment"]) options.comment = Text(root["comment"], "comment");
     if (const YAML::Node s = root["schedule"]) {
       options.schedule = Text(s, "schedule");

@@ -58,4 +58,4 @@ if "$zflow" compile "$bad" -o "$out/never" 2>/dev/null; then fail "a bad pipelin
 [[ ! -e "$out/never" ]] || fail "a failed compile wrote files"
 
 if ((failures > 0)); then echo "$failures failure(s)"; exit 1; fi
-echo "ok: examples compile; C++ = YAML; validators, template checks and golden files agree"
+echo "ok: examples compile; C++ = YAML (= Python when built); validators, template checks and golden files agree"

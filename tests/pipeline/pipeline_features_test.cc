@@ -131,7 +131,7 @@ TEST(PipelineConditions, BadConditionsAreReportedWithTheStep) {
   Pipeline p("bad-cond");
   auto a = p.Add(LambdaFunction{.name = "a", .function_name = "fa"});
   p.Add(PassStep{.name = "b"}).After(a).When(Value(1) > Value(2));
-  EXPECT_NE(ErrorOf(p).find("step \"b\": When: condition \"1 > 2\": one side must be a parameter"),
+  EXPECT_NE(ErrorOf(p).find("step \"b\": When(): condition \"1 > 2\": one side must be a parameter"),
             std::string::npos)
       << ErrorOf(p);
   Pipeline q("untyped");

@@ -85,7 +85,15 @@ TEST(Spec, MistakesAreLocatedAndSayWhatIsExpected) {
        "p.yaml:6:13: step \"b\": after: \"aa\" is not a step of the pipeline (did you mean \"a\"?)"},
       {"pipeline: x\nsteps:\n  - name: a\n    lambda: {function_name: f}\n  - name: b\n"
        "    lambda: {function_name: g, payload: {x: \"{{ steps.a.Payload }}\"}}\n",
-       "p.yaml:5:5: step \"b\" (payload.x) reads the result of \"a\" but does not run after it"},
+       "p.yaml:5:5: step \"b\" (payload.x) reads the result of \"a\" but does not run after it; "
+       "add \"a\" to its after: list"},
+      // Messages name YAML's keys, not the C++ API's.
+      {"pipeline: x\nsteps:\n  - name: a\n    timeout_seconds: 0\n    lambda: {function_name: f}\n",
+       "p.yaml:3:5: step \"a\": timeout_seconds must be 1 to 99999999, not 0"},
+      {"pipeline: x\nsteps:\n  - name: a\n    when: params.p > 1\n    lambda: {function_name: f}\n"
+       "  - name: b\n    after: [a]\n    lambda: {function_name: g, payload: {x: \"{{ steps.a.Payload }}\"}}\n"
+       "parameters: {p: 2}\n",
+       "give \"b\" the same when: condition"},
       {"pipeline: x\nsteps:\n  - name: a\n    when: steps.a.x >> 3\n    pass: {}\n",
        "p.yaml:4:11: when: expected a value at character"},
       {"pipeline: x\nschedule: cron(0 6 * * *)\nsteps: []\n",

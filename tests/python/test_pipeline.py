@@ -393,3 +393,15 @@ def test_step_methods_take_the_yaml_loaders_fields():
             if f["key"] in params and f["key"] != "steps":
                 has_default = params[f["key"]].default is not inspect.Parameter.empty
                 assert has_default != f["required"], (kind["kind"], f["key"])
+
+
+def test_messages_speak_python():
+    p = zflow.Pipeline("words")
+    a = p.wait("a", seconds=1)
+    p.lambda_function("b", function_name="f", payload={"x": a.output("x")})
+    with pytest.raises(zflow.PipelineError, match='add the step "a" to its after='):
+        p.validate()
+    p = zflow.Pipeline("timeout")
+    p.lambda_function("b", function_name="f", timeout_seconds=0)
+    with pytest.raises(zflow.PipelineError, match="timeout_seconds= must be 1 to 99999999"):
+        p.validate()
