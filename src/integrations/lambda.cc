@@ -145,6 +145,7 @@ runtime::TaskResult LambdaHandler::Call(const std::string& name, const LambdaFun
                                         fmt::format("function {} has no local handler", name));
   }
   ProcessOptions options;
+  options.env = environment_;
   options.cancel = r.cancelled.get();
   options.on_stderr = r.heartbeat;
   options.timeout = spec.timeout;

@@ -37,6 +37,9 @@ class LambdaHandler final : public runtime::TaskHandler {
                          std::string region = "us-east-1", std::string account = "123456789012")
       : functions_(std::move(functions)), region_(std::move(region)), account_(std::move(account)) {}
   runtime::TaskResult Invoke(const runtime::TaskRequest& request) override;
+  // Variables every function process gets besides the inherited ones (ZFLOW_S3_ROOT: where
+  // s3:// lives, as Databricks jobs get it).
+  void SetEnvironment(std::map<std::string, std::string> env) { environment_ = std::move(env); }
 
   // The function name in a FunctionName (name, name:qualifier, partial or full ARN).
   static std::string FunctionName(std::string_view function_name_or_arn);
@@ -49,6 +52,7 @@ class LambdaHandler final : public runtime::TaskHandler {
                                        const std::string& name, std::chrono::seconds spec_timeout,
                                        const runtime::TaskRequest& request);
   std::map<std::string, LambdaFunctionSpec> functions_;
+  std::map<std::string, std::string> environment_;
   std::string region_;
   std::string account_;
 };

@@ -147,6 +147,8 @@ Result<std::unique_ptr<LocalServices>> LocalServices::Start(LocalServicesOptions
   }
   if (!profile.lambda.empty()) {
     auto lambda = std::make_shared<integrations::LambdaHandler>(profile.lambda);
+    // Functions find s3:// where the pipeline's other jobs do (Databricks jobs get the same).
+    lambda->SetEnvironment({{"ZFLOW_S3_ROOT", fs::absolute(s3_root).string()}});
     registry.Register("arn:aws:states:::lambda:invoke", lambda);
     registry.Register("arn:aws:lambda:*", lambda);
   }

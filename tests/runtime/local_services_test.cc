@@ -83,6 +83,35 @@ TEST_F(LocalServicesTest, ACxxProgramRunsFunctionsCommandsAndNestedMachinesFromO
   }
 }
 
+// A Python Lambda function finds the S3 root the profile set (as Databricks jobs do), and what
+// it prints is the task's log.
+TEST_F(LocalServicesTest, LambdaFunctionsGetTheS3RootAndTheirPrintsAreKept) {
+  Write("where.py",
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    print('looking in', os.environ['ZFLOW_S3_ROOT'])\n"
+        "    return {'root': os.environ['ZFLOW_S3_ROOT']}\n");
+  std::string profile = Write("zflow.profile.yaml", "s3_root: my-s3\nwork_dir: work\n"
+                                                    "lambda:\n  where: {python: where.py}\n");
+  auto services = LocalServices::Start({.profile = profile});
+  ASSERT_TRUE(services.ok()) << services.status().ToString();
+  auto machine = asl::ParseStateMachine(R"({"StartAt": "Where", "States": {
+    "Where": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "where", "Payload": {}},
+              "OutputPath": "$.Payload", "End": true}}})");
+  ASSERT_TRUE(machine.ok());
+  runtime::EngineOptions options = (*services)->Engine({});
+  std::string log;
+  options.on_task_log = [&](const runtime::ExecutionInfo&, std::string_view, std::int64_t,
+                            std::string_view text) { log += text; };
+  runtime::Engine engine(std::move(options));
+  auto result = engine.Run(*machine, {});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->status, runtime::ExecutionStatus::kSucceeded) << result->cause;
+  EXPECT_EQ(result->output.at("root").as_string(), (dir_ / "my-s3").string());
+  EXPECT_EQ(log, "looking in " + (dir_ / "my-s3").string() + "\n");
+}
+
 TEST_F(LocalServicesTest, MocksAnswerFirstAndBadSetupsSayWhatAndWhere) {
   auto services = LocalServices::Start(
       {.echo_tasks = true,
