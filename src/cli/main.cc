@@ -50,6 +50,22 @@ int RunPythonPipeline(int argc, char** argv) {
   return 2;
 }
 
+// Subcommands accept their parent's options (fallthrough); their --help lists them too.
+void ShowParentOptions(CLI::App* parent, std::initializer_list<CLI::App*> subs) {
+  std::string footer = "Options of " + parent->get_name() + " (also accepted here):\n";
+  for (const CLI::Option* o : parent->get_options()) {
+    if (o->get_name() == "--help" || o->get_name() == "-h,--help") continue;
+    std::string name = o->get_name();
+    if (!o->get_type_name().empty() && o->get_type_size() != 0) name += " " + o->get_type_name();
+    footer += "  " + name + std::string(name.size() < 28 ? 28 - name.size() : 1, ' ') +
+              o->get_description() + "\n";
+  }
+  for (CLI::App* sub : subs) {
+    sub->fallthrough();
+    sub->footer(footer);
+  }
+}
+
 bool IsPythonPipelineCommand(int argc, char** argv) {
   if (argc < 3) return false;
   std::string_view command = argv[1];
@@ -131,7 +147,7 @@ int Run(int argc, char** argv) {
   ep_invoke->add_option("--content-type", endpoints.content_type, "Content type (text/csv)");
   CLI::App* ep_delete = endpoints_cmd->add_subcommand("delete", "Stop and remove an endpoint");
   ep_delete->add_option("name", endpoints.name, "Endpoint name")->required();
-  for (CLI::App* sub : {ep_list, ep_invoke, ep_delete}) sub->fallthrough();
+  ShowParentOptions(endpoints_cmd, {ep_list, ep_invoke, ep_delete});
 
   zflow::cli::TaskTokenOptions token;
   CLI::App* token_cmd = app.add_subcommand(
@@ -148,7 +164,7 @@ int Run(int argc, char** argv) {
   tk_fail->add_option("--cause", token.cause, "Cause");
   CLI::App* tk_beat = token_cmd->add_subcommand("heartbeat", "SendTaskHeartbeat");
   tk_beat->add_option("token", token.token, "The task token")->required();
-  for (CLI::App* sub : {tk_succeed, tk_fail, tk_beat}) sub->fallthrough();
+  ShowParentOptions(token_cmd, {tk_succeed, tk_fail, tk_beat});
 
   zflow::cli::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand(
@@ -207,9 +223,8 @@ int Run(int argc, char** argv) {
     sub->add_option("execution", executions.execution, "Execution ARN or MACHINE:NAME")
         ->required();
   }
-  for (CLI::App* sub : {ex_list, ex_start, ex_describe, ex_history, ex_logs, ex_stop, ex_redrive}) {
-    sub->fallthrough();
-  }
+  ShowParentOptions(executions_cmd,
+                    {ex_list, ex_start, ex_describe, ex_history, ex_logs, ex_stop, ex_redrive});
 
   zflow::cli::DeployOptions deploy;
   CLI::App* deploy_cmd = app.add_subcommand(
