@@ -1002,6 +1002,25 @@ class Pipeline(_Steps):
             return declared.main(args, list(self._functions), invoker)
 
 
+    def deploy(self, *, endpoint_url: Optional[str] = None, name: Optional[str] = None,
+               schedule: Optional[str] = None, time_zone: str = "UTC",
+               input: Optional[Mapping] = None) -> None:
+        """Creates or updates the pipeline on a running `zflow serve` (default:
+        $ZFLOW_ENDPOINT or http://127.0.0.1:8083), with its schedule and step graph, as
+        `zflow deploy --local pipeline.py` does. To deploy to AWS, compile() and deploy the
+        CloudFormation template. Raises RuntimeError when the server refuses it."""
+        argv = ["zflow", "deploy", "--local", "--time-zone", time_zone]
+        for flag, value in (("--endpoint-url", endpoint_url), ("--name", name),
+                            ("--schedule", schedule)):
+            if value is not None:
+                argv += [flag, value]
+        if input is not None:
+            argv += ["--input", json.dumps(dict(input))]
+        code = self._declared().main(argv, [], _Invoker({}))
+        if code != 0:
+            raise RuntimeError(f"deploying {self.name} failed (exit {code}); see the message above")
+
+
 def load(path: Union[str, os.PathLike], name: Optional[str] = None) -> Pipeline:
     """The pipeline a Python file declares (runs the file; its ``__name__`` is not
     "__main__"). With several pipelines in the file, ``name`` picks one."""

@@ -165,8 +165,14 @@ struct DeployOptions {
   std::string schedule;    // default: the pipeline's
   std::string time_zone = "UTC";
   std::string input = "{}";  // what scheduled executions get
+  // A pipeline in memory (zflow::Main), deployed instead of `file`; `locate` places its
+  // messages.
+  const Pipeline* pipeline = nullptr;
+  std::function<std::string(std::string_view)> locate;
 };
 int RunDeploy(const DeployOptions& options);
+// The deploy options, for `zflow deploy` and the deploy subcommand of zflow::Main.
+void AddDeployOptions(CLI::App* cmd, DeployOptions& deploy);
 
 // The state machine name for a definition file: its name without .asl.json / .json.
 std::string MachineNameFor(const std::string& path);

@@ -1,9 +1,12 @@
 // zflow executions list|describe|history|stop|redrive and zflow deploy --local: clients of a
 // running zflow serve.
 #include <chrono>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -214,6 +217,17 @@ int RunExecutions(const ExecutionsOptions& o) {
   return kExitOk;
 }
 
+void AddDeployOptions(CLI::App* cmd, DeployOptions& deploy) {
+  cmd->add_flag("--local", deploy.local, "Deploy to a local zflow serve")->required();
+  cmd->add_option("--endpoint-url", deploy.endpoint,
+                  "zflow serve's URL (default: $ZFLOW_ENDPOINT or http://127.0.0.1:8083)");
+  cmd->add_option("--name", deploy.name, "State machine name (default: the pipeline's)");
+  cmd->add_option("--schedule", deploy.schedule, "Schedule expression (default: the pipeline's)");
+  cmd->add_option("--time-zone", deploy.time_zone, "Of the schedule")->capture_default_str();
+  cmd->add_option("--input", deploy.input, "Input of scheduled executions (JSON)")
+      ->capture_default_str();
+}
+
 int RunDeploy(const DeployOptions& o) {
   if (!o.local) {
     fmt::print(stderr, "zflow deploy: only --local is supported here; deploy to AWS with the "
@@ -227,16 +241,27 @@ int RunDeploy(const DeployOptions& o) {
   std::string schedule = o.schedule;
   std::map<std::string, std::string> tags;
   std::string step_graph;  // a pipeline's, for the web UI
-  if (IsPipelineSpec(o.file)) {
-    auto loaded = spec::LoadPipelineFile(o.file);
-    if (!loaded.ok()) return Fail(loaded.status());
-    auto machine = loaded->pipeline().Compile();
-    if (!machine.ok()) return Fail(InvalidArgumentError(loaded->Locate(machine.status().message())));
-    definition = SubstituteLocal(asl::SerializeStateMachine(*machine), loaded->pipeline());
-    if (name.empty()) name = loaded->pipeline().name();
-    if (schedule.empty()) schedule = loaded->pipeline().options().schedule;
-    tags = loaded->pipeline().options().tags;
-    step_graph = ToJsonText(loaded->pipeline().StepGraph());
+  std::optional<spec::LoadedPipeline> loaded;
+  const Pipeline* pipeline = o.pipeline;
+  std::function<std::string(std::string_view)> locate = o.locate;
+  if (pipeline == nullptr && IsPipelineSpec(o.file)) {
+    auto read = spec::LoadPipelineFile(o.file);
+    if (!read.ok()) return Fail(read.status());
+    loaded.emplace(std::move(*read));
+    pipeline = &loaded->pipeline();
+    locate = [&loaded](std::string_view m) { return loaded->Locate(m); };
+  }
+  if (pipeline != nullptr) {
+    auto machine = pipeline->Compile();
+    if (!machine.ok()) {
+      return Fail(InvalidArgumentError(locate ? locate(machine.status().message())
+                                              : std::string(machine.status().message())));
+    }
+    definition = SubstituteLocal(asl::SerializeStateMachine(*machine), *pipeline);
+    if (name.empty()) name = pipeline->name();
+    if (schedule.empty()) schedule = pipeline->options().schedule;
+    tags = pipeline->options().tags;
+    step_graph = ToJsonText(pipeline->StepGraph());
   } else {
     auto text = ReadFileCapped(o.file, asl::kMaxDefinitionBytes);
     if (!text.ok()) return Fail(text.status());

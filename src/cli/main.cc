@@ -69,7 +69,8 @@ void ShowParentOptions(CLI::App* parent, std::initializer_list<CLI::App*> subs) 
 bool IsPythonPipelineCommand(int argc, char** argv) {
   if (argc < 3) return false;
   std::string_view command = argv[1];
-  if (command != "validate" && command != "compile" && command != "graph" && command != "run") {
+  if (command != "validate" && command != "compile" && command != "graph" && command != "run" &&
+      command != "deploy") {
     return false;
   }
   for (int i = 2; i < argc; ++i) {
@@ -229,17 +230,9 @@ int Run(int argc, char** argv) {
   zflow::cli::DeployOptions deploy;
   CLI::App* deploy_cmd = app.add_subcommand(
       "deploy", "Compile a pipeline and create or update it on zflow serve (--local)");
-  deploy_cmd->add_option("file", deploy.file, "Pipeline spec (.yaml) or ASL file (.json)")
+  deploy_cmd->add_option("file", deploy.file, "Pipeline (.yaml, .py) or ASL file (.json)")
       ->required();
-  deploy_cmd->add_flag("--local", deploy.local, "Deploy to a local zflow serve")->required();
-  deploy_cmd->add_option("--endpoint-url", deploy.endpoint,
-                         "zflow serve's URL (default: $ZFLOW_ENDPOINT or http://127.0.0.1:8083)");
-  deploy_cmd->add_option("--name", deploy.name, "State machine name (default: the pipeline's)");
-  deploy_cmd->add_option("--schedule", deploy.schedule,
-                         "Schedule expression (default: the pipeline's)");
-  deploy_cmd->add_option("--time-zone", deploy.time_zone, "Of the schedule")->capture_default_str();
-  deploy_cmd->add_option("--input", deploy.input, "Input of scheduled executions (JSON)")
-      ->capture_default_str();
+  zflow::cli::AddDeployOptions(deploy_cmd, deploy);
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,10 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
   cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run the compiled state machine locally");
   cli::AddRunOptions(run_cmd, run);
+  cli::DeployOptions deploy;
+  CLI::App* deploy_cmd = app.add_subcommand(
+      "deploy", "Create or update the pipeline, with its schedule, on zflow serve (--local)");
+  cli::AddDeployOptions(deploy_cmd, deploy);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -79,6 +83,12 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
                              cli::CountStates(machine->top()), schedule,
                              fmt::join(actions, ", "));
     return cli::kExitOk;
+  }
+  if (app.got_subcommand(deploy_cmd)) {
+    deploy.file = pipeline.name();
+    deploy.pipeline = &pipeline;
+    deploy.locate = main_options.locate;
+    return cli::RunDeploy(deploy);
   }
   if (app.got_subcommand(compile)) {
     return cli::WriteCompiled(pipeline, *compiled, out_dir, main_options.locate);

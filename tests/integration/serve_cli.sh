@@ -57,6 +57,17 @@ sed -i "s/3600/7200/" "$tmp/greeter.asl.json"
 out=$("$zflow" deploy --local "$tmp/greeter.asl.json")
 grep -q "(updated)" <<<"$out" || fail "a deploy of a changed file did not update: $out"
 
+# The fraud pipeline in YAML, then in Python: the same state machine, so the second is
+# "unchanged" (when the Python module is built).
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$("$zflow" deploy --local "$root/examples/fraud-detection/fraud_pipeline.yaml")
+grep -q "Deployed fraud-scoring .*(created)" <<<"$out" || fail "deploy of the YAML pipeline: $out"
+if [[ -e $(dirname "$zflow")/python/zflow/__init__.py ]]; then
+  out=$("$zflow" deploy --local "$root/examples/fraud-detection/fraud_pipeline.py")
+  grep -q "Deployed fraud-scoring .*(unchanged)" <<<"$out" || fail "deploy of the Python pipeline: $out"
+  grep -q "Schedule cron(0 6 \* \* ? \*)" <<<"$out" || fail "the Python pipeline's schedule: $out"
+fi
+
 start() {  # NAME WORD: StartExecution as any client sends it
   curl -sf -X POST "http://127.0.0.1:$port/" -H 'X-Amz-Target: AWSStepFunctions.StartExecution' \
     -H 'Content-Type: application/x-amz-json-1.0' \
