@@ -5,19 +5,18 @@ import sys
 
 from . import PipelineError, load
 
-USAGE = "usage: python3 -m zflow validate|compile|graph|run FILE.py [--pipeline NAME] [flags]"
+USAGE = "usage: python3 -m zflow validate|compile|graph|run|deploy FILE.py [--pipeline NAME] [flags]"
 
 
 def main(argv):
     if len(argv) < 2 or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    command, rest = argv[0], argv[1:]
-    files = [a for a in rest if a.endswith(".py")]
-    if not files:
-        print(f"zflow {command}: no pipeline file (FILE.py) given\n{USAGE}", file=sys.stderr)
+    command, file, rest = argv[0], argv[1], argv[2:]
+    if not file.endswith(".py"):
+        print(f"zflow {command}: {file} is not a pipeline file (FILE.py)\n{USAGE}",
+              file=sys.stderr)
         return 2
-    rest.remove(files[0])
     name = None
     if "--pipeline" in rest:
         i = rest.index("--pipeline")
@@ -27,7 +26,7 @@ def main(argv):
         name = rest[i + 1]
         del rest[i:i + 2]
     try:
-        pipeline = load(files[0], name)
+        pipeline = load(file, name)
     except PipelineError as e:
         print(e, file=sys.stderr)
         return 1

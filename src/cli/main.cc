@@ -19,9 +19,9 @@ namespace {
 
 // A pipeline declared in Python runs in the Python interpreter, with zflow's Python module,
 // so that its Python functions can serve its Lambda steps: `zflow run pipeline.py ...` is
-// `python3 -m zflow run pipeline.py ...` (the module calls the same code as zflow::Main).
-// Returns only when that cannot start.
-int RunPythonPipeline(int argc, char** argv) {
+// `python3 -m zflow run pipeline.py ...` (the module calls the same code as zflow::Main), with
+// the file first after the command. Returns only when that cannot start.
+int RunPythonPipeline(const std::string& file, int argc, char** argv) {
   namespace fs = std::filesystem;
   const char* python = std::getenv("ZFLOW_PYTHON");
   if (python == nullptr || *python == '\0') python = ZFLOW_PYTHON_EXECUTABLE;
@@ -39,16 +39,26 @@ int RunPythonPipeline(int argc, char** argv) {
     path += (path.empty() ? "" : ":") + std::string(old);
   }
   if (!path.empty()) ::setenv("PYTHONPATH", path.c_str(), 1);
-  std::vector<char*> args = {const_cast<char*>(python), const_cast<char*>("-m"),
-                             const_cast<char*>("zflow")};
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  args.push_back(nullptr);
-  ::execv(python, args.data());
+  std::vector<std::string> args = {python, "-m", "zflow", argv[1], file};
+  bool dropped = false;
+  for (int i = 2; i < argc; ++i) {
+    if (!dropped && file == argv[i]) {
+      dropped = true;
+      continue;
+    }
+    args.emplace_back(argv[i]);
+  }
+  std::vector<char*> raw;
+  for (std::string& a : args) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  ::execv(python, raw.data());
   std::cerr << "zflow: a pipeline declared in Python runs with Python 3 and zflow's Python module; "
             << "cannot start " << python << ": " << std::strerror(errno)
             << " (set ZFLOW_PYTHON to the interpreter)\n";
   return 2;
 }
+
+bool IsPythonFile(const std::string& file) { return file.size() > 3 && file.ends_with(".py"); }
 
 // Subcommands accept their parent's options (fallthrough); their --help lists them too.
 void ShowParentOptions(CLI::App* parent, std::initializer_list<CLI::App*> subs) {
@@ -66,22 +76,7 @@ void ShowParentOptions(CLI::App* parent, std::initializer_list<CLI::App*> subs) 
   }
 }
 
-bool IsPythonPipelineCommand(int argc, char** argv) {
-  if (argc < 3) return false;
-  std::string_view command = argv[1];
-  if (command != "validate" && command != "compile" && command != "graph" && command != "run" &&
-      command != "deploy") {
-    return false;
-  }
-  for (int i = 2; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a.size() > 3 && a.ends_with(".py") && !a.starts_with("-")) return true;
-  }
-  return false;
-}
-
 int Run(int argc, char** argv) {
-  if (IsPythonPipelineCommand(argc, argv)) return RunPythonPipeline(argc, argv);
   CLI::App app{
       "zflow: ML pipelines (YAML, Python or C++) and AWS Step Functions state machines: validate, "
       "compile to ASL and CloudFormation, draw, run locally, serve"};
@@ -245,6 +240,31 @@ int Run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return zflow::cli::kExitUsage;
+  }
+  // Pipelines declared in Python: the file is the command's positional argument.
+  {
+    std::string file;
+    if (app.got_subcommand(validate_cmd)) {
+      for (const std::string& f : validate.files) {
+        if (!IsPythonFile(f)) continue;
+        if (validate.files.size() > 1) {
+          std::cerr << "zflow validate: " << f
+                    << " is a Python pipeline; validate it on its own (zflow validate " << f
+                    << ")\n";
+          return zflow::cli::kExitUsage;
+        }
+        file = f;
+      }
+    } else if (app.got_subcommand(compile_cmd)) {
+      file = compile.file;
+    } else if (app.got_subcommand(graph_cmd)) {
+      file = graph.file;
+    } else if (app.got_subcommand(run_cmd)) {
+      file = run.definition;
+    } else if (app.got_subcommand(deploy_cmd)) {
+      file = deploy.file;
+    }
+    if (IsPythonFile(file)) return RunPythonPipeline(file, argc, argv);
   }
   if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);

@@ -1,10 +1,9 @@
 #include "integrations/profile.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <yaml-cpp/yaml.h>
-
-#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -238,8 +237,13 @@ Result<Profile> FindProfile(const std::string& path) {
 }
 
 std::string WorkDirOf(const std::string& flag, const Profile& profile) {
-  if (!flag.empty()) return flag;
-  return profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
+  // Absolute: jobs run in directories of their own and get paths into this one (SM_MODEL_DIR,
+  // SM_CHANNEL_*), which must not depend on their working directory.
+  const std::string dir =
+      !flag.empty() ? flag : profile.work_dir.empty() ? ".zflow/work" : profile.work_dir;
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal().string();
 }
 
 }  // namespace zflow::integrations

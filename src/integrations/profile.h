@@ -56,7 +56,7 @@ Result<Profile> LoadProfile(const std::string& path);
 // The profile at `path`; without one, ./zflow.profile.yaml when it exists, else an empty
 // profile.
 Result<Profile> FindProfile(const std::string& path);
-// `flag` when given, else the profile's work_dir, else .zflow/work.
+// `flag` when given, else the profile's work_dir, else .zflow/work; made absolute.
 std::string WorkDirOf(const std::string& flag, const Profile& profile);
 Result<Profile> ParseProfile(std::string_view text, const std::string& file);
 
