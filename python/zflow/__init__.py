@@ -412,6 +412,14 @@ class _Steps:
         if not isinstance(name, str):
             raise TypeError(f"a step's name is a string, got {name!r}")
         place = _caller_place()
+        root = self
+        while isinstance(root, ForEach):
+            root = root._owner
+        if name in root._names:
+            other = root._names[name]
+            raise PipelineError(f'{place[0]}:{place[1]}: step "{name}": two steps are named '
+                                f'"{name}" (the other is at {other[0]}:{other[1]})')
+        root._names[name] = place
         step = step or Step(self, name, kind)
         after, when, retry, timeout_seconds, continue_on_failure = common
         if after is not None:
@@ -820,6 +828,7 @@ class Pipeline(_Steps):
         self._externals: dict = {}
         self._functions: dict = {}
         self._file, self._line = _caller_place()
+        self._names: dict = {}  # every step's name (for_each bodies too) -> where declared
         self._init_steps()
 
     def __repr__(self):

@@ -205,7 +205,7 @@ Status Compiler::CheckNames(const Pipeline& p, bool body) {
                                               n));
     }
     if (!names_.insert(n).second) {
-      return InvalidArgumentError(fmt::format("two steps are named \"{}\"", n));
+      return InvalidArgumentError(fmt::format("step \"{}\": two steps are named \"{}\"", n, n));
     }
     if (!step->errors.empty()) return InvalidArgumentError(step->errors.front());
     if (step->when && !step->when->error().empty()) {

@@ -215,7 +215,8 @@ Result<Schedule> BuildSchedule(int step_count, const std::vector<std::vector<int
     std::vector<std::string> on_cycle;
     for (int v : leftover) on_cycle.push_back(name(v));
     return InvalidArgumentError(
-        fmt::format("the steps depend on each other in a cycle: {}", fmt::join(on_cycle, ", ")));
+        fmt::format("step \"{}\": the steps {} depend on each other in a cycle", on_cycle.front(),
+                    fmt::join(on_cycle, ", ")));
   }
   std::vector<int> all(step_count);
   std::iota(all.begin(), all.end(), 0);

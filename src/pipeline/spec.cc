@@ -593,6 +593,12 @@ class Loader {
       Fail(n, fmt::format("{}: missing its kind: one of {}", what, kind_words));
     }
     current_step_ = name;
+    if (auto other = out_.step_places_.find(name); other != out_.step_places_.end()) {
+      Fail(n["name"], other->second.first > 0
+                          ? fmt::format("{}: two steps are named \"{}\" (the other is on line {})",
+                                        what, name, other->second.first)
+                          : fmt::format("{}: two steps are named \"{}\"", what, name));
+    }
     if (declared_ != nullptr) {
       auto it = declared_->steps.find(name);
       out_.step_places_[name] = {it == declared_->steps.end() ? 0 : it->second, 0};

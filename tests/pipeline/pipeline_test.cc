@@ -244,7 +244,7 @@ TEST(Pipeline, CyclesAndDuplicateNamesAreErrors) {
   a.After(b);
   auto r = p.CompileJson();
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("cycle: a, b"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("step \"a\": the steps a, b depend on each other in a cycle"), std::string::npos) << r.status().message();
   Pipeline d("dupes");
   d.Add(WaitStep{.name = "x", .seconds = 1});
   d.Add(PassStep{.name = "x"});

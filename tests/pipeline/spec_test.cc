@@ -87,6 +87,12 @@ TEST(Spec, MistakesAreLocatedAndSayWhatIsExpected) {
        "    lambda: {function_name: g, payload: {x: \"{{ steps.a.Payload }}\"}}\n",
        "p.yaml:5:5: step \"b\" (payload.x) reads the result of \"a\" but does not run after it; "
        "add \"a\" to its after: list"},
+      // Duplicate names and cycles are located too.
+      {"pipeline: x\nsteps:\n  - name: a\n    wait: {seconds: 1}\n  - name: a\n    wait: {seconds: 2}\n",
+       "p.yaml:5:11: step \"a\": two steps are named \"a\" (the other is on line 3)"},
+      {"pipeline: x\nsteps:\n  - name: a\n    after: [b]\n    wait: {seconds: 1}\n"
+       "  - name: b\n    after: [a]\n    wait: {seconds: 2}\n",
+       "p.yaml:3:5: step \"a\": the steps a, b depend on each other in a cycle"},
       // Messages name YAML's keys, not the C++ API's.
       {"pipeline: x\nsteps:\n  - name: a\n    timeout_seconds: 0\n    lambda: {function_name: f}\n",
        "p.yaml:3:5: step \"a\": timeout_seconds must be 1 to 99999999, not 0"},
