@@ -7,9 +7,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -225,6 +228,7 @@ class Declared {
     };
     std::vector<Log> logs;
     Result<runtime::ExecutionResult> result = InternalError("not run");
+    bool interrupted = false;  // the Python error (KeyboardInterrupt) stays set until thrown
     {
       py::gil_scoped_release released;
       auto services = LocalServices::Start(std::move(local));
@@ -250,9 +254,26 @@ class Declared {
         exec.input = std::move(input);
         exec.state_machine_name = pipeline().name();
         exec.name = args.name;
-        result = engine.Run(**prepared, std::move(exec));
+        // The run goes on in a thread of its own so that this one can notice Ctrl-C (a
+        // notebook's interrupt): the execution is then stopped (ABORTED) and
+        // KeyboardInterrupt raised once it has ended.
+        std::promise<void> finished;
+        std::future<void> done = finished.get_future();
+        std::thread runner([&] {
+          result = engine.Run(**prepared, std::move(exec));
+          finished.set_value();
+        });
+        while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+          py::gil_scoped_acquire gil;
+          if (!interrupted && PyErr_CheckSignals() != 0) {
+            interrupted = true;
+            (void)engine.Stop("KeyboardInterrupt", "interrupted from Python");
+          }
+        }
+        runner.join();
       }
     }
+    if (interrupted) throw py::error_already_set();
     if (!result.ok()) throw py::value_error(std::string(result.status().message()));
     py::dict out;
     out["status"] = std::string(runtime::ExecutionStatusName(result->status));

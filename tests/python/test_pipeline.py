@@ -407,3 +407,16 @@ def test_messages_speak_python():
     p.lambda_function("b", function_name="f", timeout_seconds=0)
     with pytest.raises(zflow.PipelineError, match="timeout_seconds= must be 1 to 99999999"):
         p.validate()
+
+
+def test_an_interrupt_stops_the_run(workdir):
+    """Ctrl-C (SIGINT) during run() stops the execution and raises KeyboardInterrupt."""
+    import signal
+    import threading
+    p = zflow.Pipeline("long")
+    p.wait("w", seconds=3600)
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    started = __import__("time").monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        p.run()
+    assert __import__("time").monotonic() - started < 30
