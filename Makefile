@@ -105,7 +105,7 @@ test-asan: deps ui
 	ctest --preset asan -j $(JOBS)
 
 FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer spec_fuzzer \
-  history_fuzzer api_fuzzer sigv4_fuzzer schedule_fuzzer
+  pipeline_document_fuzzer history_fuzzer api_fuzzer sigv4_fuzzer schedule_fuzzer
 
 # ThreadSanitizer over the code with shared state (caches, random sources, processes).
 test-tsan: deps ui

@@ -474,6 +474,8 @@ class Pipeline {
     std::string local_value;
   };
   const std::vector<ExternalParameter>& externals() const { return externals_; }
+  // The parameters' names, in declaration order.
+  std::vector<std::string> ParameterNames() const;
 
   // The ASL definition (as JSON, deterministic). kInvalidArgument names the step and field for:
   // invalid or duplicate names, missing required fields, references to steps that do not run

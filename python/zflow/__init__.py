@@ -961,6 +961,16 @@ class Pipeline(_Steps):
         """
         if mocks is not None and test_case is None:
             raise ValueError("mocks need a test_case")
+        if input is not None and not isinstance(input, Mapping):
+            raise TypeError(f"input: a dict of the pipeline's parameters, not {input!r}")
+        for key in input or {}:
+            if key not in self._parameters:
+                import difflib
+                close = difflib.get_close_matches(key, list(self._parameters), 1)
+                hint = f' (did you mean "{close[0]}"?)' if close else ""
+                names = ", ".join(self._parameters) or "none"
+                raise ValueError(f'input: "{key}" is not a parameter of {self.name}{hint}; its '
+                                 f"parameters: {names}; nothing was run")
         if isinstance(mocks, (str, os.PathLike)):
             with open(mocks, encoding="utf-8") as f:
                 mock_text = f.read()

@@ -64,6 +64,9 @@ struct RunOptions {
   std::map<std::string, std::function<runtime::TaskResult(const json::value& event)>> functions;
   // The definition itself (zflow::Main: the compiled pipeline); `definition` then names it.
   std::optional<std::string> definition_text;
+  // A pipeline's parameters: the input must be an object naming only these (checked before
+  // the run starts; their types are checked by the state machine itself).
+  std::optional<std::vector<std::string>> parameters;
 };
 int RunRun(const RunOptions& options);
 // The run options, for `zflow run` and the run subcommand of zflow::Main.
@@ -189,6 +192,7 @@ int RunCompile(const CompileOptions& options);
 bool IsPipelineSpec(const std::string& file);
 struct CompiledSpec {
   std::string name;
+  std::vector<std::string> parameters;
   std::string text;  // the state machine, as it runs locally
   std::vector<std::string> warnings;  // "file:line:column: step \"x\" ..."
 };

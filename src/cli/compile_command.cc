@@ -280,6 +280,7 @@ Result<CompiledSpec> CompileSpec(const std::string& file) {
   if (!compiled.ok()) return InvalidArgumentError(loaded.Locate(compiled.status().message()));
   CompiledSpec out;
   out.name = loaded.pipeline().name();
+  out.parameters = loaded.pipeline().ParameterNames();
   out.text = SubstituteLocal(asl::SerializeStateMachine(compiled->machine), loaded.pipeline());
   for (const std::string& w : compiled->warnings) out.warnings.push_back(loaded.Locate(w));
   return out;

@@ -1,6 +1,7 @@
 // zflow run: one local execution of a state machine.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/definition_file.h"
+#include "asl/suggestion.h"
 #include "common/file.h"
 #include "runtime/history_file.h"
 #include "zflow/local_services.h"
@@ -189,6 +191,27 @@ int RunRun(const RunOptions& options) {
       return kExitUsage;
     }
     input = std::move(parsed->value);
+  }
+  if (options.parameters && !stored) {
+    if (!input.is_object()) {
+      std::cerr << "zflow run: " << input_name << ": a pipeline's input is an object of its "
+                << "parameters, not " << ToJsonText(input).substr(0, 80) << "\n";
+      return kExitUsage;
+    }
+    const std::vector<std::string>& names = *options.parameters;
+    for (const auto& [key, value] : input.as_object()) {
+      if (std::find(names.begin(), names.end(), key) != names.end()) continue;
+      std::vector<std::string_view> candidates(names.begin(), names.end());
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      std::cerr << fmt::format("zflow run: {}: \"{}\" is not a parameter of the pipeline{}; "
+                               "{}; nothing was run\n",
+                               input_name, std::string_view(key),
+                               asl::DidYouMean(key, candidates),
+                               list.empty() ? "it has none"
+                                            : "its parameters are " + list);
+      return kExitUsage;
+    }
   }
   std::string machine_name = options.state_machine_name.empty()
                                  ? MachineNameFor(options.definition)

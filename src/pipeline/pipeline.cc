@@ -180,6 +180,12 @@ ZFLOW_ADD_STEP(RawState)
 ZFLOW_ADD_STEP(ForEach)
 #undef ZFLOW_ADD_STEP
 
+std::vector<std::string> Pipeline::ParameterNames() const {
+  std::vector<std::string> names;
+  for (const Parameter_& p : parameters_) names.push_back(p.name);
+  return names;
+}
+
 Result<json::value> Pipeline::CompileJson() const {
   pipeline::Compiler compiler(*this);
   return compiler.Compile();

@@ -434,3 +434,39 @@ TEST_F(CliTest, CxxNativePipelineCallsItsOwnFunctions) {
 
 }  // namespace
 }  // namespace zflow
+
+namespace zflow {
+namespace {
+
+// A pipeline's input may name only its parameters; the mistake is caught before anything runs.
+TEST_F(CliTest, PipelineInputNamingNoParameterIsRefused) {
+  std::string pipeline = Write("p.yaml",
+                               "pipeline: p\nparameters: {day: \"2026-11-21\", min_auc: 0.7}\n"
+                               "steps:\n  - name: w\n    wait: {seconds: 1}\n");
+  ProcessResult r = Run({"run", pipeline, "--input", R"({"dya": "2026-11-22"})"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("--input: \"dya\" is not a parameter of the pipeline (did you mean "
+                               "\"day\"?); its parameters are day, min_auc; nothing was run"),
+            std::string::npos)
+      << r.stderr_text;
+  r = Run({"run", pipeline, "--input", "[1]"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.stderr_text.find("a pipeline's input is an object of its parameters"),
+            std::string::npos)
+      << r.stderr_text;
+  r = Run({"run", pipeline, "--input", R"({"day": "2026-11-22"})", "--virtual-clock", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  // The YAML validate --json output has the place in its own fields.
+  std::string bad = Write("bad.yaml", "pipeline: p\nsteps:\n  - name: a\n    wait: {seconds: x}\n");
+  r = Run({"validate", "--json", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  auto diagnostics = ParseJson(r.stdout_text);
+  ASSERT_TRUE(diagnostics.ok()) << r.stdout_text;
+  const json::object& d = diagnostics->value.as_array().at(0).as_object();
+  EXPECT_EQ(d.at("line").as_int64(), 4);
+  EXPECT_EQ(d.at("column").as_int64(), 21);
+  EXPECT_EQ(d.at("message").as_string(), "step \"a\": wait.seconds: expected a number, got \"x\"");
+}
+
+}  // namespace
+}  // namespace zflow

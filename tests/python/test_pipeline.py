@@ -420,3 +420,11 @@ def test_an_interrupt_stops_the_run(workdir):
     with pytest.raises(KeyboardInterrupt):
         p.run()
     assert __import__("time").monotonic() - started < 30
+
+
+def test_input_naming_no_parameter_is_refused(workdir):
+    p = small_pipeline()
+    with pytest.raises(ValueError, match='"m" is not a parameter of small; its parameters: n'):
+        p.run({"m": 1})
+    with pytest.raises(TypeError, match="a dict of the pipeline's parameters"):
+        p.run([1])
