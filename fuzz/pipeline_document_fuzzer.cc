@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "zflow/cloud.h"
+#include "compiled_pipeline_checks.h"
 #include "zflow/json.h"
 #include "zflow/spec.h"
 
@@ -16,12 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zflow::spec::DeclaredPlaces places{.pipeline_line = 1, .steps = {{"prepare", 3}, {"train", 7}}};
   auto loaded = zflow::spec::LoadPipelineDocument(document->value, "fuzz.py", places);
   if (!loaded.ok()) return 0;
-  auto compiled = loaded->pipeline().CompileAll();
-  if (!compiled.ok()) {
-    (void)loaded->Locate(compiled.status().message());
-    return 0;
-  }
-  auto t = zflow::cloud::PipelineTemplate(loaded->pipeline(), compiled->definition);
-  if (t.ok()) (void)zflow::cloud::ToYaml(*t);
+  CompileLoadedPipeline(*loaded);
   return 0;
 }

@@ -5,19 +5,13 @@
 #include <cstdint>
 #include <string_view>
 
-#include "zflow/cloud.h"
+#include "compiled_pipeline_checks.h"
 #include "zflow/spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto loaded = zflow::spec::LoadPipelineText(text, "fuzz.yaml");
   if (!loaded.ok()) return 0;
-  auto compiled = loaded->pipeline().CompileAll();
-  if (!compiled.ok()) {
-    (void)loaded->Locate(compiled.status().message());
-    return 0;
-  }
-  auto t = zflow::cloud::PipelineTemplate(loaded->pipeline(), compiled->definition);
-  if (t.ok()) (void)zflow::cloud::ToYaml(*t);
+  CompileLoadedPipeline(*loaded);
   return 0;
 }
