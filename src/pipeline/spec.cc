@@ -421,7 +421,8 @@ class Loader {
     [[noreturn]] void Error(std::string_view what) {
       l_.Fail(at_, fmt::format("when: {} at character {} of \"{}\"; expected comparisons "
                                "(a > b, a == 'x') joined by and, or, not and parentheses",
-                               what, pos_ + 1, text_));
+                               what, pos_ + 1,
+                               text_.size() > 80 ? text_.substr(0, 77) + "..." : text_));
     }
     void Skip() {
       while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
@@ -446,7 +447,15 @@ class Loader {
       while (Word("and")) c = c && Unary();
       return c;
     }
+    // Every nesting (a "not", a parenthesis) passes through here: bounded, so that a condition
+    // cannot overflow the stack.
     Condition Unary() {
+      struct Level {
+        explicit Level(int& d) : depth(++d) {}
+        ~Level() { --depth; }
+        int& depth;
+      } level(depth_);
+      if (depth_ > kMaxDepth) Error(fmt::format("nested deeper than {} levels", kMaxDepth));
       if (Word("not")) return !Unary();
       Skip();
       if (pos_ < text_.size() && text_[pos_] == '(') {
@@ -526,10 +535,12 @@ class Loader {
       return l_.Reference(at_, word);
     }
 
+    static constexpr int kMaxDepth = 100;
     Loader& l_;
     const YAML::Node& at_;
     std::string text_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
   };
 
   // ---- Steps ----

@@ -87,6 +87,14 @@ TEST(Spec, MistakesAreLocatedAndSayWhatIsExpected) {
        "    lambda: {function_name: g, payload: {x: \"{{ steps.a.Payload }}\"}}\n",
        "p.yaml:5:5: step \"b\" (payload.x) reads the result of \"a\" but does not run after it; "
        "add \"a\" to its after: list"},
+      // A condition nested too deep is refused, not a stack overflow.
+      {"pipeline: x\nparameters: {p: 1}\nsteps:\n  - name: a\n    when: \"" + std::string(100000, '(') +
+           "params.p > 1" + std::string(100000, ')') + "\"\n    wait: {seconds: 1}\n",
+       "p.yaml:5:11: when: nested deeper than 100 levels at character 101"},
+      {"pipeline: x\nparameters: {p: 1}\nsteps:\n  - name: a\n    when: \"" +
+           [] { std::string s; for (int i = 0; i < 50000; ++i) s += "not "; return s; }() +
+           "params.p > 1\"\n    wait: {seconds: 1}\n",
+       "when: nested deeper than 100 levels"},
       // Duplicate names and cycles are located too.
       {"pipeline: x\nsteps:\n  - name: a\n    wait: {seconds: 1}\n  - name: a\n    wait: {seconds: 2}\n",
        "p.yaml:5:11: step \"a\": two steps are named \"a\" (the other is on line 3)"},
