@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "zflow/json.h"
+#include "zflow/limits.h"
 #include "zflow/state_machine.h"
 #include "zflow/status.h"
 
@@ -394,7 +395,7 @@ struct PipelineOptions {
 
 struct CompileLimits {
   // The definition-size quota (AWS: 1,048,576 bytes); larger definitions are errors.
-  std::size_t max_definition_bytes = std::size_t{1} << 20;
+  std::size_t max_definition_bytes = kMaxDefinitionBytes;
 };
 
 // A cheap handle to a step of a Pipeline; valid while the Pipeline lives.

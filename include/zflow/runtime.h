@@ -33,6 +33,7 @@
 
 #include "zflow/clock.h"
 #include "zflow/json.h"
+#include "zflow/limits.h"
 #include "zflow/state_machine.h"
 #include "zflow/status.h"
 
@@ -64,7 +65,7 @@ bool IsStateEntered(EventType t);
 bool IsStateExited(EventType t);
 
 // AWS's quota on an execution's input, a state's input or output and a task's answer.
-inline constexpr std::size_t kMaxPayloadBytes = 256 * 1024;
+using zflow::kMaxPayloadBytes;
 
 // The JSON text of a history event's payload: a view into the execution's History (valid while
 // a copy of that History lives). False when the payload was not recorded.
@@ -335,7 +336,7 @@ struct EngineOptions {
   std::function<void(const HistoryEvent&)> on_event;
   // AWS quotas.
   std::size_t max_payload_bytes = kMaxPayloadBytes;
-  std::size_t max_history_events = 25000;
+  std::size_t max_history_events = kMaxHistoryEvents;
   // Keep full payloads (state input/output) in history events, as AWS does. Without them an
   // execution cannot be resumed or redriven.
   bool history_payloads = true;

@@ -20,13 +20,14 @@
 
 #include "zflow/asl_parser.h"
 #include "zflow/diagnostic.h"
+#include "zflow/limits.h"
 #include "zflow/state_machine.h"
 
 namespace zflow::asl {
 
 // AWS quotas the validator enforces.
 inline constexpr std::size_t kMaxStateNameLength = 80;
-inline constexpr std::size_t kMaxDefinitionBytes = std::size_t{1} << 20;
+using zflow::kMaxDefinitionBytes;
 inline constexpr std::int64_t kMaxIntegerField = 99999999;  // seconds/attempts fields
 inline constexpr std::int64_t kMaxDelaySecondsLimit = 31622400;
 inline constexpr std::size_t kMaxMapLabelLength = 40;

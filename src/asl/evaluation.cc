@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace zflow::asl::errors {
+namespace zflow::errors {
 
 bool IsPredefinedError(std::string_view name) {
   static constexpr std::array<std::string_view, 17> kNames = {
@@ -17,4 +17,4 @@ bool IsPredefinedError(std::string_view name) {
   return false;
 }
 
-}  // namespace zflow::asl::errors
+}  // namespace zflow::errors

@@ -11,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "zflow/errors.h"
 #include "zflow/json.h"
 #include "zflow/status.h"
 
@@ -44,29 +45,8 @@ class [[nodiscard]] Outcome {
   std::variant<T, WorkflowError> data_;
 };
 
-// Predefined error names.
-namespace errors {
-inline constexpr std::string_view kAll = "States.ALL";
-inline constexpr std::string_view kRuntime = "States.Runtime";
-inline constexpr std::string_view kTimeout = "States.Timeout";
-inline constexpr std::string_view kHeartbeatTimeout = "States.HeartbeatTimeout";
-inline constexpr std::string_view kTaskFailed = "States.TaskFailed";
-inline constexpr std::string_view kPermissions = "States.Permissions";
-inline constexpr std::string_view kDataLimitExceeded = "States.DataLimitExceeded";
-inline constexpr std::string_view kResultPathMatchFailure = "States.ResultPathMatchFailure";
-inline constexpr std::string_view kParameterPathFailure = "States.ParameterPathFailure";
-inline constexpr std::string_view kBranchFailed = "States.BranchFailed";
-inline constexpr std::string_view kNoChoiceMatched = "States.NoChoiceMatched";
-inline constexpr std::string_view kIntrinsicFailure = "States.IntrinsicFailure";
-inline constexpr std::string_view kExceedToleratedFailureThreshold =
-    "States.ExceedToleratedFailureThreshold";
-inline constexpr std::string_view kItemReaderFailed = "States.ItemReaderFailed";
-inline constexpr std::string_view kResultWriterFailed = "States.ResultWriterFailed";
-inline constexpr std::string_view kQueryEvaluationError = "States.QueryEvaluationError";
-inline constexpr std::string_view kHttpSocket = "States.Http.Socket";
-// True for a name above (the validator rejects other "States.*" names in ErrorEquals).
-bool IsPredefinedError(std::string_view name);
-}  // namespace errors
+// Predefined error names: zflow/errors.h.
+namespace errors = zflow::errors;
 
 // Looks up a workflow variable ($name) by name; returns null when it is not defined.
 using VariableLookup = std::function<const json::value*(std::string_view name)>;

@@ -81,7 +81,7 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
                                    definition_bytes / 1024));
   }
   std::size_t states = CountStates(machine.top());
-  if (states * 2 > 25000) {
+  if (states * 2 > kMaxHistoryEvents) {
     warnings.push_back(fmt::format(
         "{} states: one pass through them records over 25,000 history events, the quota of a "
         "standard execution",

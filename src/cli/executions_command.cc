@@ -147,7 +147,7 @@ int Logs(const ServerClient& client, const ExecutionsOptions& o) {
 int Start(const ServerClient& client, const ExecutionsOptions& o) {
   std::string input = o.input;
   if (!o.input_file.empty()) {
-    auto text = ReadFileCapped(o.input_file, 256 * 1024);
+    auto text = ReadFileCapped(o.input_file, kMaxPayloadBytes);
     if (!text.ok()) return Fail(text.status());
     input = std::move(text->data);
   }

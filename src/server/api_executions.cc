@@ -560,7 +560,7 @@ ApiResponse StepFunctionsApi::TaskLogs(std::string_view execution_arn) {
 
 Answer StepFunctionsApi::TestState(const json::object& in) {
   Fields f(in);
-  std::string definition = f.Required("definition", 1 << 20);
+  std::string definition = f.Required("definition", kMaxDefinitionBytes);
   f.Optional("roleArn", 256);
   std::string input = f.Optional("input", runtime::kMaxPayloadBytes).value_or("{}");
   std::string level = f.Enum("inspectionLevel", {"INFO", "DEBUG", "TRACE"}).value_or("INFO");

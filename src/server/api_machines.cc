@@ -178,7 +178,7 @@ std::int64_t StepFunctionsApi::NowMs() const {
 Answer StepFunctionsApi::CreateStateMachine(const json::object& in) {
   Fields f(in);
   std::string name = f.Required("name", 80);
-  std::string definition = f.Required("definition", 1 << 20);
+  std::string definition = f.Required("definition", kMaxDefinitionBytes);
   std::string role = f.Required("roleArn", 256);
   std::string type = f.Enum("type", {"STANDARD", "EXPRESS"}).value_or("STANDARD");
   const json::object* logging = f.Object("loggingConfiguration");
@@ -255,7 +255,7 @@ Answer StepFunctionsApi::DescribeStateMachine(const json::object& in) {
 Answer StepFunctionsApi::UpdateStateMachine(const json::object& in) {
   Fields f(in);
   std::string arn = f.Required("stateMachineArn", 256);
-  std::optional<std::string> definition = f.Optional("definition", 1 << 20);
+  std::optional<std::string> definition = f.Optional("definition", kMaxDefinitionBytes);
   std::optional<std::string> role = f.Optional("roleArn", 256);
   const json::object* logging = f.Object("loggingConfiguration");
   const json::object* tracing = f.Object("tracingConfiguration");
@@ -599,7 +599,7 @@ Answer StepFunctionsApi::ListStateMachineAliases(const json::object& in) {
 
 Answer StepFunctionsApi::ValidateStateMachineDefinition(const json::object& in) {
   Fields f(in);
-  std::string definition = f.Required("definition", 1 << 20);
+  std::string definition = f.Required("definition", kMaxDefinitionBytes);
   f.Enum("type", {"STANDARD", "EXPRESS"});
   std::string severity = f.Enum("severity", {"ERROR", "WARNING"}).value_or("ERROR");
   int limit = static_cast<int>(f.Int("maxResults", 0, 100).value_or(0));

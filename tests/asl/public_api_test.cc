@@ -20,3 +20,22 @@ TEST(PublicApi, ValidateFormatRoundTrip) {
 
 }  // namespace
 }  // namespace zflow
+
+// The error names and quotas users match against are public, each spelled once.
+#include "zflow/errors.h"
+#include "zflow/limits.h"
+
+namespace zflow {
+namespace {
+
+TEST(PublicNames, ErrorNamesAndQuotas) {
+  EXPECT_EQ(errors::kTaskFailed, "States.TaskFailed");
+  EXPECT_TRUE(errors::IsPredefinedError(errors::kQueryEvaluationError));
+  EXPECT_FALSE(errors::IsPredefinedError("States.Custom"));
+  static_assert(kMaxDefinitionBytes == 1048576);
+  static_assert(kMaxPayloadBytes == 262144);
+  static_assert(kMaxHistoryEvents == 25000);
+}
+
+}  // namespace
+}  // namespace zflow
