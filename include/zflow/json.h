@@ -1,5 +1,5 @@
 // zflow/json.h: the JSON value type of zflow (Boost.JSON, chosen once here) and a strict parser
-// that remembers where every node came from.
+// that can say where every node came from.
 //
 //   zflow::Result<zflow::ParsedJson> doc = zflow::ParseJson(text);
 //   if (doc.ok()) {
@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,12 +40,20 @@ struct SourceLocation {
 };
 
 // Where each node of a parsed document starts, looked up by RFC 6901 JSON pointer ("" is the
-// root). Stored as a tree (each node knows its parent and its own reference token), so memory
-// grows with the document, not with depth times key length.
+// root). It keeps the document's text and finds a node when asked (diagnostics are rare): parsing
+// records nothing per node. A lookup scans the containers on the pointer's path once each (their
+// member offsets are then cached), so many lookups into one document stay cheap. Copies share
+// the text and the cache; lookups are thread-safe.
 class SourceMap {
  public:
-  using NodeId = std::uint32_t;
-  static constexpr NodeId kNoNode = 0xFFFFFFFF;
+  SourceMap();
+  // Over a text the parser accepted (lookups assume well-formed JSON).
+  explicit SourceMap(std::string text);
+  ~SourceMap();
+  SourceMap(const SourceMap&);
+  SourceMap& operator=(const SourceMap&);
+  SourceMap(SourceMap&&) noexcept;
+  SourceMap& operator=(SourceMap&&) noexcept;
 
   // The location of the value at `pointer`; unknown when the pointer names no node.
   SourceLocation ValueLocation(std::string_view pointer) const;
@@ -55,25 +64,13 @@ class SourceMap {
   // an object member). Useful for "field X is missing here" diagnostics.
   SourceLocation Nearest(std::string_view pointer) const;
 
-  // Building (used by the parser). The root must be added first. `token` is the member name or
-  // the decimal array index, unescaped.
-  NodeId AddRoot(SourceLocation value);
-  NodeId AddChild(NodeId parent, std::string_view token, SourceLocation key, SourceLocation value);
-  void Reserve(std::size_t nodes);
-  std::size_t size() const { return nodes_.size(); }
-  bool empty() const { return nodes_.empty(); }
+  bool empty() const { return impl_ == nullptr; }
 
  private:
-  struct Node {
-    SourceLocation key;
-    SourceLocation value;
-  };
-  // The node named by the longest prefix of `pointer` that exists, and whether that is all of it.
-  std::pair<NodeId, bool> Walk(std::string_view pointer) const;
-  static std::string ChildKey(NodeId parent, std::string_view token);
-
-  std::vector<Node> nodes_;
-  std::unordered_map<std::string, NodeId> children_;  // parent id bytes + token -> child
+  struct Impl;
+  struct Found;
+  Found Walk(std::string_view pointer) const;
+  std::shared_ptr<Impl> impl_;
 };
 
 struct ParsedJson {

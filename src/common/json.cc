@@ -6,45 +6,236 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 #include <fmt/format.h>
 
 namespace zflow {
 
-std::string SourceMap::ChildKey(NodeId parent, std::string_view token) {
-  std::string key(sizeof parent + token.size(), '\0');
-  std::memcpy(key.data(), &parent, sizeof parent);
-  std::memcpy(key.data() + sizeof parent, token.data(), token.size());
-  return key;
+namespace {
+
+constexpr std::size_t kBlock = 256;  // continuation-byte counts are kept per block
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Decodes the (valid) JSON string starting at text[pos] == '"'; returns the position after it.
+std::size_t DecodeString(std::string_view text, std::size_t pos, std::string* out) {
+  ++pos;
+  while (pos < text.size() && text[pos] != '"') {
+    char c = text[pos];
+    if (c != '\\') {
+      if (out != nullptr) out->push_back(c);
+      ++pos;
+      continue;
+    }
+    char e = pos + 1 < text.size() ? text[pos + 1] : '"';
+    pos += 2;
+    if (e != 'u') {
+      if (out != nullptr) {
+        switch (e) {
+          case 'b': out->push_back('\b'); break;
+          case 'f': out->push_back('\f'); break;
+          case 'n': out->push_back('\n'); break;
+          case 'r': out->push_back('\r'); break;
+          case 't': out->push_back('\t'); break;
+          default: out->push_back(e);
+        }
+      }
+      continue;
+    }
+    auto hex4 = [&](std::size_t at) {
+      unsigned v = 0;
+      for (std::size_t i = at; i < at + 4 && i < text.size(); ++i) {
+        char h = text[i];
+        v = v * 16 + static_cast<unsigned>(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
+      }
+      return v;
+    };
+    unsigned cp = hex4(pos);
+    pos += 4;
+    if (cp >= 0xD800 && cp < 0xDC00 && pos + 6 <= text.size() && text[pos] == '\\' &&
+        text[pos + 1] == 'u') {
+      unsigned low = hex4(pos + 2);
+      if (low >= 0xDC00 && low < 0xE000) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        pos += 6;
+      }
+    }
+    if (out == nullptr) continue;
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  return pos + 1;
 }
 
-SourceMap::NodeId SourceMap::AddRoot(SourceLocation value) {
-  nodes_.clear();
-  children_.clear();
-  nodes_.push_back(Node{value, value});
-  return 0;
+std::size_t SkipSpaces(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && IsSpace(text[pos])) ++pos;
+  return pos;
 }
 
-SourceMap::NodeId SourceMap::AddChild(NodeId parent, std::string_view token, SourceLocation key,
-                                      SourceLocation value) {
-  auto id = static_cast<NodeId>(nodes_.size());
-  nodes_.push_back(Node{key, value});
-  children_.insert_or_assign(ChildKey(parent, token), id);
-  return id;
+// The position after the (valid) JSON value starting at `pos`; iterative, so depth costs no
+// stack.
+std::size_t SkipValue(std::string_view text, std::size_t pos) {
+  std::size_t depth = 0;
+  do {
+    pos = SkipSpaces(text, pos);
+    if (pos >= text.size()) return pos;
+    char c = text[pos];
+    if (c == '"') {
+      pos = DecodeString(text, pos, nullptr);
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      ++pos;
+    } else if (c == '}' || c == ']') {
+      if (depth > 0) --depth;
+      ++pos;
+    } else if (c == ',' || c == ':') {
+      ++pos;
+    } else {
+      while (pos < text.size() && !IsSpace(text[pos]) && text[pos] != ',' && text[pos] != '}' &&
+             text[pos] != ']') {
+        ++pos;
+      }
+    }
+  } while (depth > 0);
+  return pos;
 }
 
-void SourceMap::Reserve(std::size_t nodes) {
-  nodes_.reserve(nodes);
-  children_.reserve(nodes);
+}  // namespace
+
+struct SourceMap::Impl {
+  std::string text;
+  std::size_t root = 0;        // where the root value starts
+  std::size_t first_line = 0;  // where line 1 starts (after a byte order mark)
+  std::mutex mu;               // guards what follows, built on first use
+  std::vector<std::size_t> line_starts;
+  std::vector<std::uint32_t> continuation_before_block;
+  struct Member {
+    std::string token;  // the member name, unescaped, or the array index in decimal
+    std::size_t key = 0;
+    std::size_t value = 0;
+  };
+  struct Container {
+    std::vector<Member> members;
+    std::unordered_map<std::string_view, const Member*> by_token;  // the last of a name
+  };
+  std::unordered_map<std::size_t, Container> containers;  // by opening offset
+
+  // The member named `token` of the container opening at `open`, or null.
+  const Member* Find(std::size_t open, const std::string& token) {
+    auto it = containers.find(open);
+    if (it == containers.end()) it = containers.emplace(open, Scan(open)).first;
+    auto m = it->second.by_token.find(token);
+    return m == it->second.by_token.end() ? nullptr : m->second;
+  }
+
+  Container Scan(std::size_t open) const {
+    Container c;
+    const bool object = text[open] == '{';
+    std::size_t pos = open + 1;
+    for (std::size_t index = 0;; ++index) {
+      pos = SkipSpaces(text, pos);
+      if (pos >= text.size() || text[pos] == '}' || text[pos] == ']') break;
+      Member m;
+      if (object) {
+        m.key = pos;
+        pos = DecodeString(text, pos, &m.token);
+        pos = SkipSpaces(text, pos);
+        if (pos < text.size() && text[pos] == ':') ++pos;
+        pos = SkipSpaces(text, pos);
+      } else {
+        m.token = std::to_string(index);
+        m.key = pos;
+      }
+      m.value = pos;
+      pos = SkipSpaces(text, SkipValue(text, pos));
+      c.members.push_back(std::move(m));
+      if (pos < text.size() && text[pos] == ',') ++pos;
+    }
+    c.by_token.reserve(c.members.size());
+    for (const Member& m : c.members) c.by_token.insert_or_assign(m.token, &m);
+    return c;
+  }
+
+  SourceLocation At(std::size_t pos) {
+    if (line_starts.empty()) {
+      line_starts.push_back(first_line);
+      for (std::size_t i = first_line; i < text.size(); ++i) {
+        if (text[i] == '\n') line_starts.push_back(i + 1);
+      }
+      std::uint32_t count = 0;
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        if (i % kBlock == 0) continuation_before_block.push_back(count);
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++count;
+      }
+      continuation_before_block.push_back(count);
+    }
+    auto line = std::upper_bound(line_starts.begin(), line_starts.end(), pos) - 1;
+    auto continuation_before = [&](std::size_t p) {
+      std::uint32_t n = continuation_before_block[p / kBlock];
+      for (std::size_t i = p / kBlock * kBlock; i < p; ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++n;
+      }
+      return n;
+    };
+    const std::size_t start = *line;
+    return {static_cast<std::uint32_t>(line - line_starts.begin() + 1),
+            static_cast<std::uint32_t>(pos - start -
+                                       (continuation_before(pos) - continuation_before(start)) +
+                                       1)};
+  }
+};
+
+SourceMap::SourceMap() = default;
+SourceMap::~SourceMap() = default;
+SourceMap::SourceMap(const SourceMap&) = default;
+SourceMap& SourceMap::operator=(const SourceMap&) = default;
+SourceMap::SourceMap(SourceMap&&) noexcept = default;
+SourceMap& SourceMap::operator=(SourceMap&&) noexcept = default;
+
+SourceMap::SourceMap(std::string text) : impl_(std::make_shared<Impl>()) {
+  impl_->text = std::move(text);
+  if (impl_->text.size() >= 3 && std::memcmp(impl_->text.data(), "\xEF\xBB\xBF", 3) == 0) {
+    impl_->first_line = 3;
+  }
+  impl_->root = SkipSpaces(impl_->text, impl_->first_line);
 }
 
-std::pair<SourceMap::NodeId, bool> SourceMap::Walk(std::string_view pointer) const {
-  if (nodes_.empty()) return {kNoNode, false};
-  NodeId node = 0;
+struct SourceMap::Found {
+  bool exact = false;
+  bool any = false;  // some ancestor-or-self exists
+  SourceLocation key;    // of the deepest node found
+  SourceLocation value;
+};
+
+SourceMap::Found SourceMap::Walk(std::string_view pointer) const {
+  Found out;
+  if (impl_ == nullptr || impl_->root >= impl_->text.size()) return out;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const std::string& text = impl_->text;
+  std::size_t key = impl_->root;
+  std::size_t value = impl_->root;
   std::size_t pos = 0;
   std::string token;
+  bool exact = true;
   while (pos < pointer.size()) {
-    if (pointer[pos] != '/') return {node, false};
+    if (pointer[pos] != '/') {
+      exact = false;
+      break;
+    }
     std::size_t end = pointer.find('/', pos + 1);
     if (end == std::string_view::npos) end = pointer.size();
     token.clear();
@@ -56,27 +247,37 @@ std::pair<SourceMap::NodeId, bool> SourceMap::Walk(std::string_view pointer) con
         token.push_back(pointer[i]);
       }
     }
-    auto it = children_.find(ChildKey(node, token));
-    if (it == children_.end()) return {node, false};
-    node = it->second;
+    // The last member of that name wins, as it does in the parsed value.
+    const Impl::Member* match =
+        text[value] == '{' || text[value] == '[' ? impl_->Find(value, token) : nullptr;
+    if (match == nullptr) {
+      exact = false;
+      break;
+    }
+    key = match->key;
+    value = match->value;
     pos = end;
   }
-  return {node, true};
+  out.any = true;
+  out.exact = exact;
+  out.key = impl_->At(key);
+  out.value = impl_->At(value);
+  return out;
 }
 
 SourceLocation SourceMap::ValueLocation(std::string_view pointer) const {
-  auto [node, exact] = Walk(pointer);
-  return exact ? nodes_[node].value : SourceLocation{};
+  Found f = Walk(pointer);
+  return f.exact ? f.value : SourceLocation{};
 }
 
 SourceLocation SourceMap::KeyLocation(std::string_view pointer) const {
-  auto [node, exact] = Walk(pointer);
-  return exact ? nodes_[node].key : SourceLocation{};
+  Found f = Walk(pointer);
+  return f.exact ? f.key : SourceLocation{};
 }
 
 SourceLocation SourceMap::Nearest(std::string_view pointer) const {
-  auto [node, exact] = Walk(pointer);
-  return node == kNoNode ? SourceLocation{} : nodes_[node].key;
+  Found f = Walk(pointer);
+  return f.any ? f.key : SourceLocation{};
 }
 
 void AppendJsonPointerToken(std::string& out, std::string_view token) {
@@ -121,8 +322,6 @@ class Parser {
                                               text_.size(), options_.max_bytes)};
       return out;
     }
-    // Roughly one node per 24 bytes in ASL documents; reserving avoids rehashing as it grows.
-    if (options_.record_locations) map_.Reserve(text_.size() / 24 + 16);
     // A UTF-8 byte order mark is tolerated at the very start.
     if (text_.size() >= 3 && std::memcmp(text_.data(), "\xEF\xBB\xBF", 3) == 0) {
       pos_ = 3;
@@ -132,14 +331,16 @@ class Parser {
     if (AtEnd()) {
       Fail("the document is empty; expected a JSON value");
     } else {
-      SourceMap::NodeId root = SourceMap::kNoNode;
-      if (options_.record_locations) root = map_.AddRoot(Here());
-      json::value v = ParseValue(root, 0);
+      json::value v = ParseValue(0);
       if (!failed_) {
         SkipSpace();
         if (!AtEnd()) Fail("unexpected text after the end of the JSON document");
       }
-      if (!failed_) out.document = ParsedJson{std::move(v), std::move(map_)};
+      if (!failed_) {
+        out.document = ParsedJson{std::move(v), options_.record_locations
+                                                    ? SourceMap(std::string(text_))
+                                                    : SourceMap()};
+      }
     }
     if (failed_) out.error = std::move(error_);
     return out;
@@ -182,14 +383,14 @@ class Parser {
     return fmt::format("byte 0x{:02X}", c);
   }
 
-  json::value ParseValue(SourceMap::NodeId node, std::size_t depth) {
+  json::value ParseValue(std::size_t depth) {
     if (AtEnd()) {
       Fail("unexpected end of input; expected a JSON value");
       return nullptr;
     }
     switch (Peek()) {
-      case '{': return ParseObject(node, depth + 1);
-      case '[': return ParseArray(node, depth + 1);
+      case '{': return ParseObject(depth + 1);
+      case '[': return ParseArray(depth + 1);
       case '"': {
         std::string s;
         if (!ParseString(s)) return nullptr;
@@ -452,7 +653,7 @@ class Parser {
     return true;
   }
 
-  json::value ParseObject(SourceMap::NodeId node, std::size_t depth) {
+  json::value ParseObject(std::size_t depth) {
     if (TooDeep(depth)) return nullptr;
     ++pos_;  // {
     json::object obj;
@@ -482,9 +683,7 @@ class Parser {
         error_ = JsonSyntaxError{key_at, fmt::format("duplicate member name \"{}\"", key)};
         return nullptr;
       }
-      SourceMap::NodeId child = SourceMap::kNoNode;
-      if (options_.record_locations) child = map_.AddChild(node, key, key_at, Here());
-      json::value v = ParseValue(child, depth);
+      json::value v = ParseValue(depth);
       if (failed_) return nullptr;
       obj.insert_or_assign(key, std::move(v));
       SkipSpace();
@@ -510,7 +709,7 @@ class Parser {
     }
   }
 
-  json::value ParseArray(SourceMap::NodeId node, std::size_t depth) {
+  json::value ParseArray(std::size_t depth) {
     if (TooDeep(depth)) return nullptr;
     ++pos_;  // [
     json::array arr;
@@ -521,15 +720,7 @@ class Parser {
     }
     while (true) {
       SkipSpace();
-      SourceMap::NodeId child = SourceMap::kNoNode;
-      if (options_.record_locations) {
-        char digits[24];
-        auto r = std::to_chars(digits, digits + sizeof digits, arr.size());
-        SourceLocation at = Here();
-        child = map_.AddChild(node, std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)),
-                              at, at);
-      }
-      json::value v = ParseValue(child, depth);
+      json::value v = ParseValue(depth);
       if (failed_) return nullptr;
       arr.push_back(std::move(v));
       SkipSpace();
@@ -563,7 +754,6 @@ class Parser {
   std::size_t continuation_bytes_ = 0;  // UTF-8 continuation bytes since line_start_
   bool failed_ = false;
   JsonSyntaxError error_;
-  SourceMap map_;
 };
 
 }  // namespace

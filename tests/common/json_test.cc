@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace zflow {
@@ -17,6 +18,68 @@ TEST(Json, ParsesAndRecordsLocations) {
   // Column counts code points: "é" is two bytes but one column.
   EXPECT_EQ(doc->locations.ValueLocation("/\xC3\xA9"), (SourceLocation{3, 8}));
   EXPECT_EQ(doc->locations.Nearest("/a/1/missing"), (SourceLocation{2, 12}));
+}
+
+// Where byte `offset` of a one-line `text` is, counted independently of the parser: columns in
+// code points, after a byte order mark.
+SourceLocation OnLineOne(std::string_view text, std::size_t offset) {
+  std::size_t start = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  std::uint32_t column = 1;
+  for (std::size_t i = start; i < offset; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return {1, column};
+}
+
+// Locations are found from the text when asked: escaped member names, a byte order mark,
+// multi-byte characters in long lines, duplicate names (the last wins, as in the value), array
+// indexes written only in their canonical form, and many lookups into one large document.
+TEST(Json, FindsLocationsFromTheTextWhenAsked) {
+  const std::string text =
+      "\xEF\xBB\xBF{\"\\u0041\\n\": 1, \"d\": 2, \"d\": [[], {\"x\": \"\xC3\xA9\xC3\xA9\"}, 3]}";
+  auto doc = ParseJson(text, {.reject_duplicate_keys = false});
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  const SourceMap& m = doc->locations;
+  EXPECT_EQ(m.KeyLocation("/A\n"), OnLineOne(text, text.find("\"\\u0041")));
+  EXPECT_EQ(m.ValueLocation("/d"), OnLineOne(text, text.find("[[]")));
+  EXPECT_EQ(m.KeyLocation("/d"), OnLineOne(text, text.rfind("\"d\"")));
+  EXPECT_EQ(m.ValueLocation("/d/2"), OnLineOne(text, text.find("3]")));
+  EXPECT_EQ(m.ValueLocation("/d/1/x"), OnLineOne(text, text.find("\"\xC3\xA9")));
+  EXPECT_EQ(m.ValueLocation("/d/02"), (SourceLocation{}));
+  EXPECT_EQ(m.ValueLocation("/d/3"), (SourceLocation{}));
+  EXPECT_EQ(m.Nearest("/d/1/y"), OnLineOne(text, text.find("{\"x\"")));
+  EXPECT_EQ(m.ValueLocation(""), OnLineOne(text, 3));
+  EXPECT_EQ(m.ValueLocation("d"), (SourceLocation{}));
+
+  std::string big = "{\"States\": {";
+  for (int i = 0; i < 20000; ++i) {
+    big += fmt::format("{}\"S{}\": {{\"Comment\": \"\xC3\xA9\", \"Type\": \"Pass\"}}",
+                       i ? ", " : "", i);
+  }
+  big += "}}";
+  auto large = ParseJson(big);
+  ASSERT_TRUE(large.ok());
+  const SourceMap& map = large->locations;
+  // Every state is looked up (one scan of "States", then cached); every 100th is checked
+  // against the independent count, the others only for order.
+  std::size_t from = 0;
+  std::uint32_t previous = 0;
+  for (int i = 0; i < 20000; ++i) {
+    SourceLocation at = map.ValueLocation(fmt::format("/States/S{}/Type", i));
+    ASSERT_EQ(at.line, 1u);
+    ASSERT_GT(at.column, previous) << i;
+    previous = at.column;
+    if (i % 100 == 0) {
+      std::size_t key = big.find(fmt::format("\"S{}\":", i), from);
+      std::size_t type = big.find("\"Pass\"", key);
+      ASSERT_EQ(at, OnLineOne(big, type)) << i;
+      ASSERT_EQ(map.KeyLocation(fmt::format("/States/S{}", i)), OnLineOne(big, key)) << i;
+      from = type;
+    }
+  }
+  // Copies share the text.
+  SourceMap copy = map;
+  EXPECT_EQ(copy.KeyLocation("/States/S0"), OnLineOne(big, big.find("\"S0\"")));
 }
 
 TEST(Json, KeepsIntegersAndDoubles) {
