@@ -35,6 +35,7 @@
 #include "zflow/json.h"
 #include "zflow/limits.h"
 #include "zflow/state_machine.h"
+#include "zflow/validator.h"
 #include "zflow/status.h"
 
 namespace zflow::runtime {
@@ -369,6 +370,10 @@ class ExecutionHost {
 // kUnimplemented for what the engine does not run yet). Pass an rvalue to avoid copying the
 // model; the source map is not kept.
 Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine);
+// The same for a definition asl::ValidateDefinition already validated (zflow run, the server):
+// its report's machine is compiled without being validated a second time. A report with errors
+// is kInvalidArgument with its first error.
+Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::ValidationReport report);
 
 // Runs one execution at a time on the calling thread (see zflow/executor.h for many).
 class Engine {

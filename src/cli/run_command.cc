@@ -217,7 +217,7 @@ int RunRun(const RunOptions& options) {
                                  ? MachineNameFor(options.definition)
                                  : options.state_machine_name;
   if (stored) machine_name = stored->info.state_machine_name;
-  auto prepared = runtime::Prepare(std::move(*check.report.machine));
+  auto prepared = runtime::Prepare(std::move(check.report));
   if (!prepared.ok()) {
     std::cerr << "zflow run: " << prepared.status().message() << "\n";
     return kExitUsage;

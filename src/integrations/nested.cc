@@ -53,7 +53,7 @@ runtime::TaskResult NestedExecutionHandler::Invoke(const runtime::TaskRequest& r
         fmt::format("{}: {}", file->second,
                     report.diagnostics.empty() ? "invalid" : report.diagnostics[0].message));
   }
-  auto machine = runtime::Prepare(std::move(*report.machine));
+  auto machine = runtime::Prepare(std::move(report));
   if (!machine.ok()) {
     return runtime::TaskResult::Failure("StepFunctions.InvalidDefinitionException",
                                         fmt::format("{}: {}", file->second,

@@ -203,7 +203,7 @@ class Declared {
     if (!check.report.ok() || !check.report.machine) {
       RaisePipelineError(loaded_.Locate("the compiled state machine does not validate"));
     }
-    auto prepared = runtime::Prepare(std::move(*check.report.machine));
+    auto prepared = runtime::Prepare(std::move(check.report));
     if (!prepared.ok()) RaisePipelineError(std::string(prepared.status().message()));
     LocalServicesOptions local{.profile = args.profile,
                                .work_dir = args.work_dir,

@@ -451,19 +451,40 @@ std::size_t Executor::running() const { return core_->running(); }
 
 // ---- Engine: one execution at a time, on the calling thread ----
 
-Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine) {
-  std::vector<Diagnostic> diagnostics = asl::ValidateStateMachine(machine);
-  if (HasErrors(diagnostics)) {
-    const Diagnostic& d = diagnostics.front();
+namespace {
+
+Status FirstError(const std::vector<Diagnostic>& diagnostics) {
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Severity::kError) continue;
     return InvalidArgumentError(fmt::format("the state machine is invalid: {}:{}: {}: {}",
                                             d.location.line, d.location.column, d.code,
                                             d.message));
   }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const PreparedMachine>> PrepareValid(asl::StateMachine machine) {
   auto prepared = std::make_shared<PreparedMachine>();
   machine.set_source_map({});  // locations are for diagnostics, not for running
   prepared->machine = std::move(machine);  // the compiled states point into this one
   ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine));
   return std::shared_ptr<const PreparedMachine>(std::move(prepared));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::ValidationReport report) {
+  if (!report.machine) {
+    Status s = FirstError(report.diagnostics);
+    return s.ok() ? InvalidArgumentError("the definition did not parse") : s;
+  }
+  ZFLOW_RETURN_IF_ERROR(FirstError(report.diagnostics));
+  return PrepareValid(std::move(*report.machine));
+}
+
+Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine) {
+  ZFLOW_RETURN_IF_ERROR(FirstError(asl::ValidateStateMachine(machine)));
+  return PrepareValid(std::move(machine));
 }
 
 struct Engine::Impl {

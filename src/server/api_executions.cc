@@ -618,7 +618,7 @@ Answer StepFunctionsApi::TestState(const json::object& in) {
     return Error("InvalidDefinition", fmt::format("Invalid State Machine Definition: '{}'",
                                                   fmt::join(problems, ", ")));
   }
-  auto prepared = runtime::Prepare(std::move(*report.machine));
+  auto prepared = runtime::Prepare(std::move(report));
   if (!prepared.ok()) return Validation(std::string(prepared.status().message()));
   auto result = executions_.RunDetached(**prepared, std::move(input_json->value));
   if (!result.ok()) return Internal(result.status());

@@ -69,7 +69,7 @@ Result<std::shared_ptr<const runtime::PreparedMachine>> ExecutionService::Machin
     }
     return InvalidArgumentError("the definition is not a state machine");
   }
-  ZFLOW_ASSIGN_OR_RETURN(auto prepared, runtime::Prepare(std::move(*report.machine)));
+  ZFLOW_ASSIGN_OR_RETURN(auto prepared, runtime::Prepare(std::move(report)));
   std::lock_guard<std::mutex> lock(machines_mu_);
   // A small cache: a server holds a few hundred machines, not millions of definitions.
   if (machines_.size() > 1024) machines_.clear();
