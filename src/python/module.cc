@@ -264,8 +264,13 @@ class Declared {
           finished.set_value();
         });
         while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-          py::gil_scoped_acquire gil;
-          if (!interrupted && PyErr_CheckSignals() != 0) {
+          bool stop = false;
+          {
+            py::gil_scoped_acquire gil;
+            stop = !interrupted && PyErr_CheckSignals() != 0;
+          }
+          // Without the GIL: the engine's threads may be waiting for it (a Python function).
+          if (stop) {
             interrupted = true;
             (void)engine.Stop("KeyboardInterrupt", "interrupted from Python");
           }

@@ -428,3 +428,26 @@ def test_input_naming_no_parameter_is_refused(workdir):
         p.run({"m": 1})
     with pytest.raises(TypeError, match="a dict of the pipeline's parameters"):
         p.run([1])
+
+
+def test_an_interrupt_while_a_python_function_runs(workdir):
+    """Ctrl-C while a Python function is running: the run stops once it returns."""
+    import signal
+    import threading
+    import time
+    p = zflow.Pipeline("busy")
+    first = p.lambda_function("slow", function_name="slow")
+    p.wait("after", seconds=3600, after=first)
+
+    @p.function("slow")
+    def slow(event):
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:  # Python code: holds the GIL between checks
+            sum(range(1000))
+        return {}
+
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        p.run()
+    assert time.monotonic() - started < 30
