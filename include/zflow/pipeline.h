@@ -491,6 +491,10 @@ class Pipeline {
     // What compiles but is likely a mistake, each naming its step ("step \"x\" ..."): a raw
     // state whose result later steps read but which does not keep it in $.steps.
     std::vector<std::string> warnings;
+    // With externals: the validated model with their local values substituted (what runs
+    // locally); without: empty, `machine` is that model.
+    std::optional<asl::StateMachine> local_machine;
+    const asl::StateMachine& local() const { return local_machine ? *local_machine : machine; }
   };
   Result<Compiled> CompileAll(const CompileLimits& limits = {}) const;
 

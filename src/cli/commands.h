@@ -64,6 +64,8 @@ struct RunOptions {
   std::map<std::string, std::function<runtime::TaskResult(const json::value& event)>> functions;
   // The definition itself (zflow::Main: the compiled pipeline); `definition` then names it.
   std::optional<std::string> definition_text;
+  // Its model, already validated (a compiled pipeline): run without parsing the text again.
+  std::optional<asl::StateMachine> validated;
   // A pipeline's parameters: the input must be an object naming only these (checked before
   // the run starts; their types are checked by the state machine itself).
   std::optional<std::vector<std::string>> parameters;
@@ -193,6 +195,7 @@ bool IsPipelineSpec(const std::string& file);
 struct CompiledSpec {
   std::string name;
   std::vector<std::string> parameters;
+  asl::StateMachine machine;  // validated, externals bound to their local values
   std::string text;  // the state machine, as it runs locally
   std::vector<std::string> warnings;  // "file:line:column: step \"x\" ..."
 };

@@ -282,6 +282,7 @@ Result<CompiledSpec> CompileSpec(const std::string& file) {
   out.name = loaded.pipeline().name();
   out.parameters = loaded.pipeline().ParameterNames();
   out.text = SubstituteLocal(asl::SerializeStateMachine(compiled->machine), loaded.pipeline());
+  out.machine = std::move(compiled->local_machine ? *compiled->local_machine : compiled->machine);
   for (const std::string& w : compiled->warnings) out.warnings.push_back(loaded.Locate(w));
   return out;
 }

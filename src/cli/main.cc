@@ -310,6 +310,7 @@ int Run(int argc, char** argv) {
     spec.emplace(std::move(*compiled));
     run.definition_text = spec->text;
     run.parameters = spec->parameters;
+    run.validated = std::move(spec->machine);
     graph.text = spec->text;
     if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
   }

@@ -105,6 +105,7 @@ int Run(int argc, char** argv, const Pipeline& pipeline, const MainOptions& main
   }
   run.definition = pipeline.name();
   run.definition_text = text;
+  run.validated = compiled->local();
   run.parameters = pipeline.ParameterNames();
   for (const auto& entry : main_options.functions) {
     LocalFunction fn = entry.second;  // captured by copy (clang cannot capture bindings)

@@ -130,9 +130,13 @@ void ShowFailedTaskLog(const runtime::History& history, const std::vector<TaskLo
 }  // namespace
 
 int RunRun(const RunOptions& options) {
-  DefinitionCheck check = options.definition_text
-                              ? CheckDefinitionText(*options.definition_text)
-                              : CheckDefinitionFile(options.definition);
+  DefinitionCheck check;
+  if (options.validated) {
+    check.report.machine = *options.validated;
+  } else {
+    check = options.definition_text ? CheckDefinitionText(*options.definition_text)
+                                    : CheckDefinitionFile(options.definition);
+  }
   if (!check.read_error.empty()) {
     std::cerr << "zflow run: " << check.read_error << "\n";
     return kExitUsage;

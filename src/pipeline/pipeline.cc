@@ -233,7 +233,8 @@ Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) co
                          (parsed.diagnostics.empty() ? std::string("?")
                                                      : parsed.diagnostics[0].message));
   }
-  return Compiled{std::move(definition), std::move(*parsed.machine), compiler.warnings()};
+  return Compiled{std::move(definition), std::move(*parsed.machine), compiler.warnings(),
+                  std::move(*checked.machine)};
 }
 
 namespace {

@@ -198,12 +198,10 @@ class Declared {
   // One local execution of the compiled machine, as `zflow run` runs it (externals bound to
   // their local values).
   py::dict Run(RunArgs args) {
-    std::string text = SubstituteLocal(Definition(), pipeline());
-    cli::DefinitionCheck check = cli::CheckDefinitionText(std::move(text));
-    if (!check.report.ok() || !check.report.machine) {
-      RaisePipelineError(loaded_.Locate("the compiled state machine does not validate"));
-    }
-    auto prepared = runtime::Prepare(std::move(check.report));
+    // The compiled model, validated with the externals' local values: not parsed again.
+    asl::ValidationReport report;
+    report.machine = Compiled().local();
+    auto prepared = runtime::Prepare(std::move(report));
     if (!prepared.ok()) RaisePipelineError(std::string(prepared.status().message()));
     LocalServicesOptions local{.profile = args.profile,
                                .work_dir = args.work_dir,
