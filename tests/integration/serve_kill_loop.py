@@ -7,6 +7,7 @@ none applied twice), and nothing may have been started twice that had finished.
     serve_kill_loop.py ZFLOW [--executions 1000] [--kills 20] [--seed N]
 """
 import argparse
+import http.client
 import json
 import os
 import random
@@ -82,7 +83,8 @@ class Server:
                 payload = json.loads(e.read() or b"{}")
                 return {"__error": payload.get("__type", "").split("#")[-1],
                         "message": payload.get("message")}
-            except (urllib.error.URLError, ConnectionError, OSError):
+            except (urllib.error.URLError, ConnectionError, OSError, http.client.HTTPException):
+                # Down, or killed while it answered (a response cut short): ask again.
                 time.sleep(0.05)
         raise SystemExit("the server did not answer %s" % action)
 
