@@ -107,6 +107,10 @@ try:
     out, _ = output("zflow deploy --local pipeline.py")
     if "(created)" not in out or "Schedule cron(0 6 * * ? *)" not in out:
         fail(f"deploy said {out!r}")
+    for delete in ("zflow endpoints delete churn", "zflow endpoints delete churn --work-dir"):
+        out, _ = output(delete)
+        if "churn" not in out:
+            fail(f"$ {delete} said {out!r}")
     out, err = output("zflow executions start churn --wait")
     if "/ui/executions/" not in out + err or "SUCCEEDED" not in out + err:
         fail(f"executions start said {out!r} {err!r}")
@@ -115,6 +119,10 @@ finally:
     if server is not None:
         server.terminate()
         server.wait(timeout=30)
-    subprocess.run([zflow, "endpoints", "delete", "churn", "--work-dir",
-                    os.path.join(cwd, ".zflow", "work")], capture_output=True)
+    for work_dir in (os.path.join(cwd, ".zflow", "work"),
+                     os.path.join(cwd, ".zflow", "server", "work")):
+        subprocess.run([zflow, "endpoints", "delete", "churn", "--work-dir", work_dir],
+                       capture_output=True)
+    # Whatever the page left running (an endpoint of a step that failed half-way) goes too.
+    subprocess.run(["pkill", "-f", work], capture_output=True)
     subprocess.run(["rm", "-rf", work])
