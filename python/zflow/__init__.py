@@ -1040,6 +1040,40 @@ class Pipeline(_Steps):
             raise RuntimeError(f"deploying {self.name} failed (exit {code}); see the message above")
 
 
+def _document_fields():
+    """Appends each step method's fields, from the table the YAML loader reads its keys from
+    (the same text as the field reference in docs/pipelines.md), to its docstring."""
+    try:
+        kinds, common = _native().step_kinds()
+    except ImportError:  # the compiled part is missing: the docstrings stay short
+        return
+
+    def lines(fields):
+        out = []
+        for f in fields:
+            if f["key"] in ("name", "steps"):
+                continue
+            default = f" (default {f['default']})" if f["default"] else ""
+            required = ", required" if f["required"] else ""
+            out.append(f"    {f['key']}: {f['type']}{required}{default}. {f['doc']}")
+        return "\n".join(out)
+
+    for kind in kinds:
+        method = getattr(_Steps, kind["python"], None)
+        if method is None or not method.__doc__:
+            continue
+        text = method.__doc__.rstrip()
+        if kind["fields"]:
+            text += "\n\nFields:\n" + lines(kind["fields"])
+        import inspect
+        taken = inspect.signature(method).parameters
+        text += "\n\nAlso:\n" + lines([f for f in common if f["key"] in taken])
+        method.__doc__ = text
+
+
+_document_fields()
+
+
 def load(path: Union[str, os.PathLike], name: Optional[str] = None) -> Pipeline:
     """The pipeline a Python file declares (runs the file; its ``__name__`` is not
     "__main__"). With several pipelines in the file, ``name`` picks one."""

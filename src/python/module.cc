@@ -382,7 +382,9 @@ PYBIND11_MODULE(_core, m) {
       for (const auto& f : list) {
         out.append(py::dict(py::arg("key") = std::string(f.key),
                             py::arg("required") = f.required,
-                            py::arg("type") = std::string(f.type)));
+                            py::arg("type") = std::string(f.type),
+                            py::arg("default") = std::string(f.fallback),
+                            py::arg("doc") = std::string(f.doc)));
       }
       return out;
     };

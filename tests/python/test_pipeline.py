@@ -180,6 +180,11 @@ def test_help_describes_every_step_kind():
         method = getattr(zflow.Pipeline, kind)
         assert method.__doc__ and len(method.__doc__) > 30, kind
         assert "name" in inspect.signature(method).parameters
+        assert "Also:" in method.__doc__ and "    after: " in method.__doc__
+    assert "timeout_seconds" not in zflow.Pipeline.wait.__doc__
+    doc = zflow.Pipeline.endpoint.__doc__
+    assert "    instance_type: string (default ml.m5.large). " in doc
+    assert "    endpoint_name: string, required. " in doc
     assert "Step Functions" in zflow.__doc__
 
 
