@@ -29,6 +29,7 @@ evaluated when the step runs; inside f-strings they make formatted strings.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import os
@@ -923,12 +924,9 @@ class Pipeline(_Steps):
         """Writes statemachine.asl.json, template.json, template.yaml and graph.svg to
         ``out_dir`` (all or nothing), the same files `zflow compile` writes. Returns {file
         name: contents}; without ``out_dir`` nothing is written."""
-        declared = self._declared()
-        built = declared.files()
+        built = self._declared().files("" if out_dir is None else os.fspath(out_dir))
         for w in built["warnings"]:
             _warnings.warn(w, ZflowWarning, stacklevel=2)
-        if out_dir is not None:
-            declared.write(os.fspath(out_dir))
         return {name: data.decode() for name, data in built["files"].items()}
 
     def graph(self, format: str = "svg", level: str = "steps") -> str:
@@ -1065,7 +1063,6 @@ def _document_fields():
         text = method.__doc__.rstrip()
         if kind["fields"]:
             text += "\n\nFields:\n" + lines(kind["fields"])
-        import inspect
         taken = inspect.signature(method).parameters
         text += "\n\nAlso:\n" + lines([f for f in common if f["key"] in taken])
         method.__doc__ = text

@@ -118,9 +118,15 @@ class Declared {
 
   std::string Definition() { return asl::SerializeStateMachine(Compiled().machine); }
 
-  py::dict Files() {
+  // The files `zflow compile` writes and the warnings, built once; written into `out_dir` too
+  // when it is not empty (all or nothing).
+  py::dict Files(const std::string& out_dir) {
     auto files = cli::BuildCompiledFiles(pipeline(), Compiled());
     if (!files.ok()) RaisePipelineError(loaded_.Locate(files.status().message()));
+    if (!out_dir.empty()) {
+      Status s = cli::WriteCompiledFiles(*files, out_dir);
+      if (!s.ok()) throw py::value_error(std::string(s.message()));
+    }
     py::dict out;
     py::dict contents;
     for (const auto& [name, text] : files->files) contents[py::str(name)] = py::bytes(text);
@@ -129,16 +135,6 @@ class Declared {
     out["files"] = contents;
     out["warnings"] = warnings;
     return out;
-  }
-
-  py::list Write(const std::string& out_dir) {
-    auto files = cli::BuildCompiledFiles(pipeline(), Compiled());
-    if (!files.ok()) RaisePipelineError(loaded_.Locate(files.status().message()));
-    Status s = cli::WriteCompiledFiles(*files, out_dir);
-    if (!s.ok()) throw py::value_error(std::string(s.message()));
-    py::list warnings;
-    for (const auto& w : files->warnings) warnings.append(loaded_.Locate("warning: " + w));
-    return warnings;
   }
 
   py::dict Summary() {
@@ -344,8 +340,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "The C++ core of the zflow package (use the zflow module, not this one).";
   py::class_<Declared, std::shared_ptr<Declared>>(m, "Declared")
       .def("definition", &Declared::Definition)
-      .def("files", &Declared::Files)
-      .def("write", &Declared::Write, py::arg("out_dir"))
+      .def("files", &Declared::Files, py::arg("out_dir"))
       .def("summary", &Declared::Summary)
       .def("graph", &Declared::Graph, py::arg("format"), py::arg("level"))
       .def("locate", &Declared::Locate, py::arg("message"))

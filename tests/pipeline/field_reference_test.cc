@@ -37,21 +37,28 @@ TEST(FieldReference, DocsHoldTheGeneratedReference) {
       << "run UPDATE_DOCS=1 build/tests/pipeline_test --gtest_filter=FieldReference.*";
 }
 
-// Each kind's keys are the loader's: a YAML step with every field of its kind loads (unknown
-// keys are refused with the table's list).
+// Each kind's keys are the loader's: a step holding one field of the table is never refused for
+// an unknown key (it may be for the field's value or a missing field), and a key outside the
+// table is.
 TEST(FieldReference, TheLoaderAcceptsEveryKeyOfTheTable) {
   for (const StepKindInfo& kind : StepKinds()) {
     for (const FieldInfo& f : kind.fields) {
       std::string yaml = "pipeline: p\nsteps:\n  - name: s\n    " + std::string(kind.kind) +
-                         ":\n      " + std::string(f.key) + ": 1\n      not_a_field_of_it: 1\n";
+                         ":\n      " + std::string(f.key) + ": 1\n";
       auto loaded = LoadPipelineText(yaml, "p.yaml");
-      ASSERT_FALSE(loaded.ok());
-      // The unknown key is what fails, and the list it gives names the field.
-      EXPECT_NE(loaded.status().message().find("unknown key \"not_a_field_of_it\""),
-                std::string::npos)
-          << kind.kind << "." << f.key << ": " << loaded.status().message();
-      EXPECT_NE(loaded.status().message().find(std::string(f.key)), std::string::npos);
+      if (!loaded.ok()) {
+        EXPECT_EQ(loaded.status().message().find("unknown key"), std::string::npos)
+            << kind.kind << "." << f.key << ": " << loaded.status().message();
+      }
     }
+    std::string yaml = "pipeline: p\nsteps:\n  - name: s\n    " + std::string(kind.kind) +
+                       ":\n      not_a_field_of_it: 1\n";
+    auto loaded = LoadPipelineText(yaml, "p.yaml");
+    if (kind.kind == "state") continue;  // a raw state's keys are ASL's, checked by the validator
+    ASSERT_FALSE(loaded.ok()) << kind.kind;
+    EXPECT_NE(loaded.status().message().find("unknown key \"not_a_field_of_it\""),
+              std::string::npos)
+        << kind.kind << ": " << loaded.status().message();
   }
 }
 
