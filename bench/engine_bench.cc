@@ -3,6 +3,7 @@
 //   build/bench/engine_bench compare [--oracle tests/node_modules] [--processes 3]  # ratios
 //   build/bench/engine_bench run DEFINITION.json INPUT.json           # one run, JSON line
 //   build/bench/engine_bench sink                                     # cost of an event sink
+//   build/bench/engine_bench parse [DEFINITION.json]   # parse + validate: time, peak memory
 //
 // Workloads (issue 3): (a) a 100,000-state Pass chain with Parameters and ResultPath,
 // (b) a Map over 100,000 items whose body is a Choice and two Pass states, (c) a Parallel with
@@ -26,6 +27,7 @@
 
 #include "zflow/asl_parser.h"
 #include "zflow/runtime.h"
+#include "zflow/validator.h"
 
 namespace {
 
@@ -331,8 +333,37 @@ int SinkCost() {
   return 0;
 }
 
+// Parses and validates one definition (default: workload (a)'s 100,000-state chain, about
+// 12 MB) and prints the time and the process's peak resident memory, the text included.
+int ParseOnce(const std::string& def_path) {
+  std::string text = def_path.empty() ? PassChain(100000) : Read(def_path);
+  struct rusage before {};
+  getrusage(RUSAGE_SELF, &before);
+  zflow::asl::ParseOptions options;
+  options.max_definition_bytes = std::size_t{1} << 30;
+  auto start = std::chrono::steady_clock::now();
+  zflow::asl::ValidationReport report = zflow::asl::ValidateDefinition(text, options);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  struct rusage after {};
+  getrusage(RUSAGE_SELF, &after);
+  if (!report.ok()) {
+    std::cerr << "the definition is invalid\n";
+    return 2;
+  }
+  std::cout << fmt::format(
+                   R"({{"bytes": {}, "seconds": {:.4f}, "mb_per_s": {:.1f}, "peak_rss_mb": {:.1f}, )"
+                   R"("rss_before_mb": {:.1f}}})",
+                   text.size(), seconds, static_cast<double>(text.size()) / seconds / 1e6,
+                   static_cast<double>(after.ru_maxrss) / 1024,
+                   static_cast<double>(before.ru_maxrss) / 1024)
+            << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "compare";
+  if (mode == "parse") return ParseOnce(argc > 2 ? argv[2] : "");
   if (mode == "run" && argc == 4) return RunOnce(argv[2], argv[3]);
   if (mode == "sink") return SinkCost();
   std::string node_modules = "tests/node_modules";

@@ -13,12 +13,15 @@
 #ifndef ZFLOW_STATE_MACHINE_H_
 #define ZFLOW_STATE_MACHINE_H_
 
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "zflow/boxed.h"
 #include "zflow/json.h"
 
 namespace zflow::asl {
@@ -34,16 +37,19 @@ std::string_view StateTypeName(StateType t);           // "Pass", "Task", ...
 std::optional<StateType> StateTypeFromName(std::string_view name);
 
 // A JSONPath-mode path field (InputPath, OutputPath, ResultPath): absent (the default, "$"),
-// explicitly null (discard / do not merge), or a path.
+// explicitly null (discard / do not merge), or a path. 16 bytes: the path is kept out of line.
 struct PathField {
   enum class Kind : std::uint8_t { kAbsent, kNull, kPath };
   Kind kind = Kind::kAbsent;
-  std::string path;
 
   bool present() const { return kind != Kind::kAbsent; }
-  static PathField Null() { return {Kind::kNull, {}}; }
-  static PathField Of(std::string p) { return {Kind::kPath, std::move(p)}; }
+  // The path when kind is kPath, else empty.
+  const std::string& path() const;
+  static PathField Null() { return PathField{Kind::kNull, {}}; }
+  static PathField Of(std::string p) { return PathField{Kind::kPath, std::move(p)}; }
   friend bool operator==(const PathField&, const PathField&) = default;
+
+  Boxed<std::string> text;  // set when kind is kPath
 };
 
 struct Retrier {
@@ -124,78 +130,114 @@ struct Branch {
   friend bool operator==(const Branch&, const Branch&);
 };
 
+// The fields of each state type, kept out of line (State::task(), map(), ...), so a state
+// carries only its own type's fields.
+struct PassFields {
+  Boxed<json::value> result;
+  friend bool operator==(const PassFields&, const PassFields&) = default;
+};
+
+struct TaskFields {
+  std::string resource;
+  Boxed<json::value> timeout_seconds;    // integer, or a JSONata expression
+  Boxed<std::string> timeout_seconds_path;
+  Boxed<json::value> heartbeat_seconds;  // integer, or a JSONata expression
+  Boxed<std::string> heartbeat_seconds_path;
+  Boxed<json::value> credentials;        // {"RoleArn": ...} / {"RoleArn.$": ...}
+  friend bool operator==(const TaskFields&, const TaskFields&) = default;
+};
+
+struct ChoiceFields {
+  std::vector<ChoiceRule> choices;
+  std::string default_next;  // "Default"
+  friend bool operator==(const ChoiceFields&, const ChoiceFields&) = default;
+};
+
+// Exactly one of these is set in a valid Wait state.
+struct WaitFields {
+  Boxed<json::value> seconds;    // integer, or a JSONata expression
+  Boxed<json::value> timestamp;  // RFC 3339 string, or a JSONata expression
+  Boxed<std::string> seconds_path;
+  Boxed<std::string> timestamp_path;
+  friend bool operator==(const WaitFields&, const WaitFields&) = default;
+};
+
+struct FailFields {
+  Boxed<json::value> error;  // string, or a JSONata expression
+  Boxed<json::value> cause;
+  Boxed<std::string> error_path;
+  Boxed<std::string> cause_path;
+  friend bool operator==(const FailFields&, const FailFields&) = default;
+};
+
+struct ParallelFields {
+  std::vector<Branch> branches;
+  friend bool operator==(const ParallelFields&, const ParallelFields&) = default;
+};
+
+struct MapFields {
+  Boxed<Branch> item_processor;
+  bool uses_iterator = false;  // written as the legacy "Iterator" (else "ItemProcessor")
+  Boxed<std::string> items_path;  // JSONPath
+  Boxed<json::value> items;       // JSONata: array or expression
+  Boxed<json::value> item_selector;
+  Boxed<json::value> item_reader;
+  Boxed<json::value> item_batcher;
+  Boxed<json::value> result_writer;
+  Boxed<json::value> max_concurrency;  // integer, or a JSONata expression
+  Boxed<std::string> max_concurrency_path;
+  Boxed<json::value> tolerated_failure_count;
+  Boxed<std::string> tolerated_failure_count_path;
+  Boxed<json::value> tolerated_failure_percentage;
+  Boxed<std::string> tolerated_failure_percentage_path;
+  Boxed<std::string> label;
+  friend bool operator==(const MapFields&, const MapFields&) = default;
+};
+
+// One state. The fields every state type may have are members; each type's own fields are
+// reached through task(), choice(), wait(), fail(), parallel(), map() and pass(). The const
+// accessors return empty fields when the state is of another type; the non-const ones create
+// them (the parser's way in).
 struct State {
   std::string name;
-  StateType type = StateType::kPass;
   std::string pointer;  // JSON pointer of this state's object, e.g. "/States/Train"
-  std::optional<std::string> comment;
+  std::string next;     // empty when absent
+  StateType type = StateType::kPass;
   std::optional<QueryLanguage> query_language;  // state-level override
-  std::string next;                             // empty when absent
-  bool end = false;                             // "End": true
+  bool end = false;              // "End": true
+  bool has_retry_field = false;  // "Retry": [] was written (kept for an exact round trip)
+  bool has_catch_field = false;
+  Boxed<std::string> comment;
 
   // JSONPath input/output processing.
   PathField input_path;
   PathField output_path;
   PathField result_path;
-  std::optional<json::value> parameters;       // Pass, Task, Parallel, Map (legacy item params)
-  std::optional<json::value> result_selector;  // Task, Parallel, Map
+  Boxed<json::value> parameters;       // Pass, Task, Parallel, Map (legacy item params)
+  Boxed<json::value> result_selector;  // Task, Parallel, Map
   // JSONata and shared.
-  std::optional<json::value> arguments;  // Task, Parallel (JSONata)
-  std::optional<json::value> output;     // JSONata; all but Fail
-  std::optional<json::value> assign;     // all but Succeed, Fail
-
-  // Pass
-  std::optional<json::value> result;
-
-  // Task
-  std::string resource;
-  std::optional<json::value> timeout_seconds;    // integer, or a JSONata expression
-  std::optional<std::string> timeout_seconds_path;
-  std::optional<json::value> heartbeat_seconds;  // integer, or a JSONata expression
-  std::optional<std::string> heartbeat_seconds_path;
-  std::optional<json::value> credentials;        // {"RoleArn": ...} / {"RoleArn.$": ...}
+  Boxed<json::value> arguments;  // Task, Parallel (JSONata)
+  Boxed<json::value> output;     // JSONata; all but Fail
+  Boxed<json::value> assign;     // all but Succeed, Fail
 
   // Task, Parallel, Map
   std::vector<Retrier> retry;
   std::vector<Catcher> catch_;
-  bool has_retry_field = false;  // "Retry": [] was written (kept for an exact round trip)
-  bool has_catch_field = false;
 
-  // Choice
-  std::vector<ChoiceRule> choices;
-  std::string default_next;  // "Default"
-
-  // Wait: exactly one of these.
-  std::optional<json::value> seconds;    // integer, or a JSONata expression
-  std::optional<json::value> timestamp;  // RFC 3339 string, or a JSONata expression
-  std::optional<std::string> seconds_path;
-  std::optional<std::string> timestamp_path;
-
-  // Fail
-  std::optional<json::value> error;  // string, or a JSONata expression
-  std::optional<json::value> cause;
-  std::optional<std::string> error_path;
-  std::optional<std::string> cause_path;
-
-  // Parallel
-  std::vector<Branch> branches;
-
-  // Map
-  std::optional<Branch> item_processor;
-  bool uses_iterator = false;  // written as the legacy "Iterator" (else "ItemProcessor")
-  std::optional<std::string> items_path;  // JSONPath
-  std::optional<json::value> items;       // JSONata: array or expression
-  std::optional<json::value> item_selector;
-  std::optional<json::value> item_reader;
-  std::optional<json::value> item_batcher;
-  std::optional<json::value> result_writer;
-  std::optional<json::value> max_concurrency;  // integer, or a JSONata expression
-  std::optional<std::string> max_concurrency_path;
-  std::optional<json::value> tolerated_failure_count;
-  std::optional<std::string> tolerated_failure_count_path;
-  std::optional<json::value> tolerated_failure_percentage;
-  std::optional<std::string> tolerated_failure_percentage_path;
-  std::optional<std::string> label;
+  const PassFields& pass() const { return Get<PassFields>(); }
+  PassFields& pass() { return Mutable<PassFields>(); }
+  const TaskFields& task() const { return Get<TaskFields>(); }
+  TaskFields& task() { return Mutable<TaskFields>(); }
+  const ChoiceFields& choice() const { return Get<ChoiceFields>(); }
+  ChoiceFields& choice() { return Mutable<ChoiceFields>(); }
+  const WaitFields& wait() const { return Get<WaitFields>(); }
+  WaitFields& wait() { return Mutable<WaitFields>(); }
+  const FailFields& fail() const { return Get<FailFields>(); }
+  FailFields& fail() { return Mutable<FailFields>(); }
+  const ParallelFields& parallel() const { return Get<ParallelFields>(); }
+  ParallelFields& parallel() { return Mutable<ParallelFields>(); }
+  const MapFields& map() const { return Get<MapFields>(); }
+  MapFields& map() { return Mutable<MapFields>(); }
 
   // The query language in effect for this state, given the enclosing default.
   QueryLanguage EffectiveQueryLanguage(QueryLanguage enclosing) const {
@@ -205,7 +247,29 @@ struct State {
     return end || type == StateType::kSucceed || type == StateType::kFail;
   }
   friend bool operator==(const State&, const State&) = default;
+
+ private:
+  using Fields = std::variant<std::monostate, PassFields, TaskFields, ChoiceFields, WaitFields,
+                              FailFields, ParallelFields, MapFields>;
+  template <typename T>
+  const T& Get() const {
+    static const T kNone{};
+    const T* f = fields_ ? std::get_if<T>(fields_.get()) : nullptr;
+    return f != nullptr ? *f : kNone;
+  }
+  template <typename T>
+  T& Mutable() {
+    if (!fields_) fields_.emplace();
+    if (T* f = std::get_if<T>(&*fields_)) return *f;
+    // A state's fields are of its own type only; switching would drop what was set.
+    assert(std::holds_alternative<std::monostate>(*fields_));
+    return fields_->template emplace<T>();
+  }
+
+  Boxed<Fields> fields_;
 };
+
+static_assert(sizeof(State) <= 256, "a state stays compact; type fields go in its Fields");
 
 class StateMachine {
  public:

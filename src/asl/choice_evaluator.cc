@@ -541,7 +541,7 @@ Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext
 }
 
 Outcome<const ChoiceRule*> SelectChoice(const State& choice_state, const EvaluationContext& ctx) {
-  for (const ChoiceRule& rule : choice_state.choices) {
+  for (const ChoiceRule& rule : choice_state.choice().choices) {
     Outcome<bool> matched = EvaluateChoiceRule(rule, ctx);
     if (!matched.ok()) return matched.error();
     if (*matched) return &rule;

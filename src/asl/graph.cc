@@ -71,8 +71,8 @@ class Renderer {
   void AssignIds(const asl::Branch& b) {
     for (const State& s : b.states) {
       ids_.emplace(&s, fmt::format("n{}", ids_.size()));
-      for (const asl::Branch& inner : s.branches) AssignIds(inner);
-      if (s.item_processor) AssignIds(*s.item_processor);
+      for (const asl::Branch& inner : s.parallel().branches) AssignIds(inner);
+      if (s.map().item_processor) AssignIds(*s.map().item_processor);
     }
   }
 
@@ -155,16 +155,16 @@ class Renderer {
       if ((s.type == StateType::kSucceed || s.type == StateType::kFail) && top) {
         Edge(id, "end", "", false);
       }
-      for (const ChoiceRule& r : s.choices) Edge(id, Id(b, r.next), RuleLabel(r), false);
-      if (!s.default_next.empty()) Edge(id, Id(b, s.default_next), "Default", false);
+      for (const ChoiceRule& r : s.choice().choices) Edge(id, Id(b, r.next), RuleLabel(r), false);
+      if (!s.choice().default_next.empty()) Edge(id, Id(b, s.choice().default_next), "Default", false);
       for (const Catcher& c : s.catch_) Edge(id, Id(b, c.next), JoinErrors(c.error_equals), true);
       // Nested graphs.
-      for (std::size_t i = 0; i < s.branches.size(); ++i) {
-        Cluster(s, s.branches[i], fmt::format("{}_b{}", id, i),
+      for (std::size_t i = 0; i < s.parallel().branches.size(); ++i) {
+        Cluster(s, s.parallel().branches[i], fmt::format("{}_b{}", id, i),
                 fmt::format("{} branch {}", s.name, i + 1), indent);
       }
-      if (s.item_processor) {
-        Cluster(s, *s.item_processor, id + "_items", s.name + " (each item)", indent);
+      if (s.map().item_processor) {
+        Cluster(s, *s.map().item_processor, id + "_items", s.name + " (each item)", indent);
       }
     }
   }

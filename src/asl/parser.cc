@@ -253,24 +253,24 @@ class Builder {
         s.assign = v;
       }
     } else if (key == "Result") {
-      s.result = v;
+      s.pass().result = v;
     } else if (key == "Resource") {
-      if (auto r = String(v, ptr)) s.resource = *r;
+      if (auto r = String(v, ptr)) s.task().resource = *r;
     } else if (key == "TimeoutSeconds") {
-      s.timeout_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
+      s.task().timeout_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
     } else if (key == "HeartbeatSeconds") {
-      s.heartbeat_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
+      s.task().heartbeat_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
     } else if (key == "TimeoutSecondsPath") {
-      s.timeout_seconds_path = String(v, ptr);
+      s.task().timeout_seconds_path = String(v, ptr);
     } else if (key == "HeartbeatSecondsPath") {
-      s.heartbeat_seconds_path = String(v, ptr);
+      s.task().heartbeat_seconds_path = String(v, ptr);
     } else if (key == "Credentials") {
       if (!v.is_object()) {
         sink_.Error(diag::kType, ptr,
                     fmt::format("\"Credentials\" must be an object with \"RoleArn\", not {}",
                                 JsonKindName(v)));
       } else {
-        s.credentials = v;
+        s.task().credentials = v;
       }
     } else if (key == "Retry") {
       s.has_retry_field = true;
@@ -293,33 +293,33 @@ class Builder {
                       "\"Choices\" is empty; a Choice state needs at least one rule");
         }
         for (std::size_t i = 0; i < arr->size(); ++i) {
-          s.choices.push_back(BuildChoiceRule((*arr)[i], JsonPointerAppend(ptr, i), lang, true));
+          s.choice().choices.push_back(BuildChoiceRule((*arr)[i], JsonPointerAppend(ptr, i), lang, true));
         }
       }
     } else if (key == "Default") {
-      if (auto d = StateName(v, ptr)) s.default_next = *d;
+      if (auto d = StateName(v, ptr)) s.choice().default_next = *d;
     } else if (key == "Seconds") {
-      s.seconds = IntegerOrExpression(v, ptr, key, ja, 0);
+      s.wait().seconds = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "Timestamp") {
       if (v.is_string()) {
-        s.timestamp = v;
+        s.wait().timestamp = v;
       } else {
         sink_.Error(diag::kType, ptr,
                     fmt::format("\"Timestamp\" must be an RFC 3339 string, not {}",
                                 JsonKindName(v)));
       }
     } else if (key == "SecondsPath") {
-      s.seconds_path = String(v, ptr);
+      s.wait().seconds_path = String(v, ptr);
     } else if (key == "TimestampPath") {
-      s.timestamp_path = String(v, ptr);
+      s.wait().timestamp_path = String(v, ptr);
     } else if (key == "Error") {
-      if (v.is_string()) s.error = v; else TypeError(v, ptr, key, "a string");
+      if (v.is_string()) s.fail().error = v; else TypeError(v, ptr, key, "a string");
     } else if (key == "Cause") {
-      if (v.is_string()) s.cause = v; else TypeError(v, ptr, key, "a string");
+      if (v.is_string()) s.fail().cause = v; else TypeError(v, ptr, key, "a string");
     } else if (key == "ErrorPath") {
-      s.error_path = String(v, ptr);
+      s.fail().error_path = String(v, ptr);
     } else if (key == "CausePath") {
-      s.cause_path = String(v, ptr);
+      s.fail().cause_path = String(v, ptr);
     } else if (key == "Branches") {
       if (auto* arr = Array(v, ptr)) {
         if (arr->empty()) {
@@ -337,7 +337,7 @@ class Builder {
           }
           // A state without QueryLanguage uses the top-level one, also inside branches.
           BuildInnerBranch((*arr)[i].get_object(), bptr, b, machine_lang_, false);
-          s.branches.push_back(std::move(b));
+          s.parallel().branches.push_back(std::move(b));
         }
       }
     } else if (key == "ItemProcessor" || key == "Iterator") {
@@ -347,53 +347,53 @@ class Builder {
       }
       Branch b;
       BuildInnerBranch(v.get_object(), ptr, b, machine_lang_, key == "ItemProcessor");
-      s.item_processor = std::move(b);
-      s.uses_iterator = key == "Iterator";
+      s.map().item_processor = std::move(b);
+      s.map().uses_iterator = key == "Iterator";
     } else if (key == "ItemsPath") {
-      s.items_path = String(v, ptr);
+      s.map().items_path = String(v, ptr);
     } else if (key == "Items") {
       if (IsMalformedExpression(v)) {
         MalformedExpression(ptr);
       } else if (!v.is_array() && !IsJsonataExpression(v)) {
         TypeError(v, ptr, key, "an array or a {% %} expression");
       } else {
-        s.items = v;
+        s.map().items = v;
       }
     } else if (key == "ItemSelector") {
       if (ja && IsJsonataExpression(v)) {
-        s.item_selector = v;
+        s.map().item_selector = v;
       } else {
-        s.item_selector = Payload(v, ptr, "ItemSelector");
+        s.map().item_selector = Payload(v, ptr, "ItemSelector");
       }
     } else if (key == "ItemReader") {
-      s.item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
+      s.map().item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
                                                 "Arguments"});
-      if (s.item_reader) CheckItemReader(s.item_reader->get_object(), ptr, lang);
+      if (s.map().item_reader) CheckItemReader(s.map().item_reader->get_object(), ptr, lang);
     } else if (key == "ItemBatcher") {
-      s.item_batcher = ObjectField(v, ptr, key, {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
+      s.map().item_batcher = ObjectField(v, ptr, key, {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
                                                  "MaxInputBytesPerBatch",
                                                  "MaxInputBytesPerBatchPath", "BatchInput"});
-      if (s.item_batcher) {
+      if (s.map().item_batcher) {
         for (std::string_view f : {"MaxItemsPerBatch", "MaxInputBytesPerBatch"}) {
-          if (const json::value* n = s.item_batcher->get_object().if_contains(f)) {
+          if (const json::value* n = s.map().item_batcher->get_object().if_contains(f)) {
             IntegerOrExpression(*n, JsonPointerAppend(ptr, f), f, ja, 1);
           }
         }
       }
     } else if (key == "ResultWriter") {
-      s.result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
+      s.map().result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
                                                   "WriterConfig"});
     } else if (key == "MaxConcurrency") {
-      s.max_concurrency = IntegerOrExpression(v, ptr, key, ja, 0);
+      s.map().max_concurrency = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "MaxConcurrencyPath") {
-      s.max_concurrency_path = String(v, ptr);
+      s.map().max_concurrency_path = String(v, ptr);
     } else if (key == "ToleratedFailureCount") {
-      s.tolerated_failure_count = IntegerOrExpression(v, ptr, key, ja, 0);
+      s.map().tolerated_failure_count = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "ToleratedFailureCountPath") {
-      s.tolerated_failure_count_path = String(v, ptr);
+      s.map().tolerated_failure_count_path = String(v, ptr);
     } else if (key == "ToleratedFailurePercentage") {
       if (IsJsonataExpression(v) && ja) {
-        s.tolerated_failure_percentage = v;
+        s.map().tolerated_failure_percentage = v;
       } else if (!v.is_number()) {
         TypeError(v, ptr, key, "a number from 0 to 100");
       } else {
@@ -402,12 +402,12 @@ class Builder {
           sink_.Error(diag::kInvalidValue, ptr,
                       fmt::format("\"ToleratedFailurePercentage\" is {}; use 0 to 100", p));
         }
-        s.tolerated_failure_percentage = v;
+        s.map().tolerated_failure_percentage = v;
       }
     } else if (key == "ToleratedFailurePercentagePath") {
-      s.tolerated_failure_percentage_path = String(v, ptr);
+      s.map().tolerated_failure_percentage_path = String(v, ptr);
     } else if (key == "Label") {
-      s.label = String(v, ptr);
+      s.map().label = String(v, ptr);
     }
   }
 

@@ -7,12 +7,13 @@ void PutPath(json::object& o, std::string_view key, const PathField& p) {
   switch (p.kind) {
     case PathField::Kind::kAbsent: return;
     case PathField::Kind::kNull: o[key] = nullptr; return;
-    case PathField::Kind::kPath: o[key] = p.path; return;
+    case PathField::Kind::kPath: o[key] = p.path(); return;
   }
 }
 
-template <typename T>
-void Put(json::object& o, std::string_view key, const std::optional<T>& v) {
+// Sets `key` when `v` (a std::optional or a Boxed) holds a value.
+template <typename Optional>
+void Put(json::object& o, std::string_view key, const Optional& v) {
   if (v) o[key] = *v;
 }
 
@@ -61,59 +62,59 @@ json::value StateToJson(const State& s) {
   o["Type"] = StateTypeName(s.type);
   Put(o, "Comment", s.comment);
   if (s.query_language) o["QueryLanguage"] = QueryLanguageName(*s.query_language);
-  PutString(o, "Resource", s.resource);
-  Put(o, "Credentials", s.credentials);
+  PutString(o, "Resource", s.task().resource);
+  Put(o, "Credentials", s.task().credentials);
   // Choice
   if (s.type == StateType::kChoice) {
     json::array rules;
-    for (const ChoiceRule& r : s.choices) rules.push_back(RuleToJson(r));
+    for (const ChoiceRule& r : s.choice().choices) rules.push_back(RuleToJson(r));
     o["Choices"] = std::move(rules);
-    PutString(o, "Default", s.default_next);
+    PutString(o, "Default", s.choice().default_next);
   }
   // Wait
-  Put(o, "Seconds", s.seconds);
-  Put(o, "Timestamp", s.timestamp);
-  Put(o, "SecondsPath", s.seconds_path);
-  Put(o, "TimestampPath", s.timestamp_path);
+  Put(o, "Seconds", s.wait().seconds);
+  Put(o, "Timestamp", s.wait().timestamp);
+  Put(o, "SecondsPath", s.wait().seconds_path);
+  Put(o, "TimestampPath", s.wait().timestamp_path);
   // Fail
-  Put(o, "Error", s.error);
-  Put(o, "ErrorPath", s.error_path);
-  Put(o, "Cause", s.cause);
-  Put(o, "CausePath", s.cause_path);
+  Put(o, "Error", s.fail().error);
+  Put(o, "ErrorPath", s.fail().error_path);
+  Put(o, "Cause", s.fail().cause);
+  Put(o, "CausePath", s.fail().cause_path);
   // Parallel
   if (s.type == StateType::kParallel) {
     json::array branches;
-    for (const Branch& b : s.branches) branches.push_back(BranchToJson(b, false));
+    for (const Branch& b : s.parallel().branches) branches.push_back(BranchToJson(b, false));
     o["Branches"] = std::move(branches);
   }
   // Map
-  Put(o, "ItemReader", s.item_reader);
-  Put(o, "ItemsPath", s.items_path);
-  Put(o, "Items", s.items);
-  Put(o, "ItemSelector", s.item_selector);
-  Put(o, "ItemBatcher", s.item_batcher);
-  Put(o, "MaxConcurrency", s.max_concurrency);
-  Put(o, "MaxConcurrencyPath", s.max_concurrency_path);
-  Put(o, "ToleratedFailureCount", s.tolerated_failure_count);
-  Put(o, "ToleratedFailureCountPath", s.tolerated_failure_count_path);
-  Put(o, "ToleratedFailurePercentage", s.tolerated_failure_percentage);
-  Put(o, "ToleratedFailurePercentagePath", s.tolerated_failure_percentage_path);
-  Put(o, "Label", s.label);
-  if (s.item_processor) {
-    o[s.uses_iterator ? "Iterator" : "ItemProcessor"] =
-        BranchToJson(*s.item_processor, !s.uses_iterator);
+  Put(o, "ItemReader", s.map().item_reader);
+  Put(o, "ItemsPath", s.map().items_path);
+  Put(o, "Items", s.map().items);
+  Put(o, "ItemSelector", s.map().item_selector);
+  Put(o, "ItemBatcher", s.map().item_batcher);
+  Put(o, "MaxConcurrency", s.map().max_concurrency);
+  Put(o, "MaxConcurrencyPath", s.map().max_concurrency_path);
+  Put(o, "ToleratedFailureCount", s.map().tolerated_failure_count);
+  Put(o, "ToleratedFailureCountPath", s.map().tolerated_failure_count_path);
+  Put(o, "ToleratedFailurePercentage", s.map().tolerated_failure_percentage);
+  Put(o, "ToleratedFailurePercentagePath", s.map().tolerated_failure_percentage_path);
+  Put(o, "Label", s.map().label);
+  if (s.map().item_processor) {
+    o[s.map().uses_iterator ? "Iterator" : "ItemProcessor"] =
+        BranchToJson(*s.map().item_processor, !s.map().uses_iterator);
   }
-  Put(o, "ResultWriter", s.result_writer);
+  Put(o, "ResultWriter", s.map().result_writer);
   // Task timing
-  Put(o, "TimeoutSeconds", s.timeout_seconds);
-  Put(o, "TimeoutSecondsPath", s.timeout_seconds_path);
-  Put(o, "HeartbeatSeconds", s.heartbeat_seconds);
-  Put(o, "HeartbeatSecondsPath", s.heartbeat_seconds_path);
+  Put(o, "TimeoutSeconds", s.task().timeout_seconds);
+  Put(o, "TimeoutSecondsPath", s.task().timeout_seconds_path);
+  Put(o, "HeartbeatSeconds", s.task().heartbeat_seconds);
+  Put(o, "HeartbeatSecondsPath", s.task().heartbeat_seconds_path);
   // Input / output
   PutPath(o, "InputPath", s.input_path);
   Put(o, "Parameters", s.parameters);
   Put(o, "Arguments", s.arguments);
-  Put(o, "Result", s.result);
+  Put(o, "Result", s.pass().result);
   Put(o, "ResultSelector", s.result_selector);
   PutPath(o, "ResultPath", s.result_path);
   PutPath(o, "OutputPath", s.output_path);

@@ -111,6 +111,11 @@ bool IsPathOperator(ComparisonOperator op) {
   return name.size() > 4 && name.substr(name.size() - 4) == "Path";
 }
 
+const std::string& PathField::path() const {
+  static const std::string kNone;
+  return text ? *text : kNone;
+}
+
 const State* Branch::Find(std::string_view name) const {
   for (const State& s : states) {
     if (s.name == name) return &s;

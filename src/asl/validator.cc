@@ -74,8 +74,8 @@ class Validator {
                                 "branches and Map processors",
                                 s.name, it->second));
       }
-      for (const Branch& inner : s.branches) CollectNames(inner);
-      if (s.item_processor) CollectNames(*s.item_processor);
+      for (const Branch& inner : s.parallel().branches) CollectNames(inner);
+      if (s.map().item_processor) CollectNames(*s.map().item_processor);
     }
   }
 
@@ -107,12 +107,12 @@ class Validator {
       CheckState(s, state_lang);
       has_terminal |= s.IsTerminal();
       if (!s.next.empty()) target(s.next, JsonPointerAppend(s.pointer, "Next"), "Next");
-      if (!s.default_next.empty()) {
-        target(s.default_next, JsonPointerAppend(s.pointer, "Default"), "Default");
+      if (!s.choice().default_next.empty()) {
+        target(s.choice().default_next, JsonPointerAppend(s.pointer, "Default"), "Default");
       }
-      for (std::size_t i = 0; i < s.choices.size(); ++i) {
-        if (!s.choices[i].next.empty()) {
-          target(s.choices[i].next,
+      for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
+        if (!s.choice().choices[i].next.empty()) {
+          target(s.choice().choices[i].next,
                  JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(s.pointer, "Choices"), i),
                                    "Next"),
                  "Next");
@@ -127,10 +127,10 @@ class Validator {
         }
       }
       // Nested states default to the top-level query language, not the enclosing state's.
-      for (std::size_t i = 0; i < s.branches.size(); ++i) {
-        CheckBranch(s.branches[i], lang, "a Parallel branch");
+      for (std::size_t i = 0; i < s.parallel().branches.size(); ++i) {
+        CheckBranch(s.parallel().branches[i], lang, "a Parallel branch");
       }
-      if (s.item_processor) CheckBranch(*s.item_processor, lang, "the Map ItemProcessor");
+      if (s.map().item_processor) CheckBranch(*s.map().item_processor, lang, "the Map ItemProcessor");
     }
     if (!b.states.empty() && !has_terminal) {
       sink_.Error(diag::kNoTerminalState, JsonPointerAppend(b.pointer, "States"),
@@ -155,8 +155,8 @@ class Validator {
       const State* s = work.back();
       work.pop_back();
       if (!s->next.empty()) visit(s->next);
-      if (!s->default_next.empty()) visit(s->default_next);
-      for (const ChoiceRule& r : s->choices) visit(r.next);
+      if (!s->choice().default_next.empty()) visit(s->choice().default_next);
+      for (const ChoiceRule& r : s->choice().choices) visit(r.next);
       for (const Catcher& c : s->catch_) visit(c.next);
     }
     for (const State& s : b.states) {
@@ -197,45 +197,45 @@ class Validator {
 
     if (lang == QueryLanguage::kJsonPath) {
       if (s.input_path.kind == PathField::Kind::kPath) {
-        CheckPath(s.input_path.path, field("InputPath"), false);
+        CheckPath(s.input_path.path(), field("InputPath"), false);
       }
       if (s.output_path.kind == PathField::Kind::kPath) {
-        CheckPath(s.output_path.path, field("OutputPath"), false);
+        CheckPath(s.output_path.path(), field("OutputPath"), false);
       }
       if (s.result_path.kind == PathField::Kind::kPath) {
-        CheckResultPath(s.result_path.path, field("ResultPath"));
+        CheckResultPath(s.result_path.path(), field("ResultPath"));
       }
       if (s.parameters) CheckPayloadTemplate(*s.parameters, field("Parameters"));
       if (s.result_selector) CheckPayloadTemplate(*s.result_selector, field("ResultSelector"));
-      if (s.item_selector) CheckPayloadTemplate(*s.item_selector, field("ItemSelector"));
-      if (s.credentials) CheckPayloadTemplate(*s.credentials, field("Credentials"));
+      if (s.map().item_selector) CheckPayloadTemplate(*s.map().item_selector, field("ItemSelector"));
+      if (s.task().credentials) CheckPayloadTemplate(*s.task().credentials, field("Credentials"));
       if (s.assign) CheckPayloadTemplate(*s.assign, field("Assign"));
-      CheckOptionalReferencePath(s.timeout_seconds_path, field("TimeoutSecondsPath"));
-      CheckOptionalReferencePath(s.heartbeat_seconds_path, field("HeartbeatSecondsPath"));
-      CheckOptionalReferencePath(s.seconds_path, field("SecondsPath"));
-      CheckOptionalReferencePath(s.timestamp_path, field("TimestampPath"));
-      CheckOptionalReferencePath(s.items_path, field("ItemsPath"));
-      CheckOptionalReferencePath(s.max_concurrency_path, field("MaxConcurrencyPath"));
-      CheckOptionalReferencePath(s.tolerated_failure_count_path,
+      CheckOptionalReferencePath(s.task().timeout_seconds_path, field("TimeoutSecondsPath"));
+      CheckOptionalReferencePath(s.task().heartbeat_seconds_path, field("HeartbeatSecondsPath"));
+      CheckOptionalReferencePath(s.wait().seconds_path, field("SecondsPath"));
+      CheckOptionalReferencePath(s.wait().timestamp_path, field("TimestampPath"));
+      CheckOptionalReferencePath(s.map().items_path, field("ItemsPath"));
+      CheckOptionalReferencePath(s.map().max_concurrency_path, field("MaxConcurrencyPath"));
+      CheckOptionalReferencePath(s.map().tolerated_failure_count_path,
                                  field("ToleratedFailureCountPath"));
-      CheckOptionalReferencePath(s.tolerated_failure_percentage_path,
+      CheckOptionalReferencePath(s.map().tolerated_failure_percentage_path,
                                  field("ToleratedFailurePercentagePath"));
-      CheckPathOrIntrinsic(s.error_path, field("ErrorPath"));
-      CheckPathOrIntrinsic(s.cause_path, field("CausePath"));
-      for (std::size_t i = 0; i < s.choices.size(); ++i) {
-        CheckChoiceRule(s.choices[i],
+      CheckPathOrIntrinsic(s.fail().error_path, field("ErrorPath"));
+      CheckPathOrIntrinsic(s.fail().cause_path, field("CausePath"));
+      for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
+        CheckChoiceRule(s.choice().choices[i],
                         JsonPointerAppend(JsonPointerAppend(p, "Choices"), i));
       }
     } else {
-      for (const auto* v : {&s.arguments, &s.output, &s.assign, &s.items, &s.timeout_seconds,
-                            &s.heartbeat_seconds, &s.seconds, &s.timestamp, &s.error, &s.cause,
-                            &s.max_concurrency, &s.tolerated_failure_count,
-                            &s.tolerated_failure_percentage, &s.item_selector, &s.credentials,
-                            &s.item_reader, &s.item_batcher, &s.result_writer}) {
+      for (const auto* v : {&s.arguments, &s.output, &s.assign, &s.map().items, &s.task().timeout_seconds,
+                            &s.task().heartbeat_seconds, &s.wait().seconds, &s.wait().timestamp, &s.fail().error, &s.fail().cause,
+                            &s.map().max_concurrency, &s.map().tolerated_failure_count,
+                            &s.map().tolerated_failure_percentage, &s.map().item_selector, &s.task().credentials,
+                            &s.map().item_reader, &s.map().item_batcher, &s.map().result_writer}) {
         if (v->has_value()) CheckJsonataStrings(**v, FieldPointer(s, *v));
       }
-      for (std::size_t i = 0; i < s.choices.size(); ++i) {
-        const ChoiceRule& r = s.choices[i];
+      for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
+        const ChoiceRule& r = s.choice().choices[i];
         std::string rp = JsonPointerAppend(JsonPointerAppend(p, "Choices"), i);
         if (r.condition.is_string()) {
           CheckJsonataStrings(r.condition, JsonPointerAppend(rp, "Condition"));
@@ -247,39 +247,39 @@ class Validator {
     if (s.assign) CheckVariableNames(*s.assign, field("Assign"), lang);
 
     // Timestamps given literally must be RFC 3339.
-    if (s.timestamp && s.timestamp->is_string() && !IsJsonataExpression(*s.timestamp) &&
-        !ParseTimestamp(s.timestamp->get_string())) {
+    if (s.wait().timestamp && s.wait().timestamp->is_string() && !IsJsonataExpression(*s.wait().timestamp) &&
+        !ParseTimestamp(s.wait().timestamp->get_string())) {
       sink_.Error(diag::kInvalidTimestamp, field("Timestamp"),
                   fmt::format("\"{}\" is not an RFC 3339 timestamp; write it like "
                               "\"2026-01-31T09:00:00Z\" (uppercase T and Z)",
-                              std::string_view(s.timestamp->get_string())));
+                              std::string_view(s.wait().timestamp->get_string())));
     }
-    CheckQuota(s.timeout_seconds, field("TimeoutSeconds"), kMaxIntegerField);
-    CheckQuota(s.heartbeat_seconds, field("HeartbeatSeconds"), kMaxIntegerField);
-    CheckQuota(s.seconds, field("Seconds"), kMaxIntegerField);
-    if (s.timeout_seconds && s.heartbeat_seconds && s.timeout_seconds->is_int64() &&
-        s.heartbeat_seconds->is_int64() &&
-        s.heartbeat_seconds->get_int64() >= s.timeout_seconds->get_int64()) {
+    CheckQuota(s.task().timeout_seconds, field("TimeoutSeconds"), kMaxIntegerField);
+    CheckQuota(s.task().heartbeat_seconds, field("HeartbeatSeconds"), kMaxIntegerField);
+    CheckQuota(s.wait().seconds, field("Seconds"), kMaxIntegerField);
+    if (s.task().timeout_seconds && s.task().heartbeat_seconds && s.task().timeout_seconds->is_int64() &&
+        s.task().heartbeat_seconds->is_int64() &&
+        s.task().heartbeat_seconds->get_int64() >= s.task().timeout_seconds->get_int64()) {
       sink_.Error(diag::kInvalidValue, field("HeartbeatSeconds"),
                   fmt::format("HeartbeatSeconds ({}) must be smaller than TimeoutSeconds ({})",
-                              s.heartbeat_seconds->get_int64(), s.timeout_seconds->get_int64()));
+                              s.task().heartbeat_seconds->get_int64(), s.task().timeout_seconds->get_int64()));
     }
-    if (s.type == StateType::kTask) CheckResource(s.resource, field("Resource"));
-    if (s.label && CharacterCount(*s.label) > kMaxMapLabelLength) {
+    if (s.type == StateType::kTask) CheckResource(s.task().resource, field("Resource"));
+    if (s.map().label && CharacterCount(*s.map().label) > kMaxMapLabelLength) {
       sink_.Error(diag::kQuota, field("Label"),
                   fmt::format("Label is {} characters; AWS allows at most {}",
-                              CharacterCount(*s.label), kMaxMapLabelLength));
-    } else if (s.label) {
+                              CharacterCount(*s.map().label), kMaxMapLabelLength));
+    } else if (s.map().label) {
       // Labels become part of child execution names, so AWS forbids whitespace, brackets,
       // wildcards, special and control characters in them.
       constexpr std::string_view kForbidden = " \t\n\r{}[]?*\"#%\\^|~`$&,;:/<>";
-      for (char c : *s.label) {
+      for (char c : *s.map().label) {
         if (kForbidden.find(c) != std::string_view::npos ||
             static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
           sink_.Error(diag::kInvalidValue, field("Label"),
                       fmt::format("Label \"{}\" contains '{}'; use letters, digits, '-', '_' "
                                   "and '.'",
-                                  *s.label, c));
+                                  *s.map().label, c));
           break;
         }
       }
@@ -289,29 +289,29 @@ class Validator {
   }
 
   // The pointer of the state field whose value is `v` (one of the state's members).
-  static std::string FieldPointer(const State& s, const std::optional<json::value>& v) {
+  static std::string FieldPointer(const State& s, const Boxed<json::value>& v) {
     struct Named {
-      const std::optional<json::value>* field;
+      const Boxed<json::value>* field;
       std::string_view name;
     };
     const Named fields[] = {{&s.arguments, "Arguments"},
                             {&s.output, "Output"},
                             {&s.assign, "Assign"},
-                            {&s.items, "Items"},
-                            {&s.timeout_seconds, "TimeoutSeconds"},
-                            {&s.heartbeat_seconds, "HeartbeatSeconds"},
-                            {&s.seconds, "Seconds"},
-                            {&s.timestamp, "Timestamp"},
-                            {&s.error, "Error"},
-                            {&s.cause, "Cause"},
-                            {&s.max_concurrency, "MaxConcurrency"},
-                            {&s.tolerated_failure_count, "ToleratedFailureCount"},
-                            {&s.tolerated_failure_percentage, "ToleratedFailurePercentage"},
-                            {&s.item_selector, "ItemSelector"},
-                            {&s.credentials, "Credentials"},
-                            {&s.item_reader, "ItemReader"},
-                            {&s.item_batcher, "ItemBatcher"},
-                            {&s.result_writer, "ResultWriter"}};
+                            {&s.map().items, "Items"},
+                            {&s.task().timeout_seconds, "TimeoutSeconds"},
+                            {&s.task().heartbeat_seconds, "HeartbeatSeconds"},
+                            {&s.wait().seconds, "Seconds"},
+                            {&s.wait().timestamp, "Timestamp"},
+                            {&s.fail().error, "Error"},
+                            {&s.fail().cause, "Cause"},
+                            {&s.map().max_concurrency, "MaxConcurrency"},
+                            {&s.map().tolerated_failure_count, "ToleratedFailureCount"},
+                            {&s.map().tolerated_failure_percentage, "ToleratedFailurePercentage"},
+                            {&s.map().item_selector, "ItemSelector"},
+                            {&s.task().credentials, "Credentials"},
+                            {&s.map().item_reader, "ItemReader"},
+                            {&s.map().item_batcher, "ItemBatcher"},
+                            {&s.map().result_writer, "ResultWriter"}};
     for (const Named& n : fields) {
       if (n.field == &v) return JsonPointerAppend(s.pointer, n.name);
     }
@@ -319,12 +319,12 @@ class Validator {
   }
 
   void CheckMap(const State& s) {
-    bool distributed = s.item_processor && s.item_processor->mode == ProcessorMode::kDistributed;
+    bool distributed = s.map().item_processor && s.map().item_processor->mode == ProcessorMode::kDistributed;
     std::string p = s.pointer;
     if (!distributed) {
-      for (auto [v, name] : {std::pair{&s.item_reader, "ItemReader"},
-                             std::pair{&s.item_batcher, "ItemBatcher"},
-                             std::pair{&s.result_writer, "ResultWriter"}}) {
+      for (auto [v, name] : {std::pair{&s.map().item_reader, "ItemReader"},
+                             std::pair{&s.map().item_batcher, "ItemBatcher"},
+                             std::pair{&s.map().result_writer, "ResultWriter"}}) {
         if (v->has_value()) {
           sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, name),
                       fmt::format("\"{}\" needs a distributed Map; set ItemProcessor."
@@ -332,24 +332,24 @@ class Validator {
                                   name));
         }
       }
-      if (s.item_processor && s.item_processor->execution_type) {
+      if (s.map().item_processor && s.map().item_processor->execution_type) {
         sink_.Error(diag::kFieldNotAllowed,
                     JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"),
                                                         "ProcessorConfig"),
                                       "ExecutionType"),
                     "\"ExecutionType\" applies only to a DISTRIBUTED Map");
       }
-    } else if (s.item_processor && !s.item_processor->execution_type) {
+    } else if (s.map().item_processor && !s.map().item_processor->execution_type) {
       sink_.Error(diag::kMissingField,
                   JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"), "ProcessorConfig"),
                   "a DISTRIBUTED Map needs \"ExecutionType\": \"STANDARD\" or \"EXPRESS\" in "
                   "its ProcessorConfig");
-    } else if (s.uses_iterator) {
+    } else if (s.map().uses_iterator) {
       sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, "Iterator"),
                   "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
     }
-    if (s.item_reader && s.item_reader->is_object()) {
-      const json::object& r = s.item_reader->get_object();
+    if (s.map().item_reader && s.map().item_reader->is_object()) {
+      const json::object& r = s.map().item_reader->get_object();
       if (!r.contains("Resource")) {
         sink_.Error(diag::kMissingField, JsonPointerAppend(p, "ItemReader"),
                     "ItemReader has no \"Resource\"");
@@ -405,7 +405,7 @@ class Validator {
       check_names(c.error_equals, JsonPointerAppend(ptr, "ErrorEquals"),
                   i + 1 == s.catch_.size(), "catcher");
       if (lang == QueryLanguage::kJsonPath && c.result_path.kind == PathField::Kind::kPath) {
-        CheckResultPath(c.result_path.path, JsonPointerAppend(ptr, "ResultPath"));
+        CheckResultPath(c.result_path.path(), JsonPointerAppend(ptr, "ResultPath"));
       }
       if (c.assign) {
         if (lang == QueryLanguage::kJsonPath) {
@@ -431,7 +431,7 @@ class Validator {
     }
   }
 
-  void CheckQuota(const std::optional<json::value>& v, const std::string& ptr, std::int64_t max) {
+  void CheckQuota(const Boxed<json::value>& v, const std::string& ptr, std::int64_t max) {
     if (!v) return;
     if ((v->is_int64() && v->get_int64() > max) || v->is_uint64()) {
       sink_.Error(diag::kQuota, ptr,
@@ -480,13 +480,13 @@ class Validator {
     }
   }
 
-  void CheckOptionalReferencePath(const std::optional<std::string>& path,
+  void CheckOptionalReferencePath(const Boxed<std::string>& path,
                                   const std::string& ptr) {
     if (path) CheckReferencePath(*path, ptr);
   }
 
   // Fail ErrorPath/CausePath: a reference path or an intrinsic function.
-  void CheckPathOrIntrinsic(const std::optional<std::string>& value, const std::string& ptr) {
+  void CheckPathOrIntrinsic(const Boxed<std::string>& value, const std::string& ptr) {
     if (!value) return;
     if (LooksLikeIntrinsic(*value)) {
       CheckIntrinsic(*value, ptr);

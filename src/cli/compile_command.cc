@@ -90,12 +90,12 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
   std::function<void(const asl::Branch&)> walk = [&](const asl::Branch& b) {
     for (const auto& s : b.states) {
       if (s.type == asl::StateType::kMap) {
-        bool distributed = s.item_processor && s.item_processor->mode &&
-                           *s.item_processor->mode == asl::ProcessorMode::kDistributed;
-        const json::value* mc = s.max_concurrency ? &*s.max_concurrency : nullptr;
+        bool distributed = s.map().item_processor && s.map().item_processor->mode &&
+                           *s.map().item_processor->mode == asl::ProcessorMode::kDistributed;
+        const json::value* mc = s.map().max_concurrency ? &*s.map().max_concurrency : nullptr;
         bool unbounded = mc == nullptr || !mc->is_number() || mc->to_number<double>() == 0 ||
                          mc->to_number<double>() > 40;
-        if (!distributed && !s.max_concurrency_path && unbounded) {
+        if (!distributed && !s.map().max_concurrency_path && unbounded) {
           warnings.push_back(fmt::format(
               "Map state \"{}\" runs at most 40 inline iterations at a time on AWS, and keeps "
               "every item's result in the execution's data (256 KiB quota); set MaxConcurrency "
@@ -103,8 +103,8 @@ void LimitWarnings(const asl::StateMachine& machine, std::size_t definition_byte
               s.name));
         }
       }
-      for (const auto& branch : s.branches) walk(branch);
-      if (s.item_processor) walk(*s.item_processor);
+      for (const auto& branch : s.parallel().branches) walk(branch);
+      if (s.map().item_processor) walk(*s.map().item_processor);
     }
   };
   walk(machine.top());

@@ -46,8 +46,8 @@ std::size_t CountStates(const asl::Branch& branch) {
   std::size_t n = 0;
   for (const asl::State& s : branch.states) {
     ++n;
-    for (const asl::Branch& b : s.branches) n += CountStates(b);
-    if (s.item_processor) n += CountStates(*s.item_processor);
+    for (const asl::Branch& b : s.parallel().branches) n += CountStates(b);
+    if (s.map().item_processor) n += CountStates(*s.map().item_processor);
   }
   return n;
 }

@@ -96,37 +96,37 @@ class Compiler {
       ZFLOW_RETURN_IF_ERROR(CompilePath(s.result_path, c.result_path));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.parameters, c.parameters));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.result_selector, c.result_selector));
-      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.item_selector, c.item_selector));
+      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.map().item_selector, c.item_selector));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.assign, c.assign));
-      c.result = s.result;
+      c.result = s.pass().result.ToOptional();
       c.uses_context = (s.parameters && MentionsContext(*s.parameters)) ||
                        (s.result_selector && MentionsContext(*s.result_selector)) ||
-                       (s.item_selector && MentionsContext(*s.item_selector)) ||
+                       (s.map().item_selector && MentionsContext(*s.map().item_selector)) ||
                        (s.assign && MentionsContext(*s.assign)) ||
-                       (s.item_reader && MentionsContext(*s.item_reader)) ||
-                       (s.item_batcher && MentionsContext(*s.item_batcher)) ||
-                       (s.result_writer && MentionsContext(*s.result_writer)) ||
-                       (s.input_path.path.starts_with("$$")) ||
-                       (s.output_path.path.starts_with("$$"));
-      for (const asl::ChoiceRule& r : s.choices) c.uses_context |= MentionsContext(r);
-      for (const auto* p : {&s.error_path, &s.cause_path, &s.items_path, &s.seconds_path,
-                            &s.timestamp_path, &s.timeout_seconds_path,
-                            &s.heartbeat_seconds_path, &s.max_concurrency_path,
-                            &s.tolerated_failure_count_path,
-                            &s.tolerated_failure_percentage_path}) {
+                       (s.map().item_reader && MentionsContext(*s.map().item_reader)) ||
+                       (s.map().item_batcher && MentionsContext(*s.map().item_batcher)) ||
+                       (s.map().result_writer && MentionsContext(*s.map().result_writer)) ||
+                       (s.input_path.path().starts_with("$$")) ||
+                       (s.output_path.path().starts_with("$$"));
+      for (const asl::ChoiceRule& r : s.choice().choices) c.uses_context |= MentionsContext(r);
+      for (const auto* p : {&s.fail().error_path, &s.fail().cause_path, &s.map().items_path, &s.wait().seconds_path,
+                            &s.wait().timestamp_path, &s.task().timeout_seconds_path,
+                            &s.task().heartbeat_seconds_path, &s.map().max_concurrency_path,
+                            &s.map().tolerated_failure_count_path,
+                            &s.map().tolerated_failure_percentage_path}) {
         if (*p && p->value().find("$$") != std::string::npos) c.uses_context = true;
       }
 
       // Task timing
-      if (s.timeout_seconds && s.timeout_seconds->is_int64()) {
-        c.timeout_seconds = s.timeout_seconds->get_int64();
+      if (s.task().timeout_seconds && s.task().timeout_seconds->is_int64()) {
+        c.timeout_seconds = s.task().timeout_seconds->get_int64();
       }
-      if (s.heartbeat_seconds && s.heartbeat_seconds->is_int64()) {
-        c.heartbeat_seconds = s.heartbeat_seconds->get_int64();
+      if (s.task().heartbeat_seconds && s.task().heartbeat_seconds->is_int64()) {
+        c.heartbeat_seconds = s.task().heartbeat_seconds->get_int64();
       }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.timeout_seconds_path, c.timeout_seconds_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.task().timeout_seconds_path, c.timeout_seconds_path));
       ZFLOW_RETURN_IF_ERROR(
-          CompileOptionalPath(s.heartbeat_seconds_path, c.heartbeat_seconds_path));
+          CompileOptionalPath(s.task().heartbeat_seconds_path, c.heartbeat_seconds_path));
       for (const asl::Retrier& r : s.retry) {
         CompiledRetrier cr;
         cr.errors.names = r.error_equals;
@@ -148,67 +148,67 @@ class Compiler {
       }
 
       // Choice
-      for (const asl::ChoiceRule& r : s.choices) {
+      for (const asl::ChoiceRule& r : s.choice().choices) {
         CompiledChoice cc;
         cc.rule = &r;
         ZFLOW_ASSIGN_OR_RETURN(cc.next, target(r.next));
         ZFLOW_RETURN_IF_ERROR(CompileTemplate(r.assign, cc.assign));
         c.choices.push_back(std::move(cc));
       }
-      if (!s.default_next.empty()) {
-        ZFLOW_ASSIGN_OR_RETURN(c.default_next, target(s.default_next));
+      if (!s.choice().default_next.empty()) {
+        ZFLOW_ASSIGN_OR_RETURN(c.default_next, target(s.choice().default_next));
       }
 
       // Wait
-      if (s.seconds && s.seconds->is_int64()) c.seconds = s.seconds->get_int64();
-      if (s.timestamp && s.timestamp->is_string()) {
-        c.timestamp = asl::ParseTimestamp(s.timestamp->get_string());
+      if (s.wait().seconds && s.wait().seconds->is_int64()) c.seconds = s.wait().seconds->get_int64();
+      if (s.wait().timestamp && s.wait().timestamp->is_string()) {
+        c.timestamp = asl::ParseTimestamp(s.wait().timestamp->get_string());
       }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.seconds_path, c.seconds_path));
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.timestamp_path, c.timestamp_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.wait().seconds_path, c.seconds_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.wait().timestamp_path, c.timestamp_path));
 
       // Fail
-      if (s.error && s.error->is_string()) c.error.literal = std::string(s.error->get_string());
-      if (s.cause && s.cause->is_string()) c.cause.literal = std::string(s.cause->get_string());
-      ZFLOW_RETURN_IF_ERROR(CompileText(s.error_path, c.error));
-      ZFLOW_RETURN_IF_ERROR(CompileText(s.cause_path, c.cause));
+      if (s.fail().error && s.fail().error->is_string()) c.error.literal = std::string(s.fail().error->get_string());
+      if (s.fail().cause && s.fail().cause->is_string()) c.cause.literal = std::string(s.fail().cause->get_string());
+      ZFLOW_RETURN_IF_ERROR(CompileText(s.fail().error_path, c.error));
+      ZFLOW_RETURN_IF_ERROR(CompileText(s.fail().cause_path, c.cause));
 
       // Parallel
-      for (const asl::Branch& branch : s.branches) {
+      for (const asl::Branch& branch : s.parallel().branches) {
         auto cb = std::make_unique<CompiledBranch>();
         ZFLOW_RETURN_IF_ERROR(CompileBranch(branch, lang, *cb));
         c.branches.push_back(std::move(cb));
       }
       // Map
-      if (s.item_processor) {
-        if (s.item_processor->mode == asl::ProcessorMode::kDistributed) {
+      if (s.map().item_processor) {
+        if (s.map().item_processor->mode == asl::ProcessorMode::kDistributed) {
           // A distributed Map runs its iterations like an inline one; it differs in how
           // failures count (see the engine) and in reading and writing objects.
           c.distributed = true;
           ZFLOW_RETURN_IF_ERROR(CompileReaderBatcherWriter(s, c));
         }
         c.processor = std::make_unique<CompiledBranch>();
-        ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.item_processor, lang, *c.processor));
-        if (s.parameters && !s.item_selector) {
+        ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.map().item_processor, lang, *c.processor));
+        if (s.parameters && !s.map().item_selector) {
           // A Map's Parameters (the older name of ItemSelector) select each item's input.
           c.item_selector = std::move(c.parameters);
           c.parameters.reset();
         }
       }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.items_path, c.items_path));
-      if (s.max_concurrency && s.max_concurrency->is_int64()) {
-        c.max_concurrency = s.max_concurrency->get_int64();
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().items_path, c.items_path));
+      if (s.map().max_concurrency && s.map().max_concurrency->is_int64()) {
+        c.max_concurrency = s.map().max_concurrency->get_int64();
       }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.max_concurrency_path, c.max_concurrency_path));
-      if (s.tolerated_failure_count && s.tolerated_failure_count->is_int64()) {
-        c.tolerated_failure_count = s.tolerated_failure_count->get_int64();
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().max_concurrency_path, c.max_concurrency_path));
+      if (s.map().tolerated_failure_count && s.map().tolerated_failure_count->is_int64()) {
+        c.tolerated_failure_count = s.map().tolerated_failure_count->get_int64();
       }
-      if (s.tolerated_failure_percentage && s.tolerated_failure_percentage->is_number()) {
-        c.tolerated_failure_percentage = s.tolerated_failure_percentage->to_number<double>();
+      if (s.map().tolerated_failure_percentage && s.map().tolerated_failure_percentage->is_number()) {
+        c.tolerated_failure_percentage = s.map().tolerated_failure_percentage->to_number<double>();
       }
       ZFLOW_RETURN_IF_ERROR(
-          CompileOptionalPath(s.tolerated_failure_count_path, c.tolerated_failure_count_path));
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.tolerated_failure_percentage_path,
+          CompileOptionalPath(s.map().tolerated_failure_count_path, c.tolerated_failure_count_path));
+      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().tolerated_failure_percentage_path,
                                                 c.tolerated_failure_percentage_path));
     }
     return Status::Ok();
@@ -230,8 +230,8 @@ class Compiler {
       out = std::move(p);
       return Status::Ok();
     };
-    if (s.item_reader && s.item_reader->is_object()) {
-      const json::object& r = s.item_reader->get_object();
+    if (s.map().item_reader && s.map().item_reader->is_object()) {
+      const json::object& r = s.map().item_reader->get_object();
       CompiledReader reader;
       if (const json::value* res = r.if_contains("Resource"); res && res->is_string()) {
         reader.resource = std::string(res->get_string());
@@ -282,8 +282,8 @@ class Compiler {
       }
       c.item_reader = std::move(reader);
     }
-    if (s.item_batcher && s.item_batcher->is_object()) {
-      const json::object& b = s.item_batcher->get_object();
+    if (s.map().item_batcher && s.map().item_batcher->is_object()) {
+      const json::object& b = s.map().item_batcher->get_object();
       CompiledBatcher batcher;
       batcher.max_items = int_field(b, "MaxItemsPerBatch");
       batcher.max_bytes = int_field(b, "MaxInputBytesPerBatch");
@@ -295,8 +295,8 @@ class Compiler {
       }
       c.item_batcher = std::move(batcher);
     }
-    if (s.result_writer && s.result_writer->is_object()) {
-      const json::object& w = s.result_writer->get_object();
+    if (s.map().result_writer && s.map().result_writer->is_object()) {
+      const json::object& w = s.map().result_writer->get_object();
       CompiledWriter writer;
       const json::value* res = w.if_contains("Resource");
       if (res == nullptr || *res != "arn:aws:states:::s3:putObject") {
@@ -321,7 +321,7 @@ class Compiler {
         out.mode = CompiledPath::Mode::kNull;
         return Status::Ok();
       case asl::PathField::Kind::kPath: {
-        ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(f.path));
+        ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(f.path()));
         if (p.root() == asl::JsonPath::Root::kInput && p.is_root_only()) {
           out.mode = CompiledPath::Mode::kDefault;  // "$" is the identity
         } else {
@@ -334,7 +334,7 @@ class Compiler {
     return Status::Ok();
   }
 
-  static Status CompileOptionalPath(const std::optional<std::string>& text,
+  static Status CompileOptionalPath(const Boxed<std::string>& text,
                                     std::optional<asl::JsonPath>& out) {
     if (!text) return Status::Ok();
     ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
@@ -342,7 +342,8 @@ class Compiler {
     return Status::Ok();
   }
 
-  static Status CompileTemplate(const std::optional<json::value>& v,
+  template <typename Optional>  // std::optional or Boxed
+  static Status CompileTemplate(const Optional& v,
                                 std::optional<asl::PayloadTemplate>& out) {
     if (!v) return Status::Ok();
     ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v));
@@ -350,7 +351,7 @@ class Compiler {
     return Status::Ok();
   }
 
-  static Status CompileText(const std::optional<std::string>& text, CompiledText& out) {
+  static Status CompileText(const Boxed<std::string>& text, CompiledText& out) {
     if (!text) return Status::Ok();
     if (asl::LooksLikeIntrinsic(*text)) {
       ZFLOW_ASSIGN_OR_RETURN(auto call, asl::IntrinsicCall::Parse(*text));

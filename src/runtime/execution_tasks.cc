@@ -39,12 +39,12 @@ TaskResult InvokeSafely(TaskHandler* handler, const TaskRequest& request) {
 
 bool Execution::WaitsForToken(const CompiledState& s) {
   return s.type == asl::StateType::kTask && s.source != nullptr &&
-         s.source->resource.ends_with(".waitForTaskToken");
+         s.source->task().resource.ends_with(".waitForTaskToken");
 }
 
 void Execution::StartTask(Frame* f, const CompiledState& s) {
   std::string rname;
-  std::string rtype = ResourceType(s.source->resource, &rname);
+  std::string rtype = ResourceType(s.source->task().resource, &rname);
   json::value ctx = TaskContext(*f, s);
   std::optional<std::int64_t> timeout = s.timeout_seconds;
   std::optional<std::int64_t> heartbeat = s.heartbeat_seconds;
@@ -76,7 +76,7 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
   if (finished_) return;
   const EngineOptions& options = core_.options();
   TaskHandler* handler =
-      options.integrations != nullptr ? options.integrations->Find(s.source->resource) : nullptr;
+      options.integrations != nullptr ? options.integrations->Find(s.source->task().resource) : nullptr;
   const bool token_task = WaitsForToken(s);
   ++f->generation;
   f->status = FrameStatus::kWaiting;
@@ -90,11 +90,11 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
                            std::string(asl::errors::kRuntime),
                            fmt::format("No local handler serves the resource '{}' of the state "
                                        "'{}'; map it in the local profile or mock it.",
-                                       s.source->resource, s.name)));
+                                       s.source->task().resource, s.name)));
   }
   TaskRequest request;
   if (handler != nullptr) {
-    request.resource = s.source->resource;
+    request.resource = s.source->task().resource;
     request.state_name = s.name;
     request.input = json::value(Effective(*f), json::storage_ptr());  // handlers run elsewhere
     request.context = std::move(ctx);
@@ -194,7 +194,7 @@ void Execution::FinishTask(Frame* f, TaskResult r) {
   f->wake = Wake::kNone;
   f->replay_request.reset();
   std::string rname;
-  std::string rtype = ResourceType(s.source->resource, &rname);
+  std::string rtype = ResourceType(s.source->task().resource, &rname);
   if (!r.ok()) {
     const std::int64_t id =
         Emit(f, EventType::kTaskFailed,
@@ -341,7 +341,7 @@ void Execution::TaskTimedOut(Frame* f, std::string_view error) {
   ++f->generation;  // the late completion is ignored
   const CompiledState& s = CurrentState(f);
   std::string rname;
-  std::string rtype = ResourceType(s.source->resource, &rname);
+  std::string rtype = ResourceType(s.source->task().resource, &rname);
   Emit(f, EventType::kTaskTimedOut,
        json::object{{"resourceType", rtype}, {"resource", rname}, {"error", error},
                     {"cause", ""}});

@@ -39,8 +39,8 @@ ChoiceRule Rule(std::string_view rule) {
   if (!v.is_object()) return ChoiceRule{};
   v.as_object()["Next"] = "A";
   State s = ChoiceState("[" + ToJsonText(v) + "]");
-  EXPECT_EQ(s.choices.size(), 1u);
-  return s.choices.empty() ? ChoiceRule{} : s.choices.front();
+  EXPECT_EQ(s.choice().choices.size(), 1u);
+  return s.choice().choices.empty() ? ChoiceRule{} : s.choice().choices.front();
 }
 
 // A comparison built directly, for rules the parser would reject.
@@ -585,23 +585,23 @@ TEST_F(ChoiceEvaluatorTest, SelectChoiceReturnsTheFirstMatchingRuleInOrder) {
       {"Variable": "$.v", "NumericGreaterThan": 100, "Next": "A"},
       {"Variable": "$.v", "NumericGreaterThan": 10, "Next": "B"},
       {"Variable": "$.v", "NumericGreaterThan": 0, "Next": "A"}])");
-  ASSERT_EQ(state.choices.size(), 3u);
+  ASSERT_EQ(state.choice().choices.size(), 3u);
 
   SetInput(R"({"v": 50})");
   Outcome<const ChoiceRule*> r = SelectChoice(state, Ctx());
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, &state.choices[1]);
+  EXPECT_EQ(*r, &state.choice().choices[1]);
   EXPECT_EQ((*r)->next, "B");
 
   SetInput(R"({"v": 500})");  // rules 0, 1 and 2 all match: the first wins
   r = SelectChoice(state, Ctx());
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, &state.choices[0]);
+  EXPECT_EQ(*r, &state.choice().choices[0]);
 
   SetInput(R"({"v": 5})");
   r = SelectChoice(state, Ctx());
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, &state.choices[2]);
+  EXPECT_EQ(*r, &state.choice().choices[2]);
 
   SetInput(R"({"v": -5})");
   r = SelectChoice(state, Ctx());
@@ -616,7 +616,7 @@ TEST_F(ChoiceEvaluatorTest, SelectChoiceStopsAtTheFirstMatchAndPropagatesErrors)
   SetInput(R"({"kind": "a"})");
   Outcome<const ChoiceRule*> r = SelectChoice(state, Ctx());
   ASSERT_TRUE(r.ok());  // the second rule, which would fail, is never evaluated
-  EXPECT_EQ(*r, &state.choices[0]);
+  EXPECT_EQ(*r, &state.choice().choices[0]);
 
   SetInput(R"({"kind": "z"})");
   r = SelectChoice(state, Ctx());

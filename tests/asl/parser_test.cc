@@ -49,21 +49,21 @@ TEST(Parser, BuildsTypedModelForEveryStateType) {
   const State* t = m.top().Find("T");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->type, StateType::kTask);
-  EXPECT_EQ(t->resource, "arn:aws:states:::lambda:invoke");
+  EXPECT_EQ(t->task().resource, "arn:aws:states:::lambda:invoke");
   ASSERT_EQ(t->retry.size(), 1u);
   EXPECT_EQ(t->retry[0].max_attempts, 2);
   EXPECT_EQ(t->retry[0].jitter_strategy, JitterStrategy::kFull);
   ASSERT_EQ(t->catch_.size(), 1u);
   EXPECT_EQ(t->catch_[0].result_path, PathField::Of("$.error"));
   const State* c = m.top().Find("C");
-  ASSERT_EQ(c->choices.size(), 1u);
-  EXPECT_EQ(c->choices[0].kind, ChoiceRule::Kind::kAnd);
-  EXPECT_EQ(c->choices[0].children[1].kind, ChoiceRule::Kind::kNot);
-  EXPECT_EQ(c->choices[0].children[1].children[0].op, ComparisonOperator::kIsPresent);
+  ASSERT_EQ(c->choice().choices.size(), 1u);
+  EXPECT_EQ(c->choice().choices[0].kind, ChoiceRule::Kind::kAnd);
+  EXPECT_EQ(c->choice().choices[0].children[1].kind, ChoiceRule::Kind::kNot);
+  EXPECT_EQ(c->choice().choices[0].children[1].children[0].op, ComparisonOperator::kIsPresent);
   const State* map = m.top().Find("M");
-  ASSERT_TRUE(map->item_processor.has_value());
-  EXPECT_EQ(map->item_processor->mode, ProcessorMode::kInline);
-  EXPECT_EQ(map->item_processor->states[0].pointer, "/States/M/ItemProcessor/States/I");
+  ASSERT_TRUE(map->map().item_processor.has_value());
+  EXPECT_EQ(map->map().item_processor->mode, ProcessorMode::kInline);
+  EXPECT_EQ(map->map().item_processor->states[0].pointer, "/States/M/ItemProcessor/States/I");
 }
 
 TEST(Parser, ReportsJsonSyntaxErrorWithLocation) {
