@@ -6,6 +6,7 @@
 #include <array>
 #include <limits>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <fmt/format.h>
 
 #include "asl/diagnostic_sink.h"
@@ -38,6 +39,10 @@ bool IsJsonataExpression(const json::value& v) {
 class Builder {
  public:
   explicit Builder(DiagnosticSink& sink) : sink_(sink) {}
+
+  // A copy of `v` for the model, in the default memory resource: the document being read may
+  // live in a parse-time arena that is gone when the model is used.
+  static json::value Own(const json::value& v) { return json::value(v, json::storage_ptr()); }
 
   void BuildMachine(const json::object& obj, StateMachine& m) {
     for (const auto& [key, value] : obj) {
@@ -143,9 +148,12 @@ class Builder {
                               s.name));
     }
 
+    std::string ptr;  // each field's pointer, in one buffer reused across the fields
+    ptr.reserve(s.pointer.size() + 32);
     for (const auto& [key, value] : obj) {
-      std::string ptr = JsonPointerAppend(s.pointer, key);
       if (key == "Type" || key == "QueryLanguage") continue;
+      ptr.assign(s.pointer);
+      AppendJsonPointerToken(ptr, key);
       const FieldSpec* spec = FindStateField(key);
       if (spec == nullptr) {
         UnknownField(key, ptr, AllowedFieldNames(s.type, lang),
@@ -240,20 +248,20 @@ class Builder {
                     fmt::format("\"Arguments\" must be an object or a {{% %}} expression, not {}",
                                 JsonKindName(v)));
       } else {
-        s.arguments = v;
+        s.arguments = Own(v);
       }
     } else if (key == "Output") {
-      s.output = v;
+      s.output = Own(v);
     } else if (key == "Assign") {
       if (!v.is_object()) {
         sink_.Error(diag::kType, ptr,
                     fmt::format("\"Assign\" must be an object of variable names to values, not {}",
                                 JsonKindName(v)));
       } else {
-        s.assign = v;
+        s.assign = Own(v);
       }
     } else if (key == "Result") {
-      s.pass().result = v;
+      s.pass().result = Own(v);
     } else if (key == "Resource") {
       if (auto r = String(v, ptr)) s.task().resource = *r;
     } else if (key == "TimeoutSeconds") {
@@ -270,7 +278,7 @@ class Builder {
                     fmt::format("\"Credentials\" must be an object with \"RoleArn\", not {}",
                                 JsonKindName(v)));
       } else {
-        s.task().credentials = v;
+        s.task().credentials = Own(v);
       }
     } else if (key == "Retry") {
       s.has_retry_field = true;
@@ -302,7 +310,7 @@ class Builder {
       s.wait().seconds = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "Timestamp") {
       if (v.is_string()) {
-        s.wait().timestamp = v;
+        s.wait().timestamp = Own(v);
       } else {
         sink_.Error(diag::kType, ptr,
                     fmt::format("\"Timestamp\" must be an RFC 3339 string, not {}",
@@ -313,9 +321,9 @@ class Builder {
     } else if (key == "TimestampPath") {
       s.wait().timestamp_path = String(v, ptr);
     } else if (key == "Error") {
-      if (v.is_string()) s.fail().error = v; else TypeError(v, ptr, key, "a string");
+      if (v.is_string()) s.fail().error = Own(v); else TypeError(v, ptr, key, "a string");
     } else if (key == "Cause") {
-      if (v.is_string()) s.fail().cause = v; else TypeError(v, ptr, key, "a string");
+      if (v.is_string()) s.fail().cause = Own(v); else TypeError(v, ptr, key, "a string");
     } else if (key == "ErrorPath") {
       s.fail().error_path = String(v, ptr);
     } else if (key == "CausePath") {
@@ -357,11 +365,11 @@ class Builder {
       } else if (!v.is_array() && !IsJsonataExpression(v)) {
         TypeError(v, ptr, key, "an array or a {% %} expression");
       } else {
-        s.map().items = v;
+        s.map().items = Own(v);
       }
     } else if (key == "ItemSelector") {
       if (ja && IsJsonataExpression(v)) {
-        s.map().item_selector = v;
+        s.map().item_selector = Own(v);
       } else {
         s.map().item_selector = Payload(v, ptr, "ItemSelector");
       }
@@ -393,7 +401,7 @@ class Builder {
       s.map().tolerated_failure_count_path = String(v, ptr);
     } else if (key == "ToleratedFailurePercentage") {
       if (IsJsonataExpression(v) && ja) {
-        s.map().tolerated_failure_percentage = v;
+        s.map().tolerated_failure_percentage = Own(v);
       } else if (!v.is_number()) {
         TypeError(v, ptr, key, "a number from 0 to 100");
       } else {
@@ -402,7 +410,7 @@ class Builder {
           sink_.Error(diag::kInvalidValue, ptr,
                       fmt::format("\"ToleratedFailurePercentage\" is {}; use 0 to 100", p));
         }
-        s.map().tolerated_failure_percentage = v;
+        s.map().tolerated_failure_percentage = Own(v);
       }
     } else if (key == "ToleratedFailurePercentagePath") {
       s.map().tolerated_failure_percentage_path = String(v, ptr);
@@ -552,13 +560,13 @@ class Builder {
         if (lang == QueryLanguage::kJsonPath) {
           sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
         } else {
-          c.output = value;
+          c.output = Own(value);
         }
       } else if (key == "Assign") {
         if (!value.is_object()) {
           TypeError(value, kptr, key, "an object");
         } else {
-          c.assign = value;
+          c.assign = Own(value);
         }
       } else if (key == "Comment") {
         c.comment = String(value, kptr);
@@ -607,7 +615,7 @@ class Builder {
           TypeError(value, kptr, key, "an object");
           continue;
         }
-        (key == "Assign" ? rule.assign : rule.output) = value;
+        (key == "Assign" ? rule.assign : rule.output) = Own(value);
       } else if (key == "Condition") {
         if (lang == QueryLanguage::kJsonPath) {
           sink_.Error(diag::kFieldNotAllowed, kptr, LanguageHint(key, lang));
@@ -616,7 +624,7 @@ class Builder {
         operators.push_back(key);
         rule.kind = ChoiceRule::Kind::kCondition;
         if (value.is_bool() || IsJsonataExpression(value)) {
-          rule.condition = value;
+          rule.condition = Own(value);
         } else if (value.is_string() && std::string_view(value.get_string()).starts_with("{%")) {
           sink_.Error(diag::kInvalidJsonata, kptr,
                       "the Condition expression must end with \"%}\"");
@@ -666,7 +674,7 @@ class Builder {
         operators.push_back(key);
         rule.kind = ChoiceRule::Kind::kComparison;
         rule.op = *op;
-        rule.operand = value;
+        rule.operand = Own(value);
         CheckOperand(*op, value, kptr);
       } else {
         std::vector<std::string_view> allowed = {"Variable", "And", "Or", "Not", "Next",
@@ -793,7 +801,7 @@ class Builder {
       return std::nullopt;
     }
     CheckDollarKeys(v, ptr);
-    return v;
+    return Own(v);
   }
 
   // Keys ending in ".$" must have string values (a path or an intrinsic function).
@@ -839,7 +847,7 @@ class Builder {
         UnknownField(key, JsonPointerAppend(ptr, key), allowed, field);
       }
     }
-    return v;
+    return Own(v);
   }
 
   // ItemReader.ReaderConfig: known fields with their documented values.
@@ -1041,7 +1049,7 @@ class Builder {
   std::optional<json::value> IntegerOrExpression(const json::value& v, const std::string& ptr,
                                                  std::string_view field, bool jsonata,
                                                  std::int64_t min) {
-    if (jsonata && IsJsonataExpression(v)) return v;
+    if (jsonata && IsJsonataExpression(v)) return Own(v);
     if (jsonata && IsMalformedExpression(v)) {
       MalformedExpression(ptr);
       return std::nullopt;
@@ -1055,7 +1063,7 @@ class Builder {
                   fmt::format("\"{}\" is {}; it must be {}", field, v.get_int64(),
                               min == 0 ? "0 or more" : "a positive integer"));
     }
-    return v;
+    return Own(v);
   }
 
   // A string that opens a JSONata expression but does not close it.
@@ -1147,8 +1155,13 @@ ParseReport ParseStateMachineText(std::string_view text, const ParseOptions& opt
         "", SourceLocation{1, 1}});
     return report;
   }
+  // The document is read into an arena and dropped whole once the model (which copies what it
+  // keeps, see Builder::Own) is built: no allocation or free per JSON node.
+  json::monotonic_resource arena(text.size() + 1024);
   JsonParseOutcome parsed =
-      ParseJsonOrError(text, {.max_depth = options.max_depth, .max_bytes = text.size() + 1});
+      ParseJsonOrError(text, {.max_depth = options.max_depth,
+                              .max_bytes = text.size() + 1,
+                              .storage = json::storage_ptr(&arena)});
   if (parsed.error) {
     ParseReport report;
     report.diagnostics.push_back(Diagnostic{Severity::kError, std::string(diag::kJsonSyntax),

@@ -1,5 +1,7 @@
 #include "zflow/json.h"
 
+#include "common/json_careful.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -8,6 +10,8 @@
 #include <limits>
 #include <mutex>
 
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 #include <fmt/format.h>
 
 namespace zflow {
@@ -282,6 +286,11 @@ SourceLocation SourceMap::Nearest(std::string_view pointer) const {
 
 void AppendJsonPointerToken(std::string& out, std::string_view token) {
   out.push_back('/');
+  // Most tokens (state and field names) need no escaping: append them in one go.
+  if (token.find_first_of("~/") == std::string_view::npos) {
+    out.append(token);
+    return;
+  }
   for (char c : token) {
     if (c == '~') {
       out += "~0";
@@ -306,6 +315,183 @@ std::string JsonPointerAppend(std::string_view pointer, std::size_t index) {
 }
 
 namespace {
+
+// The value of a JSON number's text (already checked against the grammar): an integer when
+// it has no fraction or exponent and fits int64 or uint64, else a double. Null when no double
+// can hold it (a tiny value rounds to zero, which is fine).
+std::optional<json::value> NumberValue(std::string_view text, bool integral) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (integral) {
+    std::int64_t i = 0;
+    auto r = std::from_chars(first, last, i);
+    if (r.ec == std::errc() && r.ptr == last) return json::value(i);
+    std::uint64_t u = 0;
+    r = std::from_chars(first, last, u);
+    if (r.ec == std::errc() && r.ptr == last) return json::value(u);
+  }
+  double d = 0;
+  auto r = std::from_chars(first, last, d);
+  if (r.ec == std::errc::result_out_of_range) {
+    // Out of range either way: strtod tells underflow (a tiny value, rounded to zero, fine)
+    // from overflow (no double can hold it, an error).
+    std::string digits(first, last);
+    double approx = std::strtod(digits.c_str(), nullptr);
+    if (!std::isinf(approx)) return json::value(0.0);
+    return std::nullopt;
+  }
+  if (r.ec != std::errc() || r.ptr != last || !std::isfinite(d)) return std::nullopt;
+  return json::value(d);
+}
+
+// The fast path: Boost.JSON's SAX parser building the document on a value stack. It gives up
+// (returns null) on anything the careful parser below must judge or word: a syntax error, a
+// duplicate member name, a number out of range, a byte order mark. Numbers are converted from
+// their text by NumberValue, as the careful parser does, so both give the same document.
+namespace bj = boost::json;
+
+class FastJsonHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  // `may_hold_surrogates`: the text has a 0xED byte somewhere (without one, no string can
+  // hold a UTF-8-encoded surrogate and the per-string check is skipped).
+  explicit FastJsonHandler(bool may_hold_surrogates) : check_surrogates_(may_hold_surrogates) {}
+
+  bj::value_stack& stack() { return stack_; }
+  // Object members in the text; an object keeps one per name, so a document with fewer
+  // members than this had a duplicate name.
+  std::size_t members() const { return members_; }
+
+  bool on_document_begin(bj::error_code&) { return true; }
+  bool on_document_end(bj::error_code&) { return true; }
+  bool on_array_begin(bj::error_code&) { return true; }
+  bool on_array_end(std::size_t n, bj::error_code&) {
+    stack_.push_array(n);
+    return true;
+  }
+  bool on_object_begin(bj::error_code&) { return true; }
+  bool on_object_end(std::size_t n, bj::error_code&) {
+    stack_.push_object(n);
+    members_ += n;
+    return true;
+  }
+  bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+    if (check_surrogates_ && HasSurrogate(s)) return false;
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+    if (check_surrogates_ && HasSurrogate(s)) return false;
+    stack_.push_string(s);
+    return true;
+  }
+  bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+    if (check_surrogates_ && HasSurrogate(s)) return false;
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+    if (check_surrogates_ && HasSurrogate(s)) return false;
+    stack_.push_key(s);
+    return true;
+  }
+  bool on_number_part(bj::string_view s, bj::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, bj::string_view s, bj::error_code& ec) { return Number(s, ec); }
+  bool on_uint64(std::uint64_t, bj::string_view s, bj::error_code& ec) {
+    return Number(s, ec);
+  }
+  bool on_double(double, bj::string_view s, bj::error_code& ec) { return Number(s, ec); }
+  bool on_bool(bool b, bj::error_code&) {
+    stack_.push_bool(b);
+    return true;
+  }
+  bool on_null(bj::error_code&) {
+    stack_.push_null();
+    return true;
+  }
+  bool on_comment_part(bj::string_view, bj::error_code&) { return false; }
+  bool on_comment(bj::string_view, bj::error_code&) { return false; }
+
+ private:
+  bool Number(bj::string_view part, bj::error_code& ec) {
+    std::string_view text(part.data(), part.size());
+    if (!number_.empty()) {
+      number_.append(part.data(), part.size());
+      text = number_;
+    }
+    bool integral = text.find_first_of(".eE") == std::string_view::npos;
+    std::optional<json::value> v = NumberValue(text, integral);
+    number_.clear();
+    if (!v) {
+      ec = bj::error::exponent_overflow;
+      return false;
+    }
+    switch (v->kind()) {
+      case json::kind::int64: stack_.push_int64(v->get_int64()); break;
+      case json::kind::uint64: stack_.push_uint64(v->get_uint64()); break;
+      default: stack_.push_double(v->get_double()); break;
+    }
+    return true;
+  }
+
+  // Boost.JSON lets UTF-8-encoded surrogates (ED A0..BF ..) through; they are not UTF-8.
+  // A sequence split between two parts makes the check give up, which errs the safe way.
+  static bool HasSurrogate(bj::string_view s) {
+    const char* p = s.data();
+    const char* end = s.data() + s.size();
+    while ((p = static_cast<const char*>(
+                std::memchr(p, 0xED, static_cast<std::size_t>(end - p)))) != nullptr) {
+      if (p + 1 >= end || static_cast<unsigned char>(p[1]) >= 0xA0) return true;
+      ++p;
+    }
+    return false;
+  }
+
+  bj::value_stack stack_;
+  std::string number_;
+  std::size_t members_ = 0;
+  bool check_surrogates_;
+};
+
+std::size_t CountMembers(const json::value& v) {
+  std::size_t n = 0;
+  if (const json::object* o = v.if_object()) {
+    n += o->size();
+    for (const auto& kv : *o) n += CountMembers(kv.value());
+  } else if (const json::array* a = v.if_array()) {
+    for (const json::value& e : *a) n += CountMembers(e);
+  }
+  return n;
+}
+
+// The document, when the fast path can vouch for it.
+std::optional<json::value> ParseFast(std::string_view text, const JsonParseOptions& options) {
+  if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) return std::nullopt;
+  bj::parse_options po;
+  po.max_depth = options.max_depth;
+  bj::basic_parser<FastJsonHandler> parser(
+      po, std::memchr(text.data(), 0xED, text.size()) != nullptr);
+  parser.handler().stack().reset(options.storage);
+  bj::error_code ec;
+  std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec || !parser.done()) return std::nullopt;
+  // Boost stops after the value; anything but white space after it is the careful parser's.
+  for (std::size_t i = used; i < text.size(); ++i) {
+    if (!IsSpace(text[i])) return std::nullopt;
+  }
+  json::value v = parser.handler().stack().release();
+  if (options.reject_duplicate_keys && CountMembers(v) != parser.handler().members()) {
+    return std::nullopt;
+  }
+  return v;
+}
 
 // Recursive-descent parser over the whole text. Tracks line and column as it goes so every
 // node's location is known without a second pass.
@@ -451,34 +637,13 @@ class Parser {
       }
       while (!AtEnd() && IsDigit(Peek())) ++pos_;
     }
-    const char* first = text_.data() + start;
-    const char* last = text_.data() + pos_;
-    if (integral) {
-      std::int64_t i = 0;
-      auto r = std::from_chars(first, last, i);
-      if (r.ec == std::errc() && r.ptr == last) return json::value(i);
-      std::uint64_t u = 0;
-      r = std::from_chars(first, last, u);
-      if (r.ec == std::errc() && r.ptr == last) return json::value(u);
-    }
-    double d = 0;
-    auto r = std::from_chars(first, last, d);
-    if (r.ec == std::errc::result_out_of_range) {
-      // Out of range either way: strtod tells underflow (a tiny value, rounded to zero, fine)
-      // from overflow (no double can hold it, an error).
-      std::string digits(first, last);
-      double approx = std::strtod(digits.c_str(), nullptr);
-      if (!std::isinf(approx)) return json::value(0.0);
+    std::optional<json::value> v = NumberValue(text_.substr(start, pos_ - start), integral);
+    if (!v) {
       pos_ = start;
       Fail("number is too large to represent");
       return nullptr;
     }
-    if (r.ec != std::errc() || r.ptr != last || !std::isfinite(d)) {
-      pos_ = start;
-      Fail("number is too large to represent");
-      return nullptr;
-    }
-    return json::value(d);
+    return std::move(*v);
   }
 
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -759,6 +924,21 @@ class Parser {
 }  // namespace
 
 JsonParseOutcome ParseJsonOrError(std::string_view text, const JsonParseOptions& options) {
+  if (text.size() <= options.max_bytes) {
+    if (std::optional<json::value> v = ParseFast(text, options)) {
+      JsonParseOutcome out;
+      out.document = ParsedJson{std::move(*v), options.record_locations
+                                                   ? SourceMap(std::string(text))
+                                                   : SourceMap()};
+      return out;
+    }
+  }
+  // Errors (and the rare documents the fast path leaves alone) get the careful parser, which
+  // says what is wrong and where.
+  return ParseJsonCarefully(text, options);
+}
+
+JsonParseOutcome ParseJsonCarefully(std::string_view text, const JsonParseOptions& options) {
   return Parser(text, options).Run();
 }
 

@@ -12,6 +12,7 @@
 #include "asl/json_path.h"
 #include "asl/payload_template.h"
 #include "asl/timestamp.h"
+#include "zflow/boxed.h"
 #include "zflow/runtime.h"
 #include "zflow/state_machine.h"
 #include "zflow/status.h"
@@ -98,7 +99,7 @@ struct CompiledState {
 
   CompiledPath input_path, output_path, result_path;
   std::optional<asl::PayloadTemplate> parameters, result_selector, item_selector, assign;
-  std::optional<json::value> result;  // Pass
+  Boxed<json::value> result;  // Pass
 
   // Task
   std::optional<std::int64_t> timeout_seconds, heartbeat_seconds;
@@ -128,9 +129,9 @@ struct CompiledState {
   std::optional<std::int64_t> tolerated_failure_count;
   std::optional<double> tolerated_failure_percentage;
   std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
-  std::optional<CompiledReader> item_reader;
-  std::optional<CompiledBatcher> item_batcher;
-  std::optional<CompiledWriter> result_writer;
+  Boxed<CompiledReader> item_reader;
+  Boxed<CompiledBatcher> item_batcher;
+  Boxed<CompiledWriter> result_writer;
 };
 
 struct CompiledBranch {

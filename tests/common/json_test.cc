@@ -1,12 +1,71 @@
 #include "zflow/json.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/json_careful.h"
+
 namespace zflow {
 namespace {
+
+// ParseJsonOrError tries a fast parser first; it must give exactly what the careful parser
+// gives: the same document (kinds of numbers included) or the same located error.
+void ExpectSameAsCareful(std::string_view text, const JsonParseOptions& options = {}) {
+  JsonParseOutcome fast = ParseJsonOrError(text, options);
+  JsonParseOutcome careful = ParseJsonCarefully(text, options);
+  ASSERT_EQ(fast.error.has_value(), careful.error.has_value()) << text;
+  if (fast.error) {
+    EXPECT_EQ(fast.error->location, careful.error->location) << text;
+    EXPECT_EQ(fast.error->message, careful.error->message) << text;
+  } else {
+    EXPECT_EQ(ToJsonText(fast.document->value), ToJsonText(careful.document->value)) << text;
+  }
+}
+
+TEST(Json, FastPathAgreesWithTheCarefulParser) {
+  for (std::string_view text :
+       {"0", "-0", "-0.0", "1e2", "1E+2", "1e-400", "1e400", "-1e400", "18446744073709551615",
+        "18446744073709551616", "9223372036854775807", "9223372036854775808",
+        "-9223372036854775808", "-9223372036854775809", "0.1", "123456789012345678901234567890",
+        "[1, 2.5, -3]", "{\"a\": {\"a\": 1}, \"b\": {\"a\": 2}}",
+        "{\"a\": 1, \"b\": {\"c\": 1, \"c\": 2}}", "[{\"x\": 1, \"x\": 1}]",
+        "\"\\ud83d\\ude00\"", "\"\\ud800\"", "\"\xED\x9F\xBF\"", "\"\xED\xA0\x80\"",
+        "\"\xF4\x90\x80\x80\"", "\"\xC0\xAF\"", "\xEF\xBB\xBF{}", "{} ", " {}\n\t", "{} x",
+        "[] []", "tru", "nul", "\"a\\/b\"", "\"\\u0000\"", "\"tab\there\"", "[1,]",
+        "{\"k\":}", "\"\x7F\"", "/* c */ 1", "[\"\\u00e9\", \"\xC3\xA9\"]", "-", "-a", "1.",
+        ".5", "1e", "+1", "0x10", "00", "[-0, 0e0, 0E-0]"}) {
+    ExpectSameAsCareful(text);
+  }
+  // The depth limit, both sides of it.
+  for (std::size_t depth : {63u, 64u, 65u}) {
+    ExpectSameAsCareful(std::string(depth, '[') + std::string(depth, ']'), {.max_depth = 64});
+  }
+  // Duplicate names found at any depth, also when an object has many members.
+  std::string wide = "{";
+  for (int i = 0; i < 1000; ++i) wide += fmt::format("\"k{}\": {}, ", i, i);
+  ExpectSameAsCareful(wide + "\"k500\": 0}");
+  ExpectSameAsCareful(wide + "\"end\": 0}");
+}
+
+TEST(Json, FastPathAgreesOnEveryJsonFileInTheTests) {
+  std::size_t files = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(ZFLOW_SOURCE_DIR "/tests")) {
+    if (entry.path().string().find("node_modules") != std::string::npos) continue;
+    if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    ExpectSameAsCareful(text.str());
+    ++files;
+  }
+  EXPECT_GT(files, 100u);
+}
 
 TEST(Json, ParsesAndRecordsLocations) {
   auto doc = ParseJson("{\n  \"a\": [1, {\"b/c\": true}],\n  \"é\": \"x\"\n}");
