@@ -23,68 +23,91 @@ constexpr std::uint8_t kWithTransition = kPass | kTask | kWait | kParallel | kMa
 constexpr std::uint8_t kWithResult = kTask | kParallel | kMap;
 
 using L = FieldLanguage;
+using S = FieldShape;
 
-constexpr std::array<FieldSpec, 45> kFields = {{
-    {"Type", kAll, L::kBoth},
-    {"Comment", kAll, L::kBoth},
-    {"QueryLanguage", kAll, L::kBoth},
-    {"Next", kWithTransition, L::kBoth},
-    {"End", kWithTransition, L::kBoth},
-    {"InputPath", kAll & ~kFail, L::kJsonPathOnly},
-    {"OutputPath", kAll & ~kFail, L::kJsonPathOnly},
-    {"ResultPath", kPass | kWithResult, L::kJsonPathOnly},
-    {"Parameters", kPass | kWithResult, L::kJsonPathOnly},
-    {"ResultSelector", kWithResult, L::kJsonPathOnly},
-    {"Arguments", kTask | kParallel, L::kJsonataOnly},
-    {"Output", kAll & ~kFail, L::kJsonataOnly},
-    {"Assign", kAll & ~(kSucceed | kFail), L::kBoth},
-    {"Result", kPass, L::kJsonPathOnly},
-    {"Resource", kTask, L::kBoth},
-    {"TimeoutSeconds", kTask, L::kBoth},
-    {"TimeoutSecondsPath", kTask, L::kJsonPathOnly},
-    {"HeartbeatSeconds", kTask, L::kBoth},
-    {"HeartbeatSecondsPath", kTask, L::kJsonPathOnly},
-    {"Credentials", kTask, L::kBoth},
-    {"Retry", kWithResult, L::kBoth},
-    {"Catch", kWithResult, L::kBoth},
-    {"Choices", kChoice, L::kBoth},
-    {"Default", kChoice, L::kBoth},
-    {"Seconds", kWait, L::kBoth},
-    {"Timestamp", kWait, L::kBoth},
-    {"SecondsPath", kWait, L::kJsonPathOnly},
-    {"TimestampPath", kWait, L::kJsonPathOnly},
-    {"Error", kFail, L::kBoth},
-    {"Cause", kFail, L::kBoth},
-    {"ErrorPath", kFail, L::kJsonPathOnly},
-    {"CausePath", kFail, L::kJsonPathOnly},
-    {"Branches", kParallel, L::kBoth},
-    {"ItemProcessor", kMap, L::kBoth},
-    {"Iterator", kMap, L::kBoth},
-    {"ItemsPath", kMap, L::kJsonPathOnly},
-    {"Items", kMap, L::kJsonataOnly},
-    {"ItemSelector", kMap, L::kBoth},
-    {"ItemReader", kMap, L::kBoth},
-    {"ItemBatcher", kMap, L::kBoth},
-    {"ResultWriter", kMap, L::kBoth},
-    {"MaxConcurrency", kMap, L::kBoth},
-    {"MaxConcurrencyPath", kMap, L::kJsonPathOnly},
-    {"ToleratedFailureCount", kMap, L::kBoth},
-    {"Label", kMap, L::kBoth},
+// The two accessors of a model member, from one expression on `s`.
+#define ZFLOW_SLOT(member)                                      \
+  [](State& s) -> FieldSlot { return FieldSlot(s.member); }, \
+      [](const State& s) -> ConstFieldSlot { return ConstFieldSlot(s.member); }
+
+// In the order the serializer writes them (AWS's own order where it has one).
+const std::array<FieldSpec, 48> kFields = {{
+    {"Type", kAll, L::kBoth, S::kStructure},
+    {"Comment", kAll, L::kBoth, S::kText, 0, ZFLOW_SLOT(comment)},
+    {"QueryLanguage", kAll, L::kBoth, S::kStructure},
+    {"Resource", kTask, L::kBoth, S::kStructure},
+    {"Credentials", kTask, L::kBoth, S::kTemplate, 0, ZFLOW_SLOT(task().credentials)},
+    {"Choices", kChoice, L::kBoth, S::kStructure},
+    {"Default", kChoice, L::kBoth, S::kStructure},
+    {"Seconds", kWait, L::kBoth, S::kCount, 0, ZFLOW_SLOT(wait().seconds)},
+    {"Timestamp", kWait, L::kBoth, S::kJson, 0, ZFLOW_SLOT(wait().timestamp)},
+    {"SecondsPath", kWait, L::kJsonPathOnly, S::kReferencePath, 0, ZFLOW_SLOT(wait().seconds_path)},
+    {"TimestampPath", kWait, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(wait().timestamp_path)},
+    {"Error", kFail, L::kBoth, S::kJson, 0, ZFLOW_SLOT(fail().error)},
+    {"ErrorPath", kFail, L::kJsonPathOnly, S::kPathOrIntrinsic, 0, ZFLOW_SLOT(fail().error_path)},
+    {"Cause", kFail, L::kBoth, S::kJson, 0, ZFLOW_SLOT(fail().cause)},
+    {"CausePath", kFail, L::kJsonPathOnly, S::kPathOrIntrinsic, 0, ZFLOW_SLOT(fail().cause_path)},
+    {"Branches", kParallel, L::kBoth, S::kStructure},
+    {"ItemReader", kMap, L::kBoth, S::kConfig, 0, ZFLOW_SLOT(map().item_reader)},
+    {"ItemsPath", kMap, L::kJsonPathOnly, S::kReferencePath, 0, ZFLOW_SLOT(map().items_path)},
+    {"Items", kMap, L::kJsonataOnly, S::kJson, 0, ZFLOW_SLOT(map().items)},
+    {"ItemSelector", kMap, L::kBoth, S::kTemplate, 0, ZFLOW_SLOT(map().item_selector)},
+    {"ItemBatcher", kMap, L::kBoth, S::kConfig, 0, ZFLOW_SLOT(map().item_batcher)},
+    {"MaxConcurrency", kMap, L::kBoth, S::kCount, 0, ZFLOW_SLOT(map().max_concurrency)},
+    {"MaxConcurrencyPath", kMap, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(map().max_concurrency_path)},
+    {"ToleratedFailureCount", kMap, L::kBoth, S::kCount, 0,
+     ZFLOW_SLOT(map().tolerated_failure_count)},
+    {"ToleratedFailureCountPath", kMap, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(map().tolerated_failure_count_path)},
+    {"ToleratedFailurePercentage", kMap, L::kBoth, S::kJson, 0,
+     ZFLOW_SLOT(map().tolerated_failure_percentage)},
+    {"ToleratedFailurePercentagePath", kMap, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(map().tolerated_failure_percentage_path)},
+    {"Label", kMap, L::kBoth, S::kText, 0, ZFLOW_SLOT(map().label)},
+    {"ItemProcessor", kMap, L::kBoth, S::kStructure},
+    {"Iterator", kMap, L::kBoth, S::kStructure},
+    {"ResultWriter", kMap, L::kBoth, S::kConfig, 0, ZFLOW_SLOT(map().result_writer)},
+    {"TimeoutSeconds", kTask, L::kBoth, S::kCount, 1, ZFLOW_SLOT(task().timeout_seconds)},
+    {"TimeoutSecondsPath", kTask, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(task().timeout_seconds_path)},
+    {"HeartbeatSeconds", kTask, L::kBoth, S::kCount, 1, ZFLOW_SLOT(task().heartbeat_seconds)},
+    {"HeartbeatSecondsPath", kTask, L::kJsonPathOnly, S::kReferencePath, 0,
+     ZFLOW_SLOT(task().heartbeat_seconds_path)},
+    {"InputPath", kAll & ~kFail, L::kJsonPathOnly, S::kIoPath, 0, ZFLOW_SLOT(input_path)},
+    {"Parameters", kPass | kWithResult, L::kJsonPathOnly, S::kTemplate, 0, ZFLOW_SLOT(parameters)},
+    {"Arguments", kTask | kParallel, L::kJsonataOnly, S::kJson, 0, ZFLOW_SLOT(arguments)},
+    {"Result", kPass, L::kJsonPathOnly, S::kJson, 0, ZFLOW_SLOT(pass().result)},
+    {"ResultSelector", kWithResult, L::kJsonPathOnly, S::kTemplate, 0,
+     ZFLOW_SLOT(result_selector)},
+    {"ResultPath", kPass | kWithResult, L::kJsonPathOnly, S::kIoPath, 0, ZFLOW_SLOT(result_path)},
+    {"OutputPath", kAll & ~kFail, L::kJsonPathOnly, S::kIoPath, 0, ZFLOW_SLOT(output_path)},
+    {"Output", kAll & ~kFail, L::kJsonataOnly, S::kJson, 0, ZFLOW_SLOT(output)},
+    {"Assign", kAll & ~(kSucceed | kFail), L::kBoth, S::kTemplate, 0, ZFLOW_SLOT(assign)},
+    {"Retry", kWithResult, L::kBoth, S::kStructure},
+    {"Catch", kWithResult, L::kBoth, S::kStructure},
+    {"Next", kWithTransition, L::kBoth, S::kStructure},
+    {"End", kWithTransition, L::kBoth, S::kStructure},
 }};
 
-constexpr std::array<FieldSpec, 3> kMoreFields = {{
-    {"ToleratedFailureCountPath", kMap, L::kJsonPathOnly},
-    {"ToleratedFailurePercentage", kMap, L::kBoth},
-    {"ToleratedFailurePercentagePath", kMap, L::kJsonPathOnly},
-}};
+#undef ZFLOW_SLOT
+
+bool RuleReadsContext(const ChoiceRule& r) {
+  if (r.variable.starts_with("$$")) return true;
+  if (IsPathOperator(r.op) && MentionsContext(r.operand)) return true;
+  for (const ChoiceRule& c : r.children) {
+    if (RuleReadsContext(c)) return true;
+  }
+  return r.assign && MentionsContext(*r.assign);
+}
 
 }  // namespace
 
+std::span<const FieldSpec> StateFields() { return kFields; }
+
 const FieldSpec* FindStateField(std::string_view name) {
   for (const FieldSpec& f : kFields) {
-    if (f.name == name) return &f;
-  }
-  for (const FieldSpec& f : kMoreFields) {
     if (f.name == name) return &f;
   }
   return nullptr;
@@ -92,12 +115,52 @@ const FieldSpec* FindStateField(std::string_view name) {
 
 std::vector<std::string_view> AllowedFieldNames(StateType type, QueryLanguage language) {
   std::vector<std::string_view> out;
-  auto add = [&](const FieldSpec& f) {
+  for (const FieldSpec& f : kFields) {
     if (f.AllowedOn(type) && f.AllowedIn(language)) out.push_back(f.name);
-  };
-  for (const FieldSpec& f : kFields) add(f);
-  for (const FieldSpec& f : kMoreFields) add(f);
+  }
   return out;
+}
+
+bool MentionsContext(const json::value& v) {
+  if (v.is_string()) return std::string_view(v.get_string()).find("$$") != std::string_view::npos;
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      if (MentionsContext(kv.value())) return true;
+    }
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) {
+      if (MentionsContext(e)) return true;
+    }
+  }
+  return false;
+}
+
+bool ReadsContext(const State& s) {
+  for (const FieldSpec& f : kFields) {
+    if (f.const_slot == nullptr || !f.AllowedOn(s.type)) continue;
+    ConstFieldSlot v = f.const_slot(s);
+    switch (f.shape) {
+      case FieldShape::kReferencePath:
+      case FieldShape::kPathOrIntrinsic:
+        if (*v.text && v.text->value().find("$$") != std::string::npos) return true;
+        break;
+      case FieldShape::kIoPath:
+        if (v.path->path().starts_with("$$")) return true;
+        break;
+      case FieldShape::kTemplate:
+      case FieldShape::kConfig:
+        if (*v.json && MentionsContext(**v.json)) return true;
+        break;
+      default: break;
+    }
+  }
+  for (const ChoiceRule& r : s.choice().choices) {
+    if (RuleReadsContext(r)) return true;
+  }
+  for (const Catcher& c : s.catch_) {
+    if (c.assign && MentionsContext(*c.assign)) return true;
+  }
+  return false;
 }
 
 bool IsRfc3339Timestamp(std::string_view s) { return ParseTimestamp(s).has_value(); }

@@ -170,7 +170,7 @@ class Builder {
         sink_.Error(diag::kFieldNotAllowed, ptr, LanguageHint(key, lang, s.type));
         continue;
       }
-      SetField(key, value, ptr, s, lang);
+      SetField(*spec, value, ptr, s, lang);
     }
     CheckRequiredAndExclusive(obj, s, lang);
   }
@@ -215,12 +215,27 @@ class Builder {
                        key);
   }
 
-  void SetField(const std::string& key, const json::value& v, const std::string& ptr, State& s,
+  // Reads one field the table allows here: by its shape, or by its own rules below.
+  void SetField(const FieldSpec& spec, const json::value& v, const std::string& ptr, State& s,
                 QueryLanguage lang) {
     bool ja = lang == QueryLanguage::kJsonata;
-    if (key == "Comment") {
-      s.comment = String(v, ptr);
-    } else if (key == "Next") {
+    switch (spec.shape) {
+      case FieldShape::kText:
+      case FieldShape::kReferencePath:
+      case FieldShape::kPathOrIntrinsic:
+        *spec.slot(s).text = String(v, ptr);
+        return;
+      case FieldShape::kIoPath:
+        *spec.slot(s).path = Path(v, ptr);
+        return;
+      case FieldShape::kCount:
+        *spec.slot(s).json = IntegerOrExpression(v, ptr, spec.name, ja, spec.min);
+        return;
+      default:
+        break;
+    }
+    std::string_view key = spec.name;
+    if (key == "Next") {
       if (auto n = StateName(v, ptr)) s.next = *n;
     } else if (key == "End") {
       if (!v.is_bool()) {
@@ -232,12 +247,6 @@ class Builder {
       } else {
         s.end = true;
       }
-    } else if (key == "InputPath") {
-      s.input_path = Path(v, ptr);
-    } else if (key == "OutputPath") {
-      s.output_path = Path(v, ptr);
-    } else if (key == "ResultPath") {
-      s.result_path = Path(v, ptr);
     } else if (key == "Parameters") {
       s.parameters = Payload(v, ptr, "Parameters");
     } else if (key == "ResultSelector") {
@@ -264,14 +273,6 @@ class Builder {
       s.pass().result = Own(v);
     } else if (key == "Resource") {
       if (auto r = String(v, ptr)) s.task().resource = *r;
-    } else if (key == "TimeoutSeconds") {
-      s.task().timeout_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
-    } else if (key == "HeartbeatSeconds") {
-      s.task().heartbeat_seconds = IntegerOrExpression(v, ptr, key, ja, 1);
-    } else if (key == "TimeoutSecondsPath") {
-      s.task().timeout_seconds_path = String(v, ptr);
-    } else if (key == "HeartbeatSecondsPath") {
-      s.task().heartbeat_seconds_path = String(v, ptr);
     } else if (key == "Credentials") {
       if (!v.is_object()) {
         sink_.Error(diag::kType, ptr,
@@ -306,8 +307,6 @@ class Builder {
       }
     } else if (key == "Default") {
       if (auto d = StateName(v, ptr)) s.choice().default_next = *d;
-    } else if (key == "Seconds") {
-      s.wait().seconds = IntegerOrExpression(v, ptr, key, ja, 0);
     } else if (key == "Timestamp") {
       if (v.is_string()) {
         s.wait().timestamp = Own(v);
@@ -316,18 +315,10 @@ class Builder {
                     fmt::format("\"Timestamp\" must be an RFC 3339 string, not {}",
                                 JsonKindName(v)));
       }
-    } else if (key == "SecondsPath") {
-      s.wait().seconds_path = String(v, ptr);
-    } else if (key == "TimestampPath") {
-      s.wait().timestamp_path = String(v, ptr);
     } else if (key == "Error") {
       if (v.is_string()) s.fail().error = Own(v); else TypeError(v, ptr, key, "a string");
     } else if (key == "Cause") {
       if (v.is_string()) s.fail().cause = Own(v); else TypeError(v, ptr, key, "a string");
-    } else if (key == "ErrorPath") {
-      s.fail().error_path = String(v, ptr);
-    } else if (key == "CausePath") {
-      s.fail().cause_path = String(v, ptr);
     } else if (key == "Branches") {
       if (auto* arr = Array(v, ptr)) {
         if (arr->empty()) {
@@ -357,8 +348,6 @@ class Builder {
       BuildInnerBranch(v.get_object(), ptr, b, machine_lang_, key == "ItemProcessor");
       s.map().item_processor = std::move(b);
       s.map().uses_iterator = key == "Iterator";
-    } else if (key == "ItemsPath") {
-      s.map().items_path = String(v, ptr);
     } else if (key == "Items") {
       if (IsMalformedExpression(v)) {
         MalformedExpression(ptr);
@@ -391,14 +380,6 @@ class Builder {
     } else if (key == "ResultWriter") {
       s.map().result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
                                                   "WriterConfig"});
-    } else if (key == "MaxConcurrency") {
-      s.map().max_concurrency = IntegerOrExpression(v, ptr, key, ja, 0);
-    } else if (key == "MaxConcurrencyPath") {
-      s.map().max_concurrency_path = String(v, ptr);
-    } else if (key == "ToleratedFailureCount") {
-      s.map().tolerated_failure_count = IntegerOrExpression(v, ptr, key, ja, 0);
-    } else if (key == "ToleratedFailureCountPath") {
-      s.map().tolerated_failure_count_path = String(v, ptr);
     } else if (key == "ToleratedFailurePercentage") {
       if (IsJsonataExpression(v) && ja) {
         s.map().tolerated_failure_percentage = Own(v);
@@ -412,10 +393,6 @@ class Builder {
         }
         s.map().tolerated_failure_percentage = Own(v);
       }
-    } else if (key == "ToleratedFailurePercentagePath") {
-      s.map().tolerated_failure_percentage_path = String(v, ptr);
-    } else if (key == "Label") {
-      s.map().label = String(v, ptr);
     }
   }
 

@@ -1,5 +1,7 @@
 #include "zflow/asl_serializer.h"
 
+#include "asl/field_table.h"
+
 namespace zflow::asl {
 namespace {
 
@@ -57,102 +59,91 @@ json::value RuleToJson(const ChoiceRule& r) {
   return o;
 }
 
-json::value StateToJson(const State& s) {
-  json::object o;
-  o["Type"] = StateTypeName(s.type);
-  Put(o, "Comment", s.comment);
-  if (s.query_language) o["QueryLanguage"] = QueryLanguageName(*s.query_language);
-  PutString(o, "Resource", s.task().resource);
-  Put(o, "Credentials", s.task().credentials);
-  // Choice
-  if (s.type == StateType::kChoice) {
+json::value RetryToJson(const std::vector<Retrier>& retriers) {
+  json::array retry;
+  for (const Retrier& r : retriers) {
+    json::object ro;
+    ro["ErrorEquals"] = ErrorNames(r.error_equals);
+    Put(ro, "Comment", r.comment);
+    Put(ro, "IntervalSeconds", r.interval_seconds);
+    Put(ro, "MaxAttempts", r.max_attempts);
+    Put(ro, "BackoffRate", r.backoff_rate);
+    Put(ro, "MaxDelaySeconds", r.max_delay_seconds);
+    if (r.jitter_strategy) {
+      ro["JitterStrategy"] = *r.jitter_strategy == JitterStrategy::kFull ? "FULL" : "NONE";
+    }
+    retry.push_back(std::move(ro));
+  }
+  return retry;
+}
+
+json::value CatchToJson(const std::vector<Catcher>& catchers) {
+  json::array out;
+  for (const Catcher& c : catchers) {
+    json::object co;
+    co["ErrorEquals"] = ErrorNames(c.error_equals);
+    Put(co, "Comment", c.comment);
+    PutPath(co, "ResultPath", c.result_path);
+    Put(co, "Assign", c.assign);
+    Put(co, "Output", c.output);
+    co["Next"] = c.next;
+    out.push_back(std::move(co));
+  }
+  return out;
+}
+
+// The fields the table marks kStructure.
+void PutStructure(json::object& o, std::string_view name, const State& s) {
+  if (name == "Type") {
+    o["Type"] = StateTypeName(s.type);
+  } else if (name == "QueryLanguage") {
+    if (s.query_language) o["QueryLanguage"] = QueryLanguageName(*s.query_language);
+  } else if (name == "Resource") {
+    PutString(o, "Resource", s.task().resource);
+  } else if (name == "Choices") {
     json::array rules;
     for (const ChoiceRule& r : s.choice().choices) rules.push_back(RuleToJson(r));
     o["Choices"] = std::move(rules);
+  } else if (name == "Default") {
     PutString(o, "Default", s.choice().default_next);
-  }
-  // Wait
-  Put(o, "Seconds", s.wait().seconds);
-  Put(o, "Timestamp", s.wait().timestamp);
-  Put(o, "SecondsPath", s.wait().seconds_path);
-  Put(o, "TimestampPath", s.wait().timestamp_path);
-  // Fail
-  Put(o, "Error", s.fail().error);
-  Put(o, "ErrorPath", s.fail().error_path);
-  Put(o, "Cause", s.fail().cause);
-  Put(o, "CausePath", s.fail().cause_path);
-  // Parallel
-  if (s.type == StateType::kParallel) {
+  } else if (name == "Branches") {
     json::array branches;
     for (const Branch& b : s.parallel().branches) branches.push_back(BranchToJson(b, false));
     o["Branches"] = std::move(branches);
-  }
-  // Map
-  Put(o, "ItemReader", s.map().item_reader);
-  Put(o, "ItemsPath", s.map().items_path);
-  Put(o, "Items", s.map().items);
-  Put(o, "ItemSelector", s.map().item_selector);
-  Put(o, "ItemBatcher", s.map().item_batcher);
-  Put(o, "MaxConcurrency", s.map().max_concurrency);
-  Put(o, "MaxConcurrencyPath", s.map().max_concurrency_path);
-  Put(o, "ToleratedFailureCount", s.map().tolerated_failure_count);
-  Put(o, "ToleratedFailureCountPath", s.map().tolerated_failure_count_path);
-  Put(o, "ToleratedFailurePercentage", s.map().tolerated_failure_percentage);
-  Put(o, "ToleratedFailurePercentagePath", s.map().tolerated_failure_percentage_path);
-  Put(o, "Label", s.map().label);
-  if (s.map().item_processor) {
-    o[s.map().uses_iterator ? "Iterator" : "ItemProcessor"] =
-        BranchToJson(*s.map().item_processor, !s.map().uses_iterator);
-  }
-  Put(o, "ResultWriter", s.map().result_writer);
-  // Task timing
-  Put(o, "TimeoutSeconds", s.task().timeout_seconds);
-  Put(o, "TimeoutSecondsPath", s.task().timeout_seconds_path);
-  Put(o, "HeartbeatSeconds", s.task().heartbeat_seconds);
-  Put(o, "HeartbeatSecondsPath", s.task().heartbeat_seconds_path);
-  // Input / output
-  PutPath(o, "InputPath", s.input_path);
-  Put(o, "Parameters", s.parameters);
-  Put(o, "Arguments", s.arguments);
-  Put(o, "Result", s.pass().result);
-  Put(o, "ResultSelector", s.result_selector);
-  PutPath(o, "ResultPath", s.result_path);
-  PutPath(o, "OutputPath", s.output_path);
-  Put(o, "Output", s.output);
-  Put(o, "Assign", s.assign);
-  if (s.has_retry_field || !s.retry.empty()) {
-    json::array retry;
-    for (const Retrier& r : s.retry) {
-      json::object ro;
-      ro["ErrorEquals"] = ErrorNames(r.error_equals);
-      Put(ro, "Comment", r.comment);
-      Put(ro, "IntervalSeconds", r.interval_seconds);
-      Put(ro, "MaxAttempts", r.max_attempts);
-      Put(ro, "BackoffRate", r.backoff_rate);
-      Put(ro, "MaxDelaySeconds", r.max_delay_seconds);
-      if (r.jitter_strategy) {
-        ro["JitterStrategy"] = *r.jitter_strategy == JitterStrategy::kFull ? "FULL" : "NONE";
-      }
-      retry.push_back(std::move(ro));
+  } else if (name == "ItemProcessor" || name == "Iterator") {
+    const MapFields& m = s.map();
+    if (m.item_processor && m.uses_iterator == (name == "Iterator")) {
+      o[name] = BranchToJson(*m.item_processor, !m.uses_iterator);
     }
-    o["Retry"] = std::move(retry);
+  } else if (name == "Retry") {
+    if (s.has_retry_field || !s.retry.empty()) o["Retry"] = RetryToJson(s.retry);
+  } else if (name == "Catch") {
+    if (s.has_catch_field || !s.catch_.empty()) o["Catch"] = CatchToJson(s.catch_);
+  } else if (name == "Next") {
+    PutString(o, "Next", s.next);
+  } else if (name == "End") {
+    if (s.end) o["End"] = true;
   }
-  if (s.has_catch_field || !s.catch_.empty()) {
-    json::array catchers;
-    for (const Catcher& c : s.catch_) {
-      json::object co;
-      co["ErrorEquals"] = ErrorNames(c.error_equals);
-      Put(co, "Comment", c.comment);
-      PutPath(co, "ResultPath", c.result_path);
-      Put(co, "Assign", c.assign);
-      Put(co, "Output", c.output);
-      co["Next"] = c.next;
-      catchers.push_back(std::move(co));
+}
+
+// Every field the state has, in the table's order.
+json::value StateToJson(const State& s) {
+  json::object o;
+  for (const FieldSpec& f : StateFields()) {
+    if (!f.AllowedOn(s.type)) continue;
+    if (f.shape == FieldShape::kStructure) {
+      PutStructure(o, f.name, s);
+      continue;
     }
-    o["Catch"] = std::move(catchers);
+    ConstFieldSlot v = f.const_slot(s);
+    if (v.text != nullptr) {
+      Put(o, f.name, *v.text);
+    } else if (v.json != nullptr) {
+      Put(o, f.name, *v.json);
+    } else {
+      PutPath(o, f.name, *v.path);
+    }
   }
-  PutString(o, "Next", s.next);
-  if (s.end) o["End"] = true;
   return o;
 }
 

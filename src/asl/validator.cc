@@ -10,6 +10,7 @@
 
 #include "asl/diagnostic_sink.h"
 #include "asl/evaluation.h"
+#include "asl/field_table.h"
 #include "asl/intrinsics.h"
 #include "asl/json_path.h"
 #include "asl/suggestion.h"
@@ -196,43 +197,48 @@ class Validator {
     auto field = [&](std::string_view f) { return JsonPointerAppend(p, f); };
 
     if (lang == QueryLanguage::kJsonPath) {
-      if (s.input_path.kind == PathField::Kind::kPath) {
-        CheckPath(s.input_path.path(), field("InputPath"), false);
+      // Paths and templates, by what the field table says each field holds.
+      for (const FieldSpec& f : StateFields()) {
+        if (f.const_slot == nullptr || !f.AllowedOn(s.type) ||
+            !f.AllowedIn(QueryLanguage::kJsonPath)) {
+          continue;
+        }
+        ConstFieldSlot v = f.const_slot(s);
+        switch (f.shape) {
+          case FieldShape::kIoPath:
+            if (v.path->kind != PathField::Kind::kPath) break;
+            if (f.name == "ResultPath") {
+              CheckResultPath(v.path->path(), field(f.name));
+            } else {
+              CheckPath(v.path->path(), field(f.name), false);
+            }
+            break;
+          case FieldShape::kTemplate:
+            if (*v.json) CheckPayloadTemplate(**v.json, field(f.name));
+            break;
+          case FieldShape::kReferencePath:
+            if (*v.text) CheckOptionalReferencePath(*v.text, field(f.name));
+            break;
+          case FieldShape::kPathOrIntrinsic:
+            if (*v.text) CheckPathOrIntrinsic(*v.text, field(f.name));
+            break;
+          default:
+            break;
+        }
       }
-      if (s.output_path.kind == PathField::Kind::kPath) {
-        CheckPath(s.output_path.path(), field("OutputPath"), false);
-      }
-      if (s.result_path.kind == PathField::Kind::kPath) {
-        CheckResultPath(s.result_path.path(), field("ResultPath"));
-      }
-      if (s.parameters) CheckPayloadTemplate(*s.parameters, field("Parameters"));
-      if (s.result_selector) CheckPayloadTemplate(*s.result_selector, field("ResultSelector"));
-      if (s.map().item_selector) CheckPayloadTemplate(*s.map().item_selector, field("ItemSelector"));
-      if (s.task().credentials) CheckPayloadTemplate(*s.task().credentials, field("Credentials"));
-      if (s.assign) CheckPayloadTemplate(*s.assign, field("Assign"));
-      CheckOptionalReferencePath(s.task().timeout_seconds_path, field("TimeoutSecondsPath"));
-      CheckOptionalReferencePath(s.task().heartbeat_seconds_path, field("HeartbeatSecondsPath"));
-      CheckOptionalReferencePath(s.wait().seconds_path, field("SecondsPath"));
-      CheckOptionalReferencePath(s.wait().timestamp_path, field("TimestampPath"));
-      CheckOptionalReferencePath(s.map().items_path, field("ItemsPath"));
-      CheckOptionalReferencePath(s.map().max_concurrency_path, field("MaxConcurrencyPath"));
-      CheckOptionalReferencePath(s.map().tolerated_failure_count_path,
-                                 field("ToleratedFailureCountPath"));
-      CheckOptionalReferencePath(s.map().tolerated_failure_percentage_path,
-                                 field("ToleratedFailurePercentagePath"));
-      CheckPathOrIntrinsic(s.fail().error_path, field("ErrorPath"));
-      CheckPathOrIntrinsic(s.fail().cause_path, field("CausePath"));
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         CheckChoiceRule(s.choice().choices[i],
                         JsonPointerAppend(JsonPointerAppend(p, "Choices"), i));
       }
     } else {
-      for (const auto* v : {&s.arguments, &s.output, &s.assign, &s.map().items, &s.task().timeout_seconds,
-                            &s.task().heartbeat_seconds, &s.wait().seconds, &s.wait().timestamp, &s.fail().error, &s.fail().cause,
-                            &s.map().max_concurrency, &s.map().tolerated_failure_count,
-                            &s.map().tolerated_failure_percentage, &s.map().item_selector, &s.task().credentials,
-                            &s.map().item_reader, &s.map().item_batcher, &s.map().result_writer}) {
-        if (v->has_value()) CheckJsonataStrings(**v, FieldPointer(s, *v));
+      // Every JSON-valued field may hold {% %} expressions.
+      for (const FieldSpec& f : StateFields()) {
+        if (f.const_slot == nullptr || !f.AllowedOn(s.type) ||
+            !f.AllowedIn(QueryLanguage::kJsonata)) {
+          continue;
+        }
+        const Boxed<json::value>* v = f.const_slot(s).json;
+        if (v != nullptr && v->has_value()) CheckJsonataStrings(**v, field(f.name));
       }
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         const ChoiceRule& r = s.choice().choices[i];
@@ -286,36 +292,6 @@ class Validator {
     }
     CheckRetryAndCatch(s, lang);
     if (s.type == StateType::kMap) CheckMap(s);
-  }
-
-  // The pointer of the state field whose value is `v` (one of the state's members).
-  static std::string FieldPointer(const State& s, const Boxed<json::value>& v) {
-    struct Named {
-      const Boxed<json::value>* field;
-      std::string_view name;
-    };
-    const Named fields[] = {{&s.arguments, "Arguments"},
-                            {&s.output, "Output"},
-                            {&s.assign, "Assign"},
-                            {&s.map().items, "Items"},
-                            {&s.task().timeout_seconds, "TimeoutSeconds"},
-                            {&s.task().heartbeat_seconds, "HeartbeatSeconds"},
-                            {&s.wait().seconds, "Seconds"},
-                            {&s.wait().timestamp, "Timestamp"},
-                            {&s.fail().error, "Error"},
-                            {&s.fail().cause, "Cause"},
-                            {&s.map().max_concurrency, "MaxConcurrency"},
-                            {&s.map().tolerated_failure_count, "ToleratedFailureCount"},
-                            {&s.map().tolerated_failure_percentage, "ToleratedFailurePercentage"},
-                            {&s.map().item_selector, "ItemSelector"},
-                            {&s.task().credentials, "Credentials"},
-                            {&s.map().item_reader, "ItemReader"},
-                            {&s.map().item_batcher, "ItemBatcher"},
-                            {&s.map().result_writer, "ResultWriter"}};
-    for (const Named& n : fields) {
-      if (n.field == &v) return JsonPointerAppend(s.pointer, n.name);
-    }
-    return s.pointer;
   }
 
   void CheckMap(const State& s) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
+#include "asl/field_table.h"
 
 namespace zflow::runtime {
 
@@ -35,29 +36,6 @@ EventType StateEventType(asl::StateType t, bool entered) {
       E::kWaitStateExited,    E::kSucceedStateExited, E::kFailStateEntered,
       E::kParallelStateExited, E::kMapStateExited};
   return (entered ? kEntered : kExited)[static_cast<int>(t)];
-}
-
-bool MentionsContext(const json::value& v) {
-  if (v.is_string()) return std::string_view(v.get_string()).find("$$") != std::string_view::npos;
-  if (v.is_object()) {
-    for (const auto& kv : v.get_object()) {
-      if (MentionsContext(kv.value())) return true;
-    }
-  } else if (v.is_array()) {
-    for (const auto& e : v.get_array()) {
-      if (MentionsContext(e)) return true;
-    }
-  }
-  return false;
-}
-
-bool MentionsContext(const asl::ChoiceRule& r) {
-  if (r.variable.starts_with("$$")) return true;
-  if (asl::IsPathOperator(r.op) && MentionsContext(r.operand)) return true;
-  for (const auto& c : r.children) {
-    if (MentionsContext(c)) return true;
-  }
-  return r.assign && MentionsContext(*r.assign);
 }
 
 class Compiler {
@@ -99,23 +77,7 @@ class Compiler {
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.map().item_selector, c.item_selector));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.assign, c.assign));
       c.result = s.pass().result.ToOptional();
-      c.uses_context = (s.parameters && MentionsContext(*s.parameters)) ||
-                       (s.result_selector && MentionsContext(*s.result_selector)) ||
-                       (s.map().item_selector && MentionsContext(*s.map().item_selector)) ||
-                       (s.assign && MentionsContext(*s.assign)) ||
-                       (s.map().item_reader && MentionsContext(*s.map().item_reader)) ||
-                       (s.map().item_batcher && MentionsContext(*s.map().item_batcher)) ||
-                       (s.map().result_writer && MentionsContext(*s.map().result_writer)) ||
-                       (s.input_path.path().starts_with("$$")) ||
-                       (s.output_path.path().starts_with("$$"));
-      for (const asl::ChoiceRule& r : s.choice().choices) c.uses_context |= MentionsContext(r);
-      for (const auto* p : {&s.fail().error_path, &s.fail().cause_path, &s.map().items_path, &s.wait().seconds_path,
-                            &s.wait().timestamp_path, &s.task().timeout_seconds_path,
-                            &s.task().heartbeat_seconds_path, &s.map().max_concurrency_path,
-                            &s.map().tolerated_failure_count_path,
-                            &s.map().tolerated_failure_percentage_path}) {
-        if (*p && p->value().find("$$") != std::string::npos) c.uses_context = true;
-      }
+      c.uses_context = asl::ReadsContext(s);
 
       // Task timing
       if (s.task().timeout_seconds && s.task().timeout_seconds->is_int64()) {
@@ -144,7 +106,6 @@ class Compiler {
         ZFLOW_RETURN_IF_ERROR(CompilePath(k.result_path, cc.result_path));
         ZFLOW_RETURN_IF_ERROR(CompileTemplate(k.assign, cc.assign));
         c.catchers.push_back(std::move(cc));
-        c.uses_context |= k.assign && MentionsContext(*k.assign);
       }
 
       // Choice
