@@ -49,6 +49,11 @@ class SourceMap {
   SourceMap();
   // Over a text the parser accepted (lookups assume well-formed JSON).
   explicit SourceMap(std::string text);
+  // Over a text the caller keeps alive and unchanged for as long as the map (and its copies)
+  // is used: nothing is copied.
+  static SourceMap Borrowing(std::string_view text);
+  // This map, owning its text (a copy of a borrowed one).
+  SourceMap Owning() const;
   ~SourceMap();
   SourceMap(const SourceMap&);
   SourceMap& operator=(const SourceMap&);
@@ -69,6 +74,7 @@ class SourceMap {
  private:
   struct Impl;
   struct Found;
+  void Start(std::string_view text);
   Found Walk(std::string_view pointer) const;
   std::shared_ptr<Impl> impl_;
 };

@@ -200,8 +200,7 @@ struct MapFields {
 // them (the parser's way in).
 struct State {
   std::string name;
-  std::string pointer;  // JSON pointer of this state's object, e.g. "/States/Train"
-  std::string next;     // empty when absent
+  std::string next;  // empty when absent
   StateType type = StateType::kPass;
   std::optional<QueryLanguage> query_language;  // state-level override
   bool end = false;              // "End": true

@@ -103,28 +103,30 @@ class Builder {
     for (const auto& [name, state_value] : states->get_object()) {
       State s;
       s.name = std::string(name);
-      s.pointer = JsonPointerAppend(states_ptr, name);
+      std::string at = JsonPointerAppend(states_ptr, name);
       if (!state_value.is_object()) {
-        sink_.Error(diag::kType, s.pointer,
+        sink_.Error(diag::kType, at,
                     fmt::format("state \"{}\" must be an object, not {}", s.name,
                                 JsonKindName(state_value)));
         continue;
       }
-      BuildState(state_value.get_object(), s, lang);
+      BuildState(state_value.get_object(), at, s, lang);
       b.states.push_back(std::move(s));
     }
   }
 
-  void BuildState(const json::object& obj, State& s, QueryLanguage enclosing) {
+  // `at`: the state's JSON pointer.
+  void BuildState(const json::object& obj, const std::string& at, State& s,
+                  QueryLanguage enclosing) {
     const json::value* type_value = obj.if_contains("Type");
     if (type_value == nullptr) {
-      sink_.Error(diag::kMissingField, s.pointer,
+      sink_.Error(diag::kMissingField, at,
                   fmt::format("state \"{}\" has no \"Type\"; add one of Pass, Task, Choice, Wait, "
                               "Succeed, Fail, Parallel, Map",
                               s.name));
       return;
     }
-    std::string type_ptr = JsonPointerAppend(s.pointer, "Type");
+    std::string type_ptr = JsonPointerAppend(at, "Type");
     auto type_name = String(*type_value, type_ptr);
     if (!type_name) return;
     auto type = StateTypeFromName(*type_name);
@@ -137,22 +139,22 @@ class Builder {
     }
     s.type = *type;
     if (const json::value* q = obj.if_contains("QueryLanguage")) {
-      s.query_language = Language(*q, JsonPointerAppend(s.pointer, "QueryLanguage"));
+      s.query_language = Language(*q, JsonPointerAppend(at, "QueryLanguage"));
     }
     QueryLanguage lang = s.EffectiveQueryLanguage(enclosing);
     if (enclosing == QueryLanguage::kJsonata && lang == QueryLanguage::kJsonPath &&
         s.query_language) {
-      sink_.Error(diag::kInvalidValue, JsonPointerAppend(s.pointer, "QueryLanguage"),
+      sink_.Error(diag::kInvalidValue, JsonPointerAppend(at, "QueryLanguage"),
                   fmt::format("state \"{}\" sets QueryLanguage JSONPath inside a JSONata state "
                               "machine; a JSONata machine cannot contain JSONPath states",
                               s.name));
     }
 
     std::string ptr;  // each field's pointer, in one buffer reused across the fields
-    ptr.reserve(s.pointer.size() + 32);
+    ptr.reserve(at.size() + 32);
     for (const auto& [key, value] : obj) {
       if (key == "Type" || key == "QueryLanguage") continue;
-      ptr.assign(s.pointer);
+      ptr.assign(at);
       AppendJsonPointerToken(ptr, key);
       const FieldSpec* spec = FindStateField(key);
       if (spec == nullptr) {
@@ -172,7 +174,7 @@ class Builder {
       }
       SetField(*spec, value, ptr, s, lang);
     }
-    CheckRequiredAndExclusive(obj, s, lang);
+    CheckRequiredAndExclusive(obj, at, s, lang);
   }
 
   static std::string NotAllowedHint(std::string_view key, StateType type) {
@@ -873,11 +875,12 @@ class Builder {
     }
   }
 
-  void CheckRequiredAndExclusive(const json::object& obj, State& s, QueryLanguage lang) {
+  void CheckRequiredAndExclusive(const json::object& obj, const std::string& at, State& s,
+                                 QueryLanguage lang) {
     auto has = [&](std::string_view k) { return obj.contains(k); };
     auto exclusive = [&](std::string_view a, std::string_view b) {
       if (has(a) && has(b)) {
-        sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(s.pointer, b),
+        sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(at, b),
                     fmt::format("state \"{}\" has both \"{}\" and \"{}\"; keep only one", s.name,
                                 a, b));
       }
@@ -885,7 +888,7 @@ class Builder {
     switch (s.type) {
       case StateType::kTask:
         if (!has("Resource")) {
-          sink_.Error(diag::kMissingField, s.pointer,
+          sink_.Error(diag::kMissingField, at,
                       fmt::format("Task state \"{}\" has no \"Resource\"; add the ARN of what it "
                                   "runs",
                                   s.name));
@@ -895,21 +898,21 @@ class Builder {
         break;
       case StateType::kChoice:
         if (!has("Choices")) {
-          sink_.Error(diag::kMissingField, s.pointer,
+          sink_.Error(diag::kMissingField, at,
                       fmt::format("Choice state \"{}\" has no \"Choices\"", s.name));
         }
         break;
       case StateType::kWait: {
         int n = has("Seconds") + has("Timestamp") + has("SecondsPath") + has("TimestampPath");
         if (n == 0) {
-          sink_.Error(diag::kMissingField, s.pointer,
+          sink_.Error(diag::kMissingField, at,
                       fmt::format("Wait state \"{}\" needs one of \"Seconds\", \"Timestamp\"{}",
                                   s.name,
                                   lang == QueryLanguage::kJsonPath
                                       ? ", \"SecondsPath\", \"TimestampPath\""
                                       : ""));
         } else if (n > 1) {
-          sink_.Error(diag::kFieldNotAllowed, s.pointer,
+          sink_.Error(diag::kFieldNotAllowed, at,
                       fmt::format("Wait state \"{}\" has {} of Seconds/Timestamp/SecondsPath/"
                                   "TimestampPath; keep exactly one",
                                   s.name, n));
@@ -922,13 +925,13 @@ class Builder {
         break;
       case StateType::kParallel:
         if (!has("Branches")) {
-          sink_.Error(diag::kMissingField, s.pointer,
+          sink_.Error(diag::kMissingField, at,
                       fmt::format("Parallel state \"{}\" has no \"Branches\"", s.name));
         }
         break;
       case StateType::kMap:
         if (!has("ItemProcessor") && !has("Iterator")) {
-          sink_.Error(diag::kMissingField, s.pointer,
+          sink_.Error(diag::kMissingField, at,
                       fmt::format("Map state \"{}\" has no \"ItemProcessor\"; add one with "
                                   "StartAt and States",
                                   s.name));
@@ -1132,20 +1135,29 @@ ParseReport ParseStateMachineText(std::string_view text, const ParseOptions& opt
         "", SourceLocation{1, 1}});
     return report;
   }
-  // The document is read into an arena and dropped whole once the model (which copies what it
-  // keeps, see Builder::Own) is built: no allocation or free per JSON node.
-  json::monotonic_resource arena(text.size() + 1024);
-  JsonParseOutcome parsed =
-      ParseJsonOrError(text, {.max_depth = options.max_depth,
-                              .max_bytes = text.size() + 1,
-                              .storage = json::storage_ptr(&arena)});
-  if (parsed.error) {
-    ParseReport report;
-    report.diagnostics.push_back(Diagnostic{Severity::kError, std::string(diag::kJsonSyntax),
-                                            parsed.error->message, "", parsed.error->location});
-    return report;
+  ParseReport report;
+  {
+    // The document is read into an arena and dropped whole once the model (which copies what
+    // it keeps, see Builder::Own) is built: no allocation or free per JSON node. Locations are
+    // looked up in the caller's text meanwhile; the machine gets its own copy only after the
+    // document is gone, so the two never take memory at the same time.
+    json::monotonic_resource arena(text.size() + 1024);
+    JsonParseOutcome parsed =
+        ParseJsonOrError(text, {.max_depth = options.max_depth,
+                                .max_bytes = text.size() + 1,
+                                .record_locations = false,
+                                .storage = json::storage_ptr(&arena)});
+    if (parsed.error) {
+      report.diagnostics.push_back(Diagnostic{Severity::kError, std::string(diag::kJsonSyntax),
+                                              parsed.error->message, "",
+                                              parsed.error->location});
+      return report;
+    }
+    SourceMap locations = SourceMap::Borrowing(text);
+    report = BuildReport(parsed.document->value, &locations);
   }
-  return BuildReport(parsed.document->value, &parsed.document->locations);
+  if (report.machine) report.machine->set_source_map(report.machine->source_map().Owning());
+  return report;
 }
 
 Result<StateMachine> ParseStateMachine(std::string_view text) {

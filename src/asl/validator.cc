@@ -64,16 +64,23 @@ class Validator {
   }
 
  private:
+  // The JSON pointer of state `s` of branch `b` (made when a diagnostic or a check needs it).
+  static std::string StatePointer(const Branch& b, const State& s) {
+    std::string p = JsonPointerAppend(b.pointer, "States");
+    AppendJsonPointerToken(p, s.name);
+    return p;
+  }
+
   // State names are unique across the whole machine, nested scopes included.
   void CollectNames(const Branch& b) {
     for (const State& s : b.states) {
-      auto [it, inserted] = all_names_.emplace(s.name, s.pointer);
+      auto [it, inserted] = all_names_.emplace(s.name, &b);
       if (!inserted) {
-        sink_.Error(diag::kDuplicateStateName, s.pointer,
+        sink_.Error(diag::kDuplicateStateName, StatePointer(b, s),
                     fmt::format("state name \"{}\" is already used at {}; state names must be "
                                 "unique in the whole state machine, including inside Parallel "
                                 "branches and Map processors",
-                                s.name, it->second));
+                                s.name, StatePointer(*it->second, s)));
       }
       for (const Branch& inner : s.parallel().branches) CollectNames(inner);
       if (s.map().item_processor) CollectNames(*s.map().item_processor);
@@ -105,16 +112,17 @@ class Validator {
     bool has_terminal = false;
     for (const State& s : b.states) {
       QueryLanguage state_lang = s.EffectiveQueryLanguage(lang);
-      CheckState(s, state_lang);
+      const std::string at = StatePointer(b, s);
+      CheckState(s, at, state_lang);
       has_terminal |= s.IsTerminal();
-      if (!s.next.empty()) target(s.next, JsonPointerAppend(s.pointer, "Next"), "Next");
+      if (!s.next.empty()) target(s.next, JsonPointerAppend(at, "Next"), "Next");
       if (!s.choice().default_next.empty()) {
-        target(s.choice().default_next, JsonPointerAppend(s.pointer, "Default"), "Default");
+        target(s.choice().default_next, JsonPointerAppend(at, "Default"), "Default");
       }
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         if (!s.choice().choices[i].next.empty()) {
           target(s.choice().choices[i].next,
-                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(s.pointer, "Choices"), i),
+                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Choices"), i),
                                    "Next"),
                  "Next");
         }
@@ -122,7 +130,7 @@ class Validator {
       for (std::size_t i = 0; i < s.catch_.size(); ++i) {
         if (!s.catch_[i].next.empty()) {
           target(s.catch_[i].next,
-                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(s.pointer, "Catch"), i),
+                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Catch"), i),
                                    "Next"),
                  "Catch Next");
         }
@@ -162,7 +170,7 @@ class Validator {
     }
     for (const State& s : b.states) {
       if (!seen.contains(&s)) {
-        sink_.Error(diag::kUnreachableState, s.pointer,
+        sink_.Error(diag::kUnreachableState, StatePointer(b, s),
                     fmt::format("state \"{}\" is unreachable: no path from StartAt \"{}\" leads "
                                 "to it; remove it or add a transition to it",
                                 s.name, b.start_at));
@@ -170,30 +178,31 @@ class Validator {
     }
   }
 
-  void CheckState(const State& s, QueryLanguage lang) {
+  // `at`: the state's JSON pointer.
+  void CheckState(const State& s, const std::string& at, QueryLanguage lang) {
     if (std::size_t n = CharacterCount(s.name); n > kMaxStateNameLength) {
-      sink_.Error(diag::kStateNameTooLong, s.pointer,
+      sink_.Error(diag::kStateNameTooLong, at,
                   fmt::format("state name \"{}...\" is {} characters; AWS allows at most {}",
                               FirstCharacters(s.name, 20), n, kMaxStateNameLength));
     }
     if (s.name.empty()) {
-      sink_.Error(diag::kInvalidValue, s.pointer, "a state name must not be empty");
+      sink_.Error(diag::kInvalidValue, at, "a state name must not be empty");
     }
     bool needs_transition = s.type == StateType::kPass || s.type == StateType::kTask ||
                             s.type == StateType::kWait || s.type == StateType::kParallel ||
                             s.type == StateType::kMap;
     if (needs_transition) {
       if (!s.next.empty() && s.end) {
-        sink_.Error(diag::kTransition, s.pointer,
+        sink_.Error(diag::kTransition, at,
                     fmt::format("state \"{}\" has both \"Next\" and \"End\"; keep one", s.name));
       } else if (s.next.empty() && !s.end) {
-        sink_.Error(diag::kTransition, s.pointer,
+        sink_.Error(diag::kTransition, at,
                     fmt::format("state \"{}\" has neither \"Next\" nor \"End\"; add \"Next\": "
                                 "\"<state>\" or \"End\": true",
                                 s.name));
       }
     }
-    std::string p = s.pointer;
+    std::string p = at;
     auto field = [&](std::string_view f) { return JsonPointerAppend(p, f); };
 
     if (lang == QueryLanguage::kJsonPath) {
@@ -290,13 +299,13 @@ class Validator {
         }
       }
     }
-    CheckRetryAndCatch(s, lang);
-    if (s.type == StateType::kMap) CheckMap(s);
+    CheckRetryAndCatch(s, at, lang);
+    if (s.type == StateType::kMap) CheckMap(s, at);
   }
 
-  void CheckMap(const State& s) {
+  void CheckMap(const State& s, const std::string& at) {
     bool distributed = s.map().item_processor && s.map().item_processor->mode == ProcessorMode::kDistributed;
-    std::string p = s.pointer;
+    std::string p = at;
     if (!distributed) {
       for (auto [v, name] : {std::pair{&s.map().item_reader, "ItemReader"},
                              std::pair{&s.map().item_batcher, "ItemBatcher"},
@@ -333,7 +342,7 @@ class Validator {
     }
   }
 
-  void CheckRetryAndCatch(const State& s, QueryLanguage lang) {
+  void CheckRetryAndCatch(const State& s, const std::string& at, QueryLanguage lang) {
     auto check_names = [&](const std::vector<std::string>& names, const std::string& ptr,
                            bool is_last, std::string_view what) {
       for (std::size_t i = 0; i < names.size(); ++i) {
@@ -357,7 +366,7 @@ class Validator {
         }
       }
     };
-    std::string rp = JsonPointerAppend(s.pointer, "Retry");
+    std::string rp = JsonPointerAppend(at, "Retry");
     for (std::size_t i = 0; i < s.retry.size(); ++i) {
       const Retrier& r = s.retry[i];
       std::string ptr = JsonPointerAppend(rp, i);
@@ -374,7 +383,7 @@ class Validator {
       quota(r.max_attempts, "MaxAttempts", kMaxIntegerField);
       quota(r.max_delay_seconds, "MaxDelaySeconds", kMaxDelaySecondsLimit);
     }
-    std::string cp = JsonPointerAppend(s.pointer, "Catch");
+    std::string cp = JsonPointerAppend(at, "Catch");
     for (std::size_t i = 0; i < s.catch_.size(); ++i) {
       const Catcher& c = s.catch_[i];
       std::string ptr = JsonPointerAppend(cp, i);
@@ -594,7 +603,8 @@ class Validator {
 
   const StateMachine& machine_;
   DiagnosticSink& sink_;
-  std::unordered_map<std::string, std::string> all_names_;  // name -> first pointer
+  // Each state name, with the branch of its first state of that name.
+  std::unordered_map<std::string_view, const Branch*> all_names_;
   int suggestions_left_ = 32;
 };
 

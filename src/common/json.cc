@@ -121,7 +121,8 @@ std::size_t SkipValue(std::string_view text, std::size_t pos) {
 }  // namespace
 
 struct SourceMap::Impl {
-  std::string text;
+  std::string owned;      // the text, unless borrowed
+  std::string_view text;  // the text looked at (`owned`, or the borrower's)
   std::size_t root = 0;        // where the root value starts
   std::size_t first_line = 0;  // where line 1 starts (after a byte order mark)
   std::mutex mu;               // guards what follows, built on first use
@@ -211,11 +212,28 @@ SourceMap::SourceMap(SourceMap&&) noexcept = default;
 SourceMap& SourceMap::operator=(SourceMap&&) noexcept = default;
 
 SourceMap::SourceMap(std::string text) : impl_(std::make_shared<Impl>()) {
-  impl_->text = std::move(text);
-  if (impl_->text.size() >= 3 && std::memcmp(impl_->text.data(), "\xEF\xBB\xBF", 3) == 0) {
+  impl_->owned = std::move(text);
+  Start(impl_->owned);
+}
+
+SourceMap SourceMap::Borrowing(std::string_view text) {
+  SourceMap map;
+  map.impl_ = std::make_shared<Impl>();
+  map.Start(text);
+  return map;
+}
+
+SourceMap SourceMap::Owning() const {
+  if (impl_ == nullptr || !impl_->owned.empty() || impl_->text.empty()) return *this;
+  return SourceMap(std::string(impl_->text));
+}
+
+void SourceMap::Start(std::string_view text) {
+  impl_->text = text;
+  if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) {
     impl_->first_line = 3;
   }
-  impl_->root = SkipSpaces(impl_->text, impl_->first_line);
+  impl_->root = SkipSpaces(text, impl_->first_line);
 }
 
 struct SourceMap::Found {
@@ -229,7 +247,7 @@ SourceMap::Found SourceMap::Walk(std::string_view pointer) const {
   Found out;
   if (impl_ == nullptr || impl_->root >= impl_->text.size()) return out;
   std::lock_guard<std::mutex> lock(impl_->mu);
-  const std::string& text = impl_->text;
+  std::string_view text = impl_->text;
   std::size_t key = impl_->root;
   std::size_t value = impl_->root;
   std::size_t pos = 0;
