@@ -59,6 +59,7 @@ class Validator {
                   fmt::format("\"TimeoutSeconds\" is {}; AWS allows at most {}",
                               *machine_.timeout_seconds, kMaxIntegerField));
     }
+    all_names_.reserve(machine_.states().size());
     CollectNames(machine_.top());
     CheckBranch(machine_.top(), machine_.DefaultQueryLanguage(), "the state machine");
   }
@@ -89,7 +90,9 @@ class Validator {
 
   void CheckBranch(const Branch& b, QueryLanguage lang, std::string_view what) {
     std::unordered_map<std::string_view, const State*> index;
+    index.reserve(b.states.size());
     std::vector<std::string_view> names;
+    names.reserve(b.states.size());
     for (const State& s : b.states) {
       index.emplace(s.name, &s);
       names.push_back(s.name);
@@ -154,11 +157,16 @@ class Validator {
                          const std::unordered_map<std::string_view, const State*>& index) {
     auto start = index.find(b.start_at);
     if (start == index.end()) return;  // already reported
-    std::unordered_set<const State*> seen{start->second};
+    // Visited states by their position in the branch.
+    std::vector<bool> seen(b.states.size());
+    auto position = [&](const State* s) { return static_cast<std::size_t>(s - b.states.data()); };
+    seen[position(start->second)] = true;
     std::vector<const State*> work{start->second};
     auto visit = [&](const std::string& name) {
       auto it = index.find(name);
-      if (it != index.end() && seen.insert(it->second).second) work.push_back(it->second);
+      if (it == index.end() || seen[position(it->second)]) return;
+      seen[position(it->second)] = true;
+      work.push_back(it->second);
     };
     while (!work.empty()) {
       const State* s = work.back();
@@ -169,7 +177,7 @@ class Validator {
       for (const Catcher& c : s->catch_) visit(c.next);
     }
     for (const State& s : b.states) {
-      if (!seen.contains(&s)) {
+      if (!seen[position(&s)]) {
         sink_.Error(diag::kUnreachableState, StatePointer(b, s),
                     fmt::format("state \"{}\" is unreachable: no path from StartAt \"{}\" leads "
                                 "to it; remove it or add a transition to it",
