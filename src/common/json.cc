@@ -1,7 +1,5 @@
 #include "zflow/json.h"
 
-#include "common/json_careful.h"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -13,6 +11,8 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 #include <fmt/format.h>
+
+#include "common/json_careful.h"
 
 namespace zflow {
 

@@ -160,6 +160,8 @@ async function main() {
   await page.getByRole("heading", { name: "fraud-scoring", level: 1 }).waitFor();
   await page.getByTestId("run-grid").waitFor();
   assert.equal(await page.getByTestId("run-grid").locator(".cell.st-succeeded").count(), 8);
+  // The schedules arrive in their own request: wait for them rather than read the heading alone.
+  await page.locator("#machine-schedules").getByText(/cron\(0 6 \* \* \? \*\)/).first().waitFor();
   assert.match(await page.locator("#machine-schedules").textContent(), /cron\(0 6 \* \* \? \*\)/);
   await page.screenshot({ path: join(shots, "machine.png"), fullPage: true });
   await checkAccessibility(page, "the state machine page");
