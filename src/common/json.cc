@@ -363,12 +363,12 @@ std::optional<json::value> NumberValue(std::string_view text, bool integral) {
   return json::value(d);
 }
 
+namespace bj = boost::json;
+
 // The fast path: Boost.JSON's SAX parser building the document on a value stack. It gives up
 // (returns null) on anything the careful parser below must judge or word: a syntax error, a
 // duplicate member name, a number out of range, a byte order mark. Numbers are converted from
 // their text by NumberValue, as the careful parser does, so both give the same document.
-namespace bj = boost::json;
-
 class FastJsonHandler {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
