@@ -1,12 +1,12 @@
 #include "cli/server_client.h"
 
-#include <httplib.h>
 
 #include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "cloud/sigv4.h"
+#include "common/http.h"
 
 namespace zflow::cli {
 
@@ -77,41 +77,37 @@ Result<json::object> ServerClient::Send(std::string_view method, std::string_vie
         {.region = region_, .service = target.empty() ? "scheduler" : "states"},
         SystemClock().Now()));
   }
-  httplib::Headers headers;
-  std::string content_type;
-  for (const auto& [k, v] : request.headers) {
+  http::Call call{.base_url = fmt::format("{}://{}:{}", scheme_, host_, port_),
+                  .method = std::string(method),
+                  .path = std::string(path),
+                  .connect_timeout_seconds = 5,
+                  .read_timeout_seconds = 75};
+  for (auto& [k, v] : request.headers) {
     if (k == "Host") continue;
     if (k == "Content-Type") {
-      content_type = v;
+      if (method != "GET") call.content_type = v;  // a GET has no body
       continue;
     }
-    headers.emplace(k, v);
+    call.headers.emplace_back(k, v);
   }
-  httplib::Client client(fmt::format("{}://{}:{}", scheme_, host_, port_));
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(75, 0);
-  std::string body_text(body);
-  auto send = [&]() {
-    if (method == "GET") return client.Get(std::string(path), headers);
-    if (method == "DELETE") return client.Delete(std::string(path), headers, body_text, content_type);
-    if (method == "PUT") return client.Put(std::string(path), headers, body_text, content_type);
-    return client.Post(std::string(path), headers, body_text, content_type);
-  };
-  httplib::Result res = send();
-  if (!res) {
+  if (method != "GET") call.body = std::string(body);
+  // A module that cannot load is an installation problem, and said as such.
+  if (auto backend = http::LoadBackend(); !backend.ok()) return backend.status();
+  http::Reply res = http::Send(call);
+  if (!res.ok()) {
     return UnavailableError(fmt::format(
         "cannot reach zflow serve at {} ({}); start it with `zflow serve` or point "
         "--endpoint-url / ZFLOW_ENDPOINT at it",
-        endpoint_, httplib::to_string(res.error())));
+        endpoint_, res.error));
   }
-  auto parsed = ParseJson(res->body.empty() ? std::string_view("{}") : res->body);
+  auto parsed = ParseJson(res.body.empty() ? std::string_view("{}") : res.body);
   if (!parsed.ok() || !parsed->value.is_object()) {
     return UnavailableError(fmt::format("{} answered HTTP {} with something that is not JSON",
-                                        endpoint_, res->status));
+                                        endpoint_, res.status));
   }
   json::object out = std::move(parsed->value.as_object());
-  if (res->status == 200) return out;
-  std::string type = res->get_header_value("x-amzn-ErrorType");
+  if (res.status == 200) return out;
+  std::string type = res.Header("x-amzn-ErrorType");
   if (const json::value* t = out.if_contains("__type"); t != nullptr && t->is_string()) {
     std::string_view s = t->as_string();
     type = std::string(s.substr(s.find('#') + 1));
@@ -128,10 +124,10 @@ Result<json::object> ServerClient::Send(std::string_view method, std::string_vie
     code = StatusCode::kNotFound;
   } else if (type.ends_with("AlreadyExists") || type == "ConflictException") {
     code = StatusCode::kAlreadyExists;
-  } else if (res->status == 403 || type.find("Signature") != std::string::npos ||
+  } else if (res.status == 403 || type.find("Signature") != std::string::npos ||
              type == "UnrecognizedClientException") {
     code = StatusCode::kPermissionDenied;
-  } else if (res->status >= 500) {
+  } else if (res.status >= 500) {
     code = StatusCode::kUnavailable;
   }
   return Status(code, fmt::format("{}: {}", type, message));

@@ -1,13 +1,12 @@
 #include "integrations/databricks.h"
 
-#include <httplib.h>
-
 #include <chrono>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "common/file.h"
+#include "common/http.h"
 #include "common/subprocess.h"
 
 namespace zflow::integrations {
@@ -19,9 +18,9 @@ std::int64_t NowMs() {
       .count();
 }
 
-void Error(httplib::Response& res, int status, std::string_view code, std::string message) {
+void Error(http::Response& res, int status, std::string_view code, std::string message) {
   res.status = status;
-  res.set_content(ToJsonText(json::value(json::object{{"error_code", code}, {"message", message}})),
+  res.SetContent(ToJsonText(json::value(json::object{{"error_code", code}, {"message", message}})),
                   "application/json");
 }
 
@@ -42,8 +41,7 @@ struct DatabricksServer::Impl {
   };
 
   DatabricksOptions options;
-  httplib::Server server;
-  std::thread listener;
+  std::unique_ptr<http::Server> server;
   std::mutex mu;
   std::map<std::int64_t, std::unique_ptr<Run>> runs;  // guarded by mu
   std::map<std::string, std::int64_t> tokens;         // idempotency_token -> run; guarded
@@ -81,7 +79,7 @@ struct DatabricksServer::Impl {
     return out;
   }
 
-  void Submit(const httplib::Request& req, httplib::Response& res, const std::string& url) {
+  void Submit(const http::Request& req, http::Response& res, const std::string& url) {
     auto body = ParseJson(req.body, {.record_locations = false});
     if (!body.ok() || !body->value.is_object()) {
       return Error(res, 400, "MALFORMED_REQUEST", "The request body is not a JSON object.");
@@ -113,7 +111,7 @@ struct DatabricksServer::Impl {
     if (const json::value* t = b.if_contains("idempotency_token"); t && t->is_string()) {
       token = std::string(t->get_string());
       if (auto it = tokens.find(token); it != tokens.end()) {
-        res.set_content(ToJsonText(json::value(json::object{{"run_id", it->second}})),
+        res.SetContent(ToJsonText(json::value(json::object{{"run_id", it->second}})),
                         "application/json");
         return;
       }
@@ -176,7 +174,7 @@ struct DatabricksServer::Impl {
       });
     }
     runs.emplace(r->id, std::move(run));
-    res.set_content(ToJsonText(json::value(json::object{{"run_id", r->id}})), "application/json");
+    res.SetContent(ToJsonText(json::value(json::object{{"run_id", r->id}})), "application/json");
     (void)url;
   }
 
@@ -196,18 +194,8 @@ Result<std::unique_ptr<DatabricksServer>> DatabricksServer::Start(DatabricksOpti
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   Impl* i = impl.get();
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
-  // server share a port that is in use.
-  i->server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  int port = i->options.port;
-  if (port == 0) {
-    port = i->server.bind_to_any_port("127.0.0.1");
-  } else if (!i->server.bind_to_port("127.0.0.1", port)) {
-    port = -1;
-  }
+  ZFLOW_ASSIGN_OR_RETURN(i->server, http::MakeServer({}));
+  const int port = i->server->Bind("127.0.0.1", i->options.port);
   if (port <= 0) {
     return UnavailableError(fmt::format(
         "the Databricks stand-in cannot listen on 127.0.0.1:{} (is the port in use? set "
@@ -215,23 +203,23 @@ Result<std::unique_ptr<DatabricksServer>> DatabricksServer::Start(DatabricksOpti
         i->options.port));
   }
   std::string url = "http://127.0.0.1:" + std::to_string(port);
-  i->server.Post(R"(/api/2\.[12]/jobs/runs/submit)",
-                 [i, url](const httplib::Request& req, httplib::Response& res) {
+  i->server->Route("POST", R"(/api/2\.[12]/jobs/runs/submit)",
+                 [i, url](const http::Request& req, http::Response& res) {
                    i->Submit(req, res, url);
                  });
-  i->server.Get(R"(/api/2\.[12]/jobs/runs/get)",
-                [i, url](const httplib::Request& req, httplib::Response& res) {
+  i->server->Route("GET", R"(/api/2\.[12]/jobs/runs/get)",
+                [i, url](const http::Request& req, http::Response& res) {
                   std::lock_guard<std::mutex> lock(i->mu);
-                  Impl::Run* r = i->Find(req.get_param_value("run_id"));
+                  Impl::Run* r = i->Find(req.Param("run_id"));
                   if (r == nullptr) {
                     return Error(res, 400, "INVALID_PARAMETER_VALUE",
                                  fmt::format("Run {} does not exist.",
-                                             req.get_param_value("run_id")));
+                                             req.Param("run_id")));
                   }
-                  res.set_content(ToJsonText(i->Describe(*r, url)), "application/json");
+                  res.SetContent(ToJsonText(i->Describe(*r, url)), "application/json");
                 });
-  i->server.Post(R"(/api/2\.[12]/jobs/runs/cancel)",
-                 [i](const httplib::Request& req, httplib::Response& res) {
+  i->server->Route("POST", R"(/api/2\.[12]/jobs/runs/cancel)",
+                 [i](const http::Request& req, http::Response& res) {
                    auto body = ParseJson(req.body, {.record_locations = false});
                    const json::value* id =
                        body.ok() && body->value.is_object()
@@ -243,14 +231,9 @@ Result<std::unique_ptr<DatabricksServer>> DatabricksServer::Start(DatabricksOpti
                      return Error(res, 400, "INVALID_PARAMETER_VALUE", "Run does not exist.");
                    }
                    r->cancel = true;  // a no-op for a finished run
-                   res.set_content("{}", "application/json");
+                   res.SetContent("{}", "application/json");
                  });
-  i->listener = std::thread([i] { i->server.listen_after_bind(); });
-  // Stopping a server that has not entered its accept loop yet would leave the loop waiting:
-  // return only once it runs.
-  for (int waited = 0; !i->server.is_running() && waited < 5000; ++waited) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  i->server->Listen();
   std::unique_ptr<DatabricksServer> s(new DatabricksServer(std::move(impl)));
   s->port_ = port;
   return s;
@@ -258,8 +241,7 @@ Result<std::unique_ptr<DatabricksServer>> DatabricksServer::Start(DatabricksOpti
 
 DatabricksServer::~DatabricksServer() {
   // No new runs, then stop the running ones (their process groups are killed).
-  impl_->server.stop();
-  if (impl_->listener.joinable()) impl_->listener.join();
+  impl_->server->Stop();
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (auto& [id, r] : impl_->runs) r->cancel = true;

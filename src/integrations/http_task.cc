@@ -1,6 +1,5 @@
 #include "integrations/http_task.h"
 
-#include <httplib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
+#include "common/http.h"
 #include "common/percent_encoding.h"
 
 namespace zflow::integrations {
@@ -112,11 +112,17 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
                                           "be called", m, url));
   }
   // Headers: the connection's, then the task's.
-  httplib::Request request;
-  request.method = m;
-  request.path = target->second;
+  http::Call call{.base_url = target->first,
+                  .method = m,
+                  .path = target->second,
+                  .connect_timeout_seconds = timeout_seconds_,
+                  .read_timeout_seconds = timeout_seconds_,
+                  .write_timeout_seconds = timeout_seconds_};
+  auto set_header = [&call](std::string name, std::string value) {
+    call.headers.emplace_back(std::move(name), std::move(value));
+  };
   if (auto it = connections_.find(connection); it != connections_.end()) {
-    for (const auto& [k, v] : it->second) request.set_header(k, v);
+    for (const auto& [k, v] : it->second) set_header(k, v);
   }
   bool has_content_type = false;
   if (const json::value* h = p->if_contains("Headers"); h != nullptr && h->is_object()) {
@@ -126,38 +132,33 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
                                    std::string(k)));
       }
       has_content_type = has_content_type || Lower(k) == "content-type";
-      request.set_header(std::string(k), ScalarText(v));
+      set_header(std::string(k), ScalarText(v));
     }
   }
   if (const json::value* b = p->if_contains("RequestBody")) {
-    request.body = b->is_string() ? std::string(b->get_string()) : ToJsonText(*b);
+    call.body = b->is_string() ? std::string(b->get_string()) : ToJsonText(*b);
     if (!has_content_type) {
-      request.set_header("Content-Type", b->is_string() ? "application/x-www-form-urlencoded"
-                                                        : "application/json");
+      set_header("Content-Type", b->is_string() ? "application/x-www-form-urlencoded"
+                                                : "application/json");
     }
   }
-  request.set_header("User-Agent", "Amazon|StepFunctions|HttpInvoke|us-east-1");
-  request.set_header("Accept", "*/*");
-  httplib::Client client(target->first);
-  client.set_connection_timeout(std::chrono::seconds(timeout_seconds_));
-  client.set_read_timeout(std::chrono::seconds(timeout_seconds_));
-  client.set_write_timeout(std::chrono::seconds(timeout_seconds_));
-  client.set_follow_location(false);
-  httplib::Result answer = client.send(request);
-  if (!answer) {
-    return runtime::TaskResult::Failure(
-        "States.Http.Socket", fmt::format("{} {}: {}", m, url, httplib::to_string(answer.error())));
+  set_header("User-Agent", "Amazon|StepFunctions|HttpInvoke|us-east-1");
+  set_header("Accept", "*/*");
+  http::Reply answer = http::Send(call);
+  if (!answer.ok()) {
+    return runtime::TaskResult::Failure("States.Http.Socket",
+                                        fmt::format("{} {}: {}", m, url, answer.error));
   }
-  const long status = answer->status;
+  const long status = answer.status;
   // The response's headers, as lists of values.
   json::object header_map;
-  for (const auto& [key, value] : answer->headers) {
+  for (const auto& [key, value] : answer.headers) {
     json::value& list = header_map[key];
     if (!list.is_array()) list = json::array();
     list.as_array().emplace_back(value);
   }
-  const std::string status_text = answer->reason;
-  const std::string& response = answer->body;
+  const std::string status_text = answer.reason;
+  const std::string& response = answer.body;
   json::value parsed_body = json::value(response);
   if (auto j = ParseJson(response, {.record_locations = false}); j.ok()) parsed_body = j->value;
   json::object out{{"Headers", std::move(header_map)},

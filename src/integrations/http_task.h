@@ -1,4 +1,4 @@
-// HTTP Tasks (arn:aws:states:::http:invoke) over real HTTP (and HTTPS), with cpp-httplib.
+// HTTP Tasks (arn:aws:states:::http:invoke) over real HTTP (and HTTPS), through common/http.h.
 //
 // Parameters as the HTTP Task takes them: ApiEndpoint and Method (required), Headers,
 // QueryParameters (values URL-encoded; arrays repeat the key), RequestBody (an object or array

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <httplib.h>
 
 #include <filesystem>
 #include <regex>
@@ -16,12 +15,11 @@
 
 #include "asl/evaluation.h"
 #include "common/file.h"
+#include "common/http.h"
 #include "common/subprocess.h"
 #include "integrations/framework_container.h"
 #include "integrations/request_fields.h"
 #include "integrations/sagemaker.h"
-
-#include "integrations/framework_container.h"
 #include "zflow/clock.h"
 
 namespace zflow::integrations {
@@ -136,11 +134,11 @@ Result<Server> StartServer(const ImageSpec& image, runtime::ObjectStore& store,
   options.env["SAGEMAKER_BIND_TO_PORT"] = std::to_string(port);
   fs::path log = dir / "server.log";
   ZFLOW_ASSIGN_OR_RETURN(int pid, SpawnDetached(argv, options, log.string()));
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1);
+  const http::Call ping{.base_url = fmt::format("http://127.0.0.1:{}", port),
+                        .path = "/ping",
+                        .connect_timeout_seconds = 1};
   for (int i = 0; i < 600; ++i) {  // up to 60 s
-    auto res = client.Get("/ping");
-    if (res && res->status == 200) return Server{pid, port};
+    if (http::Reply res = http::Send(ping); res.ok() && res.status == 200) return Server{pid, port};
     if (!ProcessAlive(pid)) {
       return UnavailableError(fmt::format("the serving process exited before answering /ping: {}",
                                           LogTail(log)));
@@ -393,8 +391,7 @@ runtime::TaskResult SageMakerHandler::Transform(const json::object& req, bool sy
   if (!objects.ok() || objects->empty() || !out) {
     failure = fmt::format("ClientError: no input objects under {}", *input_uri);
   }
-  httplib::Client client("127.0.0.1", server->port);
-  client.set_read_timeout(600);
+  const std::string server_url = fmt::format("http://127.0.0.1:{}", server->port);
   std::string out_prefix = out ? out->second : "";
   if (!out_prefix.empty() && out_prefix.back() != '/') out_prefix.push_back('/');
   for (std::size_t i = 0; failure.empty() && i < objects->size(); ++i) {
@@ -434,24 +431,27 @@ runtime::TaskResult SageMakerHandler::Transform(const json::object& req, bool sy
         failure = fmt::format("ClientError: a record of {} bytes is larger than MaxPayloadInMB", body.size());
         break;
       }
-      httplib::Headers headers;
-      if (!accept.empty()) headers.emplace("Accept", accept);
-      auto res = client.Post("/invocations", headers, body,
-                             content_type.empty() ? "application/octet-stream" : content_type);
-      if (!res) {
+      http::Call call{.base_url = server_url,
+                      .method = "POST",
+                      .path = "/invocations",
+                      .body = body,
+                      .content_type =
+                          content_type.empty() ? "application/octet-stream" : content_type,
+                      .read_timeout_seconds = 600};
+      if (!accept.empty()) call.headers.emplace_back("Accept", accept);
+      http::Reply res = http::Send(call);
+      if (!res.ok()) {
         failure = "ClientError: the model server did not answer /invocations";
         break;
       }
-      if (res->status != 200) {
+      if (res.status != 200) {
         failure = fmt::format("ClientError: the model returned {} for a request from {}: {}",
-                              res->status, o.key, res->body.substr(0, 500));
+                              res.status, o.key, res.body.substr(0, 500));
         break;
       }
-      if (assemble == "Line") {
-        assembled += res->body;
-        if (!assembled.empty() && assembled.back() != '\n') assembled.push_back('\n');
-      } else {
-        assembled += res->body;
+      assembled += res.body;
+      if (assemble == "Line" && !assembled.empty() && assembled.back() != '\n') {
+        assembled.push_back('\n');
       }
     }
     if (!failure.empty()) break;
@@ -512,15 +512,18 @@ Result<std::string> InvokeEndpoint(const std::string& work_dir, const std::strin
       return FailedPreconditionError(fmt::format("endpoint \"{}\" is {}{}", name, e.status,
                                                  e.failure.empty() ? "" : ": " + e.failure));
     }
-    httplib::Client client("127.0.0.1", e.port);
-    client.set_read_timeout(60);
-    auto res = client.Post("/invocations", body, content_type);
-    if (!res) return UnavailableError(fmt::format("endpoint \"{}\" did not answer", name));
-    if (res->status != 200) {
+    http::Reply res = http::Send({.base_url = fmt::format("http://127.0.0.1:{}", e.port),
+                                  .method = "POST",
+                                  .path = "/invocations",
+                                  .body = std::string(body),
+                                  .content_type = std::string(content_type),
+                                  .read_timeout_seconds = 60});
+    if (!res.ok()) return UnavailableError(fmt::format("endpoint \"{}\" did not answer", name));
+    if (res.status != 200) {
       return FailedPreconditionError(fmt::format("ModelError: the model returned {}: {}",
-                                                 res->status, res->body.substr(0, 1000)));
+                                                 res.status, res.body.substr(0, 1000)));
     }
-    return res->body;
+    return std::move(res.body);
   }
   return NotFoundError(fmt::format("Endpoint {} not found.", name));
 }

@@ -1,9 +1,6 @@
 // zflow serve: the HTTP front of the Step Functions API, the store and the executions.
 #include "zflow/server.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cloud/sigv4.h"
+#include "common/http.h"
 #include "server/execution_service.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
@@ -32,10 +30,10 @@ bool IsLoopback(std::string_view host) {
 
 constexpr std::string_view kTargetPrefix = "AWSStepFunctions.";
 
-void SetJson(httplib::Response& res, const server::ApiResponse& response) {
+void SetJson(http::Response& res, const server::ApiResponse& response) {
   res.status = response.http_status;
-  if (!response.error_type.empty()) res.set_header("x-amzn-ErrorType", response.error_type);
-  res.set_content(response.body, "application/json");
+  if (!response.error_type.empty()) res.SetHeader("x-amzn-ErrorType", response.error_type);
+  res.SetContent(response.body, "application/json");
 }
 
 }  // namespace
@@ -49,9 +47,7 @@ struct Server::Impl {
   std::unique_ptr<server::Metrics> metrics;
   std::unique_ptr<server::Scheduler> scheduler;
   std::unique_ptr<server::WebUi> ui;
-  std::unique_ptr<httplib::Server> http;
-  std::thread listener;
-  std::atomic<bool> listener_done{false};
+  std::unique_ptr<http::Server> http;
   int port = 0;
   std::size_t recovered = 0;
   int missed_skipped = 0;
@@ -61,18 +57,18 @@ struct Server::Impl {
   std::condition_variable cv;
   bool stopped = false;  // guarded by mu
 
-  void Serve(const httplib::Request& req, httplib::Response& res);
+  void Serve(const http::Request& req, http::Response& res);
   // With credentials: the AWS error for a request that is not signed with them.
-  std::optional<server::ApiError> Authenticate(const httplib::Request& req);
+  std::optional<server::ApiError> Authenticate(const http::Request& req);
 };
 
-std::optional<server::ApiError> Server::Impl::Authenticate(const httplib::Request& req) {
+std::optional<server::ApiError> Server::Impl::Authenticate(const http::Request& req) {
   if (options.access_key_id.empty()) return std::nullopt;
   // A browser logged in to the web UI: its session cookie (SameSite=Strict, so other sites'
   // pages do not send it). A request that changes something must also come from this origin.
-  if (req.has_header("Cookie") && ui->HasSession(req.get_header_value("Cookie"))) {
-    const std::string origin = req.get_header_value("Origin");
-    if (req.method == "GET" || origin.empty() || origin.ends_with("//" + req.get_header_value("Host"))) {
+  if (req.HasHeader("Cookie") && ui->HasSession(req.Header("Cookie"))) {
+    const std::string origin = req.Header("Origin");
+    if (req.method == "GET" || origin.empty() || origin.ends_with("//" + req.Header("Host"))) {
       return std::nullopt;
     }
     return server::ApiError{"AccessDeniedException",
@@ -104,9 +100,9 @@ std::optional<server::ApiError> Server::Impl::Authenticate(const httplib::Reques
   return server::ApiError{error->code, error->message, error->http_status};
 }
 
-void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::Serve(const http::Request& req, http::Response& res) {
   const auto started = std::chrono::steady_clock::now();
-  std::string target = req.get_header_value("X-Amz-Target");
+  std::string target = req.Header("X-Amz-Target");
   std::string_view action;
   server::ApiResponse response;
   if (auto denied = Authenticate(req)) {
@@ -123,11 +119,11 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
     response = api->Handle(action, req.body);
   }
   res.status = response.http_status;
-  res.set_header("x-amzn-RequestId", fmt::format("{:016x}", std::hash<std::string>{}(
+  res.SetHeader("x-amzn-RequestId", fmt::format("{:016x}", std::hash<std::string>{}(
                                                                   target + std::to_string(
                                                                       started.time_since_epoch()
                                                                           .count()))));
-  res.set_content(response.body, "application/x-amz-json-1.0");
+  res.SetContent(response.body, "application/x-amz-json-1.0");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics->Request(action.empty() ? "unknown" : action, response.error_type, seconds);
@@ -142,20 +138,20 @@ void Server::Impl::Serve(const httplib::Request& req, httplib::Response& res) {
 namespace {
 
 // Headers of every web UI page and asset: no framing, no sniffing, scripts from this origin only.
-void SetPageHeaders(httplib::Response& res) {
-  res.set_header("Content-Security-Policy",
+void SetPageHeaders(http::Response& res) {
+  res.SetHeader("Content-Security-Policy",
                  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
                  "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
                  "form-action 'self'");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("Referrer-Policy", "no-referrer");
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("X-Frame-Options", "DENY");
+  res.SetHeader("Referrer-Policy", "no-referrer");
 }
 
 // GET handlers of the UI's reads, behind the same authentication as the API.
 template <typename Handler>
-httplib::Server::Handler Guarded(Server::Impl& impl, Handler handler) {
-  return [&impl, handler](const httplib::Request& req, httplib::Response& res) {
+http::Handler Guarded(Server::Impl& impl, Handler handler) {
+  return [&impl, handler](const http::Request& req, http::Response& res) {
     if (auto denied = impl.Authenticate(req)) {
       SetJson(res, server::ErrorResponse(*denied));
       return;
@@ -166,41 +162,41 @@ httplib::Server::Handler Guarded(Server::Impl& impl, Handler handler) {
 
 }  // namespace
 
-void AddWebUiRoutes(httplib::Server& http, Server::Impl& impl, bool tls) {
+void AddWebUiRoutes(http::Server& routes, Server::Impl& impl, bool tls) {
   server::WebUi& ui = *impl.ui;
-  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/"); });
-  http.Get("/ui", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ui/"); });
-  http.Get(R"(/ui/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+  routes.Route("GET", "/", [](const http::Request&, http::Response& res) { res.Redirect("/ui/"); });
+  routes.Route("GET", "/ui", [](const http::Request&, http::Response& res) { res.Redirect("/ui/"); });
+  routes.Route("GET", R"(/ui/(.*))", [](const http::Request& req, http::Response& res) {
     SetPageHeaders(res);
-    std::optional<server::UiAsset> asset = server::FindUiAsset(std::string(req.matches[1]));
+    std::optional<server::UiAsset> asset = server::FindUiAsset(req.matches[1]);
     if (!asset) {
       if (!server::FindUiAsset("index.html")) {
-        res.set_content("This zflow was built without its web UI: run `make ui`, then build "
+        res.SetContent("This zflow was built without its web UI: run `make ui`, then build "
                         "again.\n",
                         "text/plain; charset=utf-8");
         return;
       }
       res.status = 404;
-      res.set_content("Not found\n", "text/plain; charset=utf-8");
+      res.SetContent("Not found\n", "text/plain; charset=utf-8");
       return;
     }
-    res.set_header("ETag", asset->etag);
-    res.set_header("Cache-Control", "no-cache");
-    if (req.get_header_value("If-None-Match") == asset->etag) {
+    res.SetHeader("ETag", asset->etag);
+    res.SetHeader("Cache-Control", "no-cache");
+    if (req.Header("If-None-Match") == asset->etag) {
       res.status = 304;
       return;
     }
-    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
+    res.SetStaticContent(asset->body, std::string(asset->content_type));
   });
   // Sessions. The credentials travel in the body, never in a URL, and are not logged.
-  http.Get("/zflow/session", [&ui](const httplib::Request& req, httplib::Response& res) {
-    const bool in = !ui.auth_required() || ui.HasSession(req.get_header_value("Cookie"));
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(ToJsonText(json::object{{"authRequired", ui.auth_required()},
+  routes.Route("GET", "/zflow/session", [&ui](const http::Request& req, http::Response& res) {
+    const bool in = !ui.auth_required() || ui.HasSession(req.Header("Cookie"));
+    res.SetHeader("Cache-Control", "no-store");
+    res.SetContent(ToJsonText(json::object{{"authRequired", ui.auth_required()},
                                             {"authenticated", in}}),
                     "application/json");
   });
-  http.Post("/zflow/login", [&ui, tls](const httplib::Request& req, httplib::Response& res) {
+  routes.Route("POST", "/zflow/login", [&ui, tls](const http::Request& req, http::Response& res) {
     auto parsed = ParseJson(req.body);
     const json::object* in = parsed.ok() ? parsed->value.if_object() : nullptr;
     auto field = [&](const char* name) -> std::string {
@@ -222,34 +218,34 @@ void AddWebUiRoutes(httplib::Server& http, Server::Impl& impl, bool tls) {
                        "The access key id or the secret access key is not this server's", 401}));
       return;
     }
-    res.set_header("Set-Cookie", ui.SessionCookie(*session, tls));
-    res.set_header("Cache-Control", "no-store");
-    res.set_content("{\"authenticated\":true}", "application/json");
+    res.SetHeader("Set-Cookie", ui.SessionCookie(*session, tls));
+    res.SetHeader("Cache-Control", "no-store");
+    res.SetContent("{\"authenticated\":true}", "application/json");
   });
-  http.Post("/zflow/logout", [&ui, tls](const httplib::Request& req, httplib::Response& res) {
-    ui.Logout(req.get_header_value("Cookie"));
-    res.set_header("Set-Cookie", ui.SessionCookie("", tls));
-    res.set_content("{\"authenticated\":false}", "application/json");
+  routes.Route("POST", "/zflow/logout", [&ui, tls](const http::Request& req, http::Response& res) {
+    ui.Logout(req.Header("Cookie"));
+    res.SetHeader("Set-Cookie", ui.SessionCookie("", tls));
+    res.SetContent("{\"authenticated\":false}", "application/json");
   });
   // Reads and actions the Step Functions API has no action for.
-  http.Get("/zflow/executions", Guarded(impl, [&ui](const httplib::Request& req,
-                                                    httplib::Response& res) {
+  routes.Route("GET", "/zflow/executions", Guarded(impl, [&ui](const http::Request& req,
+                                                    http::Response& res) {
              std::map<std::string, std::string> query(req.params.begin(), req.params.end());
              SetJson(res, ui.Executions(query));
            }));
-  http.Get("/zflow/artifacts", Guarded(impl, [&ui](const httplib::Request& req,
-                                                   httplib::Response& res) {
-             SetJson(res, ui.Artifacts(req.get_param_value("executionArn")));
+  routes.Route("GET", "/zflow/artifacts", Guarded(impl, [&ui](const http::Request& req,
+                                                   http::Response& res) {
+             SetJson(res, ui.Artifacts(req.Param("executionArn")));
            }));
-  http.Get("/zflow/objects", Guarded(impl, [&ui](const httplib::Request& req,
-                                                 httplib::Response& res) {
-             server::ObjectDownload d = ui.Object(req.get_param_value("uri"));
+  routes.Route("GET", "/zflow/objects", Guarded(impl, [&ui](const http::Request& req,
+                                                 http::Response& res) {
+             server::ObjectDownload d = ui.Object(req.Param("uri"));
              res.status = d.http_status;
              // Objects are data, never pages of this origin: no scripts, no sniffing.
-             res.set_header("Content-Security-Policy", "sandbox; default-src 'none'");
-             res.set_header("X-Content-Type-Options", "nosniff");
+             res.SetHeader("Content-Security-Policy", "sandbox; default-src 'none'");
+             res.SetHeader("X-Content-Type-Options", "nosniff");
              if (d.http_status == 200) {
-               const bool inline_ok = req.get_param_value("download").empty() &&
+               const bool inline_ok = req.Param("download").empty() &&
                                       (d.content_type == "application/pdf" ||
                                        d.content_type.starts_with("text/") ||
                                        d.content_type.starts_with("image/png") ||
@@ -262,28 +258,28 @@ void AddWebUiRoutes(httplib::Server& http, Server::Impl& impl, bool tls) {
                                   ? c
                                   : '_';
                }
-               res.set_header("Content-Disposition",
+               res.SetHeader("Content-Disposition",
                               fmt::format("{}; filename=\"{}\"",
                                           inline_ok ? "inline" : "attachment", safe_name));
              }
-             res.set_content(d.body, d.content_type);
+             res.SetContent(d.body, d.content_type);
            }));
-  http.Get("/zflow/endpoints", Guarded(impl, [&ui](const httplib::Request&,
-                                                   httplib::Response& res) {
+  routes.Route("GET", "/zflow/endpoints", Guarded(impl, [&ui](const http::Request&,
+                                                   http::Response& res) {
              SetJson(res, ui.Endpoints());
            }));
-  http.Post(R"(/zflow/endpoints/([^/]+)/invocations)",
-            Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
-              SetJson(res, ui.InvokeEndpoint(std::string(req.matches[1]), req.body,
-                                             req.get_header_value("Content-Type")));
+  routes.Route("POST", R"(/zflow/endpoints/([^/]+)/invocations)",
+            Guarded(impl, [&ui](const http::Request& req, http::Response& res) {
+              SetJson(res, ui.InvokeEndpoint(req.matches[1], req.body,
+                                             req.Header("Content-Type")));
             }));
-  http.Get(R"(/zflow/pipelines/([^/]+))",
-           Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
-             SetJson(res, ui.GetPipeline(std::string(req.matches[1])));
+  routes.Route("GET", R"(/zflow/pipelines/([^/]+))",
+           Guarded(impl, [&ui](const http::Request& req, http::Response& res) {
+             SetJson(res, ui.GetPipeline(req.matches[1]));
            }));
-  http.Put(R"(/zflow/pipelines/([^/]+))",
-           Guarded(impl, [&ui](const httplib::Request& req, httplib::Response& res) {
-             SetJson(res, ui.PutPipeline(std::string(req.matches[1]), req.body));
+  routes.Route("PUT", R"(/zflow/pipelines/([^/]+))",
+           Guarded(impl, [&ui](const http::Request& req, http::Response& res) {
+             SetJson(res, ui.PutPipeline(req.matches[1], req.body));
            }));
 }
 
@@ -291,7 +287,6 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
   Shutdown();
-  if (impl_->listener.joinable()) impl_->listener.join();
   impl_->http.reset();
   impl_->scheduler.reset();
   impl_->api.reset();
@@ -362,112 +357,84 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->missed_skipped = catchup.skipped;
   impl->missed_run = catchup.run;
 
-  if (tls) {
-    impl->http = std::make_unique<httplib::SSLServer>(options.tls_certificate.c_str(),
-                                                      options.tls_private_key.c_str());
-    if (!impl->http->is_valid()) {
-      return InvalidArgumentError(fmt::format(
-          "cannot use the TLS certificate {} with the key {} (are they PEM files that match?)",
-          options.tls_certificate, options.tls_private_key));
-    }
-  } else {
-    impl->http = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& http = *impl->http;
-  const int threads = options.http_threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_payload_max_length(8 << 20);
-  http.set_tcp_nodelay(true);  // answers go out at once, not after the peer's delayed ACK
-  http.set_keep_alive_max_count(10000);
-  // An idle keep-alive connection holds a worker thread until this runs out, and a shutdown
-  // waits for it.
-  http.set_keep_alive_timeout(2);
-  http.set_read_timeout(70, 0);  // GetActivityTask holds a request up to 60 seconds
-  auto listening = std::make_shared<std::atomic<int>>(-1);
-  http.set_socket_options([listening](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    *listening = sock;
-  });
+  ZFLOW_ASSIGN_OR_RETURN(
+      impl->http,
+      http::MakeServer({.tls_certificate = options.tls_certificate,
+                        .tls_private_key = options.tls_private_key,
+                        .threads = options.http_threads,
+                        .max_body_bytes = 8 << 20,
+                        // answers go out at once, not after the peer's delayed ACK
+                        .tcp_nodelay = true,
+                        .keep_alive_max_requests = 10000,
+                        // An idle keep-alive connection holds a worker thread until this runs
+                        // out, and a shutdown waits for it.
+                        .keep_alive_timeout_seconds = 2,
+                        // GetActivityTask holds a request up to 60 seconds
+                        .read_timeout_seconds = 70}));
+  http::Server& routes = *impl->http;
   Impl* raw = impl.get();
-  http.Post("/", [raw](const httplib::Request& req, httplib::Response& res) {
+  routes.Route("POST", "/", [raw](const http::Request& req, http::Response& res) {
     raw->Serve(req, res);
   });
   // Metrics hold counts and durations only (no names, ARNs or data), so a Prometheus scraper,
   // which cannot sign requests, reads them without credentials.
-  http.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
-    res.set_content(raw->metrics->Render(*raw->store, *raw->executions),
+  routes.Route("GET", "/metrics", [raw](const http::Request&, http::Response& res) {
+    res.SetContent(raw->metrics->Render(*raw->store, *raw->executions),
                     "text/plain; version=0.0.4");
   });
   // EventBridge Scheduler's REST API (restJson1), for the schedules that start executions.
-  auto schedules = [raw](const httplib::Request& req, httplib::Response& res) {
+  auto schedules = [raw](const http::Request& req, http::Response& res) {
     server::ApiResponse response;
     if (auto denied = raw->Authenticate(req)) {
       response = server::ErrorResponse(*denied);
     } else {
       std::map<std::string, std::string> query(req.params.begin(), req.params.end());
-      std::string name = req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+      std::string name = req.matches.size() > 1 ? req.matches[1] : std::string();
       response = raw->scheduler->Handle(req.method, name, query, req.body);
     }
     res.status = response.http_status;
-    if (!response.error_type.empty()) res.set_header("x-amzn-ErrorType", response.error_type);
-    res.set_content(response.body, "application/json");
+    if (!response.error_type.empty()) res.SetHeader("x-amzn-ErrorType", response.error_type);
+    res.SetContent(response.body, "application/json");
   };
-  http.Get("/schedules", schedules);
+  routes.Route("GET", "/schedules", schedules);
   constexpr const char* kSchedule = R"(/schedules/([^/]+))";
-  http.Get(kSchedule, schedules);
-  http.Post(kSchedule, schedules);
-  http.Put(kSchedule, schedules);
-  http.Delete(kSchedule, schedules);
+  routes.Route("GET", kSchedule, schedules);
+  routes.Route("POST", kSchedule, schedules);
+  routes.Route("PUT", kSchedule, schedules);
+  routes.Route("DELETE", kSchedule, schedules);
   // Task logs (a zflow extension: AWS keeps them in CloudWatch Logs):
   // GET /zflow/task-logs?executionArn=ARN -> {"logs": [{"eventId", "stateName", "log"}]}.
-  http.Get("/zflow/task-logs", [raw](const httplib::Request& req, httplib::Response& res) {
+  routes.Route("GET", "/zflow/task-logs", [raw](const http::Request& req, http::Response& res) {
     server::ApiResponse response;
     if (auto denied = raw->Authenticate(req)) {
       response = server::ErrorResponse(*denied);
     } else {
-      response = raw->api->TaskLogs(req.get_param_value("executionArn"));
+      response = raw->api->TaskLogs(req.Param("executionArn"));
     }
     res.status = response.http_status;
-    res.set_content(response.body, "application/json");
+    res.SetContent(response.body, "application/json");
   });
-  AddWebUiRoutes(http, *raw, tls);
-  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"ok\"}", "application/json");
+  AddWebUiRoutes(routes, *raw, tls);
+  routes.Route("GET", "/health", [](const http::Request&, http::Response& res) {
+    res.SetContent("{\"status\":\"ok\"}", "application/json");
   });
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  routes.SetErrorHandler([](const http::Request&, http::Response& res) {
     if (!res.body.empty()) return;
     server::ApiResponse e = server::ErrorResponse(server::ApiError{
         res.status == 413 ? "ValidationException" : "UnknownOperationException",
         res.status == 413 ? "The request is larger than 8 MiB"
                           : fmt::format("No such resource (HTTP {})", res.status),
         res.status});
-    res.set_content(e.body, "application/x-amz-json-1.0");
+    res.SetContent(e.body, "application/x-amz-json-1.0");
   });
-  int port = options.port;
-  if (port == 0) {
-    port = http.bind_to_any_port(options.host);
-  } else if (!http.bind_to_port(options.host, port)) {
-    port = -1;
-  }
+  const int port = routes.Bind(options.host, options.port);
   if (port <= 0) {
     return UnavailableError(fmt::format("cannot listen on {}:{} (is the port in use? choose "
                                         "another with --port)",
                                         options.host, options.port));
   }
-  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once (16 SDK
-  // clients starting) would see SYNs dropped and retried a second later. Linux takes a new
-  // backlog from a second listen().
-  if (int fd = listening->load(); fd >= 0) ::listen(fd, SOMAXCONN);
   impl->port = port;
-  impl->listener = std::thread([raw] {
-    raw->http->listen_after_bind();
-    raw->listener_done = true;
-  });
-  // Serving before Start returns: a stop() that comes before the accept loop runs is lost.
-  while (!impl->http->is_running() && !impl->listener_done) {
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
+  routes.Listen();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -494,7 +461,7 @@ void Server::Shutdown() {
     if (impl_->stopped) return;
     impl_->stopped = true;
   }
-  if (impl_->http) impl_->http->stop();
+  if (impl_->http) impl_->http->Stop();
   impl_->cv.notify_all();
 }
 

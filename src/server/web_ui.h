@@ -28,7 +28,7 @@ namespace zflow::server {
 // A file of the built front end.
 struct UiAsset {
   std::string_view content_type;
-  std::string_view body;  // sent compressed when the browser takes gzip (cpp-httplib does it)
+  std::string_view body;  // sent compressed when the browser takes gzip (the HTTP backend does it)
   std::string etag;       // "\"<hash>\""
 };
 

@@ -84,6 +84,36 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run({"validate", dir_.string()}).exit_code, 2);
 }
 
+// The command loads its HTTP module (zflow-http.so) only to serve or call; without it, the
+// commands that need it say so and the others work.
+TEST_F(CliTest, HttpModuleIsLoadedOnlyWhenNeededAndNamedWhenMissing) {
+  const std::string definition = Write("m.json", R"({"StartAt":"A","States":{"A":{"Type":"Succeed"}}})");
+  ProcessOptions missing;
+  missing.env["ZFLOW_HTTP_MODULE"] = (dir_ / "zflow-http.so").string();
+  auto validate = RunProcess({kZflow, "validate", definition}, "", missing);
+  ASSERT_TRUE(validate.ok());
+  EXPECT_EQ(validate->exit_code, 0) << validate->stderr_text;
+  auto run = RunProcess({kZflow, "run", definition, "-q"}, "", missing);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->exit_code, 0) << run->stderr_text;
+
+  auto list = RunProcess({kZflow, "executions", "list", "--endpoint-url", "http://127.0.0.1:1"},
+                         "", missing);
+  ASSERT_TRUE(list.ok());
+  EXPECT_NE(list->exit_code, 0);
+  EXPECT_NE(list->stderr_text.find("cannot load its HTTP module"), std::string::npos)
+      << list->stderr_text;
+  EXPECT_NE(list->stderr_text.find(missing.env["ZFLOW_HTTP_MODULE"]), std::string::npos)
+      << list->stderr_text;
+
+  // With the module beside the binary: the call is made, and fails for the closed port.
+  ProcessResult found = Run({"executions", "list", "--endpoint-url", "http://127.0.0.1:1"});
+  EXPECT_NE(found.exit_code, 0);
+  EXPECT_NE(found.stderr_text.find("cannot reach zflow serve"), std::string::npos)
+      << found.stderr_text;
+  EXPECT_EQ(found.stderr_text.find("HTTP module"), std::string::npos) << found.stderr_text;
+}
+
 TEST_F(CliTest, ReadsStandardInput) {
   ProcessResult r = Run({"validate", "-"}, R"({"StartAt":"A","States":{"A":{"Type":"Succeed"}}})");
   EXPECT_EQ(r.exit_code, 0) << r.stdout_text;

@@ -15,6 +15,21 @@ fail() { echo "FAIL: $*"; exit 1; }
 [[ -f $prefix/include/zflow/pipeline.h ]] || fail "headers not installed"
 [[ -f $prefix/lib/cmake/zflow/zflowConfig.cmake ]] || fail "CMake package not installed"
 "$prefix/bin/zflow" --version | grep -q zflow || fail "zflow --version"
+# The installed command finds its HTTP module (lib/zflow/zflow-http.so) and serves with it.
+[[ -f $prefix/lib/zflow/zflow-http.so ]] || fail "lib/zflow/zflow-http.so not installed"
+"$prefix/bin/zflow" serve --no-auth --port 0 --data-dir "$tmp/serve" >"$tmp/serve.log" 2>&1 &
+serve_pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/serve.log" | head -1 || true)
+  [[ -n $url ]] && break
+  sleep 0.1
+done
+[[ -n $url ]] || { kill $serve_pid; fail "installed zflow serve: $(cat "$tmp/serve.log")"; }
+"$prefix/bin/zflow" executions list --endpoint-url "$url" >/dev/null ||
+  { kill $serve_pid; fail "installed zflow executions list against its own server"; }
+kill $serve_pid
+wait $serve_pid 2>/dev/null || true
 
 # The Python package, found by the installed zflow (the build tree is not on any path).
 python_dir=$(ls -d "$prefix"/lib/python3*/dist-packages)
