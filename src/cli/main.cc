@@ -314,7 +314,10 @@ int Run(int argc, char** argv) {
     graph.text = spec->text;
     if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
   }
-  if (app.got_subcommand(run_cmd)) return zflow::cli::RunRun(run);
+  if (app.got_subcommand(run_cmd)) {
+    run.process_exits = true;
+    return zflow::cli::RunRun(run);
+  }
   if (app.got_subcommand(graph_cmd)) {
     if (spec) graph.level.clear();  // the compiled pipeline: states, as asked
     return zflow::cli::RunGraph(graph);

@@ -339,6 +339,9 @@ int RunRun(const RunOptions& options) {
     result = engine.Run(**prepared, std::move(exec));
   }
   token_watcher.reset();
+  // With process_exits, kept instead of freed: reachable from a global, so leak checkers agree.
+  static auto* kept = new std::vector<std::shared_ptr<const void>>();
+  if (options.process_exits) kept->push_back(*prepared);
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";
     return kExitUsage;
@@ -378,6 +381,9 @@ int RunRun(const RunOptions& options) {
       r["cause"] = result->cause;
     }
     std::cout << ToJsonText(r) << "\n";
+  }
+  if (options.process_exits) {
+    kept->push_back(std::make_shared<runtime::History>(std::move(result->history)));
   }
   switch (result->status) {
     case runtime::ExecutionStatus::kSucceeded: return kExitOk;
