@@ -79,16 +79,7 @@ class Compiler {
       c.result = s.pass().result.ToOptional();
       c.uses_context = asl::ReadsContext(s);
 
-      // Task timing
-      if (s.task().timeout_seconds && s.task().timeout_seconds->is_int64()) {
-        c.timeout_seconds = s.task().timeout_seconds->get_int64();
-      }
-      if (s.task().heartbeat_seconds && s.task().heartbeat_seconds->is_int64()) {
-        c.heartbeat_seconds = s.task().heartbeat_seconds->get_int64();
-      }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.task().timeout_seconds_path, c.timeout_seconds_path));
-      ZFLOW_RETURN_IF_ERROR(
-          CompileOptionalPath(s.task().heartbeat_seconds_path, c.heartbeat_seconds_path));
+      if (s.type == asl::StateType::kTask) ZFLOW_RETURN_IF_ERROR(CompileTiming(s.task(), c));
       for (const asl::Retrier& r : s.retry) {
         CompiledRetrier cr;
         cr.errors.names = r.error_equals;
@@ -120,19 +111,8 @@ class Compiler {
         ZFLOW_ASSIGN_OR_RETURN(c.default_next, target(s.choice().default_next));
       }
 
-      // Wait
-      if (s.wait().seconds && s.wait().seconds->is_int64()) c.seconds = s.wait().seconds->get_int64();
-      if (s.wait().timestamp && s.wait().timestamp->is_string()) {
-        c.timestamp = asl::ParseTimestamp(s.wait().timestamp->get_string());
-      }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.wait().seconds_path, c.seconds_path));
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.wait().timestamp_path, c.timestamp_path));
-
-      // Fail
-      if (s.fail().error && s.fail().error->is_string()) c.error.literal = std::string(s.fail().error->get_string());
-      if (s.fail().cause && s.fail().cause->is_string()) c.cause.literal = std::string(s.fail().cause->get_string());
-      ZFLOW_RETURN_IF_ERROR(CompileText(s.fail().error_path, c.error));
-      ZFLOW_RETURN_IF_ERROR(CompileText(s.fail().cause_path, c.cause));
+      if (s.type == asl::StateType::kWait) ZFLOW_RETURN_IF_ERROR(CompileWait(s.wait(), c));
+      if (s.type == asl::StateType::kFail) ZFLOW_RETURN_IF_ERROR(CompileFail(s.fail(), c));
 
       // Parallel
       for (const asl::Branch& branch : s.parallel().branches) {
@@ -156,26 +136,61 @@ class Compiler {
           c.parameters.reset();
         }
       }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().items_path, c.items_path));
-      if (s.map().max_concurrency && s.map().max_concurrency->is_int64()) {
-        c.max_concurrency = s.map().max_concurrency->get_int64();
-      }
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().max_concurrency_path, c.max_concurrency_path));
-      if (s.map().tolerated_failure_count && s.map().tolerated_failure_count->is_int64()) {
-        c.tolerated_failure_count = s.map().tolerated_failure_count->get_int64();
-      }
-      if (s.map().tolerated_failure_percentage && s.map().tolerated_failure_percentage->is_number()) {
-        c.tolerated_failure_percentage = s.map().tolerated_failure_percentage->to_number<double>();
-      }
-      ZFLOW_RETURN_IF_ERROR(
-          CompileOptionalPath(s.map().tolerated_failure_count_path, c.tolerated_failure_count_path));
-      ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(s.map().tolerated_failure_percentage_path,
-                                                c.tolerated_failure_percentage_path));
+      if (s.type == asl::StateType::kMap) ZFLOW_RETURN_IF_ERROR(CompileMapLimits(s.map(), c));
     }
     return Status::Ok();
   }
 
  private:
+  static Status CompileTiming(const asl::TaskFields& t, CompiledState& c) {
+    CompiledTaskTiming& out = c.timing.emplace();
+    if (t.timeout_seconds && t.timeout_seconds->is_int64()) {
+      out.timeout_seconds = t.timeout_seconds->get_int64();
+    }
+    if (t.heartbeat_seconds && t.heartbeat_seconds->is_int64()) {
+      out.heartbeat_seconds = t.heartbeat_seconds->get_int64();
+    }
+    ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(t.timeout_seconds_path, out.timeout_seconds_path));
+    return CompileOptionalPath(t.heartbeat_seconds_path, out.heartbeat_seconds_path);
+  }
+
+  static Status CompileWait(const asl::WaitFields& w, CompiledState& c) {
+    CompiledWait& out = c.wait.emplace();
+    if (w.seconds && w.seconds->is_int64()) out.seconds = w.seconds->get_int64();
+    if (w.timestamp && w.timestamp->is_string()) {
+      out.timestamp = asl::ParseTimestamp(w.timestamp->get_string());
+    }
+    ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(w.seconds_path, out.seconds_path));
+    return CompileOptionalPath(w.timestamp_path, out.timestamp_path);
+  }
+
+  static Status CompileFail(const asl::FailFields& f, CompiledState& c) {
+    CompiledFail& out = c.fail.emplace();
+    if (f.error && f.error->is_string()) out.error.literal = std::string(f.error->get_string());
+    if (f.cause && f.cause->is_string()) out.cause.literal = std::string(f.cause->get_string());
+    ZFLOW_RETURN_IF_ERROR(CompileText(f.error_path, out.error));
+    return CompileText(f.cause_path, out.cause);
+  }
+
+  static Status CompileMapLimits(const asl::MapFields& m, CompiledState& c) {
+    CompiledMapLimits& out = c.map_limits.emplace();
+    ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(m.items_path, out.items_path));
+    if (m.max_concurrency && m.max_concurrency->is_int64()) {
+      out.max_concurrency = m.max_concurrency->get_int64();
+    }
+    ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(m.max_concurrency_path, out.max_concurrency_path));
+    if (m.tolerated_failure_count && m.tolerated_failure_count->is_int64()) {
+      out.tolerated_failure_count = m.tolerated_failure_count->get_int64();
+    }
+    if (m.tolerated_failure_percentage && m.tolerated_failure_percentage->is_number()) {
+      out.tolerated_failure_percentage = m.tolerated_failure_percentage->to_number<double>();
+    }
+    ZFLOW_RETURN_IF_ERROR(
+        CompileOptionalPath(m.tolerated_failure_count_path, out.tolerated_failure_count_path));
+    return CompileOptionalPath(m.tolerated_failure_percentage_path,
+                               out.tolerated_failure_percentage_path);
+  }
+
   // ItemReader, ItemBatcher and ResultWriter; the validator has checked their shapes.
   static Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
     auto int_field = [](const json::object& o, std::string_view key) -> std::optional<std::int64_t> {

@@ -87,6 +87,29 @@ struct CompiledWriter {
   std::optional<asl::PayloadTemplate> parameters;  // Bucket, Prefix
 };
 
+// The fields of one state type, kept out of line: a state of another type carries 8 bytes for
+// them (a 10,000-state machine's states are allocated and zeroed when it is compiled).
+struct CompiledTaskTiming {
+  std::optional<std::int64_t> timeout_seconds, heartbeat_seconds;
+  std::optional<asl::JsonPath> timeout_seconds_path, heartbeat_seconds_path;
+};
+struct CompiledWait {
+  std::optional<std::int64_t> seconds;
+  std::optional<asl::Instant> timestamp;
+  std::optional<asl::JsonPath> seconds_path, timestamp_path;
+};
+struct CompiledFail {
+  CompiledText error, cause;
+};
+struct CompiledMapLimits {
+  std::optional<asl::JsonPath> items_path;
+  std::int64_t max_concurrency = 0;  // 0 = unlimited
+  std::optional<asl::JsonPath> max_concurrency_path;
+  std::optional<std::int64_t> tolerated_failure_count;
+  std::optional<double> tolerated_failure_percentage;
+  std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
+};
+
 struct CompiledState {
   const asl::State* source = nullptr;
   asl::StateType type = asl::StateType::kPass;
@@ -102,8 +125,7 @@ struct CompiledState {
   Boxed<json::value> result;  // Pass
 
   // Task
-  std::optional<std::int64_t> timeout_seconds, heartbeat_seconds;
-  std::optional<asl::JsonPath> timeout_seconds_path, heartbeat_seconds_path;
+  Boxed<CompiledTaskTiming> timing;  // set for every Task
   std::vector<CompiledRetrier> retriers;
   std::vector<CompiledCatcher> catchers;
 
@@ -111,24 +133,14 @@ struct CompiledState {
   std::vector<CompiledChoice> choices;
   int default_next = -1;
 
-  // Wait
-  std::optional<std::int64_t> seconds;
-  std::optional<asl::Instant> timestamp;
-  std::optional<asl::JsonPath> seconds_path, timestamp_path;
-
-  // Fail
-  CompiledText error, cause;
+  Boxed<CompiledWait> wait;  // set for every Wait
+  Boxed<CompiledFail> fail;  // set for every Fail
 
   // Parallel / Map
   std::vector<std::unique_ptr<CompiledBranch>> branches;
   std::unique_ptr<CompiledBranch> processor;
   bool distributed = false;  // DISTRIBUTED Map (child executions on AWS)
-  std::optional<asl::JsonPath> items_path;
-  std::int64_t max_concurrency = 0;  // 0 = unlimited
-  std::optional<asl::JsonPath> max_concurrency_path;
-  std::optional<std::int64_t> tolerated_failure_count;
-  std::optional<double> tolerated_failure_percentage;
-  std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
+  Boxed<CompiledMapLimits> map_limits;  // set for every Map
   Boxed<CompiledReader> item_reader;
   Boxed<CompiledBatcher> item_batcher;
   Boxed<CompiledWriter> result_writer;

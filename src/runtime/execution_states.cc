@@ -381,12 +381,13 @@ void Execution::RunWait(Frame* f, const CompiledState& s, json::value effective,
     if (t.seconds < -kMaxSeconds) return TimePoint(std::chrono::seconds(-kMaxSeconds));
     return TimePoint(std::chrono::seconds(t.seconds) + std::chrono::nanoseconds(t.nanos));
   };
-  if (s.seconds) {
-    until = After(static_cast<double>(*s.seconds));
-  } else if (s.timestamp) {
-    until = at(*s.timestamp);
-  } else if (s.seconds_path) {
-    auto v = s.seconds_path->Evaluate(e);
+  const CompiledWait& w = *s.wait;
+  if (w.seconds) {
+    until = After(static_cast<double>(*w.seconds));
+  } else if (w.timestamp) {
+    until = at(*w.timestamp);
+  } else if (w.seconds_path) {
+    auto v = w.seconds_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     if (!v->is_int64() || v->get_int64() < 0) {
       return HandleError(
@@ -394,12 +395,12 @@ void Execution::RunWait(Frame* f, const CompiledState& s, json::value effective,
           Named(WorkflowError{std::string(asl::errors::kRuntime),
                               fmt::format("The SecondsPath '{}' must select a non-negative "
                                           "integer, not {}",
-                                          s.seconds_path->text(), ToJsonText(*v))},
+                                          w.seconds_path->text(), ToJsonText(*v))},
                 s));
     }
     until = After(static_cast<double>(v->get_int64()));
-  } else if (s.timestamp_path) {
-    auto v = s.timestamp_path->Evaluate(e);
+  } else if (w.timestamp_path) {
+    auto v = w.timestamp_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     std::optional<asl::Instant> t;
     if (v->is_string()) t = asl::ParseTimestamp(v->get_string());
@@ -409,7 +410,7 @@ void Execution::RunWait(Frame* f, const CompiledState& s, json::value effective,
           Named(WorkflowError{std::string(asl::errors::kRuntime),
                               fmt::format("The TimestampPath '{}' must select an RFC 3339 "
                                           "timestamp, not {}",
-                                          s.timestamp_path->text(), ToJsonText(*v))},
+                                          w.timestamp_path->text(), ToJsonText(*v))},
                 s));
     }
     until = at(*t);
@@ -444,9 +445,9 @@ void Execution::RunFail(Frame* f, const CompiledState& s, const json::value* ctx
     }
     return std::string(v->get_string());
   };
-  auto error = text(s.error);
+  auto error = text(s.fail->error);
   if (!error.ok()) return FailFrame(f, Named(error.error(), s));
-  auto cause = text(s.cause);
+  auto cause = text(s.fail->cause);
   if (!cause.ok()) return FailFrame(f, Named(cause.error(), s));
   FailFrame(f, WorkflowError{std::move(*error), std::move(*cause)});
 }
@@ -475,6 +476,7 @@ void Execution::StartParallel(Frame* f, const CompiledState& s) {
 }
 
 void Execution::StartMap(Frame* f, const CompiledState& s) {
+  const CompiledMapLimits& limits = *s.map_limits;
   const json::value& effective = Effective(*f);
   asl::EvaluationContext e =
       Eval(*f, effective, s.uses_context ? Context(*f, s, nullptr, 0) : nullptr);
@@ -486,13 +488,13 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
     auto read = ReadItems(*s.item_reader, e, core_.options().object_store);
     if (!read.ok()) return HandleError(f, s, Named(read.error(), s));
     items_owned = std::move(*read);
-  } else if (s.items_path) {
+  } else if (limits.items_path) {
     const json::value* found =
-        s.items_path->is_reference_path() ? s.items_path->Find(e) : nullptr;
+        limits.items_path->is_reference_path() ? limits.items_path->Find(e) : nullptr;
     if (found != nullptr) {
       items_value = found;
     } else {
-      auto v = s.items_path->Evaluate(e);
+      auto v = limits.items_path->Evaluate(e);
       if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
       items_owned = std::move(*v);
     }
@@ -510,9 +512,9 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
   auto g = std::make_unique<ChildGroup>();
   g->owner = f->id;
   g->is_map = true;
-  std::int64_t max_concurrency = s.max_concurrency;
-  if (s.max_concurrency_path) {
-    auto v = s.max_concurrency_path->Evaluate(e);
+  std::int64_t max_concurrency = limits.max_concurrency;
+  if (limits.max_concurrency_path) {
+    auto v = limits.max_concurrency_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     if (!v->is_int64() || v->get_int64() < 0) {
       return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),
@@ -523,10 +525,10 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
     max_concurrency = v->get_int64();
   }
   g->max_concurrency = static_cast<std::size_t>(max_concurrency);
-  g->tolerated_count = s.tolerated_failure_count;
-  g->tolerated_percentage = s.tolerated_failure_percentage;
-  if (s.tolerated_failure_count_path) {
-    auto v = s.tolerated_failure_count_path->Evaluate(e);
+  g->tolerated_count = limits.tolerated_failure_count;
+  g->tolerated_percentage = limits.tolerated_failure_percentage;
+  if (limits.tolerated_failure_count_path) {
+    auto v = limits.tolerated_failure_count_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     if (!v->is_int64() || v->get_int64() < 0) {
       return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),
@@ -536,8 +538,8 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
     }
     g->tolerated_count = v->get_int64();
   }
-  if (s.tolerated_failure_percentage_path) {
-    auto v = s.tolerated_failure_percentage_path->Evaluate(e);
+  if (limits.tolerated_failure_percentage_path) {
+    auto v = limits.tolerated_failure_percentage_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 100) {
       return HandleError(f, s, Named(WorkflowError{std::string(asl::errors::kRuntime),

@@ -46,11 +46,12 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
   std::string rname;
   std::string rtype = ResourceType(s.source->task().resource, &rname);
   json::value ctx = TaskContext(*f, s);
-  std::optional<std::int64_t> timeout = s.timeout_seconds;
-  std::optional<std::int64_t> heartbeat = s.heartbeat_seconds;
+  const CompiledTaskTiming& timing = *s.timing;
+  std::optional<std::int64_t> timeout = timing.timeout_seconds;
+  std::optional<std::int64_t> heartbeat = timing.heartbeat_seconds;
   asl::EvaluationContext e = Eval(*f, f->input, &ctx);
-  for (auto [path, out] : {std::pair{&s.timeout_seconds_path, &timeout},
-                           std::pair{&s.heartbeat_seconds_path, &heartbeat}}) {
+  for (auto [path, out] : {std::pair{&timing.timeout_seconds_path, &timeout},
+                           std::pair{&timing.heartbeat_seconds_path, &heartbeat}}) {
     if (!*path) continue;
     auto v = (*path)->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
