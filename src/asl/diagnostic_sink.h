@@ -30,6 +30,47 @@ class ScopedPointerToken {
   std::size_t size_;
 };
 
+// A JSON pointer written out only when a diagnostic needs it: a complete pointer, or a parent
+// and one more token. Checks that pass (nearly all of them) then cost no string. A LazyPointer
+// refers to its parent and root: keep it no longer than they live (an argument, a local built
+// from named locals).
+class LazyPointer {
+ public:
+  LazyPointer(const std::string& root) : root_(root) {}  // NOLINT: a pointer is a place
+  LazyPointer(const LazyPointer& parent, std::string_view token)
+      : parent_(&parent), token_(token) {}
+  LazyPointer(const LazyPointer& parent, std::size_t index)
+      : parent_(&parent), index_(index), is_index_(true) {}
+
+  std::string str() const {
+    std::string out;
+    AppendTo(out);
+    return out;
+  }
+  operator std::string() const { return str(); }  // NOLINT: where the sink takes a pointer
+
+ private:
+  void AppendTo(std::string& out) const {
+    if (parent_ == nullptr) {
+      out.append(root_);
+    } else {
+      parent_->AppendTo(out);
+      if (is_index_) {
+        out.push_back('/');
+        out.append(std::to_string(index_));
+      } else {
+        AppendJsonPointerToken(out, token_);
+      }
+    }
+  }
+
+  const LazyPointer* parent_ = nullptr;
+  std::string_view root_;
+  std::string_view token_;
+  std::size_t index_ = 0;
+  bool is_index_ = false;
+};
+
 class DiagnosticSink {
  public:
   void Error(std::string_view code, std::string pointer, std::string message) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -49,6 +48,49 @@ bool IsVariableName(std::string_view name) {
                      [&](char c) { return start(c) || (c >= '0' && c <= '9'); });
 }
 
+// The first state of each name in the machine, and its branch.
+struct NamedState {
+  const Branch* branch;
+  const State* state;
+};
+using NameTable = std::unordered_map<std::string_view, NamedState>;
+
+// A branch's states by name. The machine's table answers for nearly every name; the branch's own
+// table is built only when it does not (a name used twice, a name of no state, suggestions).
+class BranchNames {
+ public:
+  BranchNames(const Branch& b, const NameTable& machine) : branch_(b), machine_(machine) {}
+
+  const State* Find(std::string_view name) {
+    auto it = machine_.find(name);
+    if (it != machine_.end() && it->second.branch == &branch_) return it->second.state;
+    Build();
+    auto own = own_.find(name);
+    return own == own_.end() ? nullptr : own->second;
+  }
+
+  const std::vector<std::string_view>& names() {
+    Build();
+    return names_;
+  }
+
+ private:
+  void Build() {
+    if (built_) return;
+    built_ = true;
+    for (const State& s : branch_.states) {
+      own_.emplace(s.name, &s);
+      names_.push_back(s.name);
+    }
+  }
+
+  const Branch& branch_;
+  const NameTable& machine_;
+  bool built_ = false;
+  std::unordered_map<std::string_view, const State*> own_;
+  std::vector<std::string_view> names_;
+};
+
 class Validator {
  public:
   Validator(const StateMachine& m, DiagnosticSink& sink) : machine_(m), sink_(sink) {}
@@ -75,13 +117,13 @@ class Validator {
   // State names are unique across the whole machine, nested scopes included.
   void CollectNames(const Branch& b) {
     for (const State& s : b.states) {
-      auto [it, inserted] = all_names_.emplace(s.name, &b);
+      auto [it, inserted] = all_names_.emplace(s.name, NamedState{&b, &s});
       if (!inserted) {
         sink_.Error(diag::kDuplicateStateName, StatePointer(b, s),
                     fmt::format("state name \"{}\" is already used at {}; state names must be "
                                 "unique in the whole state machine, including inside Parallel "
                                 "branches and Map processors",
-                                s.name, StatePointer(*it->second, s)));
+                                s.name, StatePointer(*it->second.branch, s)));
       }
       for (const Branch& inner : s.parallel().branches) CollectNames(inner);
       if (s.map().item_processor) CollectNames(*s.map().item_processor);
@@ -89,53 +131,46 @@ class Validator {
   }
 
   void CheckBranch(const Branch& b, QueryLanguage lang, std::string_view what) {
-    std::unordered_map<std::string_view, const State*> index;
-    index.reserve(b.states.size());
-    std::vector<std::string_view> names;
-    names.reserve(b.states.size());
-    for (const State& s : b.states) {
-      index.emplace(s.name, &s);
-      names.push_back(s.name);
-    }
-    auto target = [&](const std::string& name, const std::string& ptr, std::string_view field) {
-      if (index.contains(name)) return;
+    BranchNames index(b, all_names_);
+    const LazyPointer branch(b.pointer);
+    const LazyPointer states(branch, "States");
+    auto target = [&](const std::string& name, const LazyPointer& ptr, std::string_view field) {
+      if (index.Find(name) != nullptr) return;
       // Suggestions cost a scan of the names; a definition full of bad targets gets a few.
       std::string where = all_names_.contains(name)
                               ? " (that state is in another scope: a Parallel branch or Map "
                                 "processor can only transition to states of its own)"
-                              : (suggestions_left_-- > 0 ? DidYouMean(name, names) : "");
+                              : (suggestions_left_-- > 0 ? DidYouMean(name, index.names()) : "");
       sink_.Error(diag::kUnknownState, ptr,
                   fmt::format("{} \"{}\" names no state{}", field, name, where));
     };
 
     if (!b.start_at.empty() || b.states.empty()) {
-      if (!b.states.empty()) target(b.start_at, JsonPointerAppend(b.pointer, "StartAt"), "StartAt");
+      if (!b.states.empty()) target(b.start_at, LazyPointer(branch, "StartAt"), "StartAt");
     }
 
     bool has_terminal = false;
     for (const State& s : b.states) {
       QueryLanguage state_lang = s.EffectiveQueryLanguage(lang);
-      const std::string at = StatePointer(b, s);
+      const LazyPointer at(states, s.name);
       CheckState(s, at, state_lang);
       has_terminal |= s.IsTerminal();
-      if (!s.next.empty()) target(s.next, JsonPointerAppend(at, "Next"), "Next");
+      if (!s.next.empty()) target(s.next, LazyPointer(at, "Next"), "Next");
       if (!s.choice().default_next.empty()) {
-        target(s.choice().default_next, JsonPointerAppend(at, "Default"), "Default");
+        target(s.choice().default_next, LazyPointer(at, "Default"), "Default");
       }
+      const LazyPointer choices(at, "Choices");
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         if (!s.choice().choices[i].next.empty()) {
-          target(s.choice().choices[i].next,
-                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Choices"), i),
-                                   "Next"),
-                 "Next");
+          const LazyPointer choice(choices, i);
+          target(s.choice().choices[i].next, LazyPointer(choice, "Next"), "Next");
         }
       }
+      const LazyPointer catchers(at, "Catch");
       for (std::size_t i = 0; i < s.catch_.size(); ++i) {
         if (!s.catch_[i].next.empty()) {
-          target(s.catch_[i].next,
-                 JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Catch"), i),
-                                   "Next"),
-                 "Catch Next");
+          const LazyPointer catcher(catchers, i);
+          target(s.catch_[i].next, LazyPointer(catcher, "Next"), "Catch Next");
         }
       }
       // Nested states default to the top-level query language, not the enclosing state's.
@@ -145,7 +180,7 @@ class Validator {
       if (s.map().item_processor) CheckBranch(*s.map().item_processor, lang, "the Map ItemProcessor");
     }
     if (!b.states.empty() && !has_terminal) {
-      sink_.Error(diag::kNoTerminalState, JsonPointerAppend(b.pointer, "States"),
+      sink_.Error(diag::kNoTerminalState, states,
                   fmt::format("{} has no terminal state; add \"End\": true to its last state, "
                               "or a Succeed or Fail state",
                               what));
@@ -153,20 +188,19 @@ class Validator {
     CheckReachability(b, index);
   }
 
-  void CheckReachability(const Branch& b,
-                         const std::unordered_map<std::string_view, const State*>& index) {
-    auto start = index.find(b.start_at);
-    if (start == index.end()) return;  // already reported
+  void CheckReachability(const Branch& b, BranchNames& index) {
+    const State* start = index.Find(b.start_at);
+    if (start == nullptr) return;  // already reported
     // Visited states by their position in the branch.
     std::vector<bool> seen(b.states.size());
     auto position = [&](const State* s) { return static_cast<std::size_t>(s - b.states.data()); };
-    seen[position(start->second)] = true;
-    std::vector<const State*> work{start->second};
+    seen[position(start)] = true;
+    std::vector<const State*> work{start};
     auto visit = [&](const std::string& name) {
-      auto it = index.find(name);
-      if (it == index.end() || seen[position(it->second)]) return;
-      seen[position(it->second)] = true;
-      work.push_back(it->second);
+      const State* found = index.Find(name);
+      if (found == nullptr || seen[position(found)]) return;
+      seen[position(found)] = true;
+      work.push_back(found);
     };
     while (!work.empty()) {
       const State* s = work.back();
@@ -187,7 +221,7 @@ class Validator {
   }
 
   // `at`: the state's JSON pointer.
-  void CheckState(const State& s, const std::string& at, QueryLanguage lang) {
+  void CheckState(const State& s, const LazyPointer& at, QueryLanguage lang) {
     if (std::size_t n = CharacterCount(s.name); n > kMaxStateNameLength) {
       sink_.Error(diag::kStateNameTooLong, at,
                   fmt::format("state name \"{}...\" is {} characters; AWS allows at most {}",
@@ -210,8 +244,8 @@ class Validator {
                                 s.name));
       }
     }
-    std::string p = at;
-    auto field = [&](std::string_view f) { return JsonPointerAppend(p, f); };
+    const LazyPointer& p = at;
+    auto field = [&](std::string_view f) { return LazyPointer(p, f); };
 
     if (lang == QueryLanguage::kJsonPath) {
       // Paths and templates, by what the field table says each field holds.
@@ -243,9 +277,9 @@ class Validator {
             break;
         }
       }
+      const LazyPointer choices(p, "Choices");
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
-        CheckChoiceRule(s.choice().choices[i],
-                        JsonPointerAppend(JsonPointerAppend(p, "Choices"), i));
+        CheckChoiceRule(s.choice().choices[i], LazyPointer(choices, i));
       }
     } else {
       // Every JSON-valued field may hold {% %} expressions.
@@ -257,14 +291,15 @@ class Validator {
         const Boxed<json::value>* v = f.const_slot(s).json;
         if (v != nullptr && v->has_value()) CheckJsonataStrings(**v, field(f.name));
       }
+      const LazyPointer choices(p, "Choices");
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         const ChoiceRule& r = s.choice().choices[i];
-        std::string rp = JsonPointerAppend(JsonPointerAppend(p, "Choices"), i);
+        const LazyPointer rp(choices, i);
         if (r.condition.is_string()) {
-          CheckJsonataStrings(r.condition, JsonPointerAppend(rp, "Condition"));
+          CheckJsonataStrings(r.condition, LazyPointer(rp, "Condition"));
         }
-        if (r.output) CheckJsonataStrings(*r.output, JsonPointerAppend(rp, "Output"));
-        if (r.assign) CheckJsonataStrings(*r.assign, JsonPointerAppend(rp, "Assign"));
+        if (r.output) CheckJsonataStrings(*r.output, LazyPointer(rp, "Output"));
+        if (r.assign) CheckJsonataStrings(*r.assign, LazyPointer(rp, "Assign"));
       }
     }
     if (s.assign) CheckVariableNames(*s.assign, field("Assign"), lang);
@@ -311,15 +346,17 @@ class Validator {
     if (s.type == StateType::kMap) CheckMap(s, at);
   }
 
-  void CheckMap(const State& s, const std::string& at) {
+  void CheckMap(const State& s, const LazyPointer& at) {
     bool distributed = s.map().item_processor && s.map().item_processor->mode == ProcessorMode::kDistributed;
-    std::string p = at;
+    const LazyPointer& p = at;
+    const LazyPointer processor(p, "ItemProcessor");
+    const LazyPointer config(processor, "ProcessorConfig");
     if (!distributed) {
       for (auto [v, name] : {std::pair{&s.map().item_reader, "ItemReader"},
                              std::pair{&s.map().item_batcher, "ItemBatcher"},
                              std::pair{&s.map().result_writer, "ResultWriter"}}) {
         if (v->has_value()) {
-          sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, name),
+          sink_.Error(diag::kFieldNotAllowed, LazyPointer(p, name),
                       fmt::format("\"{}\" needs a distributed Map; set ItemProcessor."
                                   "ProcessorConfig.Mode to \"DISTRIBUTED\"",
                                   name));
@@ -327,35 +364,33 @@ class Validator {
       }
       if (s.map().item_processor && s.map().item_processor->execution_type) {
         sink_.Error(diag::kFieldNotAllowed,
-                    JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"),
-                                                        "ProcessorConfig"),
-                                      "ExecutionType"),
+                    LazyPointer(config, "ExecutionType"),
                     "\"ExecutionType\" applies only to a DISTRIBUTED Map");
       }
     } else if (s.map().item_processor && !s.map().item_processor->execution_type) {
       sink_.Error(diag::kMissingField,
-                  JsonPointerAppend(JsonPointerAppend(p, "ItemProcessor"), "ProcessorConfig"),
+                  config,
                   "a DISTRIBUTED Map needs \"ExecutionType\": \"STANDARD\" or \"EXPRESS\" in "
                   "its ProcessorConfig");
     } else if (s.map().uses_iterator) {
-      sink_.Error(diag::kFieldNotAllowed, JsonPointerAppend(p, "Iterator"),
+      sink_.Error(diag::kFieldNotAllowed, LazyPointer(p, "Iterator"),
                   "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
     }
     if (s.map().item_reader && s.map().item_reader->is_object()) {
       const json::object& r = s.map().item_reader->get_object();
       if (!r.contains("Resource")) {
-        sink_.Error(diag::kMissingField, JsonPointerAppend(p, "ItemReader"),
+        sink_.Error(diag::kMissingField, LazyPointer(p, "ItemReader"),
                     "ItemReader has no \"Resource\"");
       }
     }
   }
 
-  void CheckRetryAndCatch(const State& s, const std::string& at, QueryLanguage lang) {
-    auto check_names = [&](const std::vector<std::string>& names, const std::string& ptr,
+  void CheckRetryAndCatch(const State& s, const LazyPointer& at, QueryLanguage lang) {
+    auto check_names = [&](const std::vector<std::string>& names, const LazyPointer& ptr,
                            bool is_last, std::string_view what) {
       for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string& n = names[i];
-        std::string np = JsonPointerAppend(ptr, i);
+        const LazyPointer np(ptr, i);
         if (n == errors::kAll) {
           if (names.size() != 1) {
             sink_.Error(diag::kStatesAllPosition, np,
@@ -374,16 +409,16 @@ class Validator {
         }
       }
     };
-    std::string rp = JsonPointerAppend(at, "Retry");
+    const LazyPointer rp(at, "Retry");
     for (std::size_t i = 0; i < s.retry.size(); ++i) {
       const Retrier& r = s.retry[i];
-      std::string ptr = JsonPointerAppend(rp, i);
-      check_names(r.error_equals, JsonPointerAppend(ptr, "ErrorEquals"), i + 1 == s.retry.size(),
+      const LazyPointer ptr(rp, i);
+      check_names(r.error_equals, LazyPointer(ptr, "ErrorEquals"), i + 1 == s.retry.size(),
                   "retrier");
       auto quota = [&](const std::optional<std::int64_t>& v, std::string_view name,
                        std::int64_t max) {
         if (v && *v > max) {
-          sink_.Error(diag::kQuota, JsonPointerAppend(ptr, name),
+          sink_.Error(diag::kQuota, LazyPointer(ptr, name),
                       fmt::format("\"{}\" is {}; AWS allows at most {}", name, *v, max));
         }
       };
@@ -391,28 +426,28 @@ class Validator {
       quota(r.max_attempts, "MaxAttempts", kMaxIntegerField);
       quota(r.max_delay_seconds, "MaxDelaySeconds", kMaxDelaySecondsLimit);
     }
-    std::string cp = JsonPointerAppend(at, "Catch");
+    const LazyPointer cp(at, "Catch");
     for (std::size_t i = 0; i < s.catch_.size(); ++i) {
       const Catcher& c = s.catch_[i];
-      std::string ptr = JsonPointerAppend(cp, i);
-      check_names(c.error_equals, JsonPointerAppend(ptr, "ErrorEquals"),
+      const LazyPointer ptr(cp, i);
+      check_names(c.error_equals, LazyPointer(ptr, "ErrorEquals"),
                   i + 1 == s.catch_.size(), "catcher");
       if (lang == QueryLanguage::kJsonPath && c.result_path.kind == PathField::Kind::kPath) {
-        CheckResultPath(c.result_path.path(), JsonPointerAppend(ptr, "ResultPath"));
+        CheckResultPath(c.result_path.path(), LazyPointer(ptr, "ResultPath"));
       }
       if (c.assign) {
         if (lang == QueryLanguage::kJsonPath) {
-          CheckPayloadTemplate(*c.assign, JsonPointerAppend(ptr, "Assign"));
+          CheckPayloadTemplate(*c.assign, LazyPointer(ptr, "Assign"));
         } else {
-          CheckJsonataStrings(*c.assign, JsonPointerAppend(ptr, "Assign"));
+          CheckJsonataStrings(*c.assign, LazyPointer(ptr, "Assign"));
         }
-        CheckVariableNames(*c.assign, JsonPointerAppend(ptr, "Assign"), lang);
+        CheckVariableNames(*c.assign, LazyPointer(ptr, "Assign"), lang);
       }
-      if (c.output) CheckJsonataStrings(*c.output, JsonPointerAppend(ptr, "Output"));
+      if (c.output) CheckJsonataStrings(*c.output, LazyPointer(ptr, "Output"));
     }
   }
 
-  void CheckResource(const std::string& resource, const std::string& ptr) {
+  void CheckResource(const std::string& resource, const LazyPointer& ptr) {
     // arn:partition:service:region:account:resource — at least six parts.
     if (resource.empty()) return;  // missing/typed errors come from the parser
     std::size_t colons = static_cast<std::size_t>(std::count(resource.begin(), resource.end(), ':'));
@@ -424,7 +459,7 @@ class Validator {
     }
   }
 
-  void CheckQuota(const Boxed<json::value>& v, const std::string& ptr, std::int64_t max) {
+  void CheckQuota(const Boxed<json::value>& v, const LazyPointer& ptr, std::int64_t max) {
     if (!v) return;
     if ((v->is_int64() && v->get_int64() > max) || v->is_uint64()) {
       sink_.Error(diag::kQuota, ptr,
@@ -433,7 +468,7 @@ class Validator {
   }
 
   // InputPath/OutputPath (and Variable): any JSONPath.
-  void CheckPath(const std::string& path, const std::string& ptr, bool reference_only) {
+  void CheckPath(const std::string& path, const LazyPointer& ptr, bool reference_only) {
     auto compiled = JsonPath::Compile(path);
     if (!compiled.ok()) {
       sink_.Error(diag::kInvalidJsonPath, ptr, compiled.status().message());
@@ -447,25 +482,27 @@ class Validator {
     }
   }
 
-  void CheckReferencePath(const std::string& path, const std::string& ptr) {
+  // The path, compiled, when it is a reference path.
+  std::optional<JsonPath> CheckReferencePath(const std::string& path, const LazyPointer& ptr) {
     auto compiled = JsonPath::Compile(path);
     if (!compiled.ok()) {
       sink_.Error(diag::kInvalidReferencePath, ptr, compiled.status().message());
-      return;
+      return std::nullopt;
     }
     if (!compiled->is_reference_path()) {
       sink_.Error(diag::kInvalidReferencePath, ptr,
                   fmt::format("\"{}\" must be a reference path: only '.name', ['name'] and "
                               "[index] steps, no wildcards, filters, slices, unions or '..'",
                               path));
+      return std::nullopt;
     }
+    return std::move(*compiled);
   }
 
   // ResultPath: a reference path into the state's input ("$" root only).
-  void CheckResultPath(const std::string& path, const std::string& ptr) {
-    CheckReferencePath(path, ptr);
-    auto compiled = JsonPath::Compile(path);
-    if (compiled.ok() && compiled->root() != JsonPath::Root::kInput) {
+  void CheckResultPath(const std::string& path, const LazyPointer& ptr) {
+    std::optional<JsonPath> compiled = CheckReferencePath(path, ptr);
+    if (compiled && compiled->root() != JsonPath::Root::kInput) {
       sink_.Error(diag::kInvalidReferencePath, ptr,
                   fmt::format("ResultPath \"{}\" must start with \"$\" and point into the state "
                               "input, not the context object or a variable",
@@ -474,12 +511,12 @@ class Validator {
   }
 
   void CheckOptionalReferencePath(const Boxed<std::string>& path,
-                                  const std::string& ptr) {
+                                  const LazyPointer& ptr) {
     if (path) CheckReferencePath(*path, ptr);
   }
 
   // Fail ErrorPath/CausePath: a reference path or an intrinsic function.
-  void CheckPathOrIntrinsic(const Boxed<std::string>& value, const std::string& ptr) {
+  void CheckPathOrIntrinsic(const Boxed<std::string>& value, const LazyPointer& ptr) {
     if (!value) return;
     if (LooksLikeIntrinsic(*value)) {
       CheckIntrinsic(*value, ptr);
@@ -488,13 +525,13 @@ class Validator {
     }
   }
 
-  void CheckIntrinsic(std::string_view text, const std::string& ptr) {
+  void CheckIntrinsic(std::string_view text, const LazyPointer& ptr) {
     auto call = IntrinsicCall::Parse(text);
     if (!call.ok()) sink_.Error(diag::kInvalidIntrinsic, ptr, call.status().message());
   }
 
   // Parameters-style templates: keys ending in ".$" hold a path or an intrinsic.
-  void CheckPayloadTemplate(const json::value& v, const std::string& ptr) {
+  void CheckPayloadTemplate(const json::value& v, const LazyPointer& ptr) {
     std::string walk = ptr;
     CheckPayloadTemplateAt(v, walk);
   }
@@ -525,7 +562,7 @@ class Validator {
     }
   }
 
-  void CheckVariableNames(const json::value& assign, const std::string& ptr, QueryLanguage lang) {
+  void CheckVariableNames(const json::value& assign, const LazyPointer& ptr, QueryLanguage lang) {
     if (!assign.is_object()) return;
     for (const auto& [key, child] : assign.get_object()) {
       std::string_view name = key;
@@ -533,19 +570,19 @@ class Validator {
         name.remove_suffix(2);
       }
       if (!IsVariableName(name)) {
-        sink_.Error(diag::kInvalidValue, JsonPointerAppend(ptr, key),
+        sink_.Error(diag::kInvalidValue, LazyPointer(ptr, key),
                     fmt::format("\"{}\" is not a valid variable name; use letters, digits and "
                                 "'_', starting with a letter or '_' (at most 80 characters)",
                                 name));
       } else if (name == "states") {
-        sink_.Error(diag::kInvalidValue, JsonPointerAppend(ptr, key),
+        sink_.Error(diag::kInvalidValue, LazyPointer(ptr, key),
                     "\"states\" is reserved for $states; choose another variable name");
       }
     }
   }
 
   // In JSONata states every string that opens "{%" must be a complete, non-empty expression.
-  void CheckJsonataStrings(const json::value& v, const std::string& ptr) {
+  void CheckJsonataStrings(const json::value& v, const LazyPointer& ptr) {
     std::string walk = ptr;
     CheckJsonataStringsAt(v, walk);
   }
@@ -577,42 +614,40 @@ class Validator {
     }
   }
 
-  void CheckChoiceRule(const ChoiceRule& r, const std::string& ptr) {
+  void CheckChoiceRule(const ChoiceRule& r, const LazyPointer& ptr) {
     switch (r.kind) {
       case ChoiceRule::Kind::kComparison:
         // Variable and the operand of a ...Path operator name one value: reference paths.
-        if (!r.variable.empty()) CheckReferencePath(r.variable, JsonPointerAppend(ptr, "Variable"));
+        if (!r.variable.empty()) CheckReferencePath(r.variable, LazyPointer(ptr, "Variable"));
         if (IsPathOperator(r.op) && r.operand.is_string()) {
           CheckReferencePath(std::string(r.operand.get_string()),
-                             JsonPointerAppend(ptr, ComparisonOperatorName(r.op)));
+                             LazyPointer(ptr, ComparisonOperatorName(r.op)));
         }
         break;
       case ChoiceRule::Kind::kAnd:
-      case ChoiceRule::Kind::kOr:
+      case ChoiceRule::Kind::kOr: {
+        const LazyPointer list(ptr, r.kind == ChoiceRule::Kind::kAnd ? "And" : "Or");
         for (std::size_t i = 0; i < r.children.size(); ++i) {
-          CheckChoiceRule(r.children[i],
-                          JsonPointerAppend(
-                              JsonPointerAppend(ptr, r.kind == ChoiceRule::Kind::kAnd ? "And"
-                                                                                       : "Or"),
-                              i));
+          CheckChoiceRule(r.children[i], LazyPointer(list, i));
         }
         break;
+      }
       case ChoiceRule::Kind::kNot:
-        if (!r.children.empty()) CheckChoiceRule(r.children[0], JsonPointerAppend(ptr, "Not"));
+        if (!r.children.empty()) CheckChoiceRule(r.children[0], LazyPointer(ptr, "Not"));
         break;
       case ChoiceRule::Kind::kCondition:
         break;
     }
     if (r.assign) {
-      CheckPayloadTemplate(*r.assign, JsonPointerAppend(ptr, "Assign"));
-      CheckVariableNames(*r.assign, JsonPointerAppend(ptr, "Assign"), QueryLanguage::kJsonPath);
+      CheckPayloadTemplate(*r.assign, LazyPointer(ptr, "Assign"));
+      CheckVariableNames(*r.assign, LazyPointer(ptr, "Assign"), QueryLanguage::kJsonPath);
     }
   }
 
   const StateMachine& machine_;
   DiagnosticSink& sink_;
-  // Each state name, with the branch of its first state of that name.
-  std::unordered_map<std::string_view, const Branch*> all_names_;
+  // Each state name, with its first state of that name.
+  NameTable all_names_;
   int suggestions_left_ = 32;
 };
 
