@@ -1,5 +1,8 @@
 #include "asl/field_table.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <array>
 
 #include "asl/timestamp.h"
@@ -107,10 +110,17 @@ bool RuleReadsContext(const ChoiceRule& r) {
 std::span<const FieldSpec> StateFields() { return kFields; }
 
 const FieldSpec* FindStateField(std::string_view name) {
-  for (const FieldSpec& f : kFields) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
+  // The rows by name, for a binary search (the parser asks once per field of every state).
+  static const std::vector<const FieldSpec*> by_name = [] {
+    std::vector<const FieldSpec*> out;
+    for (const FieldSpec& f : kFields) out.push_back(&f);
+    std::sort(out.begin(), out.end(),
+              [](const FieldSpec* a, const FieldSpec* b) { return a->name < b->name; });
+    return out;
+  }();
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), name,
+                             [](const FieldSpec* f, std::string_view n) { return f->name < n; });
+  return it != by_name.end() && (*it)->name == name ? *it : nullptr;
 }
 
 std::vector<std::string_view> AllowedFieldNames(StateType type, QueryLanguage language) {

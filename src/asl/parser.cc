@@ -3,6 +3,7 @@
 #include "zflow/asl_parser.h"
 
 #include <algorithm>
+#include <deque>
 #include <array>
 #include <limits>
 
@@ -100,10 +101,13 @@ class Builder {
                   "\"States\" is empty; a state machine needs at least one state");
     }
     b.states.reserve(states->get_object().size());
+    std::string at;  // each state's pointer, in one buffer reused across the states
+    at.reserve(states_ptr.size() + 64);
     for (const auto& [name, state_value] : states->get_object()) {
       State s;
       s.name = std::string(name);
-      std::string at = JsonPointerAppend(states_ptr, name);
+      at.assign(states_ptr);
+      AppendJsonPointerToken(at, name);
       if (!state_value.is_object()) {
         sink_.Error(diag::kType, at,
                     fmt::format("state \"{}\" must be an object, not {}", s.name,
@@ -126,12 +130,12 @@ class Builder {
                               s.name));
       return;
     }
-    std::string type_ptr = JsonPointerAppend(at, "Type");
-    auto type_name = String(*type_value, type_ptr);
+    auto type_name = type_value->is_string() ? std::optional<std::string>(type_value->get_string())
+                                             : String(*type_value, JsonPointerAppend(at, "Type"));
     if (!type_name) return;
     auto type = StateTypeFromName(*type_name);
     if (!type) {
-      sink_.Error(diag::kInvalidValue, type_ptr,
+      sink_.Error(diag::kInvalidValue, JsonPointerAppend(at, "Type"),
                   fmt::format("state \"{}\" has unknown Type \"{}\"; use one of Pass, Task, "
                               "Choice, Wait, Succeed, Fail, Parallel, Map",
                               s.name, *type_name));
@@ -150,8 +154,11 @@ class Builder {
                               s.name));
     }
 
-    std::string ptr;  // each field's pointer, in one buffer reused across the fields
-    ptr.reserve(at.size() + 32);
+    // Each field's pointer, in a buffer reused across the states at this depth (nested
+    // branches, built from SetField, use the next one).
+    if (field_pointers_.size() <= depth_) field_pointers_.emplace_back();
+    std::string& ptr = field_pointers_[depth_];
+    ++depth_;
     for (const auto& [key, value] : obj) {
       if (key == "Type" || key == "QueryLanguage") continue;
       ptr.assign(at);
@@ -174,6 +181,7 @@ class Builder {
       }
       SetField(*spec, value, ptr, s, lang);
     }
+    --depth_;
     CheckRequiredAndExclusive(obj, at, s, lang);
   }
 
@@ -1088,6 +1096,8 @@ class Builder {
   }
 
   DiagnosticSink& sink_;
+  std::deque<std::string> field_pointers_;  // by nesting depth (a deque keeps references)
+  std::size_t depth_ = 0;
   QueryLanguage machine_lang_ = QueryLanguage::kJsonPath;
 };
 
