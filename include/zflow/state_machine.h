@@ -175,15 +175,48 @@ struct ParallelFields {
   friend bool operator==(const ParallelFields&, const ParallelFields&) = default;
 };
 
+// A distributed Map's ItemReader, ItemBatcher and ResultWriter, read once by the parser for the
+// validator and the engine. MapFields keeps each as written too, for the serializer. A value
+// given as a JSONata expression is left out here (it stays in the JSON).
+struct ItemReaderSpec {
+  std::string resource;  // "" when missing
+  Boxed<json::value> parameters;  // Parameters (JSONPath) or Arguments (JSONata)
+  // ReaderConfig; "" when not given.
+  std::string input_type;           // CSV, JSON, JSONL, MANIFEST, PARQUET
+  std::string csv_header_location;  // FIRST_ROW, GIVEN
+  std::vector<std::string> csv_headers;
+  std::string csv_delimiter;  // COMMA, PIPE, SEMICOLON, SPACE, TAB
+  std::optional<std::int64_t> max_items;
+  Boxed<std::string> max_items_path;
+  friend bool operator==(const ItemReaderSpec&, const ItemReaderSpec&) = default;
+};
+
+struct ItemBatcherSpec {
+  std::optional<std::int64_t> max_items_per_batch, max_input_bytes_per_batch;
+  Boxed<std::string> max_items_per_batch_path, max_input_bytes_per_batch_path;
+  Boxed<json::value> batch_input;
+  friend bool operator==(const ItemBatcherSpec&, const ItemBatcherSpec&) = default;
+};
+
+struct ResultWriterSpec {
+  std::string resource;  // "" when missing
+  Boxed<json::value> parameters;  // Parameters (JSONPath) or Arguments (JSONata)
+  Boxed<json::value> writer_config;
+  friend bool operator==(const ResultWriterSpec&, const ResultWriterSpec&) = default;
+};
+
 struct MapFields {
   Boxed<Branch> item_processor;
   bool uses_iterator = false;  // written as the legacy "Iterator" (else "ItemProcessor")
   Boxed<std::string> items_path;  // JSONPath
   Boxed<json::value> items;       // JSONata: array or expression
   Boxed<json::value> item_selector;
-  Boxed<json::value> item_reader;
-  Boxed<json::value> item_batcher;
-  Boxed<json::value> result_writer;
+  Boxed<json::value> item_reader;  // as written; read into `reader`
+  Boxed<json::value> item_batcher;  // as written; read into `batcher`
+  Boxed<json::value> result_writer;  // as written; read into `writer`
+  Boxed<ItemReaderSpec> reader;
+  Boxed<ItemBatcherSpec> batcher;
+  Boxed<ResultWriterSpec> writer;
   Boxed<json::value> max_concurrency;  // integer, or a JSONata expression
   Boxed<std::string> max_concurrency_path;
   Boxed<json::value> tolerated_failure_count;

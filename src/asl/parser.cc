@@ -375,7 +375,10 @@ class Builder {
     } else if (key == "ItemReader") {
       s.map().item_reader = ObjectField(v, ptr, key, {"Resource", "ReaderConfig", "Parameters",
                                                 "Arguments"});
-      if (s.map().item_reader) CheckItemReader(s.map().item_reader->get_object(), ptr, lang);
+      if (s.map().item_reader) {
+        CheckItemReader(s.map().item_reader->get_object(), ptr, lang);
+        s.map().reader = ReadItemReader(s.map().item_reader->get_object());
+      }
     } else if (key == "ItemBatcher") {
       s.map().item_batcher = ObjectField(v, ptr, key, {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
                                                  "MaxInputBytesPerBatch",
@@ -386,10 +389,14 @@ class Builder {
             IntegerOrExpression(*n, JsonPointerAppend(ptr, f), f, ja, 1);
           }
         }
+        s.map().batcher = ReadItemBatcher(s.map().item_batcher->get_object());
       }
     } else if (key == "ResultWriter") {
       s.map().result_writer = ObjectField(v, ptr, key, {"Resource", "Parameters", "Arguments",
                                                   "WriterConfig"});
+      if (s.map().result_writer) {
+        s.map().writer = ReadResultWriter(s.map().result_writer->get_object());
+      }
     } else if (key == "ToleratedFailurePercentage") {
       if (IsJsonataExpression(v) && ja) {
         s.map().tolerated_failure_percentage = Own(v);
@@ -835,6 +842,68 @@ class Builder {
       }
     }
     return Own(v);
+  }
+
+  // The typed forms of ItemReader, ItemBatcher and ResultWriter, from fields already checked
+  // (a value of the wrong type was reported and is left out).
+  static std::string Text(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  }
+  static std::optional<std::int64_t> Int(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v != nullptr && v->is_int64()) return v->get_int64();
+    return std::nullopt;
+  }
+  static Boxed<std::string> OptionalText(const json::object& o, std::string_view key) {
+    const json::value* v = o.if_contains(key);
+    if (v != nullptr && v->is_string()) return std::string(v->get_string());
+    return std::nullopt;
+  }
+  Boxed<json::value> Template(const json::object& o) {
+    for (std::string_view key : {"Parameters", "Arguments"}) {
+      if (const json::value* v = o.if_contains(key)) return Own(*v);
+    }
+    return std::nullopt;
+  }
+
+  ItemReaderSpec ReadItemReader(const json::object& r) {
+    ItemReaderSpec out;
+    out.resource = Text(r, "Resource");
+    out.parameters = Template(r);
+    const json::value* config = r.if_contains("ReaderConfig");
+    if (config != nullptr && config->is_object()) {
+      const json::object& c = config->get_object();
+      out.input_type = Text(c, "InputType");
+      out.csv_header_location = Text(c, "CSVHeaderLocation");
+      out.csv_delimiter = Text(c, "CSVDelimiter");
+      if (const json::value* h = c.if_contains("CSVHeaders"); h != nullptr && h->is_array()) {
+        for (const json::value& name : h->get_array()) {
+          if (name.is_string()) out.csv_headers.emplace_back(name.get_string());
+        }
+      }
+      out.max_items = Int(c, "MaxItems");
+      out.max_items_path = OptionalText(c, "MaxItemsPath");
+    }
+    return out;
+  }
+
+  ItemBatcherSpec ReadItemBatcher(const json::object& b) {
+    ItemBatcherSpec out;
+    out.max_items_per_batch = Int(b, "MaxItemsPerBatch");
+    out.max_input_bytes_per_batch = Int(b, "MaxInputBytesPerBatch");
+    out.max_items_per_batch_path = OptionalText(b, "MaxItemsPerBatchPath");
+    out.max_input_bytes_per_batch_path = OptionalText(b, "MaxInputBytesPerBatchPath");
+    if (const json::value* in = b.if_contains("BatchInput")) out.batch_input = Own(*in);
+    return out;
+  }
+
+  ResultWriterSpec ReadResultWriter(const json::object& w) {
+    ResultWriterSpec out;
+    out.resource = Text(w, "Resource");
+    out.parameters = Template(w);
+    if (const json::value* c = w.if_contains("WriterConfig")) out.writer_config = Own(*c);
+    return out;
   }
 
   // ItemReader.ReaderConfig: known fields with their documented values.

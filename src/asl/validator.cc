@@ -376,9 +376,8 @@ class Validator {
       sink_.Error(diag::kFieldNotAllowed, LazyPointer(p, "Iterator"),
                   "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
     }
-    if (s.map().item_reader && s.map().item_reader->is_object()) {
-      const json::object& r = s.map().item_reader->get_object();
-      if (!r.contains("Resource")) {
+    if (s.map().reader) {
+      if (s.map().reader->resource.empty()) {
         sink_.Error(diag::kMissingField, LazyPointer(p, "ItemReader"),
                     "ItemReader has no \"Resource\"");
       }

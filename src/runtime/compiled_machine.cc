@@ -193,25 +193,23 @@ class Compiler {
 
   // ItemReader, ItemBatcher and ResultWriter; the validator has checked their shapes.
   static Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
-    auto int_field = [](const json::object& o, std::string_view key) -> std::optional<std::int64_t> {
-      const json::value* v = o.if_contains(key);
-      if (v != nullptr && v->is_int64()) return v->get_int64();
-      return std::nullopt;
-    };
-    auto path_field = [](const json::object& o, std::string_view key,
-                         std::optional<asl::JsonPath>& out) -> Status {
-      const json::value* v = o.if_contains(key);
-      if (v == nullptr || !v->is_string()) return Status::Ok();
-      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(v->get_string()));
+    auto path = [](const Boxed<std::string>& text, std::optional<asl::JsonPath>& out) -> Status {
+      if (!text) return Status::Ok();
+      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
       out = std::move(p);
       return Status::Ok();
     };
-    if (s.map().item_reader && s.map().item_reader->is_object()) {
-      const json::object& r = s.map().item_reader->get_object();
+    auto template_of = [](const Boxed<json::value>& v,
+                          std::optional<asl::PayloadTemplate>& out) -> Status {
+      if (!v) return Status::Ok();
+      ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v));
+      out = std::move(t);
+      return Status::Ok();
+    };
+    if (s.map().reader) {
+      const asl::ItemReaderSpec& r = *s.map().reader;
       CompiledReader reader;
-      if (const json::value* res = r.if_contains("Resource"); res && res->is_string()) {
-        reader.resource = std::string(res->get_string());
-      }
+      reader.resource = r.resource;
       if (reader.resource != "arn:aws:states:::s3:getObject" &&
           reader.resource != "arn:aws:states:::s3:listObjectsV2") {
         return UnimplementedError(fmt::format(
@@ -219,34 +217,17 @@ class Compiler {
             "s3:listObjectsV2 are)",
             s.name, reader.resource));
       }
-      if (const json::value* p = r.if_contains("Parameters")) {
-        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*p));
-        reader.parameters = std::move(t);
-      }
-      if (const json::value* rc = r.if_contains("ReaderConfig"); rc && rc->is_object()) {
-        const json::object& config = rc->get_object();
-        if (const json::value* t = config.if_contains("InputType"); t && t->is_string()) {
-          reader.input_type = std::string(t->get_string());
-        }
-        if (const json::value* h = config.if_contains("CSVHeaderLocation"); h && h->is_string()) {
-          reader.csv_header_first_row = h->get_string() != "GIVEN";
-        }
-        if (const json::value* h = config.if_contains("CSVHeaders"); h && h->is_array()) {
-          for (const auto& name : h->get_array()) {
-            if (name.is_string()) reader.csv_headers.emplace_back(name.get_string());
-          }
-        }
-        if (const json::value* d = config.if_contains("CSVDelimiter"); d && d->is_string()) {
-          std::string_view name = d->get_string();
-          reader.csv_delimiter = name == "PIPE"        ? '|'
-                                 : name == "SEMICOLON" ? ';'
-                                 : name == "SPACE"     ? ' '
-                                 : name == "TAB"       ? '\t'
-                                                       : ',';
-        }
-        reader.max_items = int_field(config, "MaxItems");
-        ZFLOW_RETURN_IF_ERROR(path_field(config, "MaxItemsPath", reader.max_items_path));
-      }
+      ZFLOW_RETURN_IF_ERROR(template_of(r.parameters, reader.parameters));
+      reader.input_type = r.input_type;
+      reader.csv_header_first_row = r.csv_header_location != "GIVEN";
+      reader.csv_headers = r.csv_headers;
+      reader.csv_delimiter = r.csv_delimiter == "PIPE"        ? '|'
+                             : r.csv_delimiter == "SEMICOLON" ? ';'
+                             : r.csv_delimiter == "SPACE"     ? ' '
+                             : r.csv_delimiter == "TAB"       ? '\t'
+                                                              : ',';
+      reader.max_items = r.max_items;
+      ZFLOW_RETURN_IF_ERROR(path(r.max_items_path, reader.max_items_path));
       if (reader.resource == "arn:aws:states:::s3:getObject" && reader.input_type.empty()) {
         reader.input_type = "JSON";
       }
@@ -258,31 +239,24 @@ class Compiler {
       }
       c.item_reader = std::move(reader);
     }
-    if (s.map().item_batcher && s.map().item_batcher->is_object()) {
-      const json::object& b = s.map().item_batcher->get_object();
+    if (s.map().batcher) {
+      const asl::ItemBatcherSpec& b = *s.map().batcher;
       CompiledBatcher batcher;
-      batcher.max_items = int_field(b, "MaxItemsPerBatch");
-      batcher.max_bytes = int_field(b, "MaxInputBytesPerBatch");
-      ZFLOW_RETURN_IF_ERROR(path_field(b, "MaxItemsPerBatchPath", batcher.max_items_path));
-      ZFLOW_RETURN_IF_ERROR(path_field(b, "MaxInputBytesPerBatchPath", batcher.max_bytes_path));
-      if (const json::value* in = b.if_contains("BatchInput")) {
-        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*in));
-        batcher.batch_input = std::move(t);
-      }
+      batcher.max_items = b.max_items_per_batch;
+      batcher.max_bytes = b.max_input_bytes_per_batch;
+      ZFLOW_RETURN_IF_ERROR(path(b.max_items_per_batch_path, batcher.max_items_path));
+      ZFLOW_RETURN_IF_ERROR(path(b.max_input_bytes_per_batch_path, batcher.max_bytes_path));
+      ZFLOW_RETURN_IF_ERROR(template_of(b.batch_input, batcher.batch_input));
       c.item_batcher = std::move(batcher);
     }
-    if (s.map().result_writer && s.map().result_writer->is_object()) {
-      const json::object& w = s.map().result_writer->get_object();
-      CompiledWriter writer;
-      const json::value* res = w.if_contains("Resource");
-      if (res == nullptr || *res != "arn:aws:states:::s3:putObject") {
+    if (s.map().writer) {
+      const asl::ResultWriterSpec& w = *s.map().writer;
+      if (w.resource != "arn:aws:states:::s3:putObject") {
         return UnimplementedError(fmt::format(
             "Map state \"{}\": ResultWriter needs Resource arn:aws:states:::s3:putObject", s.name));
       }
-      if (const json::value* p = w.if_contains("Parameters")) {
-        ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*p));
-        writer.parameters = std::move(t);
-      }
+      CompiledWriter writer;
+      ZFLOW_RETURN_IF_ERROR(template_of(w.parameters, writer.parameters));
       c.result_writer = std::move(writer);
     }
     return Status::Ok();

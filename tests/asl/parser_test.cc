@@ -67,6 +67,60 @@ TEST(Parser, BuildsTypedModelForEveryStateType) {
   EXPECT_EQ(map->map().item_processor->pointer, "/States/M/ItemProcessor");
 }
 
+// A distributed Map's ItemReader, ItemBatcher and ResultWriter are read into typed parts once;
+// the JSON as written stays for the serializer.
+TEST(Parser, ReadsItemReaderBatcherAndWriterIntoTypedParts) {
+  constexpr std::string_view kText = R"({"StartAt": "M", "States": {"M": {
+    "Type": "Map", "End": true,
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                   "Parameters": {"Bucket": "b", "Key.$": "$.key"},
+                   "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "GIVEN",
+                                    "CSVHeaders": ["a", "b"], "CSVDelimiter": "TAB",
+                                    "MaxItemsPath": "$.max"}},
+    "ItemBatcher": {"MaxItemsPerBatch": 3, "MaxInputBytesPerBatchPath": "$.bytes",
+                    "BatchInput": {"k": 1}},
+    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                     "Parameters": {"Bucket": "out", "Prefix": "p"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                      "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}})";
+  auto parsed = asl::ParseStateMachine(kText);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const asl::MapFields& m = parsed->top().states[0].map();
+  ASSERT_TRUE(m.reader.has_value());
+  EXPECT_EQ(m.reader->resource, "arn:aws:states:::s3:getObject");
+  EXPECT_EQ(m.reader->input_type, "CSV");
+  EXPECT_EQ(m.reader->csv_header_location, "GIVEN");
+  EXPECT_EQ(m.reader->csv_headers, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(m.reader->csv_delimiter, "TAB");
+  EXPECT_FALSE(m.reader->max_items.has_value());
+  ASSERT_TRUE(m.reader->max_items_path.has_value());
+  EXPECT_EQ(*m.reader->max_items_path, "$.max");
+  ASSERT_TRUE(m.reader->parameters.has_value());
+  EXPECT_EQ(ToJsonText(*m.reader->parameters), R"({"Bucket":"b","Key.$":"$.key"})");
+  ASSERT_TRUE(m.batcher.has_value());
+  EXPECT_EQ(m.batcher->max_items_per_batch, 3);
+  EXPECT_FALSE(m.batcher->max_input_bytes_per_batch.has_value());
+  ASSERT_TRUE(m.batcher->max_input_bytes_per_batch_path.has_value());
+  EXPECT_EQ(*m.batcher->max_input_bytes_per_batch_path, "$.bytes");
+  ASSERT_TRUE(m.batcher->batch_input.has_value());
+  EXPECT_EQ(ToJsonText(*m.batcher->batch_input), R"({"k":1})");
+  ASSERT_TRUE(m.writer.has_value());
+  EXPECT_EQ(m.writer->resource, "arn:aws:states:::s3:putObject");
+  ASSERT_TRUE(m.writer->parameters.has_value());
+  EXPECT_EQ(ToJsonText(*m.writer->parameters), R"({"Bucket":"out","Prefix":"p"})");
+  // As written, for the serializer.
+  ASSERT_TRUE(m.item_reader.has_value());
+  EXPECT_TRUE(m.item_reader->as_object().contains("ReaderConfig"));
+  // A Map without them has none.
+  auto inline_map = asl::ParseStateMachine(R"({"StartAt": "M", "States": {"M": {
+    "Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I",
+    "States": {"I": {"Type": "Pass", "End": true}}}}}})");
+  ASSERT_TRUE(inline_map.ok());
+  EXPECT_FALSE(inline_map->top().states[0].map().reader.has_value());
+  EXPECT_FALSE(inline_map->top().states[0].map().batcher.has_value());
+  EXPECT_FALSE(inline_map->top().states[0].map().writer.has_value());
+}
+
 TEST(Parser, ReportsJsonSyntaxErrorWithLocation) {
   ParseReport r = ParseStateMachineText("{\n  \"StartAt\": \"A\",\n  \"States\": {,}\n}");
   ASSERT_EQ(r.diagnostics.size(), 1u);
