@@ -4,6 +4,8 @@
 //   build/bench/engine_bench run DEFINITION.json INPUT.json           # one run, JSON line
 //   build/bench/engine_bench sink                                     # cost of an event sink
 //   build/bench/engine_bench parse [DEFINITION.json]   # parse + validate: time, peak memory
+//   build/bench/engine_bench phases DEFINITION.json [N]  # what `zflow run` does, in process:
+//                                                        # validate, prepare, run; best of N
 //
 // Workloads (issue 3): (a) a 100,000-state Pass chain with Parameters and ResultPath,
 // (b) a Map over 100,000 items whose body is a Choice and two Pass states, (c) a Parallel with
@@ -361,8 +363,48 @@ int ParseOnce(const std::string& def_path) {
   return 0;
 }
 
+// The phases of `zflow run FILE` in this process, each the best of `runs`: the figures behind
+// the whole-process command (which adds start-up and reading the file).
+int Phases(const std::string& def_path, int runs) {
+  const std::string text = Read(def_path);
+  double validate = 1e9, prepare = 1e9, run = 1e9;
+  for (int i = 0; i < runs; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    zflow::asl::ValidationReport report = zflow::asl::ValidateDefinition(text);
+    auto t1 = std::chrono::steady_clock::now();
+    if (!report.ok()) {
+      std::cerr << "the definition is invalid\n";
+      return 2;
+    }
+    auto prepared = zflow::runtime::Prepare(std::move(report));
+    auto t2 = std::chrono::steady_clock::now();
+    if (!prepared.ok()) {
+      std::cerr << prepared.status().ToString() << "\n";
+      return 2;
+    }
+    zflow::runtime::Engine engine({});
+    auto result = engine.Run(**prepared, {.input = zflow::json::object()});
+    auto t3 = std::chrono::steady_clock::now();
+    if (!result.ok()) {
+      std::cerr << result.status().ToString() << "\n";
+      return 2;
+    }
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    validate = std::min(validate, ms(t0, t1));
+    prepare = std::min(prepare, ms(t1, t2));
+    run = std::min(run, ms(t2, t3));
+  }
+  std::cout << fmt::format(
+                   R"({{"bytes": {}, "validate_ms": {:.2f}, "prepare_ms": {:.2f}, "run_ms": {:.2f}, )"
+                   R"("total_ms": {:.2f}}})",
+                   text.size(), validate, prepare, run, validate + prepare + run)
+            << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "compare";
+  if (mode == "phases" && argc >= 3) return Phases(argv[2], argc > 3 ? std::atoi(argv[3]) : 10);
   if (mode == "parse") return ParseOnce(argc > 2 ? argv[2] : "");
   if (mode == "run" && argc == 4) return RunOnce(argv[2], argv[3]);
   if (mode == "sink") return SinkCost();

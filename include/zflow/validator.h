@@ -14,6 +14,7 @@
 #ifndef ZFLOW_VALIDATOR_H_
 #define ZFLOW_VALIDATOR_H_
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -37,9 +38,16 @@ inline constexpr int kMaxIntrinsicCallsPerField = 10;
 // source map. Thread-safe; does not modify the machine.
 std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine);
 
+class JsonPathCache;  // internal: the paths the checks compiled, for the engine to reuse
+
+// The same, compiling each distinct path once into `paths` (internal; may be null).
+std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine, JsonPathCache* paths);
+
 struct ValidationReport {
   std::optional<StateMachine> machine;  // set when the text parsed to a model
   std::vector<Diagnostic> diagnostics;
+  // The paths the checks compiled; runtime::Prepare takes them instead of compiling again.
+  std::shared_ptr<JsonPathCache> compiled_paths;
   bool ok() const { return machine.has_value() && !HasErrors(diagnostics); }
 };
 

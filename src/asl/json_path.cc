@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 #include <fmt/format.h>
 
 namespace zflow::asl {
@@ -57,7 +58,9 @@ bool IsDefinite(const std::vector<Step>& steps) {
 
 }  // namespace
 
-struct JsonPath::Program {
+// Immutable once compiled, and shared by the copies of a path (the validator's, the engine's).
+struct JsonPath::Program
+    : boost::intrusive_ref_counter<JsonPath::Program, boost::thread_safe_counter> {
   std::string text;
   Root root = Root::kInput;
   std::string variable;
@@ -629,23 +632,24 @@ std::string NormalizedPath(std::string_view root, const std::vector<Step>& steps
 
 }  // namespace
 
-JsonPath::JsonPath(std::unique_ptr<Program> program) : program_(std::move(program)) {}
+JsonPath::JsonPath(boost::intrusive_ptr<const Program> program) : program_(std::move(program)) {}
 JsonPath::JsonPath(JsonPath&&) noexcept = default;
 JsonPath& JsonPath::operator=(JsonPath&&) noexcept = default;
-JsonPath::JsonPath(const JsonPath& other)
-    : program_(std::make_unique<Program>(*other.program_)) {}
-JsonPath& JsonPath::operator=(const JsonPath& other) {
-  if (this != &other) program_ = std::make_unique<Program>(*other.program_);
-  return *this;
-}
+JsonPath::JsonPath(const JsonPath&) = default;
+JsonPath& JsonPath::operator=(const JsonPath&) = default;
 JsonPath::~JsonPath() = default;
 
 Result<JsonPath> JsonPath::Compile(std::string_view text) {
-  auto program = std::make_unique<Program>();
+  boost::intrusive_ptr<Program> program(new Program());
   program->text = std::string(text);
   PathParser parser(text);
   ZFLOW_RETURN_IF_ERROR(parser.Parse(*program));
   return JsonPath(std::move(program));
+}
+
+const Result<JsonPath>& JsonPathCache::Compile(std::string_view text) {
+  if (auto it = paths_.find(text); it != paths_.end()) return it->second;
+  return paths_.emplace(std::string(text), JsonPath::Compile(text)).first->second;
 }
 
 Result<JsonPath> JsonPath::CompileReferencePath(std::string_view text) {

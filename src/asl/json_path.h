@@ -15,7 +15,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include <boost/smart_ptr/intrusive_ptr.hpp>
 
 #include "asl/evaluation.h"
 #include "zflow/json.h"
@@ -69,9 +72,30 @@ class JsonPath {
   struct Program;
 
  private:
-  explicit JsonPath(std::unique_ptr<Program> program);
-  std::unique_ptr<Program> program_;
+  explicit JsonPath(boost::intrusive_ptr<const Program> program);
+  boost::intrusive_ptr<const Program> program_;
 };
+
+// Compiled paths by their text, for one definition: the validator compiles each distinct path
+// once, and the engine takes the validator's copies, which share the compiled program (a large
+// machine repeats its paths: "$", "$.result", "$$.Execution.Id").
+class JsonPathCache {
+ public:
+  // JsonPath::Compile(text), remembered (errors too).
+  const Result<JsonPath>& Compile(std::string_view text);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Result<JsonPath>, Hash, std::equal_to<>> paths_;
+};
+
+// Compile(text) through `cache` when there is one.
+inline Result<JsonPath> CompilePath(std::string_view text, JsonPathCache* cache) {
+  return cache != nullptr ? cache->Compile(text) : JsonPath::Compile(text);
+}
 
 }  // namespace zflow::asl
 

@@ -44,7 +44,7 @@ bool HasDynamicKeys(const json::value& v) {
   return false;
 }
 
-Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
+Result<std::unique_ptr<Node>> CompileNode(const json::value& v, JsonPathCache* paths) {
   auto node = std::make_unique<Node>();
   if (!HasDynamicKeys(v)) {
     node->constant = v;
@@ -53,7 +53,7 @@ Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
   if (v.is_array()) {
     node->kind = Node::Kind::kArray;
     for (const auto& e : v.get_array()) {
-      ZFLOW_ASSIGN_OR_RETURN(auto child, CompileNode(e));
+      ZFLOW_ASSIGN_OR_RETURN(auto child, CompileNode(e, paths));
       node->elements.push_back(std::move(child));
     }
     return node;
@@ -79,7 +79,7 @@ Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
         dynamic->kind = Node::Kind::kIntrinsic;
         dynamic->call = std::move(*call);
       } else {
-        auto path = JsonPath::Compile(text);
+        auto path = CompilePath(text, paths);
         if (!path.ok()) {
           return InvalidArgumentError(
               fmt::format("\"{}\": {}", m.source_key, path.status().message()));
@@ -90,7 +90,7 @@ Result<std::unique_ptr<Node>> CompileNode(const json::value& v) {
       m.value = std::move(dynamic);
     } else {
       m.key = m.source_key;
-      ZFLOW_ASSIGN_OR_RETURN(m.value, CompileNode(child));
+      ZFLOW_ASSIGN_OR_RETURN(m.value, CompileNode(child, paths));
     }
     node->members.push_back(std::move(m));
   }
@@ -184,8 +184,9 @@ PayloadTemplate::PayloadTemplate(PayloadTemplate&&) noexcept = default;
 PayloadTemplate& PayloadTemplate::operator=(PayloadTemplate&&) noexcept = default;
 PayloadTemplate::~PayloadTemplate() = default;
 
-Result<PayloadTemplate> PayloadTemplate::Compile(const json::value& definition) {
-  ZFLOW_ASSIGN_OR_RETURN(auto root, CompileNode(definition));
+Result<PayloadTemplate> PayloadTemplate::Compile(const json::value& definition,
+                                                 JsonPathCache* paths) {
+  ZFLOW_ASSIGN_OR_RETURN(auto root, CompileNode(definition, paths));
   return PayloadTemplate(std::move(root));
 }
 

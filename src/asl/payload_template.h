@@ -16,11 +16,14 @@
 
 namespace zflow::asl {
 
+class JsonPathCache;
+
 class PayloadTemplate {
  public:
   // kInvalidArgument naming the key when a ".$" value is not a string, not a valid path, or
-  // not a valid intrinsic call.
-  static Result<PayloadTemplate> Compile(const json::value& definition);
+  // not a valid intrinsic call. Paths come from `paths` when given.
+  static Result<PayloadTemplate> Compile(const json::value& definition,
+                                         JsonPathCache* paths = nullptr);
 
   PayloadTemplate(PayloadTemplate&&) noexcept;
   PayloadTemplate& operator=(PayloadTemplate&&) noexcept;

@@ -93,7 +93,9 @@ class BranchNames {
 
 class Validator {
  public:
-  Validator(const StateMachine& m, DiagnosticSink& sink) : machine_(m), sink_(sink) {}
+  // `paths`: where compiled paths go (for the engine); the validator's own when null.
+  Validator(const StateMachine& m, DiagnosticSink& sink, JsonPathCache* paths)
+      : machine_(m), sink_(sink), paths_(paths != nullptr ? paths : &own_paths_) {}
 
   void Run() {
     if (machine_.timeout_seconds && *machine_.timeout_seconds > kMaxIntegerField) {
@@ -467,8 +469,8 @@ class Validator {
   }
 
   // InputPath/OutputPath (and Variable): any JSONPath.
-  void CheckPath(const std::string& path, const LazyPointer& ptr, bool reference_only) {
-    auto compiled = JsonPath::Compile(path);
+  void CheckPath(std::string_view path, const LazyPointer& ptr, bool reference_only) {
+    const Result<JsonPath>& compiled = paths_->Compile(path);
     if (!compiled.ok()) {
       sink_.Error(diag::kInvalidJsonPath, ptr, compiled.status().message());
       return;
@@ -482,26 +484,26 @@ class Validator {
   }
 
   // The path, compiled, when it is a reference path.
-  std::optional<JsonPath> CheckReferencePath(const std::string& path, const LazyPointer& ptr) {
-    auto compiled = JsonPath::Compile(path);
+  const JsonPath* CheckReferencePath(std::string_view path, const LazyPointer& ptr) {
+    const Result<JsonPath>& compiled = paths_->Compile(path);
     if (!compiled.ok()) {
       sink_.Error(diag::kInvalidReferencePath, ptr, compiled.status().message());
-      return std::nullopt;
+      return nullptr;
     }
     if (!compiled->is_reference_path()) {
       sink_.Error(diag::kInvalidReferencePath, ptr,
                   fmt::format("\"{}\" must be a reference path: only '.name', ['name'] and "
                               "[index] steps, no wildcards, filters, slices, unions or '..'",
                               path));
-      return std::nullopt;
+      return nullptr;
     }
-    return std::move(*compiled);
+    return &*compiled;
   }
 
   // ResultPath: a reference path into the state's input ("$" root only).
   void CheckResultPath(const std::string& path, const LazyPointer& ptr) {
-    std::optional<JsonPath> compiled = CheckReferencePath(path, ptr);
-    if (compiled && compiled->root() != JsonPath::Root::kInput) {
+    const JsonPath* compiled = CheckReferencePath(path, ptr);
+    if (compiled != nullptr && compiled->root() != JsonPath::Root::kInput) {
       sink_.Error(diag::kInvalidReferencePath, ptr,
                   fmt::format("ResultPath \"{}\" must start with \"$\" and point into the state "
                               "input, not the context object or a variable",
@@ -545,7 +547,7 @@ class Validator {
           if (LooksLikeIntrinsic(text)) {
             CheckIntrinsic(text, ptr);
           } else {
-            CheckPath(std::string(text), ptr, false);
+            CheckPath(text, LazyPointer(ptr), false);
           }
         } else if (child.is_structured()) {
           ScopedPointerToken token(ptr, key);
@@ -645,6 +647,8 @@ class Validator {
 
   const StateMachine& machine_;
   DiagnosticSink& sink_;
+  JsonPathCache own_paths_;
+  JsonPathCache* paths_;
   // Each state name, with its first state of that name.
   NameTable all_names_;
   int suggestions_left_ = 32;
@@ -653,8 +657,12 @@ class Validator {
 }  // namespace
 
 std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine) {
+  return ValidateStateMachine(machine, nullptr);
+}
+
+std::vector<Diagnostic> ValidateStateMachine(const StateMachine& machine, JsonPathCache* paths) {
   DiagnosticSink sink;
-  Validator(machine, sink).Run();
+  Validator(machine, sink, paths).Run();
   return sink.Take(&machine.source_map());
 }
 
@@ -664,7 +672,9 @@ ValidationReport ValidateDefinition(std::string_view text, const ParseOptions& o
   report.diagnostics = std::move(parsed.diagnostics);
   report.machine = std::move(parsed.machine);
   if (report.machine && !HasErrors(report.diagnostics)) {
-    std::vector<Diagnostic> semantic = ValidateStateMachine(*report.machine);
+    report.compiled_paths = std::make_shared<JsonPathCache>();
+    std::vector<Diagnostic> semantic =
+        ValidateStateMachine(*report.machine, report.compiled_paths.get());
     report.diagnostics.insert(report.diagnostics.end(), std::make_move_iterator(semantic.begin()),
                               std::make_move_iterator(semantic.end()));
   }

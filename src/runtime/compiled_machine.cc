@@ -40,6 +40,8 @@ EventType StateEventType(asl::StateType t, bool entered) {
 
 class Compiler {
  public:
+  explicit Compiler(asl::JsonPathCache* paths) : paths_(paths) {}
+
   Status CompileBranch(const asl::Branch& b, asl::QueryLanguage lang, CompiledBranch& out) {
     std::unordered_map<std::string_view, int> index;
     for (std::size_t i = 0; i < b.states.size(); ++i) {
@@ -142,7 +144,7 @@ class Compiler {
   }
 
  private:
-  static Status CompileTiming(const asl::TaskFields& t, CompiledState& c) {
+  Status CompileTiming(const asl::TaskFields& t, CompiledState& c) {
     CompiledTaskTiming& out = c.timing.emplace();
     if (t.timeout_seconds && t.timeout_seconds->is_int64()) {
       out.timeout_seconds = t.timeout_seconds->get_int64();
@@ -154,7 +156,7 @@ class Compiler {
     return CompileOptionalPath(t.heartbeat_seconds_path, out.heartbeat_seconds_path);
   }
 
-  static Status CompileWait(const asl::WaitFields& w, CompiledState& c) {
+  Status CompileWait(const asl::WaitFields& w, CompiledState& c) {
     CompiledWait& out = c.wait.emplace();
     if (w.seconds && w.seconds->is_int64()) out.seconds = w.seconds->get_int64();
     if (w.timestamp && w.timestamp->is_string()) {
@@ -164,7 +166,7 @@ class Compiler {
     return CompileOptionalPath(w.timestamp_path, out.timestamp_path);
   }
 
-  static Status CompileFail(const asl::FailFields& f, CompiledState& c) {
+  Status CompileFail(const asl::FailFields& f, CompiledState& c) {
     CompiledFail& out = c.fail.emplace();
     if (f.error && f.error->is_string()) out.error.literal = std::string(f.error->get_string());
     if (f.cause && f.cause->is_string()) out.cause.literal = std::string(f.cause->get_string());
@@ -172,7 +174,7 @@ class Compiler {
     return CompileText(f.cause_path, out.cause);
   }
 
-  static Status CompileMapLimits(const asl::MapFields& m, CompiledState& c) {
+  Status CompileMapLimits(const asl::MapFields& m, CompiledState& c) {
     CompiledMapLimits& out = c.map_limits.emplace();
     ZFLOW_RETURN_IF_ERROR(CompileOptionalPath(m.items_path, out.items_path));
     if (m.max_concurrency && m.max_concurrency->is_int64()) {
@@ -192,17 +194,17 @@ class Compiler {
   }
 
   // ItemReader, ItemBatcher and ResultWriter; the validator has checked their shapes.
-  static Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
-    auto path = [](const Boxed<std::string>& text, std::optional<asl::JsonPath>& out) -> Status {
+  Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
+    auto path = [this](const Boxed<std::string>& text, std::optional<asl::JsonPath>& out) -> Status {
       if (!text) return Status::Ok();
-      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
+      ZFLOW_ASSIGN_OR_RETURN(auto p, Path(*text));
       out = std::move(p);
       return Status::Ok();
     };
-    auto template_of = [](const Boxed<json::value>& v,
+    auto template_of = [this](const Boxed<json::value>& v,
                           std::optional<asl::PayloadTemplate>& out) -> Status {
       if (!v) return Status::Ok();
-      ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v));
+      ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v, paths_));
       out = std::move(t);
       return Status::Ok();
     };
@@ -262,7 +264,7 @@ class Compiler {
     return Status::Ok();
   }
 
-  static Status CompilePath(const asl::PathField& f, CompiledPath& out) {
+  Status CompilePath(const asl::PathField& f, CompiledPath& out) {
     switch (f.kind) {
       case asl::PathField::Kind::kAbsent:
         out.mode = CompiledPath::Mode::kDefault;
@@ -271,7 +273,7 @@ class Compiler {
         out.mode = CompiledPath::Mode::kNull;
         return Status::Ok();
       case asl::PathField::Kind::kPath: {
-        ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(f.path()));
+        ZFLOW_ASSIGN_OR_RETURN(auto p, Path(f.path()));
         if (p.root() == asl::JsonPath::Root::kInput && p.is_root_only()) {
           out.mode = CompiledPath::Mode::kDefault;  // "$" is the identity
         } else {
@@ -284,34 +286,38 @@ class Compiler {
     return Status::Ok();
   }
 
-  static Status CompileOptionalPath(const Boxed<std::string>& text,
+  Status CompileOptionalPath(const Boxed<std::string>& text,
                                     std::optional<asl::JsonPath>& out) {
     if (!text) return Status::Ok();
-    ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
+    ZFLOW_ASSIGN_OR_RETURN(auto p, Path(*text));
     out = std::move(p);
     return Status::Ok();
   }
 
   template <typename Optional>  // std::optional or Boxed
-  static Status CompileTemplate(const Optional& v,
+  Status CompileTemplate(const Optional& v,
                                 std::optional<asl::PayloadTemplate>& out) {
     if (!v) return Status::Ok();
-    ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v));
+    ZFLOW_ASSIGN_OR_RETURN(auto t, asl::PayloadTemplate::Compile(*v, paths_));
     out = std::move(t);
     return Status::Ok();
   }
 
-  static Status CompileText(const Boxed<std::string>& text, CompiledText& out) {
+  Status CompileText(const Boxed<std::string>& text, CompiledText& out) {
     if (!text) return Status::Ok();
     if (asl::LooksLikeIntrinsic(*text)) {
       ZFLOW_ASSIGN_OR_RETURN(auto call, asl::IntrinsicCall::Parse(*text));
       out.call = std::move(call);
     } else {
-      ZFLOW_ASSIGN_OR_RETURN(auto p, asl::JsonPath::Compile(*text));
+      ZFLOW_ASSIGN_OR_RETURN(auto p, Path(*text));
       out.path = std::move(p);
     }
     return Status::Ok();
   }
+ private:
+  Result<asl::JsonPath> Path(std::string_view text) { return asl::CompilePath(text, paths_); }
+
+  asl::JsonPathCache* paths_;  // may be null
 };
 
 }  // namespace
@@ -331,10 +337,11 @@ bool AnyUsesContext(const CompiledBranch& b) {
 
 }  // namespace
 
-Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine) {
+Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine,
+                                                       asl::JsonPathCache* paths) {
   auto out = std::make_unique<CompiledMachine>();
   out->timeout_seconds = machine.timeout_seconds;
-  Compiler compiler;
+  Compiler compiler(paths);
   ZFLOW_RETURN_IF_ERROR(
       compiler.CompileBranch(machine.top(), machine.DefaultQueryLanguage(), out->top));
   out->uses_context = AnyUsesContext(out->top);

@@ -159,7 +159,9 @@ struct CompiledMachine {
 
 // Compiles a validated machine. Errors (kInvalidArgument) only for JSONata-mode states, which
 // this engine does not run yet, or for a model that skipped validation.
-Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine);
+// `paths`, when given, holds the paths the validator compiled (ValidationReport::compiled_paths).
+Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine,
+                                                       asl::JsonPathCache* paths = nullptr);
 
 }  // namespace zflow::runtime
 

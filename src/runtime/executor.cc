@@ -463,11 +463,13 @@ Status FirstError(const std::vector<Diagnostic>& diagnostics) {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const PreparedMachine>> PrepareValid(asl::StateMachine machine) {
+// `paths`: what the validator compiled (may be null).
+Result<std::shared_ptr<const PreparedMachine>> PrepareValid(asl::StateMachine machine,
+                                                            asl::JsonPathCache* paths) {
   auto prepared = std::make_shared<PreparedMachine>();
   machine.set_source_map({});  // locations are for diagnostics, not for running
   prepared->machine = std::move(machine);  // the compiled states point into this one
-  ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine));
+  ZFLOW_ASSIGN_OR_RETURN(prepared->compiled, CompileMachine(prepared->machine, paths));
   return std::shared_ptr<const PreparedMachine>(std::move(prepared));
 }
 
@@ -479,12 +481,12 @@ Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::ValidationReport rep
     return s.ok() ? InvalidArgumentError("the definition did not parse") : s;
   }
   ZFLOW_RETURN_IF_ERROR(FirstError(report.diagnostics));
-  return PrepareValid(std::move(*report.machine));
+  return PrepareValid(std::move(*report.machine), report.compiled_paths.get());
 }
 
 Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine) {
   ZFLOW_RETURN_IF_ERROR(FirstError(asl::ValidateStateMachine(machine)));
-  return PrepareValid(std::move(machine));
+  return PrepareValid(std::move(machine), nullptr);
 }
 
 struct Engine::Impl {
