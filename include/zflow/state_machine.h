@@ -28,6 +28,7 @@ namespace zflow::asl {
 
 enum class QueryLanguage : std::uint8_t { kJsonPath, kJsonata };
 enum class StateType : std::uint8_t { kPass, kTask, kChoice, kWait, kSucceed, kFail, kParallel, kMap };
+inline constexpr std::size_t kStateTypeCount = 8;
 enum class JitterStrategy : std::uint8_t { kNone, kFull };
 enum class ProcessorMode : std::uint8_t { kInline, kDistributed };
 enum class ExecutionType : std::uint8_t { kStandard, kExpress };

@@ -145,9 +145,38 @@ bool MentionsContext(const json::value& v) {
   return false;
 }
 
+namespace {
+
+// For each state type, the rows whose values can name "$$" (asked for every state the engine
+// prepares, so the table is filtered once).
+const std::vector<const FieldSpec*>& ContextRows(StateType type) {
+  static const auto rows = [] {
+    std::array<std::vector<const FieldSpec*>, kStateTypeCount> out;
+    for (std::size_t t = 0; t < kStateTypeCount; ++t) {
+      for (const FieldSpec& f : kFields) {
+        if (f.const_slot == nullptr || !f.AllowedOn(static_cast<StateType>(t))) continue;
+        switch (f.shape) {
+          case FieldShape::kReferencePath:
+          case FieldShape::kPathOrIntrinsic:
+          case FieldShape::kIoPath:
+          case FieldShape::kTemplate:
+          case FieldShape::kConfig:
+            out[t].push_back(&f);
+            break;
+          default: break;
+        }
+      }
+    }
+    return out;
+  }();
+  return rows[static_cast<std::size_t>(type)];
+}
+
+}  // namespace
+
 bool ReadsContext(const State& s) {
-  for (const FieldSpec& f : kFields) {
-    if (f.const_slot == nullptr || !f.AllowedOn(s.type)) continue;
+  for (const FieldSpec* row : ContextRows(s.type)) {
+    const FieldSpec& f = *row;
     ConstFieldSlot v = f.const_slot(s);
     switch (f.shape) {
       case FieldShape::kReferencePath:
