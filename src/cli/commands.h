@@ -29,6 +29,7 @@ struct ValidateOptions {
   std::vector<std::string> files;
   bool json = false;   // print [{"file","path","line","column","code","message"}]
   bool quiet = false;  // print only problems
+  bool process_exits = false;  // the process ends after this command: keep, do not free
 };
 int RunValidate(const ValidateOptions& options);
 

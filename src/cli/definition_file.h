@@ -2,7 +2,9 @@
 #ifndef ZFLOW_CLI_DEFINITION_FILE_H_
 #define ZFLOW_CLI_DEFINITION_FILE_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "zflow/validator.h"
 
@@ -22,6 +24,15 @@ DefinitionCheck CheckDefinitionText(std::string text);
 
 // "file:line:column: CODE: message" (line/column omitted when unknown).
 std::string FormatDiagnostic(const std::string& file, const Diagnostic& d);
+
+// Keeps `value` alive until the process ends, never freed: for commands of the zflow command,
+// whose process ends when they return, freeing a large machine is a tenth of the command's
+// time. Reachable from a global, so leak checkers agree.
+template <typename T>
+void KeepUntilExit(T&& value) {
+  static auto* kept = new std::vector<std::shared_ptr<const void>>();
+  kept->push_back(std::make_shared<std::decay_t<T>>(std::forward<T>(value)));
+}
 
 // Number of states including those in Parallel branches and Map processors.
 std::size_t CountStates(const asl::Branch& branch);

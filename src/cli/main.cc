@@ -266,7 +266,10 @@ int Run(int argc, char** argv) {
     }
     if (IsPythonFile(file)) return RunPythonPipeline(file, argc, argv);
   }
-  if (app.got_subcommand(validate_cmd)) return zflow::cli::RunValidate(validate);
+  if (app.got_subcommand(validate_cmd)) {
+    validate.process_exits = true;
+    return zflow::cli::RunValidate(validate);
+  }
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
   if (app.got_subcommand(serve_cmd)) return zflow::cli::RunServe(serve);

@@ -339,9 +339,7 @@ int RunRun(const RunOptions& options) {
     result = engine.Run(**prepared, std::move(exec));
   }
   token_watcher.reset();
-  // With process_exits, kept instead of freed: reachable from a global, so leak checkers agree.
-  static auto* kept = new std::vector<std::shared_ptr<const void>>();
-  if (options.process_exits) kept->push_back(*prepared);
+  if (options.process_exits) KeepUntilExit(*prepared);
   if (!result.ok()) {
     std::cerr << "zflow run: " << result.status().message() << "\n";
     return kExitUsage;
@@ -382,9 +380,7 @@ int RunRun(const RunOptions& options) {
     }
     std::cout << ToJsonText(r) << "\n";
   }
-  if (options.process_exits) {
-    kept->push_back(std::make_shared<runtime::History>(std::move(result->history)));
-  }
+  if (options.process_exits) KeepUntilExit(std::move(result->history));
   switch (result->status) {
     case runtime::ExecutionStatus::kSucceeded: return kExitOk;
     case runtime::ExecutionStatus::kFailed: return kExitInvalid;

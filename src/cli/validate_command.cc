@@ -75,6 +75,7 @@ int RunValidate(const ValidateOptions& options) {
       std::cout << fmt::format("{}: ok ({} states)\n", file,
                                CountStates(check.report.machine->top()));
     }
+    if (options.process_exits) KeepUntilExit(std::move(check));
   }
   if (options.json) std::cout << ToJsonText(all) << "\n";
   if (any_unreadable) return kExitUsage;
