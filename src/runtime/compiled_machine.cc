@@ -1,7 +1,6 @@
 #include "runtime/compiled_machine.h"
 
-#include <unordered_map>
-
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
 
 #include "asl/evaluation.h"
@@ -43,7 +42,8 @@ class Compiler {
   explicit Compiler(asl::JsonPathCache* paths) : paths_(paths) {}
 
   Status CompileBranch(const asl::Branch& b, asl::QueryLanguage lang, CompiledBranch& out) {
-    std::unordered_map<std::string_view, int> index;
+    boost::unordered_flat_map<std::string_view, int> index;
+    index.reserve(b.states.size());
     for (std::size_t i = 0; i < b.states.size(); ++i) {
       index.emplace(b.states[i].name, static_cast<int>(i));
     }
