@@ -78,7 +78,7 @@ class JsonPath {
 
 // Compiled paths by their text, for one definition: the validator compiles each distinct path
 // once, and the engine takes the validator's copies, which share the compiled program (a large
-// machine repeats its paths: "$", "$.result", "$$.Execution.Id").
+// machine repeats its paths: "$", "$.result", "$$.Execution.Id"). For one thread at a time.
 class JsonPathCache {
  public:
   // JsonPath::Compile(text), remembered (errors too).

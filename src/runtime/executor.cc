@@ -481,7 +481,11 @@ Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::ValidationReport rep
     return s.ok() ? InvalidArgumentError("the definition did not parse") : s;
   }
   ZFLOW_RETURN_IF_ERROR(FirstError(report.diagnostics));
-  return PrepareValid(std::move(*report.machine), report.compiled_paths.get());
+  // The validator's compiled paths, unless a copy of the report shares them (the cache is not
+  // for two threads at once).
+  asl::JsonPathCache* paths =
+      report.compiled_paths.use_count() == 1 ? report.compiled_paths.get() : nullptr;
+  return PrepareValid(std::move(*report.machine), paths);
 }
 
 Result<std::shared_ptr<const PreparedMachine>> Prepare(asl::StateMachine machine) {
