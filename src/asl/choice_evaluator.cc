@@ -106,8 +106,10 @@ class Selection {
   std::optional<json::value> owned_;
 };
 
-Outcome<Selection> Select(std::string_view text, const EvaluationContext& ctx) {
-  Result<CompiledPath> path = PathCache::Instance().Compile(text);
+Outcome<Selection> Select(std::string_view text, const EvaluationContext& ctx,
+                          const JsonPath* compiled) {
+  Result<CompiledPath> path = compiled != nullptr ? Result<CompiledPath>(CompiledPath(compiled))
+                                                  : PathCache::Instance().Compile(text);
   if (!path.ok()) {
     return RuntimeError(
         fmt::format("Invalid path '{}' in a Choice rule: {}", text, path.status().message()));
@@ -452,7 +454,8 @@ WorkflowError MalformedRule(const ChoiceRule& rule, std::string_view expected) {
                   ComparisonOperatorName(rule.op), rule.variable, expected));
 }
 
-Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext& ctx) {
+Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext& ctx,
+                                 const ChoicePaths* paths) {
   const Op op = rule.op;
   // Patterns and operand types are checked before the data so that a broken rule fails the same
   // way whatever the input.
@@ -468,7 +471,8 @@ Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext
     return MalformedRule(rule, "a path string");
   }
 
-  Outcome<Selection> variable = Select(rule.variable, ctx);
+  Outcome<Selection> variable =
+      Select(rule.variable, ctx, paths != nullptr ? paths->Find(&rule.variable) : nullptr);
   if (!variable.ok()) return variable.error();
   const json::value* value = variable->get();
 
@@ -493,7 +497,8 @@ Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext
   std::optional<Selection> operand_selection;
   if (IsPathOperator(op)) {
     std::string_view operand_path = rule.operand.get_string();
-    Outcome<Selection> selected = Select(operand_path, ctx);
+    Outcome<Selection> selected =
+        Select(operand_path, ctx, paths != nullptr ? paths->Find(&rule.operand) : nullptr);
     if (!selected.ok()) return selected.error();
     operand_selection = std::move(selected).value();
     operand = operand_selection->get();
@@ -506,19 +511,36 @@ Outcome<bool> EvaluateComparison(const ChoiceRule& rule, const EvaluationContext
 
 }  // namespace
 
-Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx) {
+void ChoicePaths::Add(const ChoiceRule& rule, JsonPathCache* cache) {
+  if (rule.kind == ChoiceRule::Kind::kComparison) {
+    if (!rule.variable.empty()) {
+      if (auto p = CompilePath(rule.variable, cache); p.ok()) {
+        paths_.emplace(&rule.variable, std::move(*p));
+      }
+    }
+    if (IsPathOperator(rule.op) && rule.operand.is_string()) {
+      if (auto p = CompilePath(rule.operand.get_string(), cache); p.ok()) {
+        paths_.emplace(&rule.operand, std::move(*p));
+      }
+    }
+  }
+  for (const ChoiceRule& child : rule.children) Add(child, cache);
+}
+
+Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx,
+                                 const ChoicePaths* paths) {
   switch (rule.kind) {
     case ChoiceRule::Kind::kComparison:
-      return EvaluateComparison(rule, ctx);
+      return EvaluateComparison(rule, ctx, paths);
     case ChoiceRule::Kind::kAnd:
       for (const ChoiceRule& child : rule.children) {
-        Outcome<bool> r = EvaluateChoiceRule(child, ctx);
+        Outcome<bool> r = EvaluateChoiceRule(child, ctx, paths);
         if (!r.ok() || !*r) return r;
       }
       return true;
     case ChoiceRule::Kind::kOr:
       for (const ChoiceRule& child : rule.children) {
-        Outcome<bool> r = EvaluateChoiceRule(child, ctx);
+        Outcome<bool> r = EvaluateChoiceRule(child, ctx, paths);
         if (!r.ok() || *r) return r;
       }
       return false;
@@ -527,7 +549,7 @@ Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext
         return RuntimeError(fmt::format("a \"Not\" Choice rule needs exactly one rule, not {}",
                                         rule.children.size()));
       }
-      Outcome<bool> r = EvaluateChoiceRule(rule.children.front(), ctx);
+      Outcome<bool> r = EvaluateChoiceRule(rule.children.front(), ctx, paths);
       if (!r.ok()) return r;
       return !*r;
     }

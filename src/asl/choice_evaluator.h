@@ -5,10 +5,31 @@
 #ifndef ZFLOW_ASL_CHOICE_EVALUATOR_H_
 #define ZFLOW_ASL_CHOICE_EVALUATOR_H_
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "asl/evaluation.h"
+#include "asl/json_path.h"
 #include "zflow/state_machine.h"
 
 namespace zflow::asl {
+
+// The paths of Choice rules (Variable and the ...Path operands), compiled once when a machine is
+// prepared, so that evaluating a rule looks nothing up by its text. Keyed by the address of the
+// path's text in the model, which must outlive this.
+class ChoicePaths {
+ public:
+  // Adds `rule`'s paths and its children's. A path that does not compile is left out: evaluation
+  // then reports it as it would without this.
+  void Add(const ChoiceRule& rule, JsonPathCache* cache);
+  // The compiled path whose text is `*text`, or null.
+  const JsonPath* Find(const void* text) const {
+    auto it = paths_.find(text);
+    return it == paths_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  boost::unordered_flat_map<const void*, JsonPath> paths_;
+};
 
 // True when `rule` matches, as AWS Step Functions evaluates JSONPath Choice rules:
 // - Variable and ...Path operands are paths with any root ($, $$, $var), compiled once per
@@ -33,8 +54,10 @@ namespace zflow::asl {
 // - a JSONata Condition (Kind::kCondition) is not evaluated here: a literal true/false is
 //   returned as is, an expression fails with States.Runtime.
 // Error causes do not name the state; the engine adds that. Thread-safe; `rule` and `ctx` are
-// only borrowed for the call.
-Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx);
+// only borrowed for the call. `paths`, when given, holds the rule's compiled paths (else they
+// come from a process-wide cache by their text).
+Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx,
+                                 const ChoicePaths* paths = nullptr);
 
 // The first top-level rule of a Choice state that matches, or null when none does (the caller
 // then uses Default or fails with States.NoChoiceMatched). Errors: the first one a rule raises.

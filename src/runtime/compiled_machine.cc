@@ -102,6 +102,10 @@ class Compiler {
       }
 
       // Choice
+      if (s.type == asl::StateType::kChoice) {
+        asl::ChoicePaths& choice_paths = c.choice_paths.emplace();
+        for (const asl::ChoiceRule& r : s.choice().choices) choice_paths.Add(r, paths_);
+      }
       for (const asl::ChoiceRule& r : s.choice().choices) {
         CompiledChoice cc;
         cc.rule = &r;

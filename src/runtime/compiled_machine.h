@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "asl/choice_evaluator.h"
 #include "asl/intrinsics.h"
 #include "asl/json_path.h"
 #include "asl/payload_template.h"
@@ -132,6 +133,7 @@ struct CompiledState {
   // Choice
   std::vector<CompiledChoice> choices;
   int default_next = -1;
+  Boxed<asl::ChoicePaths> choice_paths;  // the rules' paths, compiled; set for every Choice
 
   Boxed<CompiledWait> wait;  // set for every Wait
   Boxed<CompiledFail> fail;  // set for every Fail

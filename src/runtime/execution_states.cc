@@ -338,7 +338,7 @@ void Execution::RunChoice(Frame* f, const CompiledState& s, json::value effectiv
   asl::EvaluationContext e = Eval(*f, effective, ctx);
   const CompiledChoice* matched = nullptr;
   for (const CompiledChoice& c : s.choices) {
-    auto m = asl::EvaluateChoiceRule(*c.rule, e);
+    auto m = asl::EvaluateChoiceRule(*c.rule, e, s.choice_paths ? &*s.choice_paths : nullptr);
     if (!m.ok()) return HandleError(f, s, Named(m.error(), s));
     if (*m) {
       matched = &c;

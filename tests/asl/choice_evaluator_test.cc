@@ -72,7 +72,22 @@ class ChoiceEvaluatorTest : public ::testing::Test {
     return ctx;
   }
 
-  Outcome<bool> Eval(const ChoiceRule& rule) const { return EvaluateChoiceRule(rule, Ctx()); }
+  // Every rule is evaluated twice: its paths looked up by text, and compiled beforehand as the
+  // engine does (ChoicePaths); both must give the same result or the same error.
+  Outcome<bool> Eval(const ChoiceRule& rule) const {
+    Outcome<bool> by_text = EvaluateChoiceRule(rule, Ctx());
+    ChoicePaths paths;
+    paths.Add(rule, nullptr);
+    Outcome<bool> compiled = EvaluateChoiceRule(rule, Ctx(), &paths);
+    EXPECT_EQ(by_text.ok(), compiled.ok());
+    if (by_text.ok() && compiled.ok()) {
+      EXPECT_EQ(*by_text, *compiled);
+    } else if (!by_text.ok() && !compiled.ok()) {
+      EXPECT_EQ(by_text.error().error, compiled.error().error);
+      EXPECT_EQ(by_text.error().cause, compiled.error().cause);
+    }
+    return by_text;
+  }
   Outcome<bool> Eval(std::string_view rule) const { return Eval(Rule(rule)); }
 
   // The rule's result; a workflow error fails the test.
@@ -101,6 +116,34 @@ class ChoiceEvaluatorTest : public ::testing::Test {
   json::value context_ = json::object();
   std::map<std::string, json::value> variables_;
 };
+
+// ---- compiled paths ------------------------------------------------------------------------
+
+TEST_F(ChoiceEvaluatorTest, ChoicePathsHoldEveryVariableAndPathOperandOfTheRuleTree) {
+  ChoiceRule rule = Rule(R"({"And": [{"Variable": "$.a", "NumericEqualsPath": "$.b"},
+                                     {"Not": {"Variable": "$$.Execution.Id", "IsPresent": true}},
+                                     {"Variable": "$.c", "StringEquals": "$.not.a.path"}]})");
+  ChoicePaths paths;
+  paths.Add(rule, nullptr);
+  const ChoiceRule& first = rule.children[0];
+  const ChoiceRule& negated = rule.children[1].children[0];
+  const ChoiceRule& third = rule.children[2];
+  ASSERT_NE(paths.Find(&first.variable), nullptr);
+  EXPECT_EQ(paths.Find(&first.variable)->text(), "$.a");
+  ASSERT_NE(paths.Find(&first.operand), nullptr);
+  EXPECT_EQ(paths.Find(&first.operand)->text(), "$.b");
+  ASSERT_NE(paths.Find(&negated.variable), nullptr);
+  EXPECT_EQ(paths.Find(&negated.variable)->root(), JsonPath::Root::kContext);
+  EXPECT_NE(paths.Find(&third.variable), nullptr);
+  EXPECT_EQ(paths.Find(&third.operand), nullptr);  // a literal, not a path
+  SetInput(R"({"a": 2, "b": 2, "c": "$.not.a.path"})");
+  EXPECT_TRUE(Matches(rule));  // $$.Execution.Id is absent from this context
+  SetContext(R"({"Execution": {"Id": "x"}})");
+  EXPECT_FALSE(Matches(rule));
+  SetContext(R"({})");
+  SetInput(R"({"a": 2, "b": 3, "c": "$.not.a.path"})");
+  EXPECT_FALSE(Matches(rule));
+}
 
 // ---- String* ------------------------------------------------------------------------------
 
