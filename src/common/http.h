@@ -81,8 +81,8 @@ class Server {
   // `pattern` is an ECMAScript regular expression matched against the whole decoded path; its
   // groups are the request's `matches`. Routes are tried in the order they were added.
   virtual void Route(std::string_view method, const std::string& pattern, Handler handler) = 0;
-  // Called for every answer of 400 and above with an empty body (unrouted paths, bodies too
-  // large, and a handler's own errors): it may set a body.
+  // Called for answers of 400 and above (unrouted paths, bodies too large, a handler's own
+  // errors), with the status and the body so far: it may set a body.
   virtual void SetErrorHandler(Handler handler) = 0;
   // Binds host:port (port 0: any free port) with SO_REUSEADDR and a full listen backlog; the
   // port, or -1 when it cannot.
