@@ -3,8 +3,8 @@
 #include "zflow/asl_parser.h"
 
 #include <algorithm>
-#include <deque>
 #include <array>
+#include <deque>
 #include <limits>
 
 #include <boost/json/monotonic_resource.hpp>
