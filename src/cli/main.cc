@@ -1,4 +1,5 @@
 // The zflow command-line tool.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,6 +75,16 @@ void ShowParentOptions(CLI::App* parent, std::initializer_list<CLI::App*> subs) 
     sub->fallthrough();
     sub->footer(footer);
   }
+}
+
+// For a command whose process ends when it returns (validate, run; not serve, whose memory
+// should go back to the system after a peak): large blocks (a definition's document arena, a
+// machine's compiled states) come from the heap rather than fresh mappings and stay there when
+// freed, so what the parser's document used is reused by what follows instead of being faulted
+// in anew (a fifth fewer page faults for a 10,000-state machine).
+void ForOneShotCommand() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
 int Run(int argc, char** argv) {
@@ -267,6 +278,7 @@ int Run(int argc, char** argv) {
     if (IsPythonFile(file)) return RunPythonPipeline(file, argc, argv);
   }
   if (app.got_subcommand(validate_cmd)) {
+    ForOneShotCommand();
     validate.process_exits = true;
     return zflow::cli::RunValidate(validate);
   }
@@ -318,6 +330,7 @@ int Run(int argc, char** argv) {
     if (run.state_machine_name.empty()) run.state_machine_name = spec->name;
   }
   if (app.got_subcommand(run_cmd)) {
+    ForOneShotCommand();
     run.process_exits = true;
     return zflow::cli::RunRun(run);
   }
