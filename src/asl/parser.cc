@@ -289,6 +289,12 @@ class Builder {
                     fmt::format("\"Credentials\" must be an object with \"RoleArn\", not {}",
                                 JsonKindName(v)));
       } else {
+        // The role the task assumes is what Credentials are for: AWS refuses them without it.
+        if (!v.get_object().contains("RoleArn") && !v.get_object().contains("RoleArn.$")) {
+          sink_.Error(diag::kMissingField, ptr,
+                      "\"Credentials\" needs \"RoleArn\" (or \"RoleArn.$\" with a path): the "
+                      "IAM role the task assumes");
+        }
         s.task().credentials = Own(v);
       }
     } else if (key == "Retry") {
@@ -813,6 +819,14 @@ class Builder {
                         fmt::format("\"{}\" ends in \".$\", so its value must be a path or an "
                                     "intrinsic function string, not {}",
                                     std::string_view(key), JsonKindName(child)));
+          }
+          // Both would name the same field of the result (the ASL specification forbids it).
+          std::string_view plain = std::string_view(key).substr(0, key.size() - 2);
+          if (v.get_object().contains(plain)) {
+            sink_.Error(diag::kInvalidValue, JsonPointerAppend(ptr, key),
+                        fmt::format("\"{}\" and \"{}\" are both in this object, and both "
+                                    "would set \"{}\"; keep one",
+                                    std::string_view(key), plain, plain));
           }
         } else if (child.is_structured()) {
           ScopedPointerToken token(ptr, key);

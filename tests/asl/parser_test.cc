@@ -83,9 +83,9 @@ TEST(Parser, ReadsItemReaderBatcherAndWriterIntoTypedParts) {
                      "Parameters": {"Bucket": "out", "Prefix": "p"}},
     "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                       "StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}}})";
-  auto parsed = asl::ParseStateMachine(kText);
+  auto parsed = ParseStateMachine(kText);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-  const asl::MapFields& m = parsed->top().states[0].map();
+  const MapFields& m = parsed->top().states[0].map();
   ASSERT_TRUE(m.reader.has_value());
   EXPECT_EQ(m.reader->resource, "arn:aws:states:::s3:getObject");
   EXPECT_EQ(m.reader->input_type, "CSV");
@@ -112,13 +112,47 @@ TEST(Parser, ReadsItemReaderBatcherAndWriterIntoTypedParts) {
   ASSERT_TRUE(m.item_reader.has_value());
   EXPECT_TRUE(m.item_reader->as_object().contains("ReaderConfig"));
   // A Map without them has none.
-  auto inline_map = asl::ParseStateMachine(R"({"StartAt": "M", "States": {"M": {
+  auto inline_map = ParseStateMachine(R"({"StartAt": "M", "States": {"M": {
     "Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I",
     "States": {"I": {"Type": "Pass", "End": true}}}}}})");
   ASSERT_TRUE(inline_map.ok());
   EXPECT_FALSE(inline_map->top().states[0].map().reader.has_value());
   EXPECT_FALSE(inline_map->top().states[0].map().batcher.has_value());
   EXPECT_FALSE(inline_map->top().states[0].map().writer.has_value());
+}
+
+// A payload template may not hold both "x" and "x.$": both would set "x" (ASL specification).
+TEST(Parser, RejectsATemplateFieldGivenBothAsValueAndAsPath) {
+  auto report = ParseStateMachineText(R"({"StartAt": "T", "States": {"T": {
+    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+    "Parameters": {"FunctionName": "f", "Payload": {"list": [{"a": 1, "a.$": "$.a"}],
+                                                    "b.$": "$.b", "c": 1}},
+    "ResultSelector": {"x.$": "$.x", "x": 2}}}})");
+  std::vector<std::string> found;
+  for (const Diagnostic& d : report.diagnostics) {
+    if (d.code == diag::kInvalidValue) found.push_back(d.pointer);
+  }
+  EXPECT_EQ(found, (std::vector<std::string>{"/States/T/Parameters/Payload/list/0/a.$",
+                                             "/States/T/ResultSelector/x.$"}));
+  // One of the two alone is fine.
+  auto fine = ParseStateMachineText(R"({"StartAt": "T", "States": {"T": {
+    "Type": "Pass", "End": true, "Parameters": {"a.$": "$.a", "ab": 1, "b": {"a": 1}}}}})");
+  EXPECT_TRUE(fine.diagnostics.empty()) << fine.diagnostics.front().message;
+}
+
+TEST(Parser, TaskCredentialsNeedARoleArn) {
+  auto definition = [](std::string_view credentials) {
+    return std::string(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke", "End": true, "Credentials": )") +
+           std::string(credentials) + "}}}";
+  };
+  auto missing = ParseStateMachineText(definition(R"({"Role": "arn:aws:iam::1:role/r"})"));
+  ASSERT_TRUE(HasCode(missing, diag::kMissingField));
+  EXPECT_EQ(missing.diagnostics.front().pointer, "/States/T/Credentials");
+  EXPECT_TRUE(HasCode(ParseStateMachineText(definition("{}")), diag::kMissingField));
+  EXPECT_TRUE(
+      ParseStateMachineText(definition(R"({"RoleArn": "arn:aws:iam::1:role/r"})")).diagnostics.empty());
+  EXPECT_TRUE(ParseStateMachineText(definition(R"({"RoleArn.$": "$.role"})")).diagnostics.empty());
 }
 
 TEST(Parser, ReportsJsonSyntaxErrorWithLocation) {
