@@ -5,12 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,56 +31,6 @@ WorkflowError InvalidPathError(std::string_view path) {
       "Invalid path '{}': The choice state's condition path references an invalid value.", path));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Compiled paths. The engine evaluates Choice rules on every Choice state entry; the same few
-// path strings recur, so they are compiled once per process. Entries are never erased, so a
-// pointer into the map stays valid after the lock is released; past kMaxEntries new paths are
-// compiled per call instead of growing the cache without bound.
-
-// A compiled path: owned by the cache (cached) or by this object (when the cache is full).
-class CompiledPath {
- public:
-  explicit CompiledPath(const JsonPath* cached) : cached_(cached) {}
-  explicit CompiledPath(JsonPath owned) : owned_(std::move(owned)) {}
-  const JsonPath& operator*() const { return owned_ ? *owned_ : *cached_; }
-  const JsonPath* operator->() const { return &**this; }
-
- private:
-  const JsonPath* cached_ = nullptr;
-  std::optional<JsonPath> owned_;
-};
-
-class PathCache {
- public:
-  static PathCache& Instance() {
-    static auto* cache = new PathCache();  // never destroyed: no exit-time destructor order issues
-    return *cache;
-  }
-
-  Result<CompiledPath> Compile(std::string_view text) {
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = paths_.find(text); it != paths_.end()) return CompiledPath(&it->second);
-    }
-    ZFLOW_ASSIGN_OR_RETURN(JsonPath path, JsonPath::Compile(text));
-    std::unique_lock lock(mu_);
-    if (paths_.size() >= kMaxEntries) return CompiledPath(std::move(path));
-    auto [it, inserted] = paths_.try_emplace(std::string(text), std::move(path));
-    return CompiledPath(&it->second);
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 16384;
-
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
-  std::shared_mutex mu_;
-  std::unordered_map<std::string, JsonPath, Hash, std::equal_to<>> paths_;  // guarded by mu_
-};
-
 // What a path selects: a node borrowed from the context, an owned value (the match list of an
 // indefinite path), or nothing.
 class Selection {
@@ -106,18 +53,23 @@ class Selection {
   std::optional<json::value> owned_;
 };
 
+// `compiled`: the path compiled beforehand (ChoicePaths); without it the text is compiled here.
 Outcome<Selection> Select(std::string_view text, const EvaluationContext& ctx,
                           const JsonPath* compiled) {
-  Result<CompiledPath> path = compiled != nullptr ? Result<CompiledPath>(CompiledPath(compiled))
-                                                  : PathCache::Instance().Compile(text);
-  if (!path.ok()) {
-    return RuntimeError(
-        fmt::format("Invalid path '{}' in a Choice rule: {}", text, path.status().message()));
+  std::optional<JsonPath> own;
+  if (compiled == nullptr) {
+    Result<JsonPath> path = JsonPath::Compile(text);
+    if (!path.ok()) {
+      return RuntimeError(
+          fmt::format("Invalid path '{}' in a Choice rule: {}", text, path.status().message()));
+    }
+    own = std::move(*path);
+    compiled = &*own;
   }
-  if ((*path)->is_reference_path()) return Selection::Borrowed((*path)->Find(ctx));
+  if (compiled->is_reference_path()) return Selection::Borrowed(compiled->Find(ctx));
   // AWS requires reference paths here (the validator says so); an indefinite path selects the
   // array of its matches, and names nothing when that array is empty.
-  Outcome<json::value> matches = (*path)->Evaluate(ctx);
+  Outcome<json::value> matches = compiled->Evaluate(ctx);
   if (!matches.ok()) return matches.error();
   if (matches->is_array() && matches->get_array().empty()) return Selection::Borrowed(nullptr);
   return Selection::Owned(std::move(matches).value());

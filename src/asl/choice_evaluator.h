@@ -32,8 +32,8 @@ class ChoicePaths {
 };
 
 // True when `rule` matches, as AWS Step Functions evaluates JSONPath Choice rules:
-// - Variable and ...Path operands are paths with any root ($, $$, $var), compiled once per
-//   process and cached;
+// - Variable and ...Path operands are paths with any root ($, $$, $var), compiled once when the
+//   machine is prepared (ChoicePaths) or, without those, at each call;
 // - when the Variable names nothing, IsPresent is false (so "IsPresent": false matches) and every
 //   other operator fails with States.Runtime ("Invalid path '$.x': ..."), as AWS does; guard with
 //   {"And": [{"Variable": "$.x", "IsPresent": true}, ...]}: And/Or stop at the first child that
@@ -55,7 +55,7 @@ class ChoicePaths {
 //   returned as is, an expression fails with States.Runtime.
 // Error causes do not name the state; the engine adds that. Thread-safe; `rule` and `ctx` are
 // only borrowed for the call. `paths`, when given, holds the rule's compiled paths (else they
-// come from a process-wide cache by their text).
+// are compiled for the call).
 Outcome<bool> EvaluateChoiceRule(const ChoiceRule& rule, const EvaluationContext& ctx,
                                  const ChoicePaths* paths = nullptr);
 

@@ -118,11 +118,8 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
                   .connect_timeout_seconds = timeout_seconds_,
                   .read_timeout_seconds = timeout_seconds_,
                   .write_timeout_seconds = timeout_seconds_};
-  auto set_header = [&call](std::string name, std::string value) {
-    call.headers.emplace_back(std::move(name), std::move(value));
-  };
   if (auto it = connections_.find(connection); it != connections_.end()) {
-    for (const auto& [k, v] : it->second) set_header(k, v);
+    for (const auto& [k, v] : it->second) call.headers.emplace_back(k, v);
   }
   bool has_content_type = false;
   if (const json::value* h = p->if_contains("Headers"); h != nullptr && h->is_object()) {
@@ -132,18 +129,19 @@ runtime::TaskResult HttpTaskHandler::Invoke(const runtime::TaskRequest& r) {
                                    std::string(k)));
       }
       has_content_type = has_content_type || Lower(k) == "content-type";
-      set_header(std::string(k), ScalarText(v));
+      call.headers.emplace_back(std::string(k), ScalarText(v));
     }
   }
   if (const json::value* b = p->if_contains("RequestBody")) {
     call.body = b->is_string() ? std::string(b->get_string()) : ToJsonText(*b);
     if (!has_content_type) {
-      set_header("Content-Type", b->is_string() ? "application/x-www-form-urlencoded"
-                                                : "application/json");
+      call.headers.emplace_back("Content-Type", b->is_string()
+                                                    ? "application/x-www-form-urlencoded"
+                                                    : "application/json");
     }
   }
-  set_header("User-Agent", "Amazon|StepFunctions|HttpInvoke|us-east-1");
-  set_header("Accept", "*/*");
+  call.headers.emplace_back("User-Agent", "Amazon|StepFunctions|HttpInvoke|us-east-1");
+  call.headers.emplace_back("Accept", "*/*");
   http::Reply answer = http::Send(call);
   if (!answer.ok()) {
     return runtime::TaskResult::Failure("States.Http.Socket",
