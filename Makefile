@@ -9,7 +9,7 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev rapidjson-dev graphviz libyaml-cpp-dev python3-yaml \
-  curl libcpp-httplib-dev libsqlite3-dev awscli python3-boto3 \
+  curl libcpp-httplib-dev libsqlite3-dev libpcre2-dev awscli python3-boto3 \
   chromium fonts-dejavu-core \
   python3-dev pybind11-dev python3-pybind11 python3-pytest
 
