@@ -105,7 +105,10 @@ test-asan: deps ui
 	ctest --preset asan -j $(JOBS)
 
 FUZZERS := json_parser_fuzzer asl_parser_fuzzer json_path_fuzzer intrinsic_fuzzer spec_fuzzer \
-  pipeline_document_fuzzer history_fuzzer api_fuzzer sigv4_fuzzer schedule_fuzzer
+  pipeline_document_fuzzer history_fuzzer api_fuzzer sigv4_fuzzer schedule_fuzzer jsonata_fuzzer
+
+# The dictionary a fuzzer uses: fuzz/<name without _fuzzer>.dict when there is one, else ASL's.
+FUZZ_DICT = $$(d=fuzz/$${t%_fuzzer}.dict; test -f $$d && echo $$d || echo fuzz/asl.dict)
 
 # ThreadSanitizer over the code with shared state (caches, random sources, processes).
 test-tsan: deps ui
@@ -122,7 +125,7 @@ fuzz-smoke: fuzz-build
 	@for t in $(FUZZERS); do \
 	  echo "== $$t (smoke)"; \
 	  rm -rf build-fuzz/smoke/$$t && mkdir -p build-fuzz/smoke/$$t; \
-	  ./build-fuzz/fuzz/$$t -runs=5000 -seed=1 -dict=fuzz/asl.dict \
+	  ./build-fuzz/fuzz/$$t -runs=5000 -seed=1 -dict=$(FUZZ_DICT) \
 	    build-fuzz/smoke/$$t fuzz/corpus/$$t 2>&1 | tail -n 3; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
@@ -136,7 +139,7 @@ fuzz: fuzz-build
 	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  ./build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/artifacts/ \
-	    -dict=fuzz/asl.dict build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	    -dict=$(FUZZ_DICT) build-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
 bench: build tests/node_modules
