@@ -46,6 +46,13 @@ enum class ExprType : std::uint8_t {
   kOperator,    // a raw operator token (parser only)
 };
 
+// Binary operators, decided once by the parser.
+enum class BinaryOp : std::uint8_t {
+  kOther, kAnd, kOr, kElvis, kCoalesce, kAdd, kSubtract, kMultiply, kDivide, kModulo, kConcat,
+  kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual, kRange, kIn,
+};
+BinaryOp BinaryOpFor(std::string_view op);
+
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
@@ -77,6 +84,13 @@ struct Expr {
   ExprType type = ExprType::kPath;
   std::size_t position = 0;
   std::string value;  // operator, name, string literal, variable name
+  BinaryOp op = BinaryOp::kOther;
+  // A path of plain steps ($var or names, no predicates, bindings, groups or sorts): read
+  // without building sequences unless an array is met.
+  bool simple_path = false;
+  // Reads neither the context nor anything but literals and variables (a predicate like
+  // [0..9] or [$i]): a filter evaluates it once instead of once per item.
+  bool context_free = false;
   Value literal;      // string/number/value literals
   std::shared_ptr<const Regex> regex;
 

@@ -372,9 +372,9 @@ Text FormatIntegerWith(double value, const IntegerFormat& format) {
       break;
     }
     case Primary::kRoman: {
-      // The reference recurses once per numeral and overflows JavaScript's stack at about
-      // 9,500 of them.
-      if (value / 1000 > 9000) FailJavaScriptError("roman numeral too long");
+      // The reference recurses once per numeral and overflows JavaScript's stack somewhere
+      // around 9.5 million (it depends on the stack left); this fails from 10 million on.
+      if (value >= 1e7) FailJavaScriptError("roman numeral too long");
       std::string roman;
       for (const auto& [amount, numeral] : kRomanNumerals) {
         while (value >= amount) {
@@ -1335,6 +1335,7 @@ double NowMillis() {
 std::optional<double> ParseWithPicture(const Text& timestamp, const Text& picture, double now) {
   const std::vector<PicturePart> spec = AnalyseDateTimePicture(picture);
   std::vector<MatchPart> parts;
+  parts.reserve(spec.size());
   for (const PicturePart& part : spec) parts.push_back(MakeMatchPart(part));
   std::vector<std::pair<std::size_t, std::size_t>> spans;
   if (!MatchParts(parts, timestamp, spans)) return std::nullopt;
@@ -1694,8 +1695,6 @@ double V8DateParse(const Text& s) {
       }
     } else if (token.kind == DateToken::Kind::kZ) {
       set_utc();  // a number has always been read by now
-    } else if (token.kind == DateToken::Kind::kTimeSeparator) {
-      return kNaN;  // a word after a number
     } else if (token.IsSign() && ((tz_hour == 0 && tz_minute == 0) || !time.empty())) {
       tz_sign = token.symbol == U'+' ? 1 : -1;
       int n = 0;
@@ -1717,8 +1716,8 @@ double V8DateParse(const Text& s) {
       } else {
         return kNaN;
       }
-    } else if (token.IsSign()) {
-      return kNaN;  // a sign after a number
+    } else if (token.IsSign() || token.kind == DateToken::Kind::kTimeSeparator) {
+      return kNaN;  // a sign, or a word, after a number
     }
   }
 

@@ -30,7 +30,7 @@ void PushFlattenedItems(std::vector<Value>& out, const Value& res) {
 
 // JavaScript's "<" for two strings compares UTF-16 code units; byte order of UTF-8 agrees
 // except between astral characters and U+E000..U+FFFF, which ASL data rarely mixes.
-int CompareStrings(const std::string& a, const std::string& b) { return a.compare(b); }
+int CompareStrings(std::string_view a, std::string_view b) { return a.compare(b); }
 
 Value DeepClone(const Value& v) {
   if (v.is_array()) {
@@ -173,7 +173,9 @@ Value Evaluator::Evaluate(const Expr& expr, const Value& input, const FramePtr& 
   Value result;
   switch (expr.type) {
     case ExprType::kPath:
-      result = EvaluatePath(expr, input, env);
+      if (!expr.simple_path || !TrySimplePath(expr, input, env, result)) {
+        result = EvaluatePath(expr, input, env);
+      }
       break;
     case ExprType::kBinary:
       result = EvaluateBinary(expr, input, env);
@@ -207,12 +209,11 @@ Value Evaluator::Evaluate(const Expr& expr, const Value& input, const FramePtr& 
                 Run(item, k, nested);
                 for (Value& n : nested) o.push_back(std::move(n));
               } else if (item.is_object()) {
-                if (const Value* v = item.object().Find(k)) {
-                  if (v->is_array()) {
-                    for (const Value& x : v->array().items) o.push_back(x);
-                  } else if (v->defined()) {
-                    o.push_back(*v);
-                  }
+                Value v = item.object().Get(k);
+                if (v.is_array()) {
+                  for (const Value& x : v.array().items) o.push_back(x);
+                } else if (v.defined()) {
+                  o.push_back(std::move(v));
                 }
               }
             }
@@ -221,7 +222,7 @@ Value Evaluator::Evaluate(const Expr& expr, const Value& input, const FramePtr& 
         Walker::Run(input, key, out);
         result = Value::Sequence(std::move(out));
       } else if (input.is_object()) {
-        if (const Value* v = input.object().Find(key)) result = *v;
+        result = input.object().Get(key);
       }
       break;
     }
@@ -426,8 +427,7 @@ Value Evaluator::EvaluatePath(const Expr& expr, const Value& input, const FrameP
       if (tuples.is_array()) {
         out.reserve(tuples.size());
         for (const Value& t : tuples.array().items) {
-          const Value* at = t.object().Find("@");
-          out.push_back(at ? *at : Value());
+          out.push_back(t.object().Get("@"));
         }
       }
       result = Value::Sequence(std::move(out));
@@ -446,8 +446,8 @@ Value Evaluator::EvaluatePath(const Expr& expr, const Value& input, const FrameP
     }
   }
   if (expr.group) {
-    result = EvaluateGroup(expr.group->pairs, expr.group->position,
-                           tuple_stream ? tuples : result, env);
+    result =
+        EvaluateGroup(expr.group->pairs, expr.group->position, tuple_stream ? tuples : result, env);
   }
   return result;
 }
@@ -519,8 +519,7 @@ Value Evaluator::EvaluateTupleStep(const Expr& step, const Value& input, const V
   std::vector<Value> out;
   for (const Value& tuple : bindings.array().items) {
     FramePtr step_env = FrameFromTuple(env, tuple);
-    const Value* at = tuple.object().Find("@");
-    Value context = at ? *at : Value();
+    Value context = tuple.object().Get("@");
     Value res = Evaluate(step, context, step_env);
     if (res.undefined()) continue;
     bool res_is_tuples = res.is_array() && res.array().tuple_stream;
@@ -596,14 +595,37 @@ Value Evaluator::EvaluateFilter(const Expr& predicate, const Value& input, const
       }
       results.push_back(item);
     }
+  } else if (predicate.context_free && !tuple_stream) {
+    // One evaluation serves every item.
+    Value res = Evaluate(predicate, Value(), env);
+    std::vector<double> indexes;
+    if (IsNumeric(res)) {
+      indexes.push_back(res.number());
+    } else if (IsArrayOfNumbers(res) && res.size() > 0) {
+      for (const Value& r : res.array().items) indexes.push_back(r.number());
+    } else {
+      if (Truthy(res)) results = *items;
+      indexes.clear();
+    }
+    if (!indexes.empty()) {
+      // Item i is kept once for each index naming it, in item order, as when each item
+      // evaluates the predicate.
+      std::vector<std::pair<std::size_t, std::size_t>> hits;  // (item, order)
+      for (std::size_t k = 0; k < indexes.size(); ++k) {
+        double idx = std::floor(indexes[k]);
+        if (idx < 0) idx += static_cast<double>(n);
+        if (idx >= 0 && idx < static_cast<double>(n)) hits.emplace_back(std::size_t(idx), k);
+      }
+      std::sort(hits.begin(), hits.end());
+      for (const auto& hit : hits) results.push_back((*items)[hit.first]);
+    }
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const Value& item = (*items)[i];
       Value context = item;
       FramePtr frame = env;
       if (tuple_stream) {
-        const Value* at = item.object().Find("@");
-        context = at ? *at : Value();
+        context = item.object().Get("@");
         frame = FrameFromTuple(env, item);
       }
       Value res = Evaluate(predicate, context, frame);
@@ -642,8 +664,7 @@ Value Evaluator::EvaluateSort(const Expr& sort, const Value& input, const FrameP
     Value context = items[i];
     FramePtr frame = env;
     if (tuples) {
-      const Value* at = items[i].object().Find("@");
-      context = at ? *at : Value();
+      context = items[i].object().Get("@");
       frame = FrameFromTuple(env, items[i]);
     }
     for (std::size_t t = 0; t < terms; ++t) {
@@ -693,8 +714,33 @@ Value Evaluator::EvaluateSort(const Expr& sort, const Value& input, const FrameP
 }
 
 Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& pairs,
-                              std::size_t position, const Value& input, const FramePtr& env) {
+                               std::size_t position, const Value& input, const FramePtr& env) {
   bool reduce = input.is_array() && input.array().tuple_stream;
+  if (!input.is_array()) {
+    // One item (an object constructor's usual case): every key names one value. Keys first,
+    // then values, as the general case orders them.
+    std::vector<std::pair<Value, std::size_t>> keys;
+    keys.reserve(pairs.size());
+    for (std::size_t p = 0; p < pairs.size(); ++p) {
+      Value key = Evaluate(*pairs[p].first, input, env);
+      if (key.undefined()) continue;
+      if (!key.is_string()) Fail("T1003", {.position = position, .value = JsonText(key)});
+      for (const auto& [seen, q] : keys) {
+        if (seen.string() == key.string()) {
+          Fail("D1009", {.position = position, .value = JsonText(key)});
+        }
+      }
+      keys.emplace_back(std::move(key), p);
+    }
+    Value result = Value::Object();
+    ObjectNode& obj = result.mutable_object();
+    obj.Reserve(keys.size());
+    for (const auto& [key, p] : keys) {
+      Value value = Evaluate(*pairs[p].second, input, env);
+      if (value.defined()) obj.AppendNew(key.string(), std::move(value));
+    }
+    return result;
+  }
   std::vector<Value> items;
   if (input.is_array()) {
     items = input.array().items;
@@ -705,8 +751,21 @@ Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& p
   if (items.empty() && !reduce) items.emplace_back();
   struct Entry {
     std::string key;
-    Value data;
+    std::vector<Value> parts;  // the items with this key, appended at the end
     std::size_t pair;
+    Value Data() const {
+      // As successive $append calls would build it, without copying at every item.
+      if (parts.size() == 1) return parts[0];
+      std::vector<Value> items;
+      for (const Value& part : parts) {
+        if (part.is_array()) {
+          items.insert(items.end(), part.array().items.begin(), part.array().items.end());
+        } else {
+          items.push_back(part);
+        }
+      }
+      return Value::Array(std::move(items));
+    }
   };
   std::vector<Entry> entries;
   boost::unordered_flat_map<std::string, std::size_t> index;
@@ -714,8 +773,7 @@ Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& p
     FramePtr frame = reduce ? FrameFromTuple(env, item) : env;
     Value context = item;
     if (reduce) {
-      const Value* at = item.object().Find("@");
-      context = at ? *at : Value();
+      context = item.object().Get("@");
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       Value key = Evaluate(*pairs[p].first, context, frame);
@@ -723,32 +781,33 @@ Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& p
       if (!key.is_string()) {
         Fail("T1003", {.position = position, .value = JsonText(key)});
       }
-      auto it = index.find(key.string());
+      auto it = index.find(std::string(key.string()));
       if (it != index.end()) {
         Entry& entry = entries[it->second];
         if (entry.pair != p) {
           Fail("D1009", {.position = position, .value = JsonText(key)});
         }
-        entry.data = Append(entry.data, item);
+        if (item.defined()) entry.parts.push_back(item);
       } else {
-        index.emplace(key.string(), entries.size());
-        entries.push_back(Entry{key.string(), item, p});
+        index.emplace(std::string(key.string()), entries.size());
+        entries.push_back(Entry{std::string(key.string()), {item}, p});
       }
     }
   }
   Value result = Value::Object();
   for (Entry& entry : entries) {
-    Value context = entry.data;
+    Value data = entry.Data();
+    Value context = data;
     FramePtr frame = env;
     if (reduce) {
       // Merge the group's tuples: each binding becomes the sequence of its values.
       Value merged = Value::Object();
       ObjectNode& m = merged.mutable_object();
       std::vector<Value> tuples_list;
-      if (entry.data.is_object()) {
-        tuples_list.push_back(entry.data);
+      if (data.is_object()) {
+        tuples_list.push_back(data);
       } else {
-        tuples_list = entry.data.array().items;
+        tuples_list = data.array().items;
       }
       for (const auto& [k, v] : tuples_list[0].object().members()) m.Set(k, v);
       for (std::size_t t = 1; t < tuples_list.size(); ++t) {
@@ -758,7 +817,7 @@ Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& p
         }
       }
       const Value* at = m.Find("@");
-      context = at ? *at : Value();
+      context = at != nullptr ? *at : Value();
       m.Erase("@");
       frame = FrameFromTuple(env, merged);
     }
@@ -769,139 +828,164 @@ Value Evaluator::EvaluateGroup(const std::vector<std::pair<ExprPtr, ExprPtr>>& p
 }
 
 Value Evaluator::EvaluateBinary(const Expr& expr, const Value& input, const FramePtr& env) {
-  const std::string& op = expr.value;
+  const BinaryOp op = expr.op;
   Value lhs = Evaluate(*expr.lhs, input, env);
-  if (op == "and") {
-    if (!Truthy(lhs)) return Value::Bool(false);
-    return Value::Bool(Truthy(Evaluate(*expr.rhs, input, env)));
-  }
-  if (op == "or") {
-    if (Truthy(lhs)) return Value::Bool(true);
-    return Value::Bool(Truthy(Evaluate(*expr.rhs, input, env)));
-  }
-  if (op == "?:") {
-    if (Truthy(lhs)) return lhs;
-    return Evaluate(*expr.rhs, input, env);
-  }
-  if (op == "??") {
-    if (lhs.defined()) return lhs;
-    return Evaluate(*expr.rhs, input, env);
+  switch (op) {
+    case BinaryOp::kAnd:
+      if (!Truthy(lhs)) return Value::Bool(false);
+      return Value::Bool(Truthy(Evaluate(*expr.rhs, input, env)));
+    case BinaryOp::kOr:
+      if (Truthy(lhs)) return Value::Bool(true);
+      return Value::Bool(Truthy(Evaluate(*expr.rhs, input, env)));
+    case BinaryOp::kElvis:
+      if (Truthy(lhs)) return lhs;
+      return Evaluate(*expr.rhs, input, env);
+    case BinaryOp::kCoalesce:
+      if (lhs.defined()) return lhs;
+      return Evaluate(*expr.rhs, input, env);
+    default:
+      break;
   }
   Value rhs = Evaluate(*expr.rhs, input, env);
-  ErrorDetails where{.position = expr.position, .token = op};
-  switch (op[0]) {
-    case '+':
-    case '-':
-    case '*':
-    case '/':
-    case '%': {
-      if (lhs.defined() && !IsNumeric(lhs)) {
-        where.value = JsonText(lhs);
-        Fail("T2001", where);
-      }
-      if (rhs.defined() && !IsNumeric(rhs)) {
-        where.value = JsonText(rhs);
-        Fail("T2002", where);
-      }
+  auto fail = [&](const char* code, const Value* a, const Value* b) {
+    ErrorDetails where{.position = expr.position, .token = expr.value};
+    if (a != nullptr) where.value = JsonText(*a);
+    if (b != nullptr) where.value2 = JsonText(*b);
+    Fail(code, std::move(where));
+  };
+  switch (op) {
+    case BinaryOp::kAdd:
+    case BinaryOp::kSubtract:
+    case BinaryOp::kMultiply:
+    case BinaryOp::kDivide:
+    case BinaryOp::kModulo: {
+      if (lhs.defined() && !IsNumeric(lhs)) fail("T2001", &lhs, nullptr);
+      if (rhs.defined() && !IsNumeric(rhs)) fail("T2002", &rhs, nullptr);
       if (lhs.undefined() || rhs.undefined()) return Value();
       double a = lhs.number();
       double b = rhs.number();
-      double r = 0;
-      switch (op[0]) {
-        case '+': r = a + b; break;
-        case '-': r = a - b; break;
-        case '*': r = a * b; break;
-        case '/': r = a / b; break;
-        default: r = std::fmod(a, b); break;
+      switch (op) {
+        case BinaryOp::kAdd: return Value::Number(a + b);
+        case BinaryOp::kSubtract: return Value::Number(a - b);
+        case BinaryOp::kMultiply: return Value::Number(a * b);
+        case BinaryOp::kDivide: return Value::Number(a / b);
+        default: return Value::Number(std::fmod(a, b));
       }
-      return Value::Number(r);
     }
-    case '&': {
+    case BinaryOp::kConcat: {
       std::string s;
       if (lhs.defined()) s = CastString(lhs);
       if (rhs.defined()) s += CastString(rhs);
       return Value::String(std::move(s));
     }
+    case BinaryOp::kEqual:
+    case BinaryOp::kNotEqual: {
+      if (lhs.undefined() || rhs.undefined()) return Value::Bool(false);
+      bool eq = DeepEqual(lhs, rhs);
+      return Value::Bool(op == BinaryOp::kEqual ? eq : !eq);
+    }
+    case BinaryOp::kLess:
+    case BinaryOp::kLessEqual:
+    case BinaryOp::kGreater:
+    case BinaryOp::kGreaterEqual: {
+      bool lc = lhs.undefined() || lhs.is_string() || lhs.is_number();
+      bool rc = rhs.undefined() || rhs.is_string() || rhs.is_number();
+      if (!lc || !rc) {
+        fail("T2010", !(lhs.is_string() || lhs.is_number()) ? &lhs : &rhs, nullptr);
+      }
+      if (lhs.undefined() || rhs.undefined()) return Value();
+      if (lhs.kind() != rhs.kind()) fail("T2009", &lhs, &rhs);
+      int c;
+      if (lhs.is_number()) {
+        double a = lhs.number();
+        double b = rhs.number();
+        if (std::isnan(a) || std::isnan(b)) return Value::Bool(false);
+        c = a < b ? -1 : (a > b ? 1 : 0);
+      } else {
+        c = CompareStrings(lhs.string(), rhs.string());
+      }
+      switch (op) {
+        case BinaryOp::kLess: return Value::Bool(c < 0);
+        case BinaryOp::kLessEqual: return Value::Bool(c <= 0);
+        case BinaryOp::kGreater: return Value::Bool(c > 0);
+        default: return Value::Bool(c >= 0);
+      }
+    }
+    case BinaryOp::kRange: {
+      if (lhs.defined() && !(lhs.is_number() && IsInteger(lhs.number()))) {
+        fail("T2003", &lhs, nullptr);
+      }
+      if (rhs.defined() && !(rhs.is_number() && IsInteger(rhs.number()))) {
+        fail("T2004", &rhs, nullptr);
+      }
+      if (lhs.undefined() || rhs.undefined()) return Value();
+      double a = lhs.number();
+      double b = rhs.number();
+      if (a > b) return Value();
+      double size = b - a + 1;
+      if (size > 1e7) {
+        Fail("D2014", {.position = expr.position, .token = expr.value,
+                       .value = FormatNumberJs(size)});
+      }
+      std::vector<Value> items;
+      items.reserve(static_cast<std::size_t>(size));
+      for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
+      return Value::Sequence(std::move(items));
+    }
+    case BinaryOp::kIn: {
+      if (lhs.undefined() || rhs.undefined()) return Value::Bool(false);
+      auto same = [&](const Value& v) {
+        // JavaScript's ===: objects and arrays only equal themselves.
+        if (v.kind() != lhs.kind()) return false;
+        switch (v.kind()) {
+          case Kind::kNull: return true;
+          case Kind::kBool:
+          case Kind::kNumber: return v.number() == lhs.number();
+          case Kind::kString: return v.string() == lhs.string();
+          default: return v.identity() == lhs.identity();
+        }
+      };
+      if (rhs.is_array()) {
+        for (const Value& v : rhs.array().items) {
+          if (same(v)) return Value::Bool(true);
+        }
+        return Value::Bool(false);
+      }
+      return Value::Bool(same(rhs));
+    }
     default:
       break;
   }
-  if (op == "=" || op == "!=") {
-    if (lhs.undefined() || rhs.undefined()) return Value::Bool(false);
-    bool eq = DeepEqual(lhs, rhs);
-    return Value::Bool(op == "=" ? eq : !eq);
+  Fail("S0201", {.position = expr.position, .token = expr.value});
+}
+
+// Reads a simple path (see Expr::simple_path) without sequences. False when an array is met:
+// the general evaluation then decides how it flattens.
+bool Evaluator::TrySimplePath(const Expr& expr, const Value& input, const FramePtr& env,
+                              Value& result) {
+  std::size_t i = 0;
+  Value v;
+  if (expr.items[0]->type == ExprType::kVariable) {
+    v = LookupVariable(expr.items[0]->value, env);
+    i = 1;
+  } else {
+    if (input.is_array()) return false;
+    v = input;
   }
-  if (op == "<" || op == "<=" || op == ">" || op == ">=") {
-    bool lc = lhs.undefined() || lhs.is_string() || lhs.is_number();
-    bool rc = rhs.undefined() || rhs.is_string() || rhs.is_number();
-    if (!lc || !rc) {
-      where.value = JsonText(!(lhs.is_string() || lhs.is_number()) ? lhs : rhs);
-      Fail("T2010", where);
-    }
-    if (lhs.undefined() || rhs.undefined()) return Value();
-    if (lhs.kind() != rhs.kind()) {
-      where.value = JsonText(lhs);
-      where.value2 = JsonText(rhs);
-      Fail("T2009", where);
-    }
-    int c;
-    if (lhs.is_number()) {
-      double a = lhs.number();
-      double b = rhs.number();
-      if (std::isnan(a) || std::isnan(b)) return Value::Bool(false);
-      c = a < b ? -1 : (a > b ? 1 : 0);
+  for (; i < expr.items.size(); ++i) {
+    if (v.is_object()) {
+      v = v.object().Get(expr.items[i]->value);
+      if (v.undefined()) break;
+    } else if (v.is_array()) {
+      return false;
     } else {
-      c = CompareStrings(lhs.string(), rhs.string());
+      v = Value();
+      break;
     }
-    if (op == "<") return Value::Bool(c < 0);
-    if (op == "<=") return Value::Bool(c <= 0);
-    if (op == ">") return Value::Bool(c > 0);
-    return Value::Bool(c >= 0);
   }
-  if (op == "..") {
-    if (lhs.defined() && !(lhs.is_number() && IsInteger(lhs.number()))) {
-      where.value = JsonText(lhs);
-      Fail("T2003", where);
-    }
-    if (rhs.defined() && !(rhs.is_number() && IsInteger(rhs.number()))) {
-      where.value = JsonText(rhs);
-      Fail("T2004", where);
-    }
-    if (lhs.undefined() || rhs.undefined()) return Value();
-    double a = lhs.number();
-    double b = rhs.number();
-    if (a > b) return Value();
-    double size = b - a + 1;
-    if (size > 1e7) {
-      where.value = FormatNumberJs(size);
-      Fail("D2014", where);
-    }
-    std::vector<Value> items;
-    items.reserve(static_cast<std::size_t>(size));
-    for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
-    return Value::Sequence(std::move(items));
-  }
-  if (op == "in") {
-    if (lhs.undefined() || rhs.undefined()) return Value::Bool(false);
-    auto same = [&](const Value& v) {
-      // JavaScript's ===: objects and arrays only equal themselves.
-      if (v.kind() != lhs.kind()) return false;
-      switch (v.kind()) {
-        case Kind::kNull: return true;
-        case Kind::kBool:
-        case Kind::kNumber: return v.number() == lhs.number();
-        case Kind::kString: return v.string() == lhs.string();
-        default: return v.node() == lhs.node();
-      }
-    };
-    if (rhs.is_array()) {
-      for (const Value& v : rhs.array().items) {
-        if (same(v)) return Value::Bool(true);
-      }
-      return Value::Bool(false);
-    }
-    return Value::Bool(same(rhs));
-  }
-  Fail("S0201", where);
+  if (v.is_array()) return false;
+  result = std::move(v);
+  return true;
 }
 
 Value Evaluator::EvaluateCall(const Expr& expr, const Value& input, const FramePtr& env,
@@ -935,7 +1019,8 @@ Value Evaluator::Apply(const Value& fn, std::vector<Value> args, const Value& in
     Value next = Evaluate(*call.procedure, thunk.input, thunk.env);
     std::vector<Value> next_args;
     next_args.reserve(call.items.size());
-    for (const ExprPtr& arg : call.items) next_args.push_back(Evaluate(*arg, thunk.input, thunk.env));
+    for (const ExprPtr& arg : call.items)
+      next_args.push_back(Evaluate(*arg, thunk.input, thunk.env));
     std::string name = ProcedureName(*call.procedure);
     Value keep = result;  // the thunk's scope stays alive while its call runs
     try {
@@ -1025,7 +1110,7 @@ Value Evaluator::ApplyTransform(const FunctionNode& fn, const Value& target) {
       if (!update.is_object()) {
         Fail("T2011", {.position = expr.update->position, .value = JsonText(update)});
       }
-      if (match.is_object()) {
+      if (match.is_object() && !match.borrowed()) {
         // The match is a node of the fresh clone: changing it changes the result.
         ObjectNode& target_obj = match.mutable_object();
         for (const auto& [k, v] : update.object().members()) target_obj.Set(k, v);
@@ -1038,7 +1123,7 @@ Value Evaluator::ApplyTransform(const FunctionNode& fn, const Value& target) {
         if (!IsArrayOfStrings(list_value)) {
           Fail("T2012", {.position = expr.remove->position, .value = JsonText(deletions)});
         }
-        if (match.is_object()) {
+        if (match.is_object() && !match.borrowed()) {
           for (const Value& name : list_value.array().items) {
             match.mutable_object().Erase(name.string());
           }

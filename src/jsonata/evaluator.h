@@ -47,6 +47,7 @@ class Evaluator {
 
  private:
   Value EvaluatePath(const Expr& expr, const Value& input, const FramePtr& env);
+  bool TrySimplePath(const Expr& expr, const Value& input, const FramePtr& env, Value& result);
   Value EvaluateStep(const Expr& step, const Value& input, const FramePtr& env, bool last);
   Value EvaluateTupleStep(const Expr& step, const Value& input, const Value& tuples,
                           const FramePtr& env);

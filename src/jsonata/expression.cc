@@ -37,12 +37,14 @@ Outcome<std::optional<json::value>> Expression::Evaluate(const json::value* inpu
   try {
     FrameList frames;
     Evaluator evaluator(options);
-    Value in = input != nullptr ? WrapInput(FromJson(*input)) : Value();
+    // The input and bindings are read in place (they outlive the evaluation); the result is
+    // copied out as JSON.
+    Value in = input != nullptr ? WrapInput(Value::Borrow(*input)) : Value();
     FramePtr env(new Frame(nullptr, &frames));
     env->Bind("$", in);
     if (options.bindings != nullptr) {
       for (const auto& member : *options.bindings) {
-        env->Bind(std::string_view(member.key()), FromJson(member.value()));
+        env->Bind(std::string_view(member.key()), Value::Borrow(member.value()));
       }
     }
     Value result = evaluator.Evaluate(*program_->root, in, env);

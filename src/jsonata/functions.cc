@@ -81,6 +81,8 @@ std::size_t CharIndex(std::string_view s, std::size_t byte) {
 }
 
 Value Str(std::string s) { return Value::String(std::move(s)); }
+Value Str(std::string_view s) { return Value::String(std::string(s)); }
+Value Str(const char* s) { return Value::String(std::string(s)); }
 
 // ---- strings ----
 
@@ -129,7 +131,7 @@ Value FnSubstringBefore(CallContext& c) {
 Value FnSubstringAfter(CallContext& c) {
   const Value& s = c.arg(0);
   if (s.undefined()) return Value();
-  const std::string& chars = c.arg(1).string();
+  std::string_view chars = c.arg(1).string();
   std::size_t pos = s.string().find(chars);
   if (pos == std::string::npos) return s;
   return Str(s.string().substr(pos + chars.size()));
@@ -198,7 +200,8 @@ Value FnTrim(CallContext& c) {
 Value FnPad(CallContext& c) {
   const Value& s = c.arg(0);
   if (s.undefined()) return Value();
-  std::string pad_char = c.arg(2).defined() && !c.arg(2).string().empty() ? c.arg(2).string() : " ";
+  std::string pad_char =
+      c.arg(2).defined() && !c.arg(2).string().empty() ? std::string(c.arg(2).string()) : " ";
   double width = std::trunc(c.arg(1).number());
   double pad_length = std::fabs(width) - static_cast<double>(CodePointCount(s.string()));
   if (!(pad_length > 0)) return s;
@@ -206,7 +209,7 @@ Value FnPad(CallContext& c) {
   std::vector<std::uint32_t> pad_cps = ToCodePoints(pad_char);
   std::string padding;
   for (std::size_t i = 0; i < n; ++i) AppendUtf8(padding, pad_cps[i % pad_cps.size()]);
-  return Str(width > 0 ? s.string() + padding : padding + s.string());
+  return Str(width > 0 ? std::string(s.string()) + padding : padding + std::string(s.string()));
 }
 
 Value FnContains(CallContext& c) {
@@ -244,7 +247,7 @@ Value FnMatch(CallContext& c) {
   return Value::Sequence(std::move(out));
 }
 
-std::string SubstituteGroups(const std::string& replacement, const MatchResult& m) {
+std::string SubstituteGroups(std::string_view replacement, const MatchResult& m) {
   std::string out;
   std::size_t position = 0;
   std::size_t index = replacement.find('$', position);
@@ -315,14 +318,14 @@ Value FnReplace(CallContext& c) {
   }
   if (limit.defined() && limit.number() < 0) Fail("D3011", {.value = JsonText(limit), .index = 4});
   if (limit.defined() && limit.number() == 0) return s;
-  const std::string& str = s.string();
+  std::string_view str = s.string();
   std::string out;
   std::size_t position = 0;
   double count = 0;
   auto under_limit = [&] { return limit.undefined() || count < limit.number(); };
   if (pattern.is_string()) {
-    const std::string& p = pattern.string();
-    std::string with = replacement.is_string() ? replacement.string() : "";
+    std::string_view p = pattern.string();
+    std::string with = replacement.is_string() ? std::string(replacement.string()) : "";
     std::size_t index = str.find(p, position);
     while (index != std::string::npos && under_limit()) {
       out += str.substr(position, index - position);
@@ -363,9 +366,9 @@ Value FnSplit(CallContext& c) {
   if (limit.defined() && limit.number() < 0) Fail("D3020", {.value = JsonText(limit), .index = 3});
   std::vector<Value> out;
   if (limit.defined() && limit.number() == 0) return Value::Array(std::move(out));
-  const std::string& str = s.string();
+  std::string_view str = s.string();
   if (sep.is_string()) {
-    const std::string& p = sep.string();
+    std::string_view p = sep.string();
     // String.prototype.split's limit is a whole number.
     Value whole = limit.defined() ? Value::Number(std::floor(limit.number())) : limit;
     auto under_whole = [&] { return whole.undefined() || double(out.size()) < whole.number(); };
@@ -413,7 +416,7 @@ Value FnSplit(CallContext& c) {
 Value FnJoin(CallContext& c) {
   const Value& strs = c.arg(0);
   if (strs.undefined()) return Value();
-  std::string sep = c.arg(1).defined() ? c.arg(1).string() : "";
+  std::string sep = c.arg(1).defined() ? std::string(c.arg(1).string()) : "";
   std::string out;
   bool first = true;
   for (const Value& v : strs.array().items) {
@@ -495,7 +498,7 @@ Value Encode(CallContext& c, bool component) {
 
 Value Decode(CallContext& c, bool component, const char* name) {
   if (c.arg(0).undefined()) return Value();
-  const std::string& s = c.arg(0).string();
+  std::string_view s = c.arg(0).string();
   auto malformed = [&] { Fail("D3140", {.value = JsonText(c.arg(0)), .raw = name}); };
   auto hex = [](char h) -> int {
     if (h >= '0' && h <= '9') return h - '0';
@@ -560,7 +563,7 @@ Value FnNumber(CallContext& c) {
   if (v.is_number()) return v;
   if (v.is_bool()) return Value::Number(v.boolean() ? 1 : 0);
   if (v.is_string()) {
-    const std::string& s = v.string();
+    std::string s(v.string());
     // -?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?
     std::size_t i = 0;
     auto digits = [&] {
@@ -773,13 +776,13 @@ Builtin kBuiltins[] = {
 }  // namespace
 
 std::string CastString(const Value& v) {
-  if (v.is_string()) return v.string();
+  if (v.is_string()) return std::string(v.string());
   if (v.is_function()) return "";
   if (v.is_number() && !std::isfinite(v.number())) Fail("D3001", {.value = JsonText(v)});
   return Stringify(v);
 }
 
-Matcher::Matcher(Evaluator& evaluator, const Value& matcher, const std::string& subject,
+Matcher::Matcher(Evaluator& evaluator, const Value& matcher, std::string_view subject,
                  const FramePtr& env)
     : evaluator_(evaluator), matcher_(matcher), subject_(subject), env_(env) {}
 
@@ -821,26 +824,25 @@ std::optional<MatchResult> Matcher::Next() {
     return std::nullopt;
   }
   if (!result.is_object()) Fail("T1010", {});
-  const ObjectNode& o = result.object();
-  const Value* start = o.Find("start");
-  const Value* end = o.Find("end");
-  const Value* groups = o.Find("groups");
-  const Value* next = o.Find("next");
-  const Value* match = o.Find("match");
-  if (!(start && start->is_number()) && !(end && end->is_number()) &&
-      !(groups && groups->is_array()) && !(next && next->is_function())) {
+  ObjectView o = result.object();
+  Value start = o.Get("start");
+  Value end = o.Get("end");
+  Value groups = o.Get("groups");
+  Value next = o.Get("next");
+  Value match = o.Get("match");
+  if (!start.is_number() && !end.is_number() && !groups.is_array() && !next.is_function()) {
     Fail("T1010", {});
   }
   MatchResult r;
-  r.match = match && match->is_string() ? match->string() : "";
-  std::size_t char_start = start && start->is_number() ? static_cast<std::size_t>(start->number()) : 0;
+  r.match = match.is_string() ? std::string(match.string()) : "";
+  std::size_t char_start = start.is_number() ? static_cast<std::size_t>(start.number()) : 0;
   // Character positions to byte offsets.
   std::vector<std::uint32_t> cps = ToCodePoints(subject_);
   r.index = char_start;
   r.start = FromCodePoints(cps, 0, char_start).size();
   r.end = r.start + r.match.size();
-  if (groups && groups->is_array()) r.groups = groups->array().items;
-  next_fn_ = next ? *next : Value();
+  if (groups.is_array()) r.groups = groups.array().items;
+  next_fn_ = next;
   return r;
 }
 
@@ -852,7 +854,7 @@ Value RegexMatchObject(Evaluator& evaluator, const Value& matcher, const Value& 
   if (!text.is_string()) return Value();
   std::size_t start = f.first.defined() ? static_cast<std::size_t>(f.second.number())
                                         : static_cast<std::size_t>(std::max(from, 0.0));
-  const std::string& s = text.string();
+  std::string_view s = text.string();
   if (f.first.defined() && start >= s.size()) return Value();
   std::optional<Regex::Match> m = f.regex->Find(s, std::min(start, s.size()));
   if (!m) return Value();

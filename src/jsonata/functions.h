@@ -36,14 +36,14 @@ struct MatchResult {
 // Iterates the matches of `matcher` over `subject`; throws D1004 for a repeated empty match.
 class Matcher {
  public:
-  Matcher(Evaluator& evaluator, const Value& matcher, const std::string& subject,
+  Matcher(Evaluator& evaluator, const Value& matcher, std::string_view subject,
           const FramePtr& env);
   std::optional<MatchResult> Next();
 
  private:
   Evaluator& evaluator_;
   Value matcher_;
-  const std::string& subject_;
+  std::string_view subject_;
   FramePtr env_;
   bool started_ = false;
   bool done_ = false;

@@ -154,7 +154,7 @@ void CollectKeys(const Value& v, std::vector<std::string>& keys,
     for (const Value& item : Items(v)) CollectKeys(item, keys, seen);
   } else if (v.is_object()) {
     for (const auto& [k, member] : v.object().members()) {
-      if (seen.emplace(k, true).second) keys.push_back(k);
+      if (seen.emplace(std::string(k), true).second) keys.emplace_back(k);
     }
   }
 }
@@ -169,7 +169,7 @@ Value FnKeys(CallContext& c) {
   return Value::Sequence(std::move(out));
 }
 
-Value Lookup(const Value& input, const std::string& key) {
+Value Lookup(const Value& input, std::string_view key) {
   if (input.is_array()) {
     std::vector<Value> out;
     for (const Value& item : Items(input)) {
@@ -184,7 +184,7 @@ Value Lookup(const Value& input, const std::string& key) {
     return Value::Sequence(std::move(out));
   }
   if (input.is_object()) {
-    if (const Value* v = input.object().Find(key)) return *v;
+    return input.object().Get(key);
   }
   return Value();
 }
@@ -261,7 +261,7 @@ Value FnSift(CallContext& c) {
 
 Value FnError(CallContext& c) {
   std::string message = c.arg(0).is_string() && !c.arg(0).string().empty()
-                            ? c.arg(0).string()
+                            ? std::string(c.arg(0).string())
                             : "$error() function evaluated";
   Fail("D3137", {.raw = message});
 }
@@ -269,7 +269,7 @@ Value FnError(CallContext& c) {
 Value FnAssert(CallContext& c) {
   if (!c.arg(0).boolean()) {
     std::string message = c.arg(1).is_string() && !c.arg(1).string().empty()
-                              ? c.arg(1).string()
+                              ? std::string(c.arg(1).string())
                               : "$assert() statement failed";
     Fail("D3141", {.raw = message});
   }
@@ -387,7 +387,7 @@ Value FnEval(CallContext& c) {
   if (c.arg(0).undefined()) return Value();
   Value input = c.input;
   if (c.arg(1).defined()) input = WrapInput(c.arg(1));
-  return c.evaluator.EvaluateText(c.arg(0).string(), input, c.env);
+  return c.evaluator.EvaluateText(std::string(c.arg(0).string()), input, c.env);
 }
 
 Builtin kBuiltins[] = {

@@ -237,7 +237,9 @@ double JsonataRound(double arg, double precision) {
   const auto shift = [](double value, double by) {
     const std::string text = JsNumberToString(value);
     const std::size_t e = text.find('e');
-    const double exponent = e == std::string::npos ? 0 : ParseJsNumber(text.substr(e + 1));
+    // The exponent of toString() carries a "+" ("1e+21") that from_chars does not take.
+    const std::size_t digits = e == std::string::npos ? e : text.find_first_not_of('+', e + 1);
+    const double exponent = e == std::string::npos ? 0 : ParseJsNumber(text.substr(digits));
     return ParseJsNumber(text.substr(0, e) + "e" + JsNumberToString(exponent + by));
   };
   if (precision != 0) arg = shift(arg, precision);
@@ -339,9 +341,11 @@ class NumberFormatter {
       Fail("D1001", ErrorDetails{.value = "empty picture with an empty pattern-separator"});
     }
     std::vector<SubPicture> parts;
+    parts.reserve(sub_pictures.size());
     for (const Text& sub : sub_pictures) parts.push_back(SplitParts(sub));
     for (const SubPicture& part : parts) Validate(part);
     std::vector<PictureAnalysis> variables;
+    variables.reserve(parts.size() + 1);
     for (const SubPicture& part : parts) variables.push_back(Analyse(part));
     if (variables.size() == 1) {
       variables.push_back(variables[0]);

@@ -12,8 +12,16 @@
 namespace zflow::jsonata {
 namespace {
 
-enum class TokenType : std::uint8_t { kEnd, kName, kVariable, kOperator, kString, kNumber, kValue,
-                                      kRegex };
+enum class TokenType : std::uint8_t {
+  kEnd,
+  kName,
+  kVariable,
+  kOperator,
+  kString,
+  kNumber,
+  kValue,
+  kRegex
+};
 
 struct Token {
   TokenType type = TokenType::kEnd;
@@ -26,18 +34,39 @@ struct Token {
 // Characters that end a name (the reference's operator table).
 bool IsOperatorChar(char c) {
   switch (c) {
-    case '.': case '[': case ']': case '{': case '}': case '(': case ')': case ',': case '@':
-    case '#': case ';': case ':': case '?': case '+': case '-': case '*': case '/': case '%':
-    case '|': case '=': case '<': case '>': case '^': case '&': case '!': case '~':
+    case '.':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '(':
+    case ')':
+    case ',':
+    case '@':
+    case '#':
+    case ';':
+    case ':':
+    case '?':
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+    case '|':
+    case '=':
+    case '<':
+    case '>':
+    case '^':
+    case '&':
+    case '!':
+    case '~':
       return true;
     default:
       return false;
   }
 }
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v';
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'; }
 
 void AppendUtf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -75,8 +104,8 @@ class Lexer {
       ++pos_;
       return ScanRegex();
     }
-    static constexpr std::string_view kTwoChar[] = {"..", ":=", "!=", ">=", "<=", "**", "~>",
-                                                    "?:", "??"};
+    static constexpr std::string_view kTwoChar[] = {
+        "..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"};
     for (std::string_view op : kTwoChar) {
       if (text_.compare(pos_, 2, op) == 0) {
         pos_ += 2;
@@ -196,14 +225,30 @@ class Lexer {
         ++pos_;
         char e = pos_ < text_.size() ? text_[pos_] : '\0';
         switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
+          case '"':
+            out.push_back('"');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
           case 'u': {
             std::uint32_t cp = 0;
             if (!Hex4(pos_ + 1, cp)) Fail("S0104", {.position = pos_});
@@ -261,7 +306,9 @@ class Lexer {
   // -?(0|[1-9][0-9]*)(\.[0-9]+)?([Ee][-+]?[0-9]+)? (the sign is always lexed as an operator).
   std::optional<Token> ScanNumber() {
     std::size_t i = pos_;
-    auto digit = [&](std::size_t k) { return k < text_.size() && text_[k] >= '0' && text_[k] <= '9'; };
+    auto digit = [&](std::size_t k) {
+      return k < text_.size() && text_[k] >= '0' && text_[k] <= '9';
+    };
     if (text_[i] == '0') {
       ++i;
     } else {
@@ -302,9 +349,9 @@ int BindingPower(std::string_view op) {
   };
   // Only operators with a left-denotation have a binding power; the rest stop expressions.
   static constexpr Entry kPowers[] = {
-      {".", 75},  {"[", 80},  {"{", 70},  {"(", 80},  {"@", 80},  {"#", 80},   {"?", 20},
-      {"+", 50},  {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},  {"=", 40},   {"<", 40},
-      {">", 40},  {"^", 40},  {":=", 10}, {"!=", 40}, {"<=", 40}, {">=", 40},  {"~>", 40},
+      {".", 75},  {"[", 80},  {"{", 70},   {"(", 80},  {"@", 80},  {"#", 80},  {"?", 20},
+      {"+", 50},  {"-", 50},  {"*", 60},   {"/", 60},  {"%", 60},  {"=", 40},  {"<", 40},
+      {">", 40},  {"^", 40},  {":=", 10},  {"!=", 40}, {"<=", 40}, {">=", 40}, {"~>", 40},
       {"?:", 40}, {"??", 40}, {"and", 30}, {"or", 25}, {"in", 40}, {"&", 50},
   };
   for (const Entry& e : kPowers) {
@@ -315,9 +362,9 @@ int BindingPower(std::string_view op) {
 
 bool IsKnownOperator(std::string_view op) {
   static constexpr std::string_view kKnown[] = {
-      ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":", "?", "+", "-", "*", "/",
-      "%", "|", "=", "<", ">", "^", "**", "..", ":=", "!=", "<=", ">=", "~>", "?:", "??",
-      "and", "or", "in", "&"};
+      ".",  "[",  "]",  "{",  "}",  "(",  ")",  ",",  "@",   "#",  ";",  ":",
+      "?",  "+",  "-",  "*",  "/",  "%",  "|",  "=",  "<",   ">",  "^",  "**",
+      "..", ":=", "!=", "<=", ">=", "~>", "?:", "??", "and", "or", "in", "&"};
   for (std::string_view k : kKnown) {
     if (k == op) return true;
   }
@@ -361,8 +408,8 @@ class Parser {
       if (AtEnd()) {
         Fail("S0203", {.position = token_.position, .value = Quoted(expected)});
       }
-      Fail("S0202", {.position = token_.position, .token = TokenText(token_),
-                     .value = Quoted(expected)});
+      Fail("S0202",
+           {.position = token_.position, .token = TokenText(token_), .value = Quoted(expected)});
     }
     token_ = lexer_.Next(infix);
     if (token_.type == TokenType::kOperator && !IsKnownOperator(token_.value)) {
@@ -604,8 +651,8 @@ class Parser {
       for (std::size_t i = 0; i < e->items.size(); ++i) {
         const Expr& arg = *e->items[i];
         if (arg.type != ExprType::kVariable) {
-          Fail("S0208", {.position = arg.position, .token = arg.value,
-                         .value = std::to_string(i + 1)});
+          Fail("S0208",
+               {.position = arg.position, .token = arg.value, .value = std::to_string(i + 1)});
         }
       }
       e->type = ExprType::kLambda;
@@ -654,31 +701,56 @@ class Parser {
 
   static std::string TypeName(ExprType type) {
     switch (type) {
-      case ExprType::kPath: return "path";
-      case ExprType::kName: return "name";
-      case ExprType::kString: return "string";
-      case ExprType::kNumber: return "number";
-      case ExprType::kValue: return "value";
-      case ExprType::kRegex: return "regex";
-      case ExprType::kWildcard: return "wildcard";
-      case ExprType::kDescendant: return "descendant";
-      case ExprType::kParent: return "parent";
-      case ExprType::kVariable: return "variable";
-      case ExprType::kBinary: return "binary";
-      case ExprType::kNegate: return "unary";
-      case ExprType::kArray: return "unary";
-      case ExprType::kObject: return "unary";
-      case ExprType::kFunction: return "function";
-      case ExprType::kPartial: return "partial";
-      case ExprType::kPlaceholder: return "operator";
-      case ExprType::kLambda: return "lambda";
-      case ExprType::kCondition: return "condition";
-      case ExprType::kTransform: return "transform";
-      case ExprType::kBlock: return "block";
-      case ExprType::kBind: return "bind";
-      case ExprType::kApply: return "apply";
-      case ExprType::kSort: return "sort";
-      case ExprType::kOperator: return "operator";
+      case ExprType::kPath:
+        return "path";
+      case ExprType::kName:
+        return "name";
+      case ExprType::kString:
+        return "string";
+      case ExprType::kNumber:
+        return "number";
+      case ExprType::kValue:
+        return "value";
+      case ExprType::kRegex:
+        return "regex";
+      case ExprType::kWildcard:
+        return "wildcard";
+      case ExprType::kDescendant:
+        return "descendant";
+      case ExprType::kParent:
+        return "parent";
+      case ExprType::kVariable:
+        return "variable";
+      case ExprType::kBinary:
+        return "binary";
+      case ExprType::kNegate:
+        return "unary";
+      case ExprType::kArray:
+        return "unary";
+      case ExprType::kObject:
+        return "unary";
+      case ExprType::kFunction:
+        return "function";
+      case ExprType::kPartial:
+        return "partial";
+      case ExprType::kPlaceholder:
+        return "operator";
+      case ExprType::kLambda:
+        return "lambda";
+      case ExprType::kCondition:
+        return "condition";
+      case ExprType::kTransform:
+        return "transform";
+      case ExprType::kBlock:
+        return "block";
+      case ExprType::kBind:
+        return "bind";
+      case ExprType::kApply:
+        return "apply";
+      case ExprType::kSort:
+        return "sort";
+      case ExprType::kOperator:
+        return "operator";
     }
     return "";
   }
@@ -863,8 +935,7 @@ class Parser {
         for (ExprPtr& item : e->items) {
           item = Process(std::move(item));
           PushAncestry(*e, *item);
-          if (item->cons_array ||
-              (item->type == ExprType::kPath && item->items[0]->cons_array)) {
+          if (item->cons_array || (item->type == ExprType::kPath && item->items[0]->cons_array)) {
             e->cons_array = true;
           }
         }
@@ -1046,8 +1117,103 @@ class Parser {
   std::vector<std::shared_ptr<AncestorSlot>> ancestry_;
 };
 
+
+// A path whose steps only read fields (after a leading variable, possibly).
+void MarkSimplePaths(Expr& e) {
+  auto visit = [](ExprPtr& child) {
+    if (child) MarkSimplePaths(*child);
+  };
+  if (e.type == ExprType::kBinary) e.op = BinaryOpFor(e.value);
+  if (e.type == ExprType::kPath && !e.keep_singleton_array && !e.group && !e.tuple &&
+      e.seeking_parent.empty()) {
+    bool simple = true;
+    for (std::size_t i = 0; i < e.items.size() && simple; ++i) {
+      const Expr& step = *e.items[i];
+      bool plain = step.stages.empty() && step.predicates.empty() && !step.group &&
+                   !step.tuple && !step.has_focus && !step.has_index && !step.keep_array &&
+                   !step.ancestor && !step.cons_array;
+      bool kind_ok = step.type == ExprType::kName ||
+                     (i == 0 && step.type == ExprType::kVariable && !step.value.empty());
+      simple = plain && kind_ok;
+    }
+    e.simple_path = simple && !e.items.empty();
+  }
+  visit(e.lhs);
+  visit(e.rhs);
+  visit(e.expression);
+  for (ExprPtr& item : e.items) visit(item);
+  for (auto& [k, v] : e.pairs) {
+    visit(k);
+    visit(v);
+  }
+  visit(e.procedure);
+  visit(e.then_branch);
+  visit(e.else_branch);
+  visit(e.pattern);
+  visit(e.update);
+  visit(e.remove);
+  visit(e.body);
+  for (Stage& stage : e.predicates) visit(stage.filter);
+  for (Stage& stage : e.stages) visit(stage.filter);
+  if (e.group) {
+    for (auto& [k, v] : e.group->pairs) {
+      visit(k);
+      visit(v);
+    }
+  }
+  for (SortTerm& term : e.terms) visit(term.expression);
+  switch (e.type) {
+    case ExprType::kString:
+    case ExprType::kNumber:
+    case ExprType::kValue:
+      e.context_free = true;
+      break;
+    case ExprType::kVariable:
+      e.context_free = !e.value.empty();
+      break;
+    case ExprType::kBinary:
+      e.context_free = e.lhs->context_free && e.rhs->context_free;
+      break;
+    case ExprType::kNegate:
+      e.context_free = e.expression->context_free;
+      break;
+    case ExprType::kArray: {
+      bool all = true;
+      for (const ExprPtr& item : e.items) all = all && item->context_free;
+      e.context_free = all;
+      break;
+    }
+    default:
+      break;
+  }
+  if (!e.predicates.empty() || e.group || e.keep_array) e.context_free = false;
+}
+
 }  // namespace
 
-ExprPtr ParseExpression(std::string_view text) { return Parser(text).Parse(); }
+BinaryOp BinaryOpFor(std::string_view op) {
+  struct Entry {
+    std::string_view text;
+    BinaryOp op;
+  };
+  static constexpr Entry kOps[] = {
+      {"and", BinaryOp::kAnd},       {"or", BinaryOp::kOr},         {"?:", BinaryOp::kElvis},
+      {"??", BinaryOp::kCoalesce},   {"+", BinaryOp::kAdd},         {"-", BinaryOp::kSubtract},
+      {"*", BinaryOp::kMultiply},    {"/", BinaryOp::kDivide},      {"%", BinaryOp::kModulo},
+      {"&", BinaryOp::kConcat},      {"=", BinaryOp::kEqual},       {"!=", BinaryOp::kNotEqual},
+      {"<", BinaryOp::kLess},        {"<=", BinaryOp::kLessEqual},  {">", BinaryOp::kGreater},
+      {">=", BinaryOp::kGreaterEqual}, {"..", BinaryOp::kRange},    {"in", BinaryOp::kIn},
+  };
+  for (const Entry& e : kOps) {
+    if (e.text == op) return e.op;
+  }
+  return BinaryOp::kOther;
+}
+
+ExprPtr ParseExpression(std::string_view text) {
+  ExprPtr root = Parser(text).Parse();
+  MarkSimplePaths(*root);
+  return root;
+}
 
 }  // namespace zflow::jsonata

@@ -13,9 +13,16 @@
 
 namespace zflow::jsonata {
 
+namespace {
+const void* Adopt(Node* node) {
+  intrusive_ptr_add_ref(node);
+  return node;
+}
+}  // namespace
+
 Value Value::String(std::string s) {
   Value v(Kind::kString);
-  v.node_ = new StringNode(std::move(s));
+  v.ptr_ = Adopt(new StringNode(std::move(s)));
   return v;
 }
 
@@ -23,7 +30,7 @@ Value Value::Array(std::vector<Value> items) {
   Value v(Kind::kArray);
   auto* node = new ArrayNode();
   node->items = std::move(items);
-  v.node_ = node;
+  v.ptr_ = Adopt(node);
   return v;
 }
 
@@ -41,18 +48,98 @@ Value Value::Sequence1(Value item) {
 
 Value Value::Object() {
   Value v(Kind::kObject);
-  v.node_ = new ObjectNode();
+  v.ptr_ = Adopt(new ObjectNode());
   return v;
 }
 
 Value Value::Function(boost::intrusive_ptr<FunctionNode> f) {
   Value v(Kind::kFunction);
-  v.node_ = std::move(f);
+  v.ptr_ = static_cast<Node*>(f.detach());
   return v;
 }
 
 const FunctionNode& Value::function() const {
-  return *static_cast<const FunctionNode*>(node_.get());
+  return *static_cast<const FunctionNode*>(static_cast<const Node*>(ptr_));
+}
+
+std::string_view Value::string() const {
+  if (borrowed_) {
+    const auto* s = static_cast<const json::string*>(ptr_);
+    return std::string_view(s->data(), s->size());
+  }
+  return static_cast<const StringNode*>(static_cast<const Node*>(ptr_))->text;
+}
+
+ObjectView Value::object() const {
+  ObjectView view;
+  if (borrowed_) {
+    view.json_ = static_cast<const json::object*>(ptr_);
+  } else {
+    view.owned_ = static_cast<const ObjectNode*>(static_cast<const Node*>(ptr_));
+  }
+  return view;
+}
+
+Value Value::Borrow(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return Value::Null();
+    case json::kind::bool_:
+      return Value::Bool(v.get_bool());
+    case json::kind::int64:
+      return Value::Number(static_cast<double>(v.get_int64()));
+    case json::kind::uint64:
+      return Value::Number(static_cast<double>(v.get_uint64()));
+    case json::kind::double_:
+      return Value::Number(v.get_double());
+    case json::kind::string: {
+      Value out(Kind::kString);
+      out.borrowed_ = true;
+      out.ptr_ = &v.get_string();
+      return out;
+    }
+    case json::kind::object: {
+      Value out(Kind::kObject);
+      out.borrowed_ = true;
+      out.ptr_ = &v.get_object();
+      return out;
+    }
+    case json::kind::array: {
+      std::vector<Value> items;
+      items.reserve(v.get_array().size());
+      for (const json::value& item : v.get_array()) items.push_back(Borrow(item));
+      return Value::Array(std::move(items));
+    }
+  }
+  return Value();
+}
+
+Value ObjectView::Get(std::string_view key) const {
+  if (json_ != nullptr) {
+    auto it = json_->find(key);
+    return it == json_->end() ? Value() : Value::Borrow(it->value());
+  }
+  const Value* v = owned_->Find(key);
+  return v != nullptr ? *v : Value();
+}
+
+std::size_t ObjectView::size() const { return json_ != nullptr ? json_->size() : owned_->size(); }
+
+std::pair<std::string_view, Value> ObjectView::Iterator::operator*() const {
+  if (json_ != nullptr) {
+    const auto& member = json_->begin()[index_];
+    return {std::string_view(member.key()), Value::Borrow(member.value())};
+  }
+  const auto& member = owned_->members()[index_];
+  return {std::string_view(member.first), member.second};
+}
+
+ObjectView::Range ObjectView::members() const {
+  Range r;
+  r.first.owned_ = r.last.owned_ = owned_;
+  r.first.json_ = r.last.json_ = json_;
+  r.last.index_ = size();
+  return r;
 }
 
 const Value* ObjectNode::Find(std::string_view key) const {
@@ -90,6 +177,14 @@ void ObjectNode::Set(std::string_view key, Value value) {
   }
   members_.emplace_back(std::string(key), std::move(value));
   if (members_.size() >= kIndexFrom) BuildIndex();
+}
+
+void ObjectNode::AppendNew(std::string_view key, Value value) {
+  if (!index_.empty()) {
+    index_.emplace(std::string(key), static_cast<std::uint32_t>(members_.size()));
+  }
+  members_.emplace_back(std::string(key), std::move(value));
+  if (index_.empty() && members_.size() >= kIndexFrom) BuildIndex();
 }
 
 bool ObjectNode::Erase(std::string_view key) {
@@ -380,7 +475,7 @@ bool DeepEqual(const Value& a, const Value& b) {
     case Kind::kString:
       return a.string() == b.string();
     case Kind::kFunction:
-      return a.node() == b.node();
+      return a.identity() == b.identity();
     case Kind::kArray: {
       if (a.size() != b.size()) return false;
       for (std::size_t i = 0; i < a.size(); ++i) {
@@ -389,12 +484,12 @@ bool DeepEqual(const Value& a, const Value& b) {
       return true;
     }
     case Kind::kObject: {
-      const ObjectNode& x = a.object();
-      const ObjectNode& y = b.object();
+      ObjectView x = a.object();
+      ObjectView y = b.object();
       if (x.size() != y.size()) return false;
       for (const auto& [key, member] : x.members()) {
-        const Value* other = y.Find(key);
-        if (other == nullptr || !DeepEqual(member, *other)) return false;
+        Value other = y.Get(key);
+        if (other.undefined() || !DeepEqual(member, other)) return false;
       }
       return true;
     }

@@ -46,9 +46,33 @@ enum class Kind : std::uint8_t {
   kFunction,
 };
 
+class ObjectView;
+
 class Value {
  public:
   Value() = default;  // undefined
+  Value(const Value& o) : kind_(o.kind_), borrowed_(o.borrowed_), number_(o.number_), ptr_(o.ptr_) {
+    if (!borrowed_ && ptr_ != nullptr) intrusive_ptr_add_ref(static_cast<const Node*>(ptr_));
+  }
+  Value(Value&& o) noexcept
+      : kind_(o.kind_), borrowed_(o.borrowed_), number_(o.number_), ptr_(o.ptr_) {
+    o.ptr_ = nullptr;
+    o.kind_ = Kind::kUndefined;
+  }
+  Value& operator=(const Value& o) {
+    Value copy(o);
+    Swap(copy);
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    Value moved(std::move(o));
+    Swap(moved);
+    return *this;
+  }
+  ~Value() {
+    if (!borrowed_ && ptr_ != nullptr) intrusive_ptr_release(static_cast<const Node*>(ptr_));
+  }
+
   static Value Null() { return Value(Kind::kNull); }
   static Value Bool(bool b) {
     Value v(Kind::kBool);
@@ -69,6 +93,9 @@ class Value {
   static Value Sequence1(Value item);
   static Value Object();
   static Value Function(boost::intrusive_ptr<FunctionNode> f);
+  // A view of JSON that the caller keeps alive and unchanged while the value (and every value
+  // taken from it) is used: strings and objects are read in place, arrays get an array of views.
+  static Value Borrow(const json::value& v);
 
   Kind kind() const { return kind_; }
   bool undefined() const { return kind_ == Kind::kUndefined; }
@@ -80,17 +107,21 @@ class Value {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_object() const { return kind_ == Kind::kObject; }
   bool is_function() const { return kind_ == Kind::kFunction; }
+  // Borrowed from JSON (read-only): strings and objects made by Borrow.
+  bool borrowed() const { return borrowed_; }
 
   bool boolean() const { return number_ != 0; }
   double number() const { return number_; }
-  const std::string& string() const;
+  std::string_view string() const;
   const ArrayNode& array() const;
   // The array for changes; precondition: this value is its only owner (a freshly built one).
   ArrayNode& mutable_array() const;
-  const ObjectNode& object() const;
+  ObjectView object() const;
+  // Precondition: an object made by Object() (not borrowed) with this value its only owner.
   ObjectNode& mutable_object() const;
   const FunctionNode& function() const;
-  const boost::intrusive_ptr<Node>& node() const { return node_; }
+  // The node's address: identity for JavaScript's === on objects, arrays and functions.
+  const void* identity() const { return ptr_; }
 
   // Array helpers (precondition: is_array()).
   bool is_sequence() const;
@@ -99,9 +130,17 @@ class Value {
 
  private:
   explicit Value(Kind k) : kind_(k) {}
+  void Swap(Value& o) noexcept {
+    std::swap(kind_, o.kind_);
+    std::swap(borrowed_, o.borrowed_);
+    std::swap(number_, o.number_);
+    std::swap(ptr_, o.ptr_);
+  }
   Kind kind_ = Kind::kUndefined;
+  bool borrowed_ = false;
   double number_ = 0;
-  boost::intrusive_ptr<Node> node_;
+  // A Node (owned, counted) or, when borrowed_, a json::string / json::object.
+  const void* ptr_ = nullptr;
 };
 
 struct StringNode final : Node {
@@ -124,6 +163,8 @@ class ObjectNode final : public Node {
   const Value* Find(std::string_view key) const;
   // Sets `key`, keeping its place when it exists.
   void Set(std::string_view key, Value value);
+  // Adds `key`, which the caller knows is not a member yet.
+  void AppendNew(std::string_view key, Value value);
   bool Erase(std::string_view key);
   std::size_t size() const { return members_.size(); }
   bool empty() const { return members_.empty(); }
@@ -137,18 +178,49 @@ class ObjectNode final : public Node {
   boost::unordered_flat_map<std::string, std::uint32_t> index_;
 };
 
-inline const std::string& Value::string() const {
-  return static_cast<const StringNode*>(node_.get())->text;
-}
-inline const ArrayNode& Value::array() const {
-  return *static_cast<const ArrayNode*>(node_.get());
-}
-inline ArrayNode& Value::mutable_array() const { return *static_cast<ArrayNode*>(node_.get()); }
-inline const ObjectNode& Value::object() const {
-  return *static_cast<const ObjectNode*>(node_.get());
+// Read access to an object, owned or borrowed from JSON.
+class ObjectView {
+ public:
+  // The member's value; undefined when there is none.
+  Value Get(std::string_view key) const;
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  // Members in order, as (key, value) pairs: for (const auto& [key, value] : view.members()).
+  class Iterator {
+   public:
+    std::pair<std::string_view, Value> operator*() const;
+    Iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return index_ != o.index_; }
+
+   private:
+    friend class ObjectView;
+    const ObjectNode* owned_ = nullptr;
+    const json::object* json_ = nullptr;
+    std::size_t index_ = 0;
+  };
+  struct Range {
+    Iterator first, last;
+    Iterator begin() const { return first; }
+    Iterator end() const { return last; }
+  };
+  Range members() const;
+
+ private:
+  friend class Value;
+  const ObjectNode* owned_ = nullptr;
+  const json::object* json_ = nullptr;
+};
+
+inline const ArrayNode& Value::array() const { return *static_cast<const ArrayNode*>(ptr_); }
+inline ArrayNode& Value::mutable_array() const {
+  return *const_cast<ArrayNode*>(static_cast<const ArrayNode*>(ptr_));
 }
 inline ObjectNode& Value::mutable_object() const {
-  return *static_cast<ObjectNode*>(node_.get());
+  return *const_cast<ObjectNode*>(static_cast<const ObjectNode*>(ptr_));
 }
 inline bool Value::is_sequence() const { return is_array() && array().sequence; }
 inline std::size_t Value::size() const { return array().items.size(); }
@@ -156,7 +228,7 @@ inline const Value& Value::operator[](std::size_t i) const { return array().item
 
 // Conversions to and from JSON. Undefined members of objects are left out; undefined items of
 // arrays and functions become null (as JSON.stringify writes them).
-Value FromJson(const json::value& v);
+Value FromJson(const json::value& v);  // owned copies
 // nullopt when `v` is undefined or a function.
 std::optional<json::value> ToJson(const Value& v);
 
