@@ -1174,9 +1174,10 @@ std::vector<std::size_t> CandidateEnds(const MatchPart& m, const Text& s, std::s
         const std::size_t q = p + k1;
         if (q >= s.size()) continue;
         // The separator goes into the reference's expression unescaped: "." matches anything
-        // but a line break.
-        const bool separator_matches = *m.separator == U'.' ? !IsIn(U"\n\r\u2028\u2029", s[q])
-                                                            : SameIgnoringCase(s[q], *m.separator);
+        // but a line break, "^" and "$" (anchors) nothing here.
+        bool separator_matches = SameIgnoringCase(s[q], *m.separator);
+        if (*m.separator == U'.') separator_matches = !IsIn(U"\n\r\u2028\u2029", s[q]);
+        if (*m.separator == U'^' || *m.separator == U'$') separator_matches = false;
         if (!separator_matches) continue;
         for (std::size_t k2 = Run(s, q + 1, IsAsciiDigit); k2 >= 1; --k2) {
           ends.push_back(q + 1 + k2);
@@ -1188,22 +1189,39 @@ std::vector<std::size_t> CandidateEnds(const MatchPart& m, const Text& s, std::s
   return ends;
 }
 
-// Fills `spans` with each part's match; false when the whole text does not match.
+// Fills `spans` with each part's match; false when the whole text does not match. A depth-first
+// search with an explicit stack (a picture can have any number of parts), remembering the
+// (part, position) pairs that cannot lead to a match.
 bool MatchParts(const std::vector<MatchPart>& parts, const Text& s,
                 std::vector<std::pair<std::size_t, std::size_t>>& spans) {
+  if (parts.empty()) return s.empty();
   spans.assign(parts.size(), {0, 0});
-  std::set<std::pair<std::size_t, std::size_t>> failed;  // (part, position) known to fail
-  const auto match = [&](const auto& self, std::size_t i, std::size_t pos) -> bool {
-    if (i == parts.size()) return pos == s.size();
-    if (failed.contains({i, pos})) return false;
-    for (std::size_t end : CandidateEnds(parts[i], s, pos)) {
-      spans[i] = {pos, end};
-      if (self(self, i + 1, end)) return true;
-    }
-    failed.insert({i, pos});
-    return false;
+  std::set<std::pair<std::size_t, std::size_t>> failed;
+  struct Frame {
+    std::size_t pos;
+    std::vector<std::size_t> ends;
+    std::size_t next = 0;
   };
-  return match(match, 0, 0);
+  std::vector<Frame> stack;
+  stack.push_back({0, CandidateEnds(parts[0], s, 0)});
+  while (!stack.empty()) {
+    const std::size_t i = stack.size() - 1;
+    Frame& frame = stack.back();
+    if (frame.next == frame.ends.size()) {
+      failed.insert({i, frame.pos});
+      stack.pop_back();
+      continue;
+    }
+    const std::size_t end = frame.ends[frame.next++];
+    spans[i] = {frame.pos, end};
+    if (i + 1 == parts.size()) {
+      if (end == s.size()) return true;
+      continue;
+    }
+    if (failed.contains({i + 1, end})) continue;
+    stack.push_back({end, CandidateEnds(parts[i + 1], s, end)});
+  }
+  return false;
 }
 
 MatchPart MakeMatchPart(const PicturePart& part) {
@@ -1219,6 +1237,11 @@ MatchPart MakeMatchPart(const PicturePart& part) {
     const IntegerFormat& format = *part.integer_format;
     if (format.primary == Primary::kDecimal && format.regular) {
       m.separator = format.separators[0].character;
+      // It goes into the reference's expression unescaped, where these make it invalid.
+      if (IsIn(U"*+?()[", *m.separator)) {
+        FailJavaScriptError("Invalid regular expression: timezone separator " +
+                            EncodeUtf8(Text(1, *m.separator)));
+      }
     }
   } else if (part.component == U'f') {
     m.kind = MatchPart::Kind::kFraction;

@@ -44,7 +44,7 @@ Value DeepClone(const Value& v) {
     Value out = Value::Object();
     ObjectNode& obj = out.mutable_object();
     obj.Reserve(v.object().size());
-    for (const auto& [key, member] : v.object().members()) obj.Set(key, DeepClone(member));
+    for (const auto& [key, member] : v.object().members()) obj.AppendNew(key, DeepClone(member));
     return out;
   }
   return v;
@@ -1090,11 +1090,119 @@ Value Evaluator::ApplyInner(const Value& fn, std::vector<Value> args, const Valu
   Fail("T1006", {});
 }
 
+namespace {
+
+Value ShallowCopy(const Value& object) {
+  Value copy = Value::Object();
+  ObjectNode& out = copy.mutable_object();
+  out.Reserve(object.object().size());
+  for (const auto& [key, member] : object.object().members()) out.AppendNew(key, member);
+  return copy;
+}
+
+// The value with every object in `changed` (by identity) replaced by its changed copy; parts
+// with nothing changed beneath them are returned as they are (still borrowed, not copied).
+Value Rebuild(const Value& v, const boost::unordered_flat_map<const void*, Value>& changed) {
+  if (v.is_object()) {
+    auto it = changed.find(v.identity());
+    const Value& base = it != changed.end() ? it->second : v;
+    bool members_changed = false;
+    std::vector<std::pair<std::string_view, Value>> members;
+    members.reserve(base.object().size());
+    for (const auto& [key, member] : base.object().members()) {
+      Value rebuilt = Rebuild(member, changed);
+      if (rebuilt.identity() != member.identity() || rebuilt.kind() != member.kind()) {
+        members_changed = true;
+      }
+      members.emplace_back(key, std::move(rebuilt));
+    }
+    if (!members_changed) return base;  // the changed copy, or the value itself
+    Value out = Value::Object();
+    ObjectNode& obj = out.mutable_object();
+    obj.Reserve(members.size());
+    for (auto& [key, member] : members) obj.AppendNew(key, std::move(member));
+    return out;
+  }
+  if (v.is_array()) {
+    bool modified = false;
+    std::vector<Value> items;
+    items.reserve(v.size());
+    for (const Value& item : v.array().items) {
+      items.push_back(Rebuild(item, changed));
+      if (items.back().identity() != item.identity()) modified = true;
+    }
+    if (!modified) return v;
+    Value out = Value::Array(std::move(items));
+    ArrayNode& arr = out.mutable_array();
+    arr.sequence = v.array().sequence;
+    arr.cons = v.array().cons;
+    arr.outer_wrapper = v.array().outer_wrapper;
+    return out;
+  }
+  return v;
+}
+
+}  // namespace
+
+// A transform of borrowed JSON: instead of cloning the whole value first (the reference's
+// $clone), the changed objects are copied when first changed and the result is rebuilt along
+// their paths. JSON shares no nodes, so this gives the clone's result.
+Value Evaluator::TransformBorrowed(const FunctionNode& fn, const Value& target) {
+  const Expr& expr = *fn.transform;
+  Value matches = Evaluate(*expr.pattern, target, fn.env);
+  if (matches.undefined()) return target;
+  std::vector<Value> list;
+  if (matches.is_array()) {
+    list = matches.array().items;
+  } else {
+    list.push_back(matches);
+  }
+  boost::unordered_flat_map<const void*, Value> changed;
+  for (const Value& match : list) {
+    const void* id = match.identity();
+    auto current = [&]() -> Value {
+      auto it = changed.find(id);
+      return it != changed.end() ? it->second : match;
+    };
+    auto writable = [&]() -> ObjectNode& {
+      auto it = changed.find(id);
+      if (it == changed.end()) it = changed.emplace(id, ShallowCopy(match)).first;
+      return it->second.mutable_object();
+    };
+    Value update = Evaluate(*expr.update, current(), fn.env);
+    if (update.defined()) {
+      if (!update.is_object()) {
+        Fail("T2011", {.position = expr.update->position, .value = JsonText(update)});
+      }
+      if (match.is_object()) {
+        ObjectNode& obj = writable();
+        for (const auto& [k, v] : update.object().members()) obj.Set(k, v);
+      }
+    }
+    if (expr.remove) {
+      Value deletions = Evaluate(*expr.remove, current(), fn.env);
+      if (deletions.defined()) {
+        Value names = deletions.is_array() ? deletions : Value::Array({deletions});
+        if (!IsArrayOfStrings(names)) {
+          Fail("T2012", {.position = expr.remove->position, .value = JsonText(deletions)});
+        }
+        if (match.is_object()) {
+          ObjectNode& obj = writable();
+          for (const Value& name : names.array().items) obj.Erase(name.string());
+        }
+      }
+    }
+  }
+  if (changed.empty()) return target;
+  return Rebuild(target, changed);
+}
+
 Value Evaluator::ApplyTransform(const FunctionNode& fn, const Value& target) {
   if (target.undefined()) return Value();
   const Expr& expr = *fn.transform;
   const Value* clone = fn.env->Lookup("clone");
   if (clone != nullptr && !clone->is_function()) Fail("T2013", {.position = expr.position});
+  if (clone == nullptr && target.borrowed()) return TransformBorrowed(fn, target);
   Value result = clone != nullptr ? Apply(*clone, {target}, Value(), fn.env) : DeepClone(target);
   Value matches = Evaluate(*expr.pattern, result, fn.env);
   if (matches.undefined()) return result;

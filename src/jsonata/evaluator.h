@@ -67,6 +67,7 @@ class Evaluator {
   Value ApplyInner(const Value& fn, std::vector<Value> args, const Value& input,
                    const FramePtr& env);
   Value ApplyTransform(const FunctionNode& fn, const Value& target);
+  Value TransformBorrowed(const FunctionNode& fn, const Value& target);
   FramePtr FrameFromTuple(const FramePtr& env, const Value& tuple);
 
   void Enter();

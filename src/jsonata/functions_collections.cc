@@ -371,7 +371,7 @@ Value Clone(const Value& v) {
   if (v.is_object()) {
     Value out = Value::Object();
     for (const auto& [k, member] : v.object().members()) {
-      if (member.defined() && !member.is_function()) out.mutable_object().Set(k, Clone(member));
+      if (member.defined() && !member.is_function()) out.mutable_object().AppendNew(k, Clone(member));
     }
     return out;
   }

@@ -273,10 +273,11 @@ std::optional<json::value> ToJson(const Value& v) {
       return json::value(std::move(out));
     }
     case Kind::kObject: {
+      if (v.borrowed()) return json::value(*static_cast<const json::object*>(v.identity()));
       json::object out;
       out.reserve(v.object().size());
       for (const auto& [key, member] : v.object().members()) {
-        if (std::optional<json::value> j = ToJson(member)) out[key] = std::move(*j);
+        if (std::optional<json::value> j = ToJson(member)) out.emplace(key, std::move(*j));
       }
       return json::value(std::move(out));
     }
