@@ -14,12 +14,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "zflow/json.h"
 #include "zflow/status.h"
@@ -63,21 +66,77 @@ class [[nodiscard]] Outcome {
   std::variant<T, Error> data_;
 };
 
+// A function the embedding program adds to the library (AWS Step Functions adds $partition,
+// $uuid, ...). It receives the arguments after its signature's checks (nullopt: undefined) and
+// EvaluateOptions::native_context, and returns the result (nullopt: undefined) or an Error.
+struct NativeFunction {
+  std::string name;       // without "$"
+  std::string signature;  // as JSONata writes them: "<an:a>"
+  std::function<Outcome<std::optional<json::value>>(std::span<const std::optional<json::value>>,
+                                                    const void* context)>
+      call;
+};
+
+namespace internal {
+struct Library;
+}
+
+// The functions an evaluation sees beyond JSONata's: native functions (which take precedence
+// over built-ins of the same name) and built-ins to withhold. Immutable; share it freely.
+class FunctionLibrary {
+ public:
+  // Errors: S0401/S0402 for a malformed signature.
+  static Outcome<FunctionLibrary> Create(std::vector<NativeFunction> functions,
+                                         std::vector<std::string> withheld_builtins = {});
+  const internal::Library& library() const { return *library_; }
+
+ private:
+  explicit FunctionLibrary(std::shared_ptr<const internal::Library> library)
+      : library_(std::move(library)) {}
+  std::shared_ptr<const internal::Library> library_;
+};
+
+// A variable whose value the caller keeps alive during the call, read in place (not copied):
+// either `value`, or an object made of `members` (each read in place; nullptr members are
+// left out).
+struct BorrowedVariable {
+  std::string_view name;  // without "$"
+  const json::value* value = nullptr;
+  std::span<const std::pair<std::string_view, const json::value*>> members;
+};
+
 struct EvaluateOptions {
   // Variables bound before evaluation, by name without the "$" ({"x": 1} binds $x).
   const json::object* bindings = nullptr;
+  // More variables, read in place.
+  std::span<const BorrowedVariable> borrowed;
+  // Variables looked up by name when nothing above or in the expression binds them (the
+  // returned value must outlive the call); empty: none.
+  std::function<const json::value*(std::string_view name)> lookup;
+  // Extra and withheld functions; nullptr: JSONata's library as it is.
+  const FunctionLibrary* functions = nullptr;
+  // Passed to native functions as it is.
+  const void* native_context = nullptr;
   // Evaluation nested deeper than this (function calls and sub-expressions) fails with U1001;
-  // 0 means the default below, which also keeps the C++ stack safe.
+  // 0 means no limit beyond the one that keeps the C++ stack safe.
   std::size_t max_depth = 0;
   // Evaluation running longer than this fails with U1001; zero means no limit.
   std::chrono::milliseconds time_limit{0};
 };
 
-inline constexpr std::size_t kDefaultMaxDepth = 1000;
-
 namespace internal {
 struct Program;
 }
+
+// What an expression reads, for checks made before it runs (AWS Step Functions refuses some).
+struct ExpressionFacts {
+  bool reads_root = false;  // "$$" anywhere
+  // "$" or a bare field name where the context is the evaluation's input (not inside a step,
+  // predicate, sort, group or transform, where the context is an item).
+  bool reads_input = false;
+  std::vector<std::string> variables;       // variables read, without "$", once each
+  std::vector<std::string> states_members;  // $states.<member> read: "input", "result", ...
+};
 
 // A compiled expression. Immutable: Evaluate may be called from several threads at once.
 // Cheap to copy (copies share the compiled program).
@@ -93,6 +152,7 @@ class Expression {
                                                const EvaluateOptions& options = {}) const;
 
   const std::string& text() const;
+  ExpressionFacts Facts() const;
   // The compiled program, for zflow's own modules (see src/jsonata/).
   const internal::Program& program() const { return *program_; }
 

@@ -1048,11 +1048,53 @@ class ProcessRandomSource final : public RandomSource {
   std::mt19937_64 engine_;  // guarded by mu_
 };
 
+}  // namespace
+
 RandomSource& RandomFor(const EvaluationContext& ctx) {
   if (ctx.random != nullptr) return *ctx.random;
   static ProcessRandomSource process_random;
   return process_random;
 }
+
+double SeededRandomDouble(std::int64_t seed) {
+  JavaRandom random(seed);
+  std::int64_t high = random.Next(26);
+  std::int64_t low = random.Next(27);
+  return static_cast<double>((high << 27) + low) * 0x1.0p-53;
+}
+
+std::optional<std::string> HashHex(std::string_view data, std::string_view name) {
+  const EVP_MD* md = nullptr;
+  if (name == "MD5") {
+    md = EVP_md5();
+  } else if (name == "SHA-1") {
+    md = EVP_sha1();
+  } else if (name == "SHA-256") {
+    md = EVP_sha256();
+  } else if (name == "SHA-384") {
+    md = EVP_sha384();
+  } else if (name == "SHA-512") {
+    md = EVP_sha512();
+  } else {
+    return std::nullopt;
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (md == nullptr ||
+      EVP_Digest(data.data(), data.size(), digest.data(), &length, md, nullptr) != 1) {
+    return std::nullopt;
+  }
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(std::size_t{length} * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+namespace {
 
 // Uniform in [0, range) from one 64-bit draw (multiply-shift; bias below range / 2^64).
 std::uint64_t Below(std::uint64_t draw, std::uint64_t range) {
@@ -1221,38 +1263,18 @@ Outcome<json::value> Base64DecodeFn(const Arguments& args) {
 Outcome<json::value> Hash(const Arguments& args) {
   ZFLOW_ASSIGN_OUTCOME_OR_RETURN(const json::string* data, LimitedString(args, 0));
   ZFLOW_ASSIGN_OUTCOME_OR_RETURN(const json::string* algorithm, args.String(1));
-  const EVP_MD* md = nullptr;
   const std::string_view name = *algorithm;
-  if (name == "MD5") {
-    md = EVP_md5();
-  } else if (name == "SHA-1") {
-    md = EVP_sha1();
-  } else if (name == "SHA-256") {
-    md = EVP_sha256();
-  } else if (name == "SHA-384") {
-    md = EVP_sha384();
-  } else if (name == "SHA-512") {
-    md = EVP_sha512();
-  } else {
+  std::optional<std::string> hex = HashHex(*data, name);
+  if (!hex) {
+    if (std::find(kHashAlgorithms.begin(), kHashAlgorithms.end(), name) != kHashAlgorithms.end()) {
+      return Failure(
+          fmt::format("States.Hash could not compute {} (the crypto library refused)", name));
+    }
     return args.ValueError(1, fmt::format("(the algorithm) must be one of MD5, SHA-1, SHA-256, "
                                           "SHA-384 or SHA-512, but it is {}",
                                           Preview(args[1])));
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (md == nullptr ||
-      EVP_Digest(data->data(), data->size(), digest.data(), &length, md, nullptr) != 1) {
-    return Failure(
-        fmt::format("States.Hash could not compute {} (the crypto library refused)", name));
-  }
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(std::size_t{length} * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return json::value(json::string(hex));
+  return json::value(json::string(*hex));
 }
 
 Outcome<json::value> JsonMerge(const Arguments& args) {

@@ -9,7 +9,9 @@
 #ifndef ZFLOW_ASL_INTRINSICS_H_
 #define ZFLOW_ASL_INTRINSICS_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +50,15 @@ class IntrinsicCall {
   std::unique_ptr<Node> root_;
   std::string text_;
 };
+
+// Building blocks the JSONata functions of Step Functions share with the intrinsics.
+// The lowercase hex digest of `data` (MD5, SHA-1, SHA-256, SHA-384, SHA-512); nullopt for
+// another algorithm name.
+std::optional<std::string> HashHex(std::string_view data, std::string_view algorithm);
+// java.util.Random(seed).nextDouble(): the same number for the same seed.
+double SeededRandomDouble(std::int64_t seed);
+// The context's random source, or the process-wide one.
+RandomSource& RandomFor(const EvaluationContext& ctx);
 
 }  // namespace zflow::asl
 

@@ -12,8 +12,10 @@
 #include "asl/field_table.h"
 #include "asl/intrinsics.h"
 #include "asl/json_path.h"
+#include "asl/jsonata_template.h"
 #include "asl/suggestion.h"
 #include "asl/timestamp.h"
+#include "zflow/jsonata.h"
 
 namespace zflow::asl {
 namespace {
@@ -293,7 +295,14 @@ class Validator {
           continue;
         }
         const Boxed<json::value>* v = f.const_slot(s).json;
-        if (v != nullptr && v->has_value()) CheckJsonataStrings(**v, field(f.name));
+        // $states.result is there for a Task, Parallel or Map's own Output and Assign.
+        bool with_result = (f.name == "Output" || f.name == "Assign") &&
+                           (s.type == StateType::kTask || s.type == StateType::kParallel ||
+                            s.type == StateType::kMap);
+        if (v != nullptr && v->has_value()) {
+          CheckJsonataStrings(**v, field(f.name),
+                              with_result ? StatesAccess::kResult : StatesAccess::kInput);
+        }
       }
       const LazyPointer choices(p, "Choices");
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
@@ -442,11 +451,13 @@ class Validator {
         if (lang == QueryLanguage::kJsonPath) {
           CheckPayloadTemplate(*c.assign, LazyPointer(ptr, "Assign"));
         } else {
-          CheckJsonataStrings(*c.assign, LazyPointer(ptr, "Assign"));
+          CheckJsonataStrings(*c.assign, LazyPointer(ptr, "Assign"), StatesAccess::kErrorOutput);
         }
         CheckVariableNames(*c.assign, LazyPointer(ptr, "Assign"), lang);
       }
-      if (c.output) CheckJsonataStrings(*c.output, LazyPointer(ptr, "Output"));
+      if (c.output) {
+        CheckJsonataStrings(*c.output, LazyPointer(ptr, "Output"), StatesAccess::kErrorOutput);
+      }
     }
   }
 
@@ -584,13 +595,62 @@ class Validator {
     }
   }
 
-  // In JSONata states every string that opens "{%" must be a complete, non-empty expression.
-  void CheckJsonataStrings(const json::value& v, const LazyPointer& ptr) {
+  // Which members of $states a field may read (AWS refuses the others at creation).
+  enum class StatesAccess : std::uint8_t { kInput, kResult, kErrorOutput };
+
+  // In JSONata states every string that opens "{%" must be a complete expression that parses,
+  // reads no input document ("$", "$$" or a bare field name at its top level) and reads only
+  // the members of $states the field has.
+  void CheckJsonataStrings(const json::value& v, const LazyPointer& ptr,
+                           StatesAccess access = StatesAccess::kInput) {
     std::string walk = ptr;
-    CheckJsonataStringsAt(v, walk);
+    CheckJsonataStringsAt(v, walk, access);
   }
 
-  void CheckJsonataStringsAt(const json::value& v, std::string& ptr) {
+  void CheckJsonataExpression(std::string_view body, const std::string& ptr,
+                              StatesAccess access) {
+    jsonata::Outcome<jsonata::Expression> e = jsonata::Expression::Compile(body);
+    if (!e.ok()) {
+      const jsonata::Error& error = e.error();
+      sink_.Error(diag::kInvalidJsonata, ptr,
+                  error.position
+                      ? fmt::format("the JSONata expression does not parse: {} ({}, at character "
+                                    "{} of \"{}\")",
+                                    error.message, error.code, *error.position, body)
+                      : fmt::format("the JSONata expression does not parse: {} ({})",
+                                    error.message, error.code));
+      return;
+    }
+    jsonata::ExpressionFacts facts = e->Facts();
+    if (facts.reads_root) {
+      sink_.Error(diag::kInvalidJsonata, ptr,
+                  "Reference to '$$' is not supported. In a JSONata state the context object is "
+                  "$states.context");
+    }
+    if (facts.reads_input) {
+      sink_.Error(diag::kInvalidJsonata, ptr,
+                  fmt::format("the JSONata expression \"{}\" reads \"$\" or a field name at its "
+                              "top level, but a JSONata state has no input document there; read "
+                              "the state input as $states.input",
+                              body));
+    }
+    for (const std::string& member : facts.states_members) {
+      bool known = member == "input" || member == "context" ||
+                   (member == "result" && access == StatesAccess::kResult) ||
+                   (member == "errorOutput" && access == StatesAccess::kErrorOutput);
+      if (known) continue;
+      std::string where;
+      if (member == "result") {
+        where = "; it exists only in the Output and Assign of a Task, Parallel or Map state";
+      } else if (member == "errorOutput") {
+        where = "; it exists only in the Output and Assign of a catcher";
+      }
+      sink_.Error(diag::kInvalidJsonata, ptr,
+                  fmt::format("Field '$states.{}' does not exist{}.", member, where));
+    }
+  }
+
+  void CheckJsonataStringsAt(const json::value& v, std::string& ptr, StatesAccess access) {
     if (v.is_string()) {
       std::string_view s = v.get_string();
       if (!s.starts_with("{%")) return;
@@ -603,16 +663,18 @@ class Validator {
       std::string_view body = s.substr(2, s.size() - 4);
       if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         sink_.Error(diag::kInvalidJsonata, ptr, "the JSONata expression is empty");
+        return;
       }
+      CheckJsonataExpression(JsonataBody(s), ptr, access);
     } else if (v.is_object()) {
       for (const auto& [key, child] : v.get_object()) {
         ScopedPointerToken token(ptr, key);
-        CheckJsonataStringsAt(child, ptr);
+        CheckJsonataStringsAt(child, ptr, access);
       }
     } else if (v.is_array()) {
       for (std::size_t i = 0; i < v.get_array().size(); ++i) {
         ScopedPointerToken token(ptr, i);
-        CheckJsonataStringsAt(v.get_array()[i], ptr);
+        CheckJsonataStringsAt(v.get_array()[i], ptr, access);
       }
     }
   }

@@ -35,48 +35,30 @@ constexpr double kMsPerDay = 86400000;
 // should not build them, so a component asking for more padding than this fails instead.
 constexpr double kMaxPadding = 1 << 20;
 
-[[noreturn]] void FailJavaScriptError(std::string what) {
-  Fail("D1001", ErrorDetails{.value = std::move(what)});
-}
-
 // JSON.stringify of a string, which is how the reference shows {{value}} in its messages.
 std::string JsonQuote(const Text& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (char32_t c : text) {
-    switch (c) {
-      case U'"':
-        out += "\\\"";
-        break;
-      case U'\\':
-        out += "\\\\";
-        break;
-      case U'\b':
-        out += "\\b";
-        break;
-      case U'\f':
-        out += "\\f";
-        break;
-      case U'\n':
-        out += "\\n";
-        break;
-      case U'\r':
-        out += "\\r";
-        break;
-      case U'\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += EncodeUtf8(Text(1, c));
-        }
+    static constexpr std::u32string_view kEscaped = U"\"\\\b\f\n\r\t";
+    static constexpr std::string_view kEscapes = "\"\\bfnrt";
+    if (const std::size_t e = kEscaped.find(c); e != std::u32string_view::npos) {
+      out += '\\';
+      out += kEscapes[e];
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += EncodeUtf8(Text(1, c));
     }
   }
   return out + "\"";
+}
+
+// Where the reference dies of a plain JavaScript error (stack overflow, RangeError, TypeError).
+[[noreturn]] void FailJavaScriptError(std::string_view what) {
+  Fail("D1001", ErrorDetails{.value = JsonQuote(Text(what.begin(), what.end()))});
 }
 
 // JavaScript's WhiteSpace and LineTerminator, i.e. what \s and parseInt skip.

@@ -165,7 +165,7 @@ std::string ErrorMessage(std::string_view code, const ErrorDetails& d) {
       break;
     }
   }
-  if (text.empty()) return std::string(code);
+  if (text.empty()) return d.raw.empty() ? std::string(code) : d.raw;
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     if (text.compare(i, 3, "{{{") == 0) {

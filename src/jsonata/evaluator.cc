@@ -6,6 +6,7 @@
 
 #include "jsonata/error.h"
 #include "jsonata/functions.h"
+#include "jsonata/library.h"
 #include "jsonata/parser.h"
 #include "jsonata/regex.h"
 
@@ -122,7 +123,8 @@ Value WrapInput(const Value& input) {
 }
 
 Evaluator::Evaluator(const EvaluateOptions& options)
-    : max_depth_(options.max_depth == 0 ? static_cast<std::size_t>(-1) : options.max_depth) {
+    : options_(options),
+      max_depth_(options.max_depth == 0 ? static_cast<std::size_t>(-1) : options.max_depth) {
   char here = 0;
   stack_base_ = &here;
   now_millis_ = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -149,6 +151,25 @@ void Evaluator::Enter() {
 
 Value Evaluator::LookupVariable(std::string_view name, const FramePtr& env) const {
   if (const Value* v = env->Lookup(name)) return *v;
+  if (options_.lookup) {
+    if (const json::value* v = options_.lookup(name)) return Value::Borrow(*v);
+  }
+  const internal::Library* library =
+      options_.functions != nullptr ? &options_.functions->library() : nullptr;
+  if (library != nullptr) {
+    auto it = library->natives.find(std::string(name));
+    if (it != library->natives.end()) {
+      boost::intrusive_ptr<FunctionNode> f(new FunctionNode());
+      f->type = FunctionNode::Type::kExternal;
+      f->native = it->second.get();
+      f->signature = std::shared_ptr<const Signature>(std::shared_ptr<const Signature>(),
+                                                      &it->second->signature);
+      return Value::Function(std::move(f));
+    }
+    for (const std::string& withheld : library->withheld) {
+      if (withheld == name) return Value();
+    }
+  }
   if (const Builtin* b = FindBuiltin(name)) {
     boost::intrusive_ptr<FunctionNode> f(new FunctionNode());
     f->type = FunctionNode::Type::kBuiltin;
@@ -1082,9 +1103,14 @@ Value Evaluator::ApplyInner(const Value& fn, std::vector<Value> args, const Valu
       return Apply(f.second, {mid}, Value(), env);
     }
     case FunctionNode::Type::kExternal: {
-      if (f.signature) args = f.signature->Validate(std::move(args), input);
-      CallContext ctx{*this, args, input, env};
-      return static_cast<const ExternalFunction*>(f.external.get())->call(ctx);
+      const auto& native = *static_cast<const internal::Library::Native*>(f.native);
+      args = native.signature.Validate(std::move(args), input);
+      std::vector<std::optional<json::value>> json_args;
+      json_args.reserve(args.size());
+      for (const Value& a : args) json_args.push_back(ToJson(a));
+      Outcome<std::optional<json::value>> r = native.function.call(json_args, options_.native_context);
+      if (!r.ok()) Fail(r.error().code, {.raw = r.error().message});
+      return r->has_value() ? FromJson(**r) : Value();
     }
   }
   Fail("T1006", {});

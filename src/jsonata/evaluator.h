@@ -17,15 +17,9 @@
 
 namespace zflow::jsonata {
 
-// A function provided by the embedding program (the Step Functions functions $partition,
-// $uuid, ...). It receives validated arguments and may call Fail().
-struct ExternalFunction {
-  std::string name;
-  std::function<Value(CallContext&)> call;
-};
-
 class Evaluator {
  public:
+  // `options` must outlive the evaluator.
   explicit Evaluator(const EvaluateOptions& options);
 
   // Evaluates `expr` with `input` as the context. `input` is the value as given: an array is
@@ -73,6 +67,7 @@ class Evaluator {
   void Enter();
   void Leave() { --depth_; }
 
+  const EvaluateOptions& options_;
   std::size_t depth_ = 0;
   double now_millis_ = 0;
   std::size_t max_depth_;

@@ -168,8 +168,8 @@ struct FunctionNode final : Node {
   // kComposition: first, then second.
   Value first, second;
 
-  // kExternal: a function zflow's own modules provide (the Step Functions functions).
-  std::shared_ptr<const void> external;  // an ExternalFunction, see evaluator.h
+  // kExternal: a native function of the evaluation's FunctionLibrary (which outlives it).
+  const void* native = nullptr;  // an internal::Library::Native
   std::shared_ptr<const Signature> signature;
 
   // Keeps the syntax tree that `lambda`/`transform` point into alive ($eval's programs).

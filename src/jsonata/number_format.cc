@@ -254,7 +254,7 @@ double JsonataRound(double arg, double precision) {
 // rounding printf applies), or toString() from 1e21 on.
 std::string JsToFixed(double x, int digits) {
   if (digits > 100) {
-    Fail("D1001", ErrorDetails{.value = "toFixed() digits argument must be between 0 and 100"});
+    Fail("D1001", ErrorDetails{.value = "\"toFixed() digits argument must be between 0 and 100\""});
   }
   if (!(x < 1e21)) return JsNumberToString(x);
   // %.1100f prints the exact binary value (a double has at most 1074 fractional digits); the
@@ -338,7 +338,7 @@ class NumberFormatter {
     if (sub_pictures.size() > 2) Fail("D3080");
     if (sub_pictures.empty()) {
       // "".split("") is []; the reference then reads a property of undefined.
-      Fail("D1001", ErrorDetails{.value = "empty picture with an empty pattern-separator"});
+      Fail("D1001", ErrorDetails{.value = "\"empty picture with an empty pattern-separator\""});
     }
     std::vector<SubPicture> parts;
     parts.reserve(sub_pictures.size());
@@ -474,7 +474,7 @@ class NumberFormatter {
       const std::ptrdiff_t next = IndexOf(p.integer, grouping_, pos + 1);
       if (next != kNotFound && next <= pos) {
         // An empty grouping-separator: the reference loops forever here.
-        Fail("D1001", ErrorDetails{.value = "empty grouping-separator"});
+        Fail("D1001", ErrorDetails{.value = "\"empty grouping-separator\""});
       }
       pos = next;
     }

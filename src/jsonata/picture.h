@@ -13,7 +13,7 @@
 // through Fail() with the reference's code (D3080-D3093, D3110, D3130-D3136). Where the reference
 // dies of a plain JavaScript error instead (a recursion that overflows the stack, toFixed() with
 // more than 100 digits, an invalid code point), these functions fail with D1001. Thread-safe:
-// no shared state.
+// no mutable shared state.
 #ifndef ZFLOW_JSONATA_PICTURE_H_
 #define ZFLOW_JSONATA_PICTURE_H_
 

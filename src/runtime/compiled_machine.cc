@@ -57,11 +57,7 @@ class Compiler {
     for (std::size_t i = 0; i < b.states.size(); ++i) {
       const asl::State& s = b.states[i];
       CompiledState& c = out.states[i];
-      if (s.EffectiveQueryLanguage(lang) != asl::QueryLanguage::kJsonPath) {
-        return UnimplementedError(fmt::format(
-            "state \"{}\" uses JSONata; the local engine runs JSONPath states only so far",
-            s.name));
-      }
+      const bool jsonata = s.EffectiveQueryLanguage(lang) == asl::QueryLanguage::kJsonata;
       c.source = &s;
       c.type = s.type;
       c.name = s.name;
@@ -77,7 +73,7 @@ class Compiler {
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.parameters, c.parameters));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.result_selector, c.result_selector));
       ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.map().item_selector, c.item_selector));
-      ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.assign, c.assign));
+      if (!jsonata) ZFLOW_RETURN_IF_ERROR(CompileTemplate(s.assign, c.assign));
       c.result = s.pass().result.ToOptional();
       c.uses_context = asl::ReadsContext(s);
 
@@ -97,12 +93,12 @@ class Compiler {
         cc.errors.names = k.error_equals;
         ZFLOW_ASSIGN_OR_RETURN(cc.next, target(k.next));
         ZFLOW_RETURN_IF_ERROR(CompilePath(k.result_path, cc.result_path));
-        ZFLOW_RETURN_IF_ERROR(CompileTemplate(k.assign, cc.assign));
+        if (!jsonata) ZFLOW_RETURN_IF_ERROR(CompileTemplate(k.assign, cc.assign));
         c.catchers.push_back(std::move(cc));
       }
 
       // Choice
-      if (s.type == asl::StateType::kChoice) {
+      if (s.type == asl::StateType::kChoice && !jsonata) {
         asl::ChoicePaths& choice_paths = c.choice_paths.emplace();
         for (const asl::ChoiceRule& r : s.choice().choices) choice_paths.Add(r, paths_);
       }
@@ -110,7 +106,7 @@ class Compiler {
         CompiledChoice cc;
         cc.rule = &r;
         ZFLOW_ASSIGN_OR_RETURN(cc.next, target(r.next));
-        ZFLOW_RETURN_IF_ERROR(CompileTemplate(r.assign, cc.assign));
+        if (!jsonata) ZFLOW_RETURN_IF_ERROR(CompileTemplate(r.assign, cc.assign));
         c.choices.push_back(std::move(cc));
       }
       if (!s.choice().default_next.empty()) {
@@ -143,11 +139,89 @@ class Compiler {
         }
       }
       if (s.type == asl::StateType::kMap) ZFLOW_RETURN_IF_ERROR(CompileMapLimits(s.map(), c));
+      if (jsonata) ZFLOW_RETURN_IF_ERROR(CompileJsonata(s, c));
     }
     return Status::Ok();
   }
 
  private:
+  // Every JSONata field of `s`; a string that is not "{% %}" stays literal.
+  Status CompileJsonata(const asl::State& s, CompiledState& c) {
+    CompiledJsonata& out = c.jsonata.emplace();
+    auto compile = [&](const json::value* v, std::string field,
+                       std::optional<asl::JsonataTemplate>& slot) -> Status {
+      if (v == nullptr) return Status::Ok();
+      ZFLOW_ASSIGN_OR_RETURN(auto t, asl::JsonataTemplate::Compile(*v, std::move(field)));
+      out.reads_context = out.reads_context || t.ReadsContext();
+      slot = std::move(t);
+      return Status::Ok();
+    };
+    // Only expressions: a literal number in these fields is compiled with the JSONPath ones.
+    auto expression = [&](const Boxed<json::value>& v, std::string field,
+                          std::optional<asl::JsonataTemplate>& slot) -> Status {
+      if (!v || !v->is_string()) return Status::Ok();
+      return compile(&*v, std::move(field), slot);
+    };
+    auto whole = [&](const Boxed<json::value>& v, std::string field,
+                     std::optional<asl::JsonataTemplate>& slot) -> Status {
+      return compile(v ? &*v : nullptr, std::move(field), slot);
+    };
+    ZFLOW_RETURN_IF_ERROR(whole(s.arguments, "Arguments", out.arguments));
+    ZFLOW_RETURN_IF_ERROR(whole(s.output, "Output", out.output));
+    ZFLOW_RETURN_IF_ERROR(whole(s.assign, "Assign", out.assign));
+    ZFLOW_RETURN_IF_ERROR(expression(s.task().timeout_seconds, "TimeoutSeconds", out.timeout_seconds));
+    ZFLOW_RETURN_IF_ERROR(
+        expression(s.task().heartbeat_seconds, "HeartbeatSeconds", out.heartbeat_seconds));
+    ZFLOW_RETURN_IF_ERROR(expression(s.wait().seconds, "Seconds", out.seconds));
+    if (s.wait().timestamp && s.wait().timestamp->is_string() &&
+        asl::IsJsonataString(s.wait().timestamp->get_string())) {
+      ZFLOW_RETURN_IF_ERROR(whole(s.wait().timestamp, "Timestamp", out.timestamp));
+    }
+    if (s.type == asl::StateType::kFail) {
+      ZFLOW_RETURN_IF_ERROR(whole(s.fail().error, "Error", out.error));
+      ZFLOW_RETURN_IF_ERROR(whole(s.fail().cause, "Cause", out.cause));
+    }
+    if (s.type == asl::StateType::kMap) {
+      const asl::MapFields& m = s.map();
+      ZFLOW_RETURN_IF_ERROR(whole(m.items, "Items", out.items));
+      ZFLOW_RETURN_IF_ERROR(whole(m.item_selector, "ItemSelector", out.item_selector));
+      ZFLOW_RETURN_IF_ERROR(expression(m.max_concurrency, "MaxConcurrency", out.max_concurrency));
+      ZFLOW_RETURN_IF_ERROR(expression(m.tolerated_failure_count, "ToleratedFailureCount",
+                                       out.tolerated_failure_count));
+      ZFLOW_RETURN_IF_ERROR(expression(m.tolerated_failure_percentage,
+                                       "ToleratedFailurePercentage",
+                                       out.tolerated_failure_percentage));
+    }
+    const auto& rules = s.choice().choices;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      std::optional<asl::JsonataTemplate> condition;
+      ZFLOW_RETURN_IF_ERROR(
+          compile(&rules[i].condition, fmt::format("Choices[{}]/Condition", i), condition));
+      CompiledJsonata::Rule rule{std::move(*condition), std::nullopt, std::nullopt};
+      if (rules[i].output) {
+        ZFLOW_RETURN_IF_ERROR(
+            compile(&*rules[i].output, fmt::format("Choices[{}]/Output", i), rule.output));
+      }
+      if (rules[i].assign) {
+        ZFLOW_RETURN_IF_ERROR(
+            compile(&*rules[i].assign, fmt::format("Choices[{}]/Assign", i), rule.assign));
+      }
+      out.rules.push_back(std::move(rule));
+    }
+    for (std::size_t i = 0; i < s.catch_.size(); ++i) {
+      CompiledJsonata::Catch k;
+      const asl::Catcher& source = s.catch_[i];
+      if (source.output) {
+        ZFLOW_RETURN_IF_ERROR(compile(&*source.output, fmt::format("Catch[{}]/Output", i), k.output));
+      }
+      if (source.assign) {
+        ZFLOW_RETURN_IF_ERROR(compile(&*source.assign, fmt::format("Catch[{}]/Assign", i), k.assign));
+      }
+      out.catchers.push_back(std::move(k));
+    }
+    return Status::Ok();
+  }
+
   Status CompileTiming(const asl::TaskFields& t, CompiledState& c) {
     CompiledTaskTiming& out = c.timing.emplace();
     if (t.timeout_seconds && t.timeout_seconds->is_int64()) {

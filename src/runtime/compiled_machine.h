@@ -11,6 +11,7 @@
 #include "asl/choice_evaluator.h"
 #include "asl/intrinsics.h"
 #include "asl/json_path.h"
+#include "asl/jsonata_template.h"
 #include "asl/payload_template.h"
 #include "asl/timestamp.h"
 #include "zflow/boxed.h"
@@ -111,6 +112,27 @@ struct CompiledMapLimits {
   std::optional<asl::JsonPath> tolerated_failure_count_path, tolerated_failure_percentage_path;
 };
 
+// A JSONata state's expressions: every field that may hold "{% %}", compiled once. Literal
+// numbers (TimeoutSeconds: 30, Seconds: 5, ...) stay in the JSONPath structures above.
+struct CompiledJsonata {
+  std::optional<asl::JsonataTemplate> arguments, output, assign;
+  std::optional<asl::JsonataTemplate> timeout_seconds, heartbeat_seconds;  // Task
+  std::optional<asl::JsonataTemplate> seconds, timestamp;                  // Wait
+  std::optional<asl::JsonataTemplate> error, cause;                        // Fail
+  std::optional<asl::JsonataTemplate> items, item_selector, max_concurrency,
+      tolerated_failure_count, tolerated_failure_percentage;               // Map
+  struct Rule {
+    asl::JsonataTemplate condition;
+    std::optional<asl::JsonataTemplate> output, assign;
+  };
+  std::vector<Rule> rules;  // Choice, in order
+  struct Catch {
+    std::optional<asl::JsonataTemplate> output, assign;
+  };
+  std::vector<Catch> catchers;  // in Catch order
+  bool reads_context = false;   // some expression reads $states.context
+};
+
 struct CompiledState {
   const asl::State* source = nullptr;
   asl::StateType type = asl::StateType::kPass;
@@ -146,6 +168,8 @@ struct CompiledState {
   Boxed<CompiledReader> item_reader;
   Boxed<CompiledBatcher> item_batcher;
   Boxed<CompiledWriter> result_writer;
+
+  Boxed<CompiledJsonata> jsonata;  // set for JSONata states
 };
 
 struct CompiledBranch {
@@ -159,8 +183,8 @@ struct CompiledMachine {
   bool uses_context = false;  // some state, at any depth, reads "$$"
 };
 
-// Compiles a validated machine. Errors (kInvalidArgument) only for JSONata-mode states, which
-// this engine does not run yet, or for a model that skipped validation.
+// Compiles a validated machine. Errors (kInvalidArgument) only for a model that skipped
+// validation, kUnimplemented for resources this engine does not run.
 // `paths`, when given, holds the paths the validator compiled (ValidationReport::compiled_paths).
 Result<std::unique_ptr<CompiledMachine>> CompileMachine(const asl::StateMachine& machine,
                                                        asl::JsonPathCache* paths = nullptr);

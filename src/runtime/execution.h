@@ -321,6 +321,21 @@ class Execution {
   // ---- state semantics (execution_states.cc) ----
   void Step(FrameId id);
   void RunState(Frame* f, bool entering);
+  // JSONata states (execution_jsonata.cc).
+  asl::JsonataScope JsonataScopeOf(const Frame& f, const json::value& input,
+                                   const json::value* ctx) const;
+  void RunJsonataState(Frame* f, const CompiledState& s);
+  void RunJsonataChoice(Frame* f, const CompiledState& s, const json::value* ctx);
+  void RunJsonataWait(Frame* f, const CompiledState& s, const json::value* ctx);
+  void RunJsonataFail(Frame* f, const CompiledState& s, const json::value* ctx);
+  void FinishJsonata(Frame* f, const CompiledState& s, json::value result);
+  // Output and Assign (evaluated together, both seeing the variables from before the state),
+  // then exit with the output. `result` is $states.result, `error_output` $states.errorOutput.
+  void ExitJsonata(Frame* f, const CompiledState& s, const std::optional<asl::JsonataTemplate>& output,
+                   const std::optional<asl::JsonataTemplate>& assign, json::value&& fallback,
+                   const json::value* result, const json::value* error_output, int next);
+  void CatchJsonata(Frame* f, const CompiledState& s, std::size_t catcher,
+                    const WorkflowError& error);
   asl::Outcome<json::value> ApplyInputPath(const Frame& f, const CompiledState& s,
                                            const json::value& input, const json::value* ctx);
   asl::Outcome<json::value> ApplyOutputPath(const Frame& f, const CompiledState& s,

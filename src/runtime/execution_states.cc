@@ -126,6 +126,7 @@ void Execution::RunState(Frame* f, bool entering) {
   // seed and the event before it (the same in a replay), unguessable without the seed.
   f->task_token =
       WaitsForToken(s) ? "zflow-" + Derive("token", f->last_event, 64) : std::string();
+  if (s.jsonata) return RunJsonataState(f, s);
   const json::value* ctx = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
   // The effective input: the raw input itself unless InputPath selects something else; it is
   // moved, not copied, where the raw input is not needed again.
@@ -211,6 +212,7 @@ WorkflowError Execution::Named(WorkflowError e, const CompiledState& s) const {
 
 // After a Task/Parallel/Map produced `result`: ResultSelector, Assign, ResultPath, OutputPath.
 void Execution::FinishResult(Frame* f, const CompiledState& s, json::value result) {
+  if (s.jsonata) return FinishJsonata(f, s, std::move(result));
   const json::value* ctx = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
   if (s.result_selector) {
     auto sel = s.result_selector->Evaluate(Eval(*f, result, ctx), asl::errors::kRuntime);
@@ -484,7 +486,14 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
   // item), owned when read from S3 or selected by an indefinite path.
   json::value items_owned;
   const json::value* items_value = &items_owned;
-  if (s.item_reader) {
+  const CompiledJsonata* ja = s.jsonata ? &*s.jsonata : nullptr;
+  const json::value* ja_ctx =
+      ja != nullptr && ja->reads_context ? Context(*f, s, nullptr, 0) : nullptr;
+  if (ja != nullptr && ja->items) {
+    auto v = ja->items->EvaluateArray(JsonataScopeOf(*f, f->input, ja_ctx));
+    if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+    items_owned = std::move(*v);
+  } else if (s.item_reader) {
     auto read = ReadItems(*s.item_reader, e, core_.options().object_store);
     if (!read.ok()) return HandleError(f, s, Named(read.error(), s));
     items_owned = std::move(*read);
@@ -527,6 +536,34 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
   g->max_concurrency = static_cast<std::size_t>(max_concurrency);
   g->tolerated_count = limits.tolerated_failure_count;
   g->tolerated_percentage = limits.tolerated_failure_percentage;
+  if (ja != nullptr) {
+    asl::JsonataScope scope = JsonataScopeOf(*f, f->input, ja_ctx);
+    if (ja->max_concurrency) {
+      auto v = ja->max_concurrency->EvaluateInteger(scope, 0);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      g->max_concurrency = static_cast<std::size_t>(*v);
+    }
+    if (ja->tolerated_failure_count) {
+      auto v = ja->tolerated_failure_count->EvaluateInteger(scope, 0);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      g->tolerated_count = *v;
+    }
+    if (ja->tolerated_failure_percentage) {
+      auto v = ja->tolerated_failure_percentage->EvaluateNumber(scope);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      if (*v < 0 || *v > 100) {
+        return HandleError(
+            f, s,
+            Named(WorkflowError{std::string(asl::errors::kQueryEvaluationError),
+                                fmt::format("The JSONata expression for the field "
+                                            "'ToleratedFailurePercentage' returned {}, which is "
+                                            "not a number from 0 to 100",
+                                            *v)},
+                  s));
+      }
+      g->tolerated_percentage = *v;
+    }
+  }
   if (limits.tolerated_failure_count_path) {
     auto v = limits.tolerated_failure_count_path->Evaluate(e);
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
@@ -556,13 +593,20 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
   g->keep_results = KeepsResults(s);
   // Each iteration's input: ItemSelector (which sees $$.Map.Item) or the item itself. Items
   // read in place are copied as their iteration starts.
-  if (!s.item_selector && !owned && !s.item_batcher && !s.result_writer) {
+  const bool ja_selector = ja != nullptr && ja->item_selector;
+  if (!s.item_selector && !ja_selector && !owned && !s.item_batcher && !s.result_writer) {
     g->source = &items;
   } else {
     g->items.reserve(items.size());
   }
   for (std::size_t i = 0; g->source == nullptr && i < items.size(); ++i) {
-    if (s.item_selector) {
+    if (ja_selector) {
+      // $states.input is the Map's input; $states.context.Map.Item the item.
+      auto sel = ja->item_selector->Evaluate(
+          JsonataScopeOf(*f, f->input, Context(*f, s, &items[i], i)));
+      if (!sel.ok()) return HandleError(f, s, Named(sel.error(), s));
+      g->items.push_back(std::move(*sel));
+    } else if (s.item_selector) {
       auto sel = s.item_selector->Evaluate(
           Eval(*f, effective, s.uses_context ? Context(*f, s, &items[i], i) : nullptr),
           asl::errors::kRuntime);
@@ -803,6 +847,9 @@ void Execution::HandleError(Frame* f, const CompiledState& s, WorkflowError erro
     }
     for (const CompiledCatcher& c : s.catchers) {
       if (!c.errors.Matches(error.error)) continue;
+      if (s.jsonata) {
+        return CatchJsonata(f, s, static_cast<std::size_t>(&c - s.catchers.data()), error);
+      }
       json::value error_output = json::object{{"Error", error.error}, {"Cause", error.cause}};
       std::optional<json::value> assigned;
       if (c.assign) {

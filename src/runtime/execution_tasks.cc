@@ -50,6 +50,16 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
   std::optional<std::int64_t> timeout = timing.timeout_seconds;
   std::optional<std::int64_t> heartbeat = timing.heartbeat_seconds;
   asl::EvaluationContext e = Eval(*f, f->input, &ctx);
+  if (s.jsonata) {
+    asl::JsonataScope scope = JsonataScopeOf(*f, f->input, &ctx);
+    for (auto [expression, out] : {std::pair{&s.jsonata->timeout_seconds, &timeout},
+                                   std::pair{&s.jsonata->heartbeat_seconds, &heartbeat}}) {
+      if (!*expression) continue;
+      auto v = (*expression)->EvaluateInteger(scope, 1);
+      if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
+      *out = *v;
+    }
+  }
   for (auto [path, out] : {std::pair{&timing.timeout_seconds_path, &timeout},
                            std::pair{&timing.heartbeat_seconds_path, &heartbeat}}) {
     if (!*path) continue;
