@@ -117,6 +117,9 @@ struct EvaluateOptions {
   const FunctionLibrary* functions = nullptr;
   // Passed to native functions as it is.
   const void* native_context = nullptr;
+  // What $now() and $millis() report (the same throughout the evaluation, as in the
+  // reference); unset: the system clock when the evaluation starts.
+  std::optional<std::chrono::system_clock::time_point> now;
   // Evaluation nested deeper than this (function calls and sub-expressions) fails with U1001;
   // 0 means no limit beyond the one that keeps the C++ stack safe.
   std::size_t max_depth = 0;

@@ -117,6 +117,7 @@ Outcome<json::value> EvaluateNode(const Node& n, const JsonataScope& scope) {
       options.functions = &StepFunctionsJsonata();
       options.native_context = scope.random;
       options.time_limit = kTimeLimit;
+      options.now = scope.now;
       auto r = n.expression->Evaluate(nullptr, options);
       if (!r.ok()) {
         const jsonata::Error& e = r.error();

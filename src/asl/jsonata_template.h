@@ -7,7 +7,9 @@
 #ifndef ZFLOW_ASL_JSONATA_TEMPLATE_H_
 #define ZFLOW_ASL_JSONATA_TEMPLATE_H_
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +29,8 @@ struct JsonataScope {
   const json::value* context = nullptr;       // $states.context
   VariableLookup variables;                   // $name
   RandomSource* random = nullptr;             // $random, $uuid; null: process-wide
+  // $now() and $millis(): the execution's clock (virtual time in tests); unset: the system's.
+  std::optional<std::chrono::system_clock::time_point> now;
 };
 
 // True for a string AWS evaluates: "{%" first and "%}" last, nothing around them.

@@ -127,9 +127,10 @@ Evaluator::Evaluator(const EvaluateOptions& options)
       max_depth_(options.max_depth == 0 ? static_cast<std::size_t>(-1) : options.max_depth) {
   char here = 0;
   stack_base_ = &here;
-  now_millis_ = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
+  now_millis_ = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          options.now.value_or(std::chrono::system_clock::now()).time_since_epoch())
+          .count());
   if (options.time_limit.count() > 0) {
     has_deadline_ = true;
     deadline_ = std::chrono::steady_clock::now() + options.time_limit;

@@ -139,7 +139,10 @@ class Compiler {
         }
       }
       if (s.type == asl::StateType::kMap) ZFLOW_RETURN_IF_ERROR(CompileMapLimits(s.map(), c));
-      if (jsonata) ZFLOW_RETURN_IF_ERROR(CompileJsonata(s, c));
+      if (jsonata) {
+        ZFLOW_RETURN_IF_ERROR(CompileJsonata(s, c));
+        if (c.jsonata->reads_context) c.uses_context = true;  // the execution keeps its input
+      }
     }
     return Status::Ok();
   }

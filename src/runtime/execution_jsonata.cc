@@ -23,6 +23,8 @@ asl::JsonataScope Execution::JsonataScopeOf(const Frame& f, const json::value& i
   scope.context = ctx;
   // The same lookup the JSONPath states use (see Eval).
   scope.variables = Eval(f, input, ctx).variables;
+  // The decision's time, recorded in the history: a resumed execution sees the same $now().
+  scope.now = std::chrono::time_point_cast<std::chrono::system_clock::duration>(DecisionTime());
   return scope;
 }
 

@@ -1,6 +1,7 @@
-// Data-driven execution conformance: every tests/conformance/run/*.json case (definition, input,
-// optional mock configuration, expected status and output or error) runs on the engine under
-// virtual time, with "arn:aws:states:::zflow:echo" tasks echoing their input.
+// Data-driven execution conformance: every tests/conformance/run/*.json case (JSONPath) and
+// tests/conformance/run-jsonata/*.json case (JSONata) (definition, input, optional mock
+// configuration, expected status and output or error) runs on the engine under virtual time,
+// with "arn:aws:states:::zflow:echo" tasks echoing their input.
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -18,13 +19,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kDir = fs::path(ZFLOW_SOURCE_DIR) / "tests/conformance/run";
+const fs::path kDir = fs::path(ZFLOW_SOURCE_DIR) / "tests/conformance";
 
+// Case names are paths below tests/conformance: "run/001-....json".
 std::vector<std::string> Cases() {
   std::vector<std::string> out;
-  if (!fs::exists(kDir)) return out;
-  for (const auto& e : fs::directory_iterator(kDir)) {
-    if (e.path().extension() == ".json") out.push_back(e.path().filename().string());
+  for (const char* sub : {"run", "run-jsonata"}) {
+    if (!fs::exists(kDir / sub)) continue;
+    for (const auto& e : fs::directory_iterator(kDir / sub)) {
+      if (e.path().extension() == ".json") {
+        out.push_back(std::string(sub) + "/" + e.path().filename().string());
+      }
+    }
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -134,11 +140,12 @@ TEST_P(RunConformance, MatchesExpectation) {
 }
 
 std::string Name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param.substr(0, info.param.find('.'));
+  std::string file = info.param.substr(info.param.find('/') + 1);
+  std::string n = file.substr(0, file.find('.'));
   for (char& ch : n) {
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   }
-  return "c" + n;
+  return (info.param.starts_with("run-jsonata/") ? "j" : "c") + n;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RunConformance, ::testing::ValuesIn(Cases()), Name);
@@ -152,7 +159,8 @@ std::vector<std::string> DeterministicCases() {
   for (const std::string& c : Cases()) {
     std::string text = ReadCase(c);
     if (text.find("\"mock_config\"") == std::string::npos &&
-        text.find("States.UUID") == std::string::npos) {
+        text.find("States.UUID") == std::string::npos && text.find("$uuid") == std::string::npos &&
+        text.find("$random()") == std::string::npos) {
       out.push_back(c);
     }
   }
