@@ -63,6 +63,10 @@ struct IntrinsicCall::Node {
   // unescaped "{}" placeholders, so that States.Format can tell "{}" from the escaped "\{\}".
   json::value literal;
   std::vector<std::string> format_pieces;
+  // The first unescaped '{' or '}' that is not part of "{}": literal text in any argument,
+  // refused only in the format string of States.Format (AWS runs
+  // States.StringToJson('{"k": 1}')). 1-based character; 0 when there is none.
+  std::size_t lone_brace = 0;
   // kPath.
   std::optional<JsonPath> path;
   // kCall.
@@ -521,12 +525,9 @@ class Parser {
           pos_ += 2;
           continue;
         }
-        return Error(pos_,
-                     "unescaped '{' in a string literal; write \\{ for a literal brace "
-                     "('{}' is a States.Format placeholder)");
       }
-      if (c == '}') {
-        return Error(pos_, "unescaped '}' in a string literal; write \\} for a literal brace");
+      if (c == '{' || c == '}') {
+        if (node.lone_brace == 0) node.lone_brace = Column(pos_);
       }
       value += c;
       node.format_pieces.back() += c;
@@ -677,6 +678,12 @@ class Parser {
     switch (spec.function) {
       case Function::kFormat: {
         const Node& format = call.args[0];
+        if (format.kind == Node::Kind::kLiteral && format.lone_brace != 0) {
+          return InvalidArgumentError(fmt::format(
+              "unescaped brace in the format string of States.Format at character {}; write "
+              "\\{{ or \\}} for a literal brace ('{{}}' is a placeholder)",
+              format.lone_brace));
+        }
         if (format.kind == Node::Kind::kLiteral) {
           const std::size_t placeholders = format.format_pieces.size() - 1;
           if (placeholders != n - 1) {

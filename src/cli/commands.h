@@ -40,6 +40,15 @@ struct FmtOptions {
 };
 int RunFmt(const FmtOptions& options);
 
+struct EvalOptions {
+  std::string expression;
+  std::string input_file;  // JSON input ('-' reads stdin); none: no input
+  std::string input;       // JSON input given inline
+  bool jsonpath = false;   // a JSONPath or an intrinsic function instead of JSONata
+  bool plain = false;      // JSONata's own library, without the Step Functions functions
+};
+int RunEval(const EvalOptions& options);
+
 struct RunOptions {
   std::string definition;
   std::string input_json;   // --input

@@ -112,6 +112,20 @@ int Run(int argc, char** argv) {
   fmt_cmd->add_flag("-w,--write", fmt.write, "Rewrite the files in place");
   fmt_cmd->add_flag("--check", fmt.check, "Exit 1 when a file is not canonically formatted");
 
+  zflow::cli::EvalOptions eval;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "eval", "Evaluate a JSONata expression (or, with --jsonpath, a JSONPath or intrinsic "
+              "function) against an input, as a state would");
+  eval_cmd->add_option("expression", eval.expression,
+                       "JSONata, with or without {% %}: '$sum($states.input.items.price)'")
+      ->required();
+  eval_cmd->add_option("--input-file", eval.input_file, "JSON input file ('-' reads stdin)");
+  eval_cmd->add_option("--input", eval.input, "JSON input, inline");
+  eval_cmd->add_flag("--jsonpath", eval.jsonpath,
+                     "A JSONPath ($.a.b) or intrinsic function (States.Format(...)) instead");
+  eval_cmd->add_flag("--plain", eval.plain,
+                     "JSONata's own function library ($eval, no $partition/$uuid/...)");
+
   zflow::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run", "Run a state machine locally with AWS Step Functions semantics");
@@ -283,6 +297,7 @@ int Run(int argc, char** argv) {
     return zflow::cli::RunValidate(validate);
   }
   if (app.got_subcommand(fmt_cmd)) return zflow::cli::RunFmt(fmt);
+  if (app.got_subcommand(eval_cmd)) return zflow::cli::RunEval(eval);
   if (app.got_subcommand(compile_cmd)) return zflow::cli::RunCompile(compile);
   if (app.got_subcommand(serve_cmd)) return zflow::cli::RunServe(serve);
   if (app.got_subcommand(executions_cmd)) {

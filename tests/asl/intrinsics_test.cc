@@ -139,7 +139,7 @@ TEST(Intrinsics, CloudFormationPlaceholdersInStringsStayLiteral) {
             json::value("s3://${DataBucket}/runs/r1"));
   // Anything else with braces still needs escapes.
   EXPECT_THAT(ParseError("States.Format('${} {}', 1)"), HasSubstr("has 2 {} placeholders"));
-  EXPECT_THAT(ParseError("States.Format('${a-b}', 1)"), HasSubstr("unescaped '{'"));
+  EXPECT_THAT(ParseError("States.Format('${a-b}', 1)"), HasSubstr("unescaped brace"));
 }
 
 TEST(Intrinsics, FormatRejectsPlaceholderMismatchStaticallyWhenTemplateIsLiteral) {
@@ -537,9 +537,17 @@ TEST(Intrinsics, ReportsUnterminatedStringsAndBadEscapes) {
               HasSubstr("invalid escape sequence '\\n' in a string literal; only \\', \\{, \\} "
                         "and \\\\ are escapes"));
   EXPECT_THAT(ParseError(R"(States.Array('a\nb'))"), HasSubstr("at character 16"));
-  EXPECT_THAT(ParseError("States.Array('a{b')"),
-              HasSubstr("unescaped '{' in a string literal; write \\{ for a literal brace"));
-  EXPECT_THAT(ParseError("States.Array('a}b')"), HasSubstr("unescaped '}'"));
+}
+
+// AWS runs States.StringToJson('{"k": 1}'): outside the format string of States.Format an
+// unescaped brace is a literal character.
+TEST(Intrinsics, UnescapedBracesAreLiteralOutsideTheFormatString) {
+  EXPECT_EQ(Eval(R"(States.StringToJson('{"k": 1}'))"), Json(R"({"k": 1})"));
+  EXPECT_EQ(Eval("States.Array('a{b', 'c}d', '{}')"), Json(R"(["a{b", "c}d", "{}"])"));
+  EXPECT_EQ(Eval("States.Format('{} and {}', 'x{', '}y')"), Json(R"("x{ and }y")"));
+  EXPECT_THAT(ParseError("States.Format('a {x} {}', 1)"),
+              HasSubstr("unescaped brace in the format string of States.Format at character 18"));
+  EXPECT_THAT(ParseError("States.Format('a } {}', 1)"), HasSubstr("unescaped brace"));
 }
 
 TEST(Intrinsics, DecodesEscapesInStringLiterals) {
