@@ -30,6 +30,10 @@ struct ParseOptions {
   // Larger definitions are refused before parsing (AWS: 1,048,576 bytes).
   std::size_t max_definition_bytes = std::size_t{1} << 20;
   std::size_t max_depth = 512;
+  // CloudFormation placeholders ("${CheckPriceFnArn}", replaced from the stack's
+  // DefinitionSubstitutions when it deploys) left in ARN fields: warnings by default (AWS never
+  // sees them), errors when set.
+  bool strict_placeholders = false;
 };
 
 // Never fails outright: every problem is a diagnostic. Thread-safe (no shared state).

@@ -14,7 +14,10 @@
 #ifndef ZFLOW_VALIDATOR_H_
 #define ZFLOW_VALIDATOR_H_
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -54,6 +57,18 @@ struct ValidationReport {
 // Parse + structural checks + semantic checks: what `zflow validate` runs. Semantic checks run
 // only when the structure is sound, so one mistake does not cascade into many diagnostics.
 ValidationReport ValidateDefinition(std::string_view text, const ParseOptions& options = {});
+
+// The workflow type a state machine is created as. Express workflows refuse .sync and
+// .waitForTaskToken integrations and activities (AWS checks this at CreateStateMachine).
+enum class WorkflowType : std::uint8_t { kStandard, kExpress };
+// Errors for what `type` does not allow (none for kStandard), with pointers and locations.
+std::vector<Diagnostic> CheckWorkflowType(const StateMachine& machine, WorkflowType type);
+
+// The definition text with every "${Name}" replaced by values[Name], as CloudFormation applies
+// a stack's DefinitionSubstitutions (values are inserted as they are, inside the JSON text).
+// Placeholders without a value stay. Errors (kInvalidArgument): a key that is not a name.
+Result<std::string> ApplyDefinitionSubstitutions(
+    std::string_view text, const std::vector<std::pair<std::string, std::string>>& values);
 
 }  // namespace zflow::asl
 

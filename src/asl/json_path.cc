@@ -1,5 +1,6 @@
 #include "asl/json_path.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -365,7 +366,7 @@ class PathParser {
         pos_ += op.size();
         node->kind = FilterExpr::Kind::kCompare;
         node->op = std::string(op);
-        ZFLOW_ASSIGN_OR_RETURN(node->rhs, ParseOperand());
+        ZFLOW_ASSIGN_OR_RETURN(node->rhs, ParseOperand(/*right_side=*/true));
         return node;
       }
     }
@@ -376,11 +377,30 @@ class PathParser {
     return node;
   }
 
-  Result<Operand> ParseOperand() {
+  // `right_side`: the value compared with. There an unquoted word is a string
+  // ($.Labels[?(@.Name==Receipt)] matches the Name "Receipt"): AWS accepts such filters, which
+  // its published workflows use, and compares them as Jayway JsonPath 2.0 did.
+  Result<Operand> ParseOperand(bool right_side = false) {
     SkipSpace();
     if (AtEnd()) return Error(pos_, "expected a value in the filter");
     Operand out;
     char c = text_[pos_];
+    if (right_side && (std::isalpha(static_cast<unsigned char>(c)) || c == '_')) {
+      std::size_t start = pos_;
+      while (!AtEnd() && std::string_view(" \t)&|]=!<>,").find(text_[pos_]) ==
+                             std::string_view::npos) {
+        ++pos_;
+      }
+      std::string_view word = text_.substr(start, pos_ - start);
+      if (word == "true" || word == "false") {
+        out.literal = word == "true";
+      } else if (word == "null") {
+        out.literal = nullptr;
+      } else {
+        out.literal = json::string(word);
+      }
+      return out;
+    }
     if (c == '@' || c == '$') {
       out.kind = c == '@' ? Operand::Kind::kRelative : Operand::Kind::kAbsolute;
       ++pos_;

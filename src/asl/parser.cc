@@ -361,7 +361,9 @@ class Builder {
         return;
       }
       Branch b;
-      BuildInnerBranch(v.get_object(), ptr, b, machine_lang_, key == "ItemProcessor");
+      // The legacy "Iterator" is an ItemProcessor by another name (ProcessorConfig too).
+      BuildInnerBranch(v.get_object(), ptr, b, machine_lang_, true,
+                       key == "Iterator" ? "an Iterator" : "an ItemProcessor");
       s.map().item_processor = std::move(b);
       s.map().uses_iterator = key == "Iterator";
     } else if (key == "Items") {
@@ -420,7 +422,8 @@ class Builder {
   }
 
   void BuildInnerBranch(const json::object& obj, const std::string& ptr, Branch& b,
-                        QueryLanguage lang, bool is_item_processor) {
+                        QueryLanguage lang, bool is_item_processor,
+                        std::string_view what = "a Parallel branch") {
     for (const auto& [key, value] : obj) {
       std::string kptr = JsonPointerAppend(ptr, key);
       if (key == "StartAt" || key == "States") continue;
@@ -431,11 +434,13 @@ class Builder {
       } else {
         std::vector<std::string_view> allowed = {"StartAt", "States", "Comment"};
         if (is_item_processor) allowed.push_back("ProcessorConfig");
-        UnknownField(key, kptr, allowed,
-                     is_item_processor ? "an ItemProcessor" : "a Parallel branch");
+        UnknownField(key, kptr, allowed, what);
       }
     }
-    BuildBranchBody(obj, ptr, b, lang, is_item_processor ? "the ItemProcessor" : "the branch");
+    BuildBranchBody(obj, ptr, b, lang,
+                    !is_item_processor              ? "the branch"
+                    : what == std::string_view("an Iterator") ? "the Iterator"
+                                                              : "the ItemProcessor");
   }
 
   void BuildProcessorConfig(const json::value& v, const std::string& ptr, Branch& b) {

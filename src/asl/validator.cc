@@ -95,11 +95,31 @@ class BranchNames {
   std::vector<std::string_view> names_;
 };
 
+// The first "${Name}" in `text` (CloudFormation's placeholder syntax), or nullopt.
+std::optional<std::string> FirstPlaceholder(std::string_view text) {
+  for (std::size_t at = text.find("${"); at != std::string_view::npos;
+       at = text.find("${", at + 2)) {
+    std::size_t end = at + 2;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '_' || text[end] == '.' || text[end] == ':')) {
+      ++end;
+    }
+    if (end < text.size() && text[end] == '}' && end > at + 2) {
+      return std::string(text.substr(at, end + 1 - at));
+    }
+  }
+  return std::nullopt;
+}
+
 class Validator {
  public:
   // `paths`: where compiled paths go (for the engine); the validator's own when null.
-  Validator(const StateMachine& m, DiagnosticSink& sink, JsonPathCache* paths)
-      : machine_(m), sink_(sink), paths_(paths != nullptr ? paths : &own_paths_) {}
+  Validator(const StateMachine& m, DiagnosticSink& sink, JsonPathCache* paths,
+            bool strict_placeholders = false)
+      : machine_(m),
+        sink_(sink),
+        paths_(paths != nullptr ? paths : &own_paths_),
+        strict_placeholders_(strict_placeholders) {}
 
   void Run() {
     if (machine_.timeout_seconds && *machine_.timeout_seconds > kMaxIntegerField) {
@@ -336,21 +356,34 @@ class Validator {
                               s.task().heartbeat_seconds->get_int64(), s.task().timeout_seconds->get_int64()));
     }
     if (s.type == StateType::kTask) CheckResource(s.task().resource, field("Resource"));
-    if (s.map().label && CharacterCount(*s.map().label) > kMaxMapLabelLength) {
+    if (s.map().label && s.map().label->empty()) {
+      sink_.Error(diag::kInvalidValue, field("Label"), "Label must not be empty");
+    } else if (s.map().label && CharacterCount(*s.map().label) > kMaxMapLabelLength) {
       sink_.Error(diag::kQuota, field("Label"),
                   fmt::format("Label is {} characters; AWS allows at most {}",
                               CharacterCount(*s.map().label), kMaxMapLabelLength));
     } else if (s.map().label) {
       // Labels become part of child execution names, so AWS forbids whitespace, brackets,
       // wildcards, special and control characters in them.
+      // Control characters are U+0000-U+001F and U+007F-U+009F (C2 80..C2 9F in UTF-8).
       constexpr std::string_view kForbidden = " \t\n\r{}[]?*\"#%\\^|~`$&,;:/<>";
-      for (char c : *s.map().label) {
-        if (kForbidden.find(c) != std::string_view::npos ||
-            static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      const std::string& label = *s.map().label;
+      for (std::size_t i = 0; i < label.size(); ++i) {
+        const auto c = static_cast<unsigned char>(label[i]);
+        bool c1_control = c == 0xC2 && i + 1 < label.size() &&
+                          static_cast<unsigned char>(label[i + 1]) >= 0x80 &&
+                          static_cast<unsigned char>(label[i + 1]) <= 0x9F;
+        if (kForbidden.find(label[i]) != std::string_view::npos || c < 0x20 || c == 0x7F ||
+            c1_control) {
+          std::string shown = c < 0x20 || c == 0x7F || c1_control
+                                  ? fmt::format("a control character (byte 0x{:02X})",
+                                                c1_control ? static_cast<unsigned char>(label[i + 1]) : c)
+                                  : fmt::format("'{}'", label[i]);
           sink_.Error(diag::kInvalidValue, field("Label"),
-                      fmt::format("Label \"{}\" contains '{}'; use letters, digits, '-', '_' "
-                                  "and '.'",
-                                  *s.map().label, c));
+                      fmt::format("Label \"{}\" contains {}; AWS forbids whitespace, brackets, "
+                                  "wildcards, special and control characters: use letters, "
+                                  "digits, '-', '_' and '.'",
+                                  label, shown));
           break;
         }
       }
@@ -385,9 +418,6 @@ class Validator {
                   config,
                   "a DISTRIBUTED Map needs \"ExecutionType\": \"STANDARD\" or \"EXPRESS\" in "
                   "its ProcessorConfig");
-    } else if (s.map().uses_iterator) {
-      sink_.Error(diag::kFieldNotAllowed, LazyPointer(p, "Iterator"),
-                  "a distributed Map needs \"ItemProcessor\", not the legacy \"Iterator\"");
     }
     if (s.map().reader) {
       if (s.map().reader->resource.empty()) {
@@ -413,11 +443,13 @@ class Validator {
                         fmt::format("the {} with \"States.ALL\" must be the last one", what));
           }
         } else if (n.starts_with("States.") && !errors::IsPredefinedError(n)) {
-          sink_.Error(diag::kInvalidErrorName, np,
-                      fmt::format("\"{}\" is not a predefined error; names starting with "
-                                  "\"States.\" are reserved (States.ALL, States.Timeout, "
-                                  "States.TaskFailed, ...)",
-                                  n));
+          // AWS deploys these (its own published workflows catch "States.QuorumMet" raised by
+          // a Fail state): a warning, not an error.
+          sink_.Warning(diag::kInvalidErrorName, np,
+                        fmt::format("\"{}\" is not a predefined error; names starting with "
+                                    "\"States.\" are reserved for Step Functions' own errors "
+                                    "(States.ALL, States.Timeout, States.TaskFailed, ...)",
+                                    n));
         }
       }
     };
@@ -464,6 +496,20 @@ class Validator {
   void CheckResource(const std::string& resource, const LazyPointer& ptr) {
     // arn:partition:service:region:account:resource — at least six parts.
     if (resource.empty()) return;  // missing/typed errors come from the parser
+    if (std::optional<std::string> placeholder = FirstPlaceholder(resource)) {
+      // SAM, CDK and Terraform keep definitions with CloudFormation placeholders, which the
+      // stack's DefinitionSubstitutions replace before AWS reads the definition.
+      std::string message = fmt::format(
+          "Resource \"{}\" holds the CloudFormation placeholder {}, which DefinitionSubstitutions "
+          "replaces when the stack deploys; give --substitutions {}=VALUE to check the result",
+          resource, *placeholder, placeholder->substr(2, placeholder->size() - 3));
+      if (strict_placeholders_) {
+        sink_.Error(diag::kInvalidValue, ptr, std::move(message));
+      } else {
+        sink_.Warning(diag::kInvalidValue, ptr, std::move(message));
+      }
+      return;
+    }
     std::size_t colons = static_cast<std::size_t>(std::count(resource.begin(), resource.end(), ':'));
     if (!resource.starts_with("arn:") || colons < 5) {
       sink_.Error(diag::kInvalidValue, ptr,
@@ -713,6 +759,7 @@ class Validator {
   DiagnosticSink& sink_;
   JsonPathCache own_paths_;
   JsonPathCache* paths_;
+  bool strict_placeholders_ = false;
   // Each state name, with its first state of that name.
   NameTable all_names_;
   int suggestions_left_ = 32;
@@ -737,12 +784,88 @@ ValidationReport ValidateDefinition(std::string_view text, const ParseOptions& o
   report.machine = std::move(parsed.machine);
   if (report.machine && !HasErrors(report.diagnostics)) {
     report.compiled_paths = std::make_shared<JsonPathCache>();
-    std::vector<Diagnostic> semantic =
-        ValidateStateMachine(*report.machine, report.compiled_paths.get());
+    DiagnosticSink sink;
+    Validator(*report.machine, sink, report.compiled_paths.get(), options.strict_placeholders)
+        .Run();
+    std::vector<Diagnostic> semantic = sink.Take(&report.machine->source_map());
     report.diagnostics.insert(report.diagnostics.end(), std::make_move_iterator(semantic.begin()),
                               std::make_move_iterator(semantic.end()));
   }
   return report;
+}
+
+namespace {
+
+void CheckExpressBranch(const Branch& b, const std::string& pointer, DiagnosticSink& sink) {
+  for (std::size_t i = 0; i < b.states.size(); ++i) {
+    const State& s = b.states[i];
+    std::string at = JsonPointerAppend(JsonPointerAppend(pointer, "States"), s.name);
+    if (s.type == StateType::kTask) {
+      const std::string& r = s.task().resource;
+      std::string why;
+      if (r.ends_with(".sync") || r.find(".sync:") != std::string::npos) {
+        why = "a .sync integration (run a job and wait for it)";
+      } else if (r.ends_with(".waitForTaskToken")) {
+        why = "a .waitForTaskToken integration (wait for a task token)";
+      } else if (r.starts_with("arn:") && r.find(":activity:") != std::string::npos) {
+        why = "an activity";
+      }
+      if (!why.empty()) {
+        sink.Error(diag::kFieldNotAllowed, JsonPointerAppend(at, "Resource"),
+                   fmt::format("Express state machines do not support {}: \"{}\"; create the "
+                               "state machine as STANDARD, or call the service without waiting",
+                               why, r));
+      }
+    }
+    for (std::size_t k = 0; k < s.parallel().branches.size(); ++k) {
+      CheckExpressBranch(s.parallel().branches[k],
+                         JsonPointerAppend(JsonPointerAppend(at, "Branches"), std::to_string(k)),
+                         sink);
+    }
+    if (s.map().item_processor) {
+      CheckExpressBranch(*s.map().item_processor,
+                         JsonPointerAppend(at, s.map().uses_iterator ? "Iterator" : "ItemProcessor"),
+                         sink);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Diagnostic> CheckWorkflowType(const StateMachine& machine, WorkflowType type) {
+  DiagnosticSink sink;
+  if (type == WorkflowType::kExpress) CheckExpressBranch(machine.top(), "", sink);
+  return sink.Take(&machine.source_map());
+}
+
+Result<std::string> ApplyDefinitionSubstitutions(
+    std::string_view text, const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    if (key.empty() || FirstPlaceholder("${" + key + "}") != "${" + key + "}") {
+      return InvalidArgumentError(
+          fmt::format("\"{}\" is not a DefinitionSubstitutions key (letters, digits, '_', '.', "
+                      "':')",
+                      key));
+    }
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      for (const auto& [key, value] : values) {
+        if (text.compare(i + 2, key.size(), key) == 0 && i + 2 + key.size() < text.size() &&
+            text[i + 2 + key.size()] == '}') {
+          out += value;
+          i += key.size() + 3;
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out.push_back(text[i++]);
+  }
+  return out;
 }
 
 }  // namespace zflow::asl

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/definition_file.h"
 #include "zflow/json.h"
 #include "zflow/runtime.h"
 #include "zflow/pipeline.h"
@@ -27,6 +28,7 @@ inline constexpr int kExitTimedOut = 3; // run: TIMED_OUT or ABORTED
 
 struct ValidateOptions {
   std::vector<std::string> files;
+  DefinitionRules rules;  // --type, --substitutions, --strict
   bool json = false;   // print [{"file","path","line","column","code","message"}]
   bool quiet = false;  // print only problems
   bool process_exits = false;  // the process ends after this command: keep, do not free
@@ -49,8 +51,12 @@ struct EvalOptions {
 };
 int RunEval(const EvalOptions& options);
 
+// --type, --substitutions and --strict, for validate and run.
+void AddDefinitionRules(CLI::App* cmd, DefinitionRules& rules);
+
 struct RunOptions {
   std::string definition;
+  DefinitionRules rules;  // --type, --substitutions, --strict
   std::string input_json;   // --input
   std::string input_file;   // --input-file
   bool virtual_clock = false;

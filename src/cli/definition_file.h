@@ -16,11 +16,21 @@ struct DefinitionCheck {
   std::string text;
 };
 
+// What validate and run check beyond the definition itself.
+struct DefinitionRules {
+  std::string type = "STANDARD";  // --type STANDARD|EXPRESS
+  // --substitutions: "KEY=VALUE,KEY=VALUE" or a JSON file of {"KEY": "VALUE"}, applied to the
+  // text first as CloudFormation's DefinitionSubstitutions are.
+  std::string substitutions;
+  bool strict = false;  // --strict: unresolved ${...} placeholders are errors
+};
+
 // Reads `file` (at most 1 MiB is read; larger files are reported as E_DEFINITION_TOO_LARGE
-// without loading them) and validates it.
-DefinitionCheck CheckDefinitionFile(const std::string& file);
+// without loading them) and validates it. Bad rules (an unreadable substitutions file, an
+// unknown type) are a read_error.
+DefinitionCheck CheckDefinitionFile(const std::string& file, const DefinitionRules& rules = {});
 // The same for a definition in memory.
-DefinitionCheck CheckDefinitionText(std::string text);
+DefinitionCheck CheckDefinitionText(std::string text, const DefinitionRules& rules = {});
 
 // "file:line:column: CODE: message" (line/column omitted when unknown).
 std::string FormatDiagnostic(const std::string& file, const Diagnostic& d);

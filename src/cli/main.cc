@@ -104,6 +104,7 @@ int Run(int argc, char** argv) {
                          "Print diagnostics as a JSON array of "
                          "{file,path,line,column,code,severity,message}");
   validate_cmd->add_flag("-q,--quiet", validate.quiet, "Print only problems");
+  zflow::cli::AddDefinitionRules(validate_cmd, validate.rules);
 
   zflow::cli::FmtOptions fmt;
   CLI::App* fmt_cmd =

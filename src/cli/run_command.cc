@@ -134,8 +134,8 @@ int RunRun(const RunOptions& options) {
   if (options.validated) {
     check.report.machine = *options.validated;
   } else {
-    check = options.definition_text ? CheckDefinitionText(*options.definition_text)
-                                    : CheckDefinitionFile(options.definition);
+    check = options.definition_text ? CheckDefinitionText(*options.definition_text, options.rules)
+                                    : CheckDefinitionFile(options.definition, options.rules);
   }
   if (!check.read_error.empty()) {
     std::cerr << "zflow run: " << check.read_error << "\n";
@@ -388,7 +388,19 @@ int RunRun(const RunOptions& options) {
   }
 }
 
+void AddDefinitionRules(CLI::App* cmd, DefinitionRules& rules) {
+  cmd->add_option("--type", rules.type,
+                  "Workflow type the definition is created as: STANDARD (default) or EXPRESS "
+                  "(no .sync, .waitForTaskToken or activities)");
+  cmd->add_option("--substitutions", rules.substitutions,
+                  "CloudFormation DefinitionSubstitutions applied first: KEY=VALUE,... or a JSON "
+                  "file {\"KEY\": \"VALUE\"}");
+  cmd->add_flag("--strict", rules.strict,
+                "Unresolved ${...} placeholders are errors (warnings by default)");
+}
+
 void AddRunOptions(CLI::App* cmd, RunOptions& run) {
+  AddDefinitionRules(cmd, run.rules);
   auto* input_opt = cmd->add_option("--input", run.input_json, "Execution input (JSON text)");
   cmd->add_option("--input-file", run.input_file, "Execution input file (JSON)")
       ->excludes(input_opt);

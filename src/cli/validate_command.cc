@@ -49,7 +49,7 @@ int RunValidate(const ValidateOptions& options) {
       }
       continue;
     }
-    DefinitionCheck check = CheckDefinitionFile(file);
+    DefinitionCheck check = CheckDefinitionFile(file, options.rules);
     if (!check.read_error.empty()) {
       std::cerr << "zflow validate: " << check.read_error << "\n";
       any_unreadable = true;

@@ -321,6 +321,8 @@ class Execution {
   // ---- state semantics (execution_states.cc) ----
   void Step(FrameId id);
   void RunState(Frame* f, bool entering);
+  bool WaitTooLong(TimePoint until) const;
+  WorkflowError WaitTooLongError(const CompiledState& s) const;
   // JSONata states (execution_jsonata.cc).
   asl::JsonataScope JsonataScopeOf(const Frame& f, const json::value& input,
                                    const json::value* ctx) const;

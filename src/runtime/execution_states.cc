@@ -2,6 +2,7 @@
 // branches and Map iterations.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -303,6 +304,15 @@ void Execution::ExitState(Frame* f, const CompiledState& s, json::value&& output
   Transition(f, s.next, std::move(output));
 }
 
+// AWS refuses a Wait longer than 2^31 - 1 seconds (about 68 years) when the state runs.
+bool Execution::WaitTooLong(TimePoint until) const {
+  return until - DecisionTime() > std::chrono::seconds(std::numeric_limits<std::int32_t>::max());
+}
+
+WorkflowError Execution::WaitTooLongError(const CompiledState&) const {
+  return WorkflowError{std::string(asl::errors::kRuntime), "Wait state delay is too long."};
+}
+
 WorkflowError Execution::DataLimit(const CompiledState& s) const {
   return WorkflowError{std::string(asl::errors::kDataLimitExceeded),
                        fmt::format("The state/task '{}' returned a result with a size exceeding "
@@ -417,6 +427,7 @@ void Execution::RunWait(Frame* f, const CompiledState& s, json::value effective,
     }
     until = at(*t);
   }
+  if (WaitTooLong(until)) return HandleError(f, s, WaitTooLongError(s));
   auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
   if (!out.ok()) return HandleError(f, s, out.error());
   if (s.assign) {
