@@ -27,6 +27,9 @@ std::string_view JsonataBody(std::string_view s) {
 }
 
 struct JsonataTemplate::Node {
+  // Declared here, defined below: clang checks std::pair<std::string, Node> while Node is
+  // still incomplete otherwise.
+  Node();
   enum class Kind : std::uint8_t { kLiteral, kExpression, kObject, kArray };
   Kind kind = Kind::kLiteral;
   json::value literal;
@@ -35,6 +38,8 @@ struct JsonataTemplate::Node {
   std::vector<std::pair<std::string, Node>> members;
   std::vector<Node> items;
 };
+
+JsonataTemplate::Node::Node() = default;
 
 namespace {
 

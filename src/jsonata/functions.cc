@@ -123,7 +123,9 @@ Value FnSubstring(CallContext& c) {
 Value FnSubstringBefore(CallContext& c) {
   const Value& s = c.arg(0);
   if (s.undefined()) return Value();
-  std::size_t pos = s.string().find(c.arg(1).string());
+  // An undefined search string is "undefined", as JavaScript's indexOf reads it.
+  std::string_view chars = c.arg(1).is_string() ? c.arg(1).string() : "undefined";
+  std::size_t pos = s.string().find(chars);
   if (pos == std::string::npos) return s;
   return Str(s.string().substr(0, pos));
 }
@@ -131,7 +133,7 @@ Value FnSubstringBefore(CallContext& c) {
 Value FnSubstringAfter(CallContext& c) {
   const Value& s = c.arg(0);
   if (s.undefined()) return Value();
-  std::string_view chars = c.arg(1).string();
+  std::string_view chars = c.arg(1).is_string() ? c.arg(1).string() : "undefined";
   std::size_t pos = s.string().find(chars);
   if (pos == std::string::npos) return s;
   return Str(s.string().substr(pos + chars.size()));
@@ -313,6 +315,7 @@ Value FnReplace(CallContext& c) {
   const Value& pattern = c.arg(1);
   const Value& replacement = c.arg(2);
   const Value& limit = c.arg(3);
+  if (pattern.undefined()) Fail("T0410", {.index = 2});
   if (pattern.is_string() && pattern.string().empty()) {
     Fail("D3010", {.value = "\"\"", .index = 2});
   }
@@ -364,6 +367,7 @@ Value FnSplit(CallContext& c) {
   const Value& sep = c.arg(1);
   const Value& limit = c.arg(2);
   if (limit.defined() && limit.number() < 0) Fail("D3020", {.value = JsonText(limit), .index = 3});
+  if (sep.undefined()) Fail("T0410", {.index = 2});
   std::vector<Value> out;
   if (limit.defined() && limit.number() == 0) return Value::Array(std::move(out));
   std::string_view str = s.string();
@@ -689,7 +693,7 @@ Value FnFormatBase(CallContext& c) {
 }
 
 Value FnFormatNumber(CallContext& c) {
-  if (c.arg(0).undefined()) return Value();
+  if (c.arg(0).undefined() || c.arg(1).undefined()) return Value();
   std::vector<std::pair<std::string, std::string>> options;
   if (c.arg(2).is_object()) {
     for (const auto& [k, v] : c.arg(2).object().members()) {
@@ -700,12 +704,12 @@ Value FnFormatNumber(CallContext& c) {
 }
 
 Value FnFormatInteger(CallContext& c) {
-  if (c.arg(0).undefined()) return Value();
+  if (c.arg(0).undefined() || c.arg(1).undefined()) return Value();
   return Str(FormatInteger(c.arg(0).number(), c.arg(1).string()));
 }
 
 Value FnParseInteger(CallContext& c) {
-  if (c.arg(0).undefined()) return Value();
+  if (c.arg(0).undefined() || c.arg(1).undefined()) return Value();
   std::optional<double> n = ParseInteger(c.arg(0).string(), c.arg(1).string());
   return n ? Value::Number(*n) : Value();
 }

@@ -58,6 +58,7 @@ Value FnNot(CallContext& c) {
 // The callback's arguments: the value, then the index and the whole array only when it
 // declares them.
 std::vector<Value> HofArgs(const Value& fn, const Value& a, const Value& b, const Value& all) {
+  if (!fn.is_function()) Fail("T0410", {.index = 2});
   std::vector<Value> args{a};
   int arity = fn.function().Arity();
   if (arity >= 2) args.push_back(b);
@@ -189,7 +190,10 @@ Value Lookup(const Value& input, std::string_view key) {
   return Value();
 }
 
-Value FnLookup(CallContext& c) { return Lookup(c.arg(0), c.arg(1).string()); }
+// An undefined key is "undefined", as JavaScript reads it.
+Value FnLookup(CallContext& c) {
+  return Lookup(c.arg(0), c.arg(1).is_string() ? c.arg(1).string() : "undefined");
+}
 
 Value FnAppend(CallContext& c) { return Append(c.arg(0), c.arg(1)); }
 

@@ -63,6 +63,7 @@ const FunctionNode& Value::function() const {
 }
 
 std::string_view Value::string() const {
+  if (kind_ != Kind::kString) return {};  // a caller that skipped its type check reads ""
   if (borrowed_) {
     const auto* s = static_cast<const json::string*>(ptr_);
     return std::string_view(s->data(), s->size());
