@@ -168,7 +168,9 @@ void Execution::RunJsonataWait(Frame* f, const CompiledState& s, const json::val
                           w.timestamp->seconds, -9'000'000'000, 9'000'000'000)) +
                       std::chrono::nanoseconds(w.timestamp->nanos));
   }
-  if (WaitTooLong(until)) return HandleError(f, s, WaitTooLongError(s));
+  if ((j.seconds || j.timestamp) && WaitTooLong(until)) {
+    return HandleError(f, s, WaitTooLongError(s));
+  }
   // Output and Assign now (they see the input and the variables as entered); the exit waits.
   json::value out;
   if (j.output) {

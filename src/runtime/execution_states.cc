@@ -427,7 +427,10 @@ void Execution::RunWait(Frame* f, const CompiledState& s, json::value effective,
     }
     until = at(*t);
   }
-  if (WaitTooLong(until)) return HandleError(f, s, WaitTooLongError(s));
+  // Only delays read when the state runs: a literal Timestamp far ahead waits (and times out).
+  if ((w.seconds_path || w.timestamp_path) && WaitTooLong(until)) {
+    return HandleError(f, s, WaitTooLongError(s));
+  }
   auto out = ApplyOutputPath(*f, s, std::move(effective), ctx);
   if (!out.ok()) return HandleError(f, s, out.error());
   if (s.assign) {
