@@ -17,6 +17,7 @@
 
 #include "jsonata/error.h"
 #include "jsonata/picture.h"
+#include "jsonata/value.h"
 
 namespace zflow::jsonata {
 namespace picture_internal {
@@ -59,55 +60,11 @@ std::u32string DecodeUtf8(std::string_view text) {
 std::string EncodeUtf8(std::u32string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char32_t cp : text) {
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
+  for (char32_t cp : text) AppendUtf8(out, static_cast<std::uint32_t>(cp));
   return out;
 }
 
-std::string JsNumberToString(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (value == 0) return "0";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  if (value < 0) return "-" + JsNumberToString(-value);
-  // The shortest round-tripping digits, which is what ECMAScript's Number::toString picks too.
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  const std::string_view sci(buf, res.ptr - buf);
-  const std::size_t e_pos = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e_pos)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exponent = 0;
-  std::from_chars(sci.data() + e_pos + (sci[e_pos + 1] == '+' ? 2 : 1), sci.data() + sci.size(),
-                  exponent);
-  const int k = static_cast<int>(digits.size());
-  const int n = exponent + 1;  // the decimal point sits after n digits
-  if (k <= n && n <= 21) return digits + std::string(n - k, '0');
-  if (0 < n && n <= 21) return digits.substr(0, n) + "." + digits.substr(n);
-  if (-6 < n && n <= 0) return "0." + std::string(-n, '0') + digits;
-  std::string out = digits.substr(0, 1);
-  if (k > 1) out += "." + digits.substr(1);
-  out += n - 1 < 0 ? "e-" : "e+";
-  out += std::to_string(std::abs(n - 1));
-  return out;
-}
+std::string JsNumberToString(double value) { return FormatNumberJs(value); }
 
 }  // namespace picture_internal
 

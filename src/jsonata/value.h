@@ -254,6 +254,8 @@ bool IsArrayOfStrings(const Value& v);
 
 // Number of code points in UTF-8 text.
 std::size_t CodePointCount(std::string_view s);
+// Appends code point `cp` as UTF-8 (surrogates and values past U+10FFFF as U+FFFD).
+void AppendUtf8(std::string& out, std::uint32_t cp);
 
 }  // namespace zflow::jsonata
 
