@@ -56,6 +56,7 @@ enum class EventType : std::uint8_t {
   kParallelStateStarted, kParallelStateSucceeded, kParallelStateFailed, kParallelStateAborted,
   kMapStateStarted, kMapStateSucceeded, kMapStateFailed, kMapStateAborted,
   kMapIterationStarted, kMapIterationSucceeded, kMapIterationFailed, kMapIterationAborted,
+  kEvaluationFailed,  // a JSONata expression failed (evaluationFailedEventDetails)
 };
 // "ExecutionStarted", "TaskStateEntered", ... (static storage).
 std::string_view EventTypeName(EventType t);

@@ -338,6 +338,8 @@ class Execution {
                    const json::value* result, const json::value* error_output, int next);
   void CatchJsonata(Frame* f, const CompiledState& s, std::size_t catcher,
                     const WorkflowError& error);
+  // AWS's EvaluationFailed event, for a JSONata expression of `s` that failed.
+  void EmitEvaluationFailed(Frame* f, const CompiledState& s, const WorkflowError& error);
   asl::Outcome<json::value> ApplyInputPath(const Frame& f, const CompiledState& s,
                                            const json::value& input, const json::value* ctx);
   asl::Outcome<json::value> ApplyOutputPath(const Frame& f, const CompiledState& s,

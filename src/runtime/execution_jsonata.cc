@@ -78,6 +78,7 @@ void Execution::ExitJsonata(Frame* f, const CompiledState& s,
     auto v = output->Evaluate(scope);
     if (!v.ok()) {
       WorkflowError e = Named(v.error(), s);
+      if (next != kExitNormally) EmitEvaluationFailed(f, s, e);
       return next == kExitNormally ? HandleError(f, s, std::move(e)) : FailFrame(f, std::move(e));
     }
     out = std::move(*v);
@@ -88,6 +89,7 @@ void Execution::ExitJsonata(Frame* f, const CompiledState& s,
     auto a = assign->Evaluate(scope);
     if (!a.ok()) {
       WorkflowError e = Named(a.error(), s);
+      if (next != kExitNormally) EmitEvaluationFailed(f, s, e);
       return next == kExitNormally ? HandleError(f, s, std::move(e)) : FailFrame(f, std::move(e));
     }
     if (!a->is_object()) {
@@ -202,9 +204,17 @@ void Execution::RunJsonataFail(Frame* f, const CompiledState& s, const json::val
     return t->EvaluateString(scope);
   };
   auto error = text(j.error);
-  if (!error.ok()) return FailFrame(f, Named(error.error(), s));
+  if (!error.ok()) {
+    WorkflowError e = Named(error.error(), s);
+    EmitEvaluationFailed(f, s, e);
+    return FailFrame(f, std::move(e));
+  }
   auto cause = text(j.cause);
-  if (!cause.ok()) return FailFrame(f, Named(cause.error(), s));
+  if (!cause.ok()) {
+    WorkflowError e = Named(cause.error(), s);
+    EmitEvaluationFailed(f, s, e);
+    return FailFrame(f, std::move(e));
+  }
   FailFrame(f, WorkflowError{std::move(*error), std::move(*cause)});
 }
 
@@ -217,6 +227,22 @@ void Execution::CatchJsonata(Frame* f, const CompiledState& s, std::size_t catch
   json::value fallback = k.output ? json::value() : error_output;
   ExitJsonata(f, s, k.output, k.assign, std::move(fallback), nullptr, &error_output,
               s.catchers[catcher].next);
+}
+
+void Execution::EmitEvaluationFailed(Frame* f, const CompiledState& s,
+                                     const WorkflowError& error) {
+  if (error.error != asl::errors::kQueryEvaluationError) return;
+  // The field, as the cause names it: "... specified for the field 'Output/a' ...".
+  std::string location;
+  constexpr std::string_view kField = "specified for the field '";
+  if (std::size_t at = error.cause.find(kField); at != std::string::npos) {
+    std::size_t start = at + kField.size();
+    std::size_t end = error.cause.find('\'', start);
+    if (end != std::string::npos) location = error.cause.substr(start, end - start);
+  }
+  json::object details{{"error", error.error}, {"cause", error.cause}, {"state", s.name}};
+  if (!location.empty()) details["location"] = location;
+  Emit(f, EventType::kEvaluationFailed, std::move(details));
 }
 
 }  // namespace zflow::runtime

@@ -835,6 +835,10 @@ void Execution::CompleteGroup(Frame* f) {
 // ---- errors: Retry, Catch, or fail the frame ----
 void Execution::HandleError(Frame* f, const CompiledState& s, WorkflowError error) {
   if (finished_) return;
+  if (s.jsonata && !f->error_from_children) {
+    EmitEvaluationFailed(f, s, error);
+    if (finished_) return;
+  }
   bool handles_errors = s.type == asl::StateType::kTask ||
                         s.type == asl::StateType::kParallel || s.type == asl::StateType::kMap;
   if (handles_errors) {

@@ -22,7 +22,7 @@ std::string_view ExecutionStatusName(ExecutionStatus s) {
 
 namespace {
 // In EventType's order.
-constexpr std::array<std::string_view, 38> kEventTypeNames = {
+constexpr std::array<std::string_view, 39> kEventTypeNames = {
     "ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut",
     "ExecutionAborted", "ExecutionRedriven",
     "PassStateEntered", "PassStateExited", "TaskStateEntered", "TaskStateExited",
@@ -34,8 +34,9 @@ constexpr std::array<std::string_view, 38> kEventTypeNames = {
     "ParallelStateAborted",
     "MapStateStarted", "MapStateSucceeded", "MapStateFailed", "MapStateAborted",
     "MapIterationStarted", "MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted",
+    "EvaluationFailed",
 };
-static_assert(static_cast<std::size_t>(EventType::kMapIterationAborted) + 1 ==
+static_assert(static_cast<std::size_t>(EventType::kEvaluationFailed) + 1 ==
               kEventTypeNames.size());
 }  // namespace
 
