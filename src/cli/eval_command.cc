@@ -1,5 +1,6 @@
 // zflow eval: try a JSONata expression (as JSONata states run it) or a JSONPath / intrinsic
 // function (as JSONPath states do) against an input, from the terminal.
+#include <chrono>
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -117,6 +118,8 @@ int RunEval(const EvalOptions& options) {
   jsonata::EvaluateOptions evaluate;
   evaluate.borrowed = states;
   evaluate.functions = options.plain ? nullptr : &asl::StepFunctionsJsonata();
+  // A state's expression gets one second on AWS; at a terminal, a runaway loop gets ten.
+  evaluate.time_limit = std::chrono::seconds(10);
   auto result = expression->Evaluate(has_input ? &input : nullptr, evaluate);
   if (!result.ok()) {
     const jsonata::Error& e = result.error();

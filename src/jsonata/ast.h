@@ -85,6 +85,7 @@ struct Expr {
   std::size_t position = 0;
   std::string value;  // operator, name, string literal, variable name
   BinaryOp op = BinaryOp::kOther;
+  std::uint32_t depth = 1;  // of the subtree, as parsed (the parser bounds it)
   // A path of plain steps ($var or names, no predicates, bindings, groups or sorts): read
   // without building sequences unless an array is met.
   bool simple_path = false;

@@ -137,6 +137,12 @@ Evaluator::Evaluator(const EvaluateOptions& options)
   }
 }
 
+void Evaluator::CheckDeadline() {
+  if (has_deadline_ && std::chrono::steady_clock::now() > deadline_) {
+    Fail("U1001", {.raw = "Expression evaluation timeout: Check for infinite loop"});
+  }
+}
+
 void Evaluator::Enter() {
   ++depth_;
   char here = 0;
@@ -403,6 +409,7 @@ Value Evaluator::EvaluateArray(const Expr& expr, const Value& input, const Frame
     if (item->type == ExprType::kArray) {
       items.push_back(std::move(v));
     } else if (v.is_array()) {
+      if (v.size() > 0xFFFF) CheckDeadline();
       for (const Value& x : v.array().items) items.push_back(x);
     } else {
       items.push_back(std::move(v));
@@ -949,9 +956,19 @@ Value Evaluator::EvaluateBinary(const Expr& expr, const Value& input, const Fram
         Fail("D2014", {.position = expr.position, .token = expr.value,
                        .value = FormatNumberJs(size)});
       }
+      // One evaluation's ranges together stay under the same 10^7 items (memory), and a long
+      // one still notices the time limit.
+      range_items_ += size;
+      if (range_items_ > 1e7) {
+        Fail("D2014", {.position = expr.position, .token = expr.value,
+                       .value = FormatNumberJs(range_items_)});
+      }
       std::vector<Value> items;
       items.reserve(static_cast<std::size_t>(size));
-      for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
+      for (double x = a; x <= b; x += 1) {
+        items.push_back(Value::Number(x));
+        if ((items.size() & 0xFFFF) == 0) CheckDeadline();
+      }
       return Value::Sequence(std::move(items));
     }
     case BinaryOp::kIn: {

@@ -65,11 +65,13 @@ class Evaluator {
   FramePtr FrameFromTuple(const FramePtr& env, const Value& tuple);
 
   void Enter();
+  void CheckDeadline();
   void Leave() { --depth_; }
 
   const EvaluateOptions& options_;
   std::size_t depth_ = 0;
   double now_millis_ = 0;
+  double range_items_ = 0;  // items all ranges of this evaluation made
   std::size_t max_depth_;
   std::size_t checks_ = 0;
   bool has_deadline_ = false;

@@ -1,10 +1,13 @@
 #include "jsonata/parser.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "jsonata/error.h"
 #include "jsonata/regex.h"
@@ -410,14 +413,65 @@ class Parser {
     return BindingPower(token_.value);
   }
 
+  // Deeper expressions are refused: every pass over the tree (and its destruction) recurses,
+  // and a long chain ("a.a.a...", "1+1+...", "----1") must not exhaust the stack.
+  static constexpr std::uint32_t kMaxNesting = 400;
+
+  static std::uint32_t DepthOf(const Expr& e) {
+    std::uint32_t d = 0;
+    auto take = [&](const ExprPtr& c) {
+      if (c) d = std::max(d, c->depth);
+    };
+    take(e.lhs);
+    take(e.rhs);
+    take(e.expression);
+    take(e.procedure);
+    take(e.then_branch);
+    take(e.else_branch);
+    take(e.pattern);
+    take(e.update);
+    take(e.remove);
+    take(e.body);
+    for (const ExprPtr& c : e.items) take(c);
+    for (const auto& [k, v] : e.pairs) {
+      take(k);
+      take(v);
+    }
+    for (const SortTerm& t : e.terms) take(t.expression);
+    return d + 1;
+  }
+
+  void CheckNesting(Expr& e, std::size_t position) {
+    e.depth = DepthOf(e);
+    if (e.depth > kMaxNesting) {
+      Fail("U1001", {.position = position,
+                     .raw = fmt::format("The expression is nested more than {} levels deep",
+                                        kMaxNesting)});
+    }
+  }
+
   ExprPtr Expression(int rbp) {
+    struct Nesting {
+      int& n;
+      explicit Nesting(int& v) : n(++v) {}
+      ~Nesting() { --n; }
+    } nesting(nesting_);
+    if (nesting_ > static_cast<int>(kMaxNesting)) {
+      Fail("U1001", {.position = token_.position,
+                     .raw = fmt::format("The expression is nested more than {} levels deep",
+                                        kMaxNesting)});
+    }
     Token t = std::move(token_);
+    std::size_t position = t.position;
     Advance(nullptr, true);
     ExprPtr left = Nud(std::move(t));
+    CheckNesting(*left, position);
     while (rbp < LeftBindingPower()) {
       Token op = std::move(token_);
+      position = op.position;
       Advance(nullptr, false);
       left = Led(std::move(op), std::move(left));
+      CheckNesting(*left, position);
     }
     return left;
   }
@@ -1095,6 +1149,7 @@ class Parser {
 
   Lexer lexer_;
   Token token_;
+  int nesting_ = 0;
   int ancestor_label_ = 0;
   std::vector<std::shared_ptr<AncestorSlot>> ancestry_;
 };

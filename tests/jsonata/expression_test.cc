@@ -185,3 +185,39 @@ TEST(JsonataExpression, UndefinedLaterArgumentsNeverCrash) {
 
 }  // namespace
 }  // namespace zflow::jsonata
+
+namespace zflow::jsonata {
+namespace {
+
+// Found by fuzzing: nesting deep enough to exhaust the stack while parsing, and ranges whose
+// total size ran past the time limit and memory.
+TEST(JsonataExpression, DeepNestingIsAnErrorNotACrash) {
+  for (const std::string& text :
+       {std::string(5000, '-') + "1", std::string(5000, '(') + "1" + std::string(5000, ')'),
+        std::string(5000, '['), [] {
+          std::string s = "a";
+          for (int i = 0; i < 20000; ++i) s += ".a";
+          return s;
+        }(),
+        [] {
+          std::string s = "1";
+          for (int i = 0; i < 20000; ++i) s += "+1";
+          return s;
+        }()}) {
+    auto e = Expression::Compile(text);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error().code, "U1001") << text.substr(0, 20);
+  }
+  EXPECT_TRUE(Expression::Compile(std::string(100, '(') + "1" + std::string(100, ')')).ok());
+}
+
+TEST(JsonataExpression, RangesShareOneBudgetPerEvaluation) {
+  auto e = Expression::Compile("$count([1..6000000, 1..6000000])");
+  ASSERT_TRUE(e.ok());
+  auto r = e->Evaluate(nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "D2014");
+}
+
+}  // namespace
+}  // namespace zflow::jsonata
