@@ -157,7 +157,7 @@ std::string TestName(std::string_view group, std::string_view stem, std::optiona
   name += '_';
   name += stem;
   if (element.has_value()) {
-    char index[16];
+    char index[24];
     std::snprintf(index, sizeof(index), "_%03d", *element);
     name += index;
   }
@@ -285,7 +285,7 @@ std::vector<SuiteCase> LoadSuite() {
       const json::array& elements = doc->get_array();
       for (std::size_t i = 0; i < elements.size(); ++i) {
         SuiteCase& c = cases.emplace_back(base);
-        char index[16];
+        char index[24];
         std::snprintf(index, sizeof(index), "/%03zu", i);
         c.id = group + "/" + stem + index;
         c.test_name = TestName(group, stem, static_cast<int>(i));
