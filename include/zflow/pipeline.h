@@ -391,11 +391,16 @@ struct PipelineOptions {
   // Runs when any step fails (after its retries); then the execution fails with the error.
   std::optional<LambdaFunction> on_failure;
   AuthoringLanguage language = AuthoringLanguage::kCpp;
+  // The query language of the emitted state machine. JSONata: the JSONPath definition
+  // converted by asl::ConvertToJsonata (zflow/asl_convert.h), which computes the same data.
+  asl::QueryLanguage query_language = asl::QueryLanguage::kJsonPath;
 };
 
 struct CompileLimits {
   // The definition-size quota (AWS: 1,048,576 bytes); larger definitions are errors.
   std::size_t max_definition_bytes = kMaxDefinitionBytes;
+  // Overrides PipelineOptions::query_language (`zflow compile --query-language`).
+  std::optional<asl::QueryLanguage> query_language;
 };
 
 // A cheap handle to a step of a Pipeline; valid while the Pipeline lives.

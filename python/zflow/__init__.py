@@ -810,15 +810,22 @@ class Pipeline(_Steps):
     Keywords: ``schedule`` (an EventBridge expression: "cron(0 6 * * ? *)", "rate(1 day)"),
     ``comment``, ``tags`` (on the state machine and SageMaker jobs), ``default_retry`` and
     ``default_timeout_seconds`` (for task steps without their own), ``on_failure``
-    (zflow.OnFailure: a Lambda function called when a step fails).
+    (zflow.OnFailure: a Lambda function called when a step fails), ``query_language``
+    ("JSONPath", the default, or "JSONata": the state machine written in JSONata, computing
+    the same data).
     """
 
     def __init__(self, name: str, *, schedule: Optional[str] = None,
                  comment: Optional[str] = None, tags: Optional[Mapping[str, str]] = None,
                  default_retry: Optional[Retry] = None,
                  default_timeout_seconds: Optional[int] = None,
-                 on_failure: Optional[OnFailure] = None):
+                 on_failure: Optional[OnFailure] = None,
+                 query_language: Optional[str] = None):
+        if query_language not in (None, "JSONPath", "JSONata"):
+            raise ValueError(f"query_language: expected 'JSONPath' or 'JSONata', not "
+                             f"{query_language!r}")
         self.name = name
+        self.query_language = query_language
         self.schedule = schedule
         self.comment = comment
         self.tags = dict(tags or {})
@@ -880,6 +887,8 @@ class Pipeline(_Steps):
             doc["comment"] = self.comment
         if self.schedule:
             doc["schedule"] = self.schedule
+        if self.query_language:
+            doc["query_language"] = self.query_language
         if self.tags:
             doc["tags"] = dict(self.tags)
         if self._parameters:

@@ -21,6 +21,10 @@ namespace zflow::asl {
 struct WorkflowError {
   std::string error;
   std::string cause;
+  // A JSONata expression that failed: the 1-based character of the expression where it failed
+  // (the end of the token at fault); 0 when not known. Not part of AWS's cause, which has no
+  // position: zflow records it in the EvaluationFailed event and `zflow run` shows it.
+  std::size_t position = 0;
   friend bool operator==(const WorkflowError&, const WorkflowError&) = default;
 };
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "asl/json_path.h"
+#include "asl/jsonata_text.h"
 #include "common/ids.h"
 #include "zflow/json.h"
 
@@ -1478,6 +1479,124 @@ Outcome<json::value> IntrinsicCall::Evaluate(const EvaluationContext& ctx) const
 }
 
 const std::string& IntrinsicCall::text() const { return text_; }
+
+namespace {
+
+// A string as a JSONata literal.
+std::string Quote(std::string_view s) { return JsonataLiteral(json::value(json::string(s))); }
+
+Result<std::string> NodeToJsonata(const Node& node, std::string_view input) {
+  switch (node.kind) {
+    case Node::Kind::kLiteral:
+      return JsonataLiteral(node.literal);
+    case Node::Kind::kPath:
+      return node.path->ToJsonata(input);
+    case Node::Kind::kCall:
+      break;
+  }
+  std::vector<std::string> a;
+  for (const Node& arg : node.args) {
+    ZFLOW_ASSIGN_OR_RETURN(std::string t, NodeToJsonata(arg, input));
+    a.push_back(std::move(t));
+  }
+  auto arg = [&](std::size_t i) -> const std::string& { return a[i]; };
+  switch (node.function) {
+    case Function::kFormat: {
+      const Node& format = node.args[0];
+      if (format.kind != Node::Kind::kLiteral || !format.literal.is_string()) {
+        return InvalidArgumentError("States.Format with a format string read from a path has "
+                                    "no JSONata form");
+      }
+      if (a.size() == 1) return Quote(format.format_pieces[0]);
+      std::string out = "(";
+      for (std::size_t i = 0; i < format.format_pieces.size(); ++i) {
+        if (i > 0) out += fmt::format("{}$string({})", out.size() > 1 ? " & " : "", arg(i));
+        if (!format.format_pieces[i].empty()) {
+          out += fmt::format("{}{}", out.size() > 1 ? " & " : "", Quote(format.format_pieces[i]));
+        }
+      }
+      return out + ")";
+    }
+    case Function::kStringToJson:
+      return fmt::format("$parse({})", arg(0));
+    case Function::kJsonToString:
+      return fmt::format("$string({})", arg(0));
+    case Function::kArray: {
+      // JSONata's array constructor splices an item that is itself an array (States.Array
+      // keeps it whole); a field that is one States.Array call becomes a JSON array of
+      // expressions instead (see ArgumentsToJsonata).
+      std::string out = "[";
+      for (std::size_t i = 0; i < a.size(); ++i) out += (i > 0 ? ", " : "") + arg(i);
+      return out + "]";
+    }
+    case Function::kArrayPartition:
+      return fmt::format("$partition({}, {})", arg(0), arg(1));
+    case Function::kArrayContains:
+      return fmt::format("($count(({})[$ = {}]) > 0)", arg(0), arg(1));
+    case Function::kArrayRange:
+      return fmt::format("$range({}, {}, {})", arg(0), arg(1), arg(2));
+    case Function::kArrayGetItem:
+      return fmt::format("({})[{}]", arg(0), arg(1));
+    case Function::kArrayLength:
+      return fmt::format("$count({})", arg(0));
+    case Function::kArrayUnique:
+      return fmt::format("$distinct({})", arg(0));
+    case Function::kBase64Encode:
+      return fmt::format("$base64encode({})", arg(0));
+    case Function::kBase64Decode:
+      return fmt::format("$base64decode({})", arg(0));
+    case Function::kHash:
+      return fmt::format("$hash({}, {})", arg(0), arg(1));
+    case Function::kJsonMerge:
+      return fmt::format("$merge([{}, {}])", arg(0), arg(1));
+    case Function::kMathRandom:
+      return fmt::format("({0} + $floor($random({2}) * ({1} - {0})))", arg(0), arg(1),
+                         a.size() > 2 ? arg(2) : "");
+    case Function::kMathAdd:
+      return fmt::format("({} + {})", arg(0), arg(1));
+    case Function::kStringSplit: {
+      // Every character of the second argument separates; empty pieces are dropped.
+      const Node& d = node.args[1];
+      if (d.kind == Node::Kind::kLiteral && d.literal.is_string() &&
+          d.literal.get_string().size() == 1) {
+        return fmt::format("[$split({}, {})[$ != \"\"]]", arg(0), arg(1));
+      }
+      return fmt::format(
+          "[$reduce($split({1}, \"\"), function($parts, $c) {{ $parts.$split($, $c) }}, "
+          "[{0}])[$ != \"\"]]",
+          arg(0), arg(1));
+    }
+    case Function::kUuid:
+      return std::string("$uuid()");
+  }
+  return InvalidArgumentError("an intrinsic function without a JSONata form");
+}
+
+}  // namespace
+
+Result<std::string> IntrinsicCall::ToJsonata(std::string_view input) const {
+  Result<std::string> out = NodeToJsonata(*root_, input);
+  if (!out.ok()) {
+    return InvalidArgumentError(fmt::format("{}: {}", text_, out.status().message()));
+  }
+  return out;
+}
+
+bool IntrinsicCall::is_array() const {
+  return root_->kind == Node::Kind::kCall && root_->function == Function::kArray;
+}
+
+Result<std::vector<std::string>> IntrinsicCall::ArgumentsToJsonata(std::string_view input) const {
+  std::vector<std::string> out;
+  for (const Node& arg : root_->args) {
+    Result<std::string> t = NodeToJsonata(arg, input);
+    if (!t.ok()) {
+      return InvalidArgumentError(fmt::format("{}: {}", text_, t.status().message()));
+    }
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
 
 }  // namespace zflow::asl
 

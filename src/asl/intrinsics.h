@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "asl/evaluation.h"
 #include "zflow/status.h"
@@ -42,6 +43,16 @@ class IntrinsicCall {
   Outcome<json::value> Evaluate(const EvaluationContext& ctx) const;
 
   const std::string& text() const;
+
+  // The JSONata expression that computes the same value, `input` standing for "$" (see
+  // JsonPath::ToJsonata). States.Format needs a literal format string. Known differences:
+  // JSONata's array constructor splices items that are arrays, and States.Format writes
+  // objects as JSON.
+  Result<std::string> ToJsonata(std::string_view input) const;
+  // True for a States.Array call, whose arguments a JSON template can hold one by one.
+  bool is_array() const;
+  // Each argument of the call as a JSONata expression.
+  Result<std::vector<std::string>> ArgumentsToJsonata(std::string_view input) const;
 
   struct Node;
 

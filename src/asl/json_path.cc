@@ -1,5 +1,7 @@
 #include "asl/json_path.h"
 
+#include "asl/jsonata_text.h"
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -18,6 +20,7 @@ struct FilterExpr;
 struct Selector {
   enum class Kind : std::uint8_t { kName, kIndex, kWildcard, kSlice, kNames, kIndices, kFilter };
   Kind kind = Kind::kName;
+  bool bracket = false;             // kWildcard: written "[*]" (not ".*")
   std::string name;                 // kName
   std::int64_t index = 0;           // kIndex
   std::vector<std::string> names;   // kNames
@@ -209,6 +212,7 @@ class PathParser {
     if (c == '*') {
       ++pos_;
       sel.kind = Selector::Kind::kWildcard;
+      sel.bracket = true;
     } else if (c == '\'' || c == '"') {
       std::vector<std::string> names;
       while (true) {
@@ -685,9 +689,151 @@ Result<JsonPath> JsonPath::CompileReferencePath(std::string_view text) {
 
 const std::string& JsonPath::text() const { return program_->text; }
 JsonPath::Root JsonPath::root() const { return program_->root; }
+
+namespace {
+
+Result<std::string> StepsToJsonata(const std::vector<Step>& steps, std::string out,
+                                   std::string_view input);
+
+// A filter operand: relative steps read the item under test, absolute ones the input.
+Result<std::string> OperandToJsonata(const Operand& o, std::string_view input) {
+  switch (o.kind) {
+    case Operand::Kind::kLiteral:
+      return JsonataLiteral(o.literal);
+    case Operand::Kind::kRelative: {
+      if (o.steps.empty()) return std::string("$");
+      ZFLOW_ASSIGN_OR_RETURN(std::string s, StepsToJsonata(o.steps, "", input));
+      return s.starts_with('.') ? s.substr(1) : "$" + s;  // "@.x" is "x"; "@[0]" is "$[0]"
+    }
+    case Operand::Kind::kAbsolute:
+      return StepsToJsonata(o.steps, std::string(input), input);
+  }
+  return std::string();
+}
+
+Result<std::string> FilterToJsonata(const FilterExpr& f, std::string_view input) {
+  switch (f.kind) {
+    case FilterExpr::Kind::kOr:
+    case FilterExpr::Kind::kAnd: {
+      std::string out = "(";
+      for (std::size_t i = 0; i < f.children.size(); ++i) {
+        if (i > 0) out += f.kind == FilterExpr::Kind::kOr ? " or " : " and ";
+        ZFLOW_ASSIGN_OR_RETURN(std::string c, FilterToJsonata(*f.children[i], input));
+        out += c;
+      }
+      return out + ")";
+    }
+    case FilterExpr::Kind::kNot: {
+      ZFLOW_ASSIGN_OR_RETURN(std::string c, FilterToJsonata(*f.children[0], input));
+      return fmt::format("$not({})", c);
+    }
+    case FilterExpr::Kind::kExists: {
+      ZFLOW_ASSIGN_OR_RETURN(std::string l, OperandToJsonata(f.lhs, input));
+      return fmt::format("$exists({})", l);
+    }
+    case FilterExpr::Kind::kCompare: {
+      ZFLOW_ASSIGN_OR_RETURN(std::string l, OperandToJsonata(f.lhs, input));
+      ZFLOW_ASSIGN_OR_RETURN(std::string r, OperandToJsonata(f.rhs, input));
+      if (f.op == "==") return fmt::format("({} = {})", l, r);
+      if (f.op == "!=") return fmt::format("({} != {})", l, r);
+      // JSONPath orders numbers with numbers and strings with strings and is false otherwise;
+      // JSONata would fail on mixed types, so the types are tested first.
+      return fmt::format("(($type({0}) = 'number' and $type({1}) = 'number' or $type({0}) = "
+                         "'string' and $type({1}) = 'string') and {0} {2} {1})",
+                         l, r, f.op);
+  }
+  }
+  return std::string();
+}
+
+Result<std::string> StepsToJsonata(const std::vector<Step>& steps, std::string out,
+                                   std::string_view input) {
+  for (const Step& step : steps) {
+    const Selector& sel = step.selector;
+    if (step.recursive) {
+      if (sel.kind != Selector::Kind::kName) {
+        return InvalidArgumentError("recursive descent ('..') is converted only before a name");
+      }
+      out += ".**";
+    }
+    switch (sel.kind) {
+      case Selector::Kind::kName: {
+        ZFLOW_ASSIGN_OR_RETURN(std::string name, JsonataName(sel.name));
+        out += '.';
+        out += name;
+        break;
+      }
+      case Selector::Kind::kIndex:
+        out += fmt::format("[{}]", sel.index);
+        break;
+      case Selector::Kind::kWildcard:
+        // "[*]" takes an array's items, which a JSONata path step does by itself; ".*" takes
+        // an object's values.
+        if (!sel.bracket) out += ".*";
+        break;
+      case Selector::Kind::kIndices: {
+        std::string list;
+        for (std::int64_t i : sel.indices) list += fmt::format("{}{}", list.empty() ? "" : ", ", i);
+        out += fmt::format("[[{}]]", list);
+        break;
+      }
+      case Selector::Kind::kSlice: {
+        std::int64_t start = sel.slice_start.value_or(0);
+        if (start < 0 || (sel.slice_end && *sel.slice_end < 0)) {
+          return InvalidArgumentError("a slice from the end ([-n:]) has no JSONata form");
+        }
+        out += sel.slice_end ? fmt::format("#$i[$i >= {} and $i < {}]", start, *sel.slice_end)
+                             : fmt::format("#$i[$i >= {}]", start);
+        break;
+      }
+      case Selector::Kind::kNames:
+        return InvalidArgumentError("a union of names (['a','b']) has no JSONata form");
+      case Selector::Kind::kFilter: {
+        ZFLOW_ASSIGN_OR_RETURN(std::string pred, FilterToJsonata(*sel.filter, input));
+        out += fmt::format("[{}]", pred);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> JsonPath::ToJsonata(std::string_view input) const {
+  const Program& p = *program_;
+  std::string root;
+  switch (p.root) {
+    case Root::kInput:
+      root = std::string(input);
+      break;
+    case Root::kContext:
+      root = "$states.context";
+      break;
+    case Root::kVariable:
+      root = "$" + p.variable;
+      break;
+  }
+  Result<std::string> out = StepsToJsonata(p.steps, std::move(root), input);
+  if (!out.ok()) {
+    return InvalidArgumentError(
+        fmt::format("the path \"{}\": {}", p.text, out.status().message()));
+  }
+  // An indefinite path selects a list, even of one item or none.
+  return p.definite ? std::move(*out) : fmt::format("[{}]", *out);
+}
 const std::string& JsonPath::variable() const { return program_->variable; }
 bool JsonPath::is_reference_path() const { return program_->definite; }
 bool JsonPath::is_root_only() const { return program_->steps.empty(); }
+
+std::optional<std::vector<std::string>> JsonPath::member_names() const {
+  std::vector<std::string> out;
+  for (const Step& s : program_->steps) {
+    if (s.recursive || s.selector.kind != Selector::Kind::kName) return std::nullopt;
+    out.push_back(s.selector.name);
+  }
+  return out;
+}
 
 namespace {
 

@@ -13,6 +13,7 @@
 #define ZFLOW_ASL_JSON_PATH_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,8 +49,17 @@ class JsonPath {
   // True when the path has only names and indices (no wildcards, filters, slices, unions or
   // recursive descent), so it selects at most one node.
   bool is_reference_path() const;
+  // The member names of a path made of names only ("$.a['b c']" gives {"a", "b c"}); nullopt
+  // when a step is anything else.
+  std::optional<std::vector<std::string>> member_names() const;
   // True for exactly "$" / "$$" / "$var".
   bool is_root_only() const;
+
+  // The JSONata expression that selects what this path selects, `input` standing for "$" (for
+  // example "$states.input"); "$$" becomes $states.context and "$name" the variable. An
+  // indefinite path becomes a list ("[...]"). Fails for unions of names, slices from the end
+  // and recursive descent before anything but a name, which have no JSONata form.
+  Result<std::string> ToJsonata(std::string_view input) const;
 
   // Hints the CPU to load the compiled path (the engine calls it one state ahead).
   void Prefetch() const;

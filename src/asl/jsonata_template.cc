@@ -126,12 +126,14 @@ Outcome<json::value> EvaluateNode(const Node& n, const JsonataScope& scope) {
       auto r = n.expression->Evaluate(nullptr, options);
       if (!r.ok()) {
         const jsonata::Error& e = r.error();
-        if (e.code == "U1001") {
-          return QueryError(fmt::format("{} threw an error during evaluation: {}", Prefix(n),
-                                        e.message));
-        }
-        return QueryError(fmt::format("{} threw an error during evaluation. {}: {}", Prefix(n),
-                                      e.code, e.message));
+        WorkflowError w =
+            e.code == "U1001"
+                ? QueryError(fmt::format("{} threw an error during evaluation: {}", Prefix(n),
+                                         e.message))
+                : QueryError(fmt::format("{} threw an error during evaluation. {}: {}",
+                                         Prefix(n), e.code, e.message));
+        w.position = e.position.value_or(0);
+        return w;
       }
       if (!r->has_value()) return QueryError(Prefix(n) + " returned nothing (undefined).");
       return std::move(**r);

@@ -3,9 +3,11 @@
 #define ZFLOW_CLI_COMMANDS_H_
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/definition_file.h"
@@ -50,6 +52,9 @@ struct EvalOptions {
   bool plain = false;      // JSONata's own library, without the Step Functions functions
 };
 int RunEval(const EvalOptions& options);
+// The expression, indented, with a caret under the character `position` (0-based, in
+// characters): for JSONata errors in `eval` and `run`.
+void PrintWithCaret(std::ostream& out, std::string_view text, std::size_t position);
 
 // --type, --substitutions and --strict, for validate and run.
 void AddDefinitionRules(CLI::App* cmd, DefinitionRules& rules);
@@ -205,6 +210,7 @@ struct CompileOptions {
   std::string file;      // a pipeline spec (.yaml/.yml) or an ASL definition (.json)
   std::string output;    // -o DIR
   std::string schedule;  // --schedule, for ASL files
+  std::string query_language;  // --query-language JSONPath|JSONata; default: as written
 };
 int RunCompile(const CompileOptions& options);
 

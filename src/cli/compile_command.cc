@@ -16,11 +16,13 @@
 #include "cli/commands.h"
 #include "cli/definition_file.h"
 #include "common/file.h"
+#include "zflow/asl_convert.h"
 #include "zflow/asl_parser.h"
 #include "zflow/asl_serializer.h"
 #include "zflow/cloud.h"
 #include "zflow/graph.h"
 #include "zflow/spec.h"
+#include "zflow/validator.h"
 
 namespace zflow::cli {
 namespace {
@@ -211,7 +213,12 @@ int RunCompile(const CompileOptions& options) {
       std::cerr << spec.status().message() << "\n";
       return kExitInvalid;
     }
-    auto compiled = spec->pipeline().CompileAll();
+    CompileLimits limits;
+    if (!options.query_language.empty()) {
+      limits.query_language = options.query_language == "JSONata" ? asl::QueryLanguage::kJsonata
+                                                                  : asl::QueryLanguage::kJsonPath;
+    }
+    auto compiled = spec->pipeline().CompileAll(limits);
     if (!compiled.ok()) {
       std::cerr << spec->Locate(compiled.status().message()) << "\n";
       return kExitInvalid;
@@ -257,15 +264,37 @@ int RunCompile(const CompileOptions& options) {
   for (const auto& p : placeholders) t.parameters.push_back({p, "Substituted into the definition"});
   t.schedule = options.schedule;
   // The model validated above; the JSON document for the template's Definition.
-  const asl::StateMachine& machine = *check.report.machine;
+  const asl::StateMachine* machine = &*check.report.machine;
   json::value definition = ParseJson(check.text, {.record_locations = false})->value;
-  auto outputs = BuildOutputs(machine, cloud::BuildTemplate(definition, t));
+  std::optional<asl::StateMachine> converted;
+  if (options.query_language == "JSONata") {
+    auto jsonata = asl::ConvertToJsonata(definition);
+    if (!jsonata.ok()) {
+      std::cerr << file << ": no JSONata form: " << jsonata.status().message() << "\n";
+      return kExitInvalid;
+    }
+    asl::ParseReport parsed = asl::ParseStateMachineValue(*jsonata);
+    std::vector<Diagnostic> diagnostics = parsed.diagnostics;
+    if (parsed.machine && !HasErrors(diagnostics)) {
+      diagnostics = asl::ValidateStateMachine(*parsed.machine);
+    }
+    for (const Diagnostic& d : diagnostics) {
+      if (d.severity != Severity::kError) continue;
+      std::cerr << file << ": the JSONata form is not valid (please report this): "
+                << d.message << " at " << d.pointer << "\n";
+      return kExitInvalid;
+    }
+    definition = std::move(*jsonata);
+    converted = std::move(*parsed.machine);
+    machine = &*converted;
+  }
+  auto outputs = BuildOutputs(*machine, cloud::BuildTemplate(definition, t));
   if (!outputs.ok()) {
     std::cerr << file << ": " << outputs.status().message() << "\n";
     return kExitInvalid;
   }
   std::vector<std::string> warnings;
-  LimitWarnings(machine, check.text.size(), warnings);
+  LimitWarnings(*machine, check.text.size(), warnings);
   for (const std::string& w : warnings) std::cerr << file << ": warning: " << w << "\n";
   return WriteAllAndSay(*outputs, options.output);
 }

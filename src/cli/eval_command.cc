@@ -20,8 +20,9 @@ namespace {
 
 constexpr std::size_t kMaxInputBytes = std::size_t{256} << 20;
 
-// The expression with a caret under the character `position` (0-based, in characters).
-void PrintWithCaret(std::ostream& out, const std::string& text, std::size_t position) {
+}  // namespace
+
+void PrintWithCaret(std::ostream& out, std::string_view text, std::size_t position) {
   out << "  " << text << "\n  ";
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size() && chars < position; ++i) {
@@ -32,8 +33,6 @@ void PrintWithCaret(std::ostream& out, const std::string& text, std::size_t posi
   }
   out << "^\n";
 }
-
-}  // namespace
 
 int RunEval(const EvalOptions& options) {
   json::value input;

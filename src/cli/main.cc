@@ -155,6 +155,11 @@ int Run(int argc, char** argv) {
   compile_cmd->add_option("-o,--output", compile.output, "Directory to write to")->required();
   compile_cmd->add_option("--schedule", compile.schedule,
                           "Schedule expression for an ASL file (pipelines declare their own)");
+  compile_cmd
+      ->add_option("--query-language", compile.query_language,
+                   "Write the state machine in JSONata (converted from JSONPath, computing the "
+                   "same data) or JSONPath")
+      ->check(CLI::IsMember({"JSONPath", "JSONata"}));
 
   zflow::cli::EndpointsOptions endpoints;
   CLI::App* endpoints_cmd =

@@ -127,6 +127,40 @@ void ShowFailedTaskLog(const runtime::History& history, const std::vector<TaskLo
   }
 }
 
+// A JSONata expression that failed (the last EvaluationFailed event): the state, the field, and
+// the expression with a caret under where it failed.
+void ShowEvaluationFailure(const runtime::History& history) {
+  for (std::size_t i = history.size(); i-- > 0;) {
+    const runtime::HistoryEvent e = history[i];
+    if (e.kind != runtime::EventType::kEvaluationFailed) continue;
+    auto text = [&](std::string_view key) -> std::string_view {
+      const json::value* v = e.details->if_contains(key);
+      return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : "";
+    };
+    const std::string_view cause = text("cause");
+    constexpr std::string_view kOpen = "The JSONata expression '";
+    const std::string field = fmt::format("' specified for the field '{}'", text("location"));
+    const std::size_t open = cause.find(kOpen);
+    const std::size_t close = cause.rfind(field);
+    const json::value* position = e.details->if_contains("position");
+    std::cerr << fmt::format("── state \"{}\", field '{}'", text("state"), text("location"));
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+      std::cerr << "\n";
+      return;
+    }
+    const std::string_view expression =
+        cause.substr(open + kOpen.size(), close - open - kOpen.size());
+    if (position != nullptr && position->is_number()) {
+      const auto at = position->to_number<std::int64_t>();
+      std::cerr << fmt::format(", character {}:\n", at);
+      PrintWithCaret(std::cerr, expression, at > 0 ? static_cast<std::size_t>(at - 1) : 0);
+    } else {
+      std::cerr << ":\n  " << expression << "\n";
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 int RunRun(const RunOptions& options) {
@@ -368,6 +402,7 @@ int RunRun(const RunOptions& options) {
                                options.virtual_clock ? " (virtual)" : "", result->error,
                                result->cause);
       ShowFailedTaskLog(result->history, task_logs, log_dir);
+      ShowEvaluationFailure(result->history);
     }
   }
   if (options.result_json) {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "zflow/asl_convert.h"
+
 namespace zflow::pipeline {
 
 const char* TypeWord(ValueType t) {
@@ -448,6 +450,16 @@ Result<json::value> Compiler::Compile() {
   if (!options.comment.empty()) machine["Comment"] = options.comment;
   machine["StartAt"] = kInitialize;
   machine["States"] = std::move(states);
+  if (language_ == asl::QueryLanguage::kJsonata) {
+    // The JSONPath machine is the one design; the JSONata one is derived from it, so both
+    // compute the same data.
+    Result<json::value> converted = asl::ConvertToJsonata(json::value(std::move(machine)));
+    if (!converted.ok()) {
+      return InvalidArgumentError(fmt::format("pipeline \"{}\": no JSONata form: {}",
+                                              pipeline_.name(), converted.status().message()));
+    }
+    return converted;
+  }
   return json::value(std::move(machine));
 }
 

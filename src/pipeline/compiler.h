@@ -65,7 +65,8 @@ struct Fragment {
 
 class Compiler {
  public:
-  explicit Compiler(const Pipeline& pipeline) : pipeline_(pipeline) {}
+  Compiler(const Pipeline& pipeline, asl::QueryLanguage language)
+      : pipeline_(pipeline), language_(language) {}
   Result<json::value> Compile();
   // After Compile(): see Pipeline::Compiled::warnings.
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -116,6 +117,7 @@ class Compiler {
   }
 
   const Pipeline& pipeline_;
+  asl::QueryLanguage language_;
   std::set<std::string> names_;  // every state name, machine-wide
   int parallel_count_ = 0;
   std::string handler_;  // the on_failure handler's state name, if any

@@ -187,7 +187,7 @@ std::vector<std::string> Pipeline::ParameterNames() const {
 }
 
 Result<json::value> Pipeline::CompileJson() const {
-  pipeline::Compiler compiler(*this);
+  pipeline::Compiler compiler(*this, options_.query_language);
   return compiler.Compile();
 }
 
@@ -197,7 +197,7 @@ Result<asl::StateMachine> Pipeline::Compile(const CompileLimits& options) const 
 }
 
 Result<Pipeline::Compiled> Pipeline::CompileAll(const CompileLimits& options) const {
-  pipeline::Compiler compiler(*this);
+  pipeline::Compiler compiler(*this, options.query_language.value_or(options_.query_language));
   ZFLOW_ASSIGN_OR_RETURN(json::value definition, compiler.Compile());
   // Validate what AWS validates: the definition after CloudFormation has substituted the
   // externals' "${Name}" placeholders (here with their local values).

@@ -851,13 +851,21 @@ class Loader {
 
   void LoadRoot(const YAML::Node& root) {
     if (!root.IsMap()) Fail(root, "a pipeline file is a mapping with pipeline: and steps:");
-    CheckKeys(root, {"pipeline", "comment", "schedule", "tags", "parameters", "externals",
-                     "defaults", "on_failure", "steps"},
+    CheckKeys(root, {"pipeline", "comment", "schedule", "query_language", "tags", "parameters",
+                     "externals", "defaults", "on_failure", "steps"},
               "pipeline file");
     if (!root["pipeline"]) Fail(root, "\"pipeline: <name>\" is required");
     PipelineOptions options;
     options.language = declared_ != nullptr ? declared_->language : AuthoringLanguage::kYaml;
     if (root["comment"]) options.comment = Text(root["comment"], "comment");
+    if (const YAML::Node q = root["query_language"]) {
+      const std::string text = Text(q, "query_language");
+      if (text == "JSONata") {
+        options.query_language = asl::QueryLanguage::kJsonata;
+      } else if (text != "JSONPath") {
+        Fail(q, fmt::format("query_language: expected JSONPath or JSONata, not \"{}\"", text));
+      }
+    }
     if (const YAML::Node s = root["schedule"]) {
       options.schedule = Text(s, "schedule");
       Status st = ValidateScheduleExpression(options.schedule);

@@ -242,6 +242,8 @@ void Execution::EmitEvaluationFailed(Frame* f, const CompiledState& s,
   }
   json::object details{{"error", error.error}, {"cause", error.cause}, {"state", s.name}};
   if (!location.empty()) details["location"] = location;
+  // zflow's addition to AWS's fields: where in the expression it failed.
+  if (error.position > 0) details["position"] = error.position;
   Emit(f, EventType::kEvaluationFailed, std::move(details));
 }
 

@@ -4,12 +4,14 @@
 // with "arn:aws:states:::zflow:echo" tasks echoing their input.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "integrations/local_handlers.h"
+#include "zflow/asl_convert.h"
 #include "zflow/asl_parser.h"
 #include "zflow/runtime.h"
 #include "zflow/validator.h"
@@ -172,6 +174,103 @@ std::string Prefix(const json::value& full, std::size_t n) {
   return ToJsonText(json::object{
       {"events", json::array(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n))}});
 }
+
+// Cases whose JSONata conversion is expected to fail or to run differently, with the reason:
+// tests/conformance/jsonata_conversion_exceptions.txt, lines "run/NNN-....json  no-form|differs
+// reason". Everything else must convert, validate and meet the case's own expectation.
+std::map<std::string, std::string> ConversionExceptions() {
+  std::map<std::string, std::string> out;
+  std::ifstream in(kDir / "jsonata_conversion_exceptions.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string name, kind;
+    fields >> name >> kind;
+    out[name] = kind;
+  }
+  return out;
+}
+
+std::vector<std::string> JsonPathCases() {
+  std::vector<std::string> out;
+  for (const std::string& c : Cases()) {
+    if (c.starts_with("run/")) out.push_back(c);
+  }
+  return out;
+}
+
+class JsonataConversion : public ::testing::TestWithParam<std::string> {};
+
+// The JSONPath case converted to JSONata (asl::ConvertToJsonata) is valid and ends as the case
+// expects: same status, same output, same error name (or States.QueryEvaluationError for a
+// failing path, intrinsic or ResultPath).
+TEST_P(JsonataConversion, ConvertedMachineRunsTheSame) {
+  Case loaded = LoadCase(GetParam());
+  ASSERT_TRUE(loaded.machine.has_value()) << loaded.error;
+  const json::object& c = loaded.fields();
+  const auto exceptions = ConversionExceptions();
+  auto listed = exceptions.find(GetParam());
+  const std::string kind = listed == exceptions.end() ? "" : listed->second;
+
+  auto converted = asl::ConvertToJsonata(c.at("definition"));
+  if (kind == "no-form") {
+    EXPECT_FALSE(converted.ok()) << "listed as having no JSONata form, but converts to "
+                                 << ToJsonText(*converted);
+    return;
+  }
+  ASSERT_TRUE(converted.ok()) << converted.status().ToString();
+  auto parsed = asl::ParseStateMachineValue(*converted);
+  ASSERT_TRUE(parsed.machine.has_value()) << ToJsonText(*converted);
+  std::vector<Diagnostic> diagnostics = parsed.diagnostics;
+  if (!HasErrors(diagnostics)) diagnostics = asl::ValidateStateMachine(*parsed.machine);
+  for (const Diagnostic& d : diagnostics) {
+    EXPECT_NE(d.severity, Severity::kError)
+        << d.message << " at " << d.pointer << "\n" << ToJsonText(*converted);
+  }
+  if (HasErrors(diagnostics)) return;
+
+  runtime::IntegrationRegistry registry;
+  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  if (const json::value* mock = c.if_contains("mock_config")) {
+    auto handler = integrations::MockHandler::Create(
+        *mock, "Machine", std::string_view(c.at("test_case").as_string()),
+        integrations::MakeEchoHandler());
+    ASSERT_TRUE(handler.ok()) << handler.status().ToString();
+    registry = runtime::IntegrationRegistry();
+    registry.SetFallback(*handler);
+  }
+  runtime::Engine engine({.integrations = &registry, .virtual_time = true});
+  runtime::ExecutionOptions options;
+  if (const json::value* input = c.if_contains("input")) options.input = *input;
+  auto result = engine.Run(*parsed.machine, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  if (kind == "differs") return;  // converted and valid; the run differs for the listed reason
+
+  const json::object& expect = c.at("expect").as_object();
+  EXPECT_EQ(runtime::ExecutionStatusName(result->status), std::string_view(expect.at("status").as_string()))
+      << "error: " << result->error << ": " << result->cause
+      << "\noutput: " << ToJsonText(result->output) << "\nconverted: " << ToJsonText(*converted);
+  if (const json::value* output = expect.if_contains("output")) {
+    EXPECT_TRUE(SameJson(result->output, *output))
+        << "expected " << ToJsonText(*output) << "\n     got " << ToJsonText(result->output)
+        << "\nconverted: " << ToJsonText(*converted);
+  }
+  if (const json::value* error = expect.if_contains("error")) {
+    std::string_view want = error->is_string() ? std::string_view(error->get_string()) : "";
+    // A JSONata state reports a failing expression as States.QueryEvaluationError where a
+    // JSONPath state names the path, intrinsic or ResultPath failure.
+    if ((want == "States.Runtime" || want == "States.IntrinsicFailure" ||
+         want == "States.ResultPathMatchFailure") &&
+        result->error == "States.QueryEvaluationError") {
+      return;
+    }
+    EXPECT_EQ(result->error, want) << result->cause << "\nconverted: " << ToJsonText(*converted);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, JsonataConversion, ::testing::ValuesIn(JsonPathCases()), Name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(JsonataConversion);
 
 class ResumeConformance : public ::testing::TestWithParam<std::string> {};
 
