@@ -1500,6 +1500,15 @@ Result<std::string> NodeToJsonata(const Node& node, std::string_view input) {
     a.push_back(std::move(t));
   }
   auto arg = [&](std::size_t i) -> const std::string& { return a[i]; };
+  // An integer argument, rounded half up as the intrinsics round (JSONata's $round rounds
+  // half to even).
+  auto integer = [&](std::size_t i) {
+    const Node& n = node.args[i];
+    if (n.kind == Node::Kind::kLiteral && (n.literal.is_int64() || n.literal.is_uint64())) {
+      return a[i];
+    }
+    return fmt::format("$floor({} + 0.5)", a[i]);
+  };
   switch (node.function) {
     case Function::kFormat: {
       const Node& format = node.args[0];
@@ -1530,11 +1539,11 @@ Result<std::string> NodeToJsonata(const Node& node, std::string_view input) {
       return out + "]";
     }
     case Function::kArrayPartition:
-      return fmt::format("$partition({}, {})", arg(0), arg(1));
+      return fmt::format("$partition({}, {})", arg(0), integer(1));
     case Function::kArrayContains:
       return fmt::format("($count(({})[$ = {}]) > 0)", arg(0), arg(1));
     case Function::kArrayRange:
-      return fmt::format("$range({}, {}, {})", arg(0), arg(1), arg(2));
+      return fmt::format("$range({}, {}, {})", integer(0), integer(1), integer(2));
     case Function::kArrayGetItem:
       return fmt::format("({})[{}]", arg(0), arg(1));
     case Function::kArrayLength:
@@ -1550,10 +1559,10 @@ Result<std::string> NodeToJsonata(const Node& node, std::string_view input) {
     case Function::kJsonMerge:
       return fmt::format("$merge([{}, {}])", arg(0), arg(1));
     case Function::kMathRandom:
-      return fmt::format("({0} + $floor($random({2}) * ({1} - {0})))", arg(0), arg(1),
-                         a.size() > 2 ? arg(2) : "");
+      return fmt::format("({0} + $floor($random({2}) * ({1} - {0})))", integer(0), integer(1),
+                         a.size() > 2 ? integer(2) : "");
     case Function::kMathAdd:
-      return fmt::format("({} + {})", arg(0), arg(1));
+      return fmt::format("({} + {})", integer(0), integer(1));
     case Function::kStringSplit: {
       // Every character of the second argument separates; empty pieces are dropped.
       const Node& d = node.args[1];

@@ -433,16 +433,17 @@ class Converter {
     for (json::value& r : choices->get_array()) {
       json::object* rule = r.if_object();
       if (rule == nullptr) continue;
-      json::object fields;
+      std::optional<json::object> merged;
+      if (assign != nullptr) {
+        merged = *assign;
+        if (const json::value* own = rule->if_contains("Assign"); own && own->is_object()) {
+          for (const auto& a : own->get_object()) (*merged)[a.key()] = a.value();
+        }
+      }
+      json::object fields;  // Condition, Assign, Output, Next, in that order
       for (auto& m : *rule) {
         if (m.key() == "Next") {
-          if (assign != nullptr) {
-            json::object merged = *assign;
-            if (const json::value* own = rule->if_contains("Assign"); own && own->is_object()) {
-              for (const auto& a : own->get_object()) merged[a.key()] = a.value();
-            }
-            fields["Assign"] = std::move(merged);
-          }
+          if (merged) fields["Assign"] = std::move(*merged);
           if (output) fields["Output"] = *output;
         }
         if (!fields.contains(m.key())) fields[m.key()] = std::move(m.value());

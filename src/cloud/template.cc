@@ -26,7 +26,8 @@ json::value Sub(const std::string& s) {
   return json::object{{"Fn::Sub", s}};
 }
 
-// A Task parameter: its literal text, or its expression ("K.$").
+// A Task parameter: its literal text, or its expression ("K.$" in JSONPath, "{% ... %}" in
+// JSONata).
 struct Field {
   enum Kind { kAbsent, kLiteral, kExpression } kind = kAbsent;
   std::string text;
@@ -35,7 +36,14 @@ struct Field {
 Field GetField(const json::object* params, std::string_view key) {
   if (params == nullptr) return {};
   if (const json::value* v = params->if_contains(key); v != nullptr && v->is_string()) {
-    return {Field::kLiteral, std::string(v->as_string())};
+    std::string_view text = v->get_string();
+    if (text.starts_with("{%") && text.ends_with("%}") && text.size() >= 4) {
+      text = text.substr(2, text.size() - 4);
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      return {Field::kExpression, std::string(text)};
+    }
+    return {Field::kLiteral, std::string(text)};
   }
   if (const json::value* v = params->if_contains(std::string(key) + ".$");
       v != nullptr && v->is_string()) {
@@ -54,10 +62,23 @@ Field GetPath(const json::object* params, const std::vector<std::string_view>& k
   return GetField(o, keys.back());
 }
 
-// The literal start of a States.Format('prefix{}...', ...) expression, unescaped; nullopt for
-// any other expression.
+// The literal start of a States.Format('prefix{}...', ...) expression, or of a JSONata
+// concatenation ("prefix" & ...), unescaped; nullopt for any other expression.
 std::optional<std::string> FormatPrefix(std::string_view expr) {
   constexpr std::string_view kFormat = "States.Format('";
+  if (std::string_view e = expr.starts_with('(') ? expr.substr(1) : expr; e.starts_with('"')) {
+    // A JSON string literal, then '&'.
+    std::size_t end = 1;
+    while (end < e.size() && e[end] != '"') end += e[end] == '\\' ? 2 : 1;
+    if (end >= e.size()) return std::nullopt;
+    std::string_view rest = e.substr(end + 1);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    auto literal = ParseJson(e.substr(0, end + 1));
+    if (!rest.starts_with('&') || !literal.ok() || !literal->value.is_string()) {
+      return std::nullopt;
+    }
+    return std::string(literal->value.get_string());
+  }
   if (!expr.starts_with(kFormat)) return std::nullopt;
   std::string out;
   for (std::size_t i = kFormat.size(); i < expr.size(); ++i) {
@@ -271,6 +292,7 @@ Result<json::array> ExecutionPolicyStatements(const json::value& definition,
     if (r == nullptr || !r->is_string()) return;
     std::string resource(r->as_string());
     const json::value* pv = s.if_contains("Parameters");
+    if (pv == nullptr) pv = s.if_contains("Arguments");  // JSONata
     const json::object* params = pv != nullptr ? pv->if_object() : nullptr;
     constexpr std::string_view kStates = "arn:aws:states:::";
     if (resource.starts_with("arn:aws:lambda:") || resource.starts_with("arn:${AWS::Partition}:lambda:")) {

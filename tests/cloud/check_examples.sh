@@ -4,6 +4,8 @@
 #    Python one when zflow's Python module is built);
 #  - the ASL passes zflow validate and the asl-validator oracle;
 #  - the templates (JSON and YAML) pass the resource-specification and IAM checks;
+#  - the fraud pipeline compiled with --query-language JSONata validates, and its template grants
+#    exactly what the JSONPath one grants (the same resources but for the definition);
 #  - the files match the golden copies in tests/golden/ (UPDATE_GOLDEN=1 rewrites them).
 # Usage: check_examples.sh ZFLOW FRAUD_PIPELINE_BINARY   (run from tests/, node on PATH)
 set -euo pipefail
@@ -18,6 +20,19 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 "$fraud" compile -o "$out/fraud-cxx" >/dev/null
 "$zflow" compile "$root/examples/fraud-detection/fraud_pipeline.yaml" -o "$out/fraud-yaml" >/dev/null
 "$zflow" compile "$root/examples/tuned-deploy/tuned_deploy.yaml" -o "$out/tuned" 2>/dev/null >/dev/null
+"$zflow" compile "$root/examples/fraud-detection/fraud_pipeline.yaml" -o "$out/fraud-jsonata" \
+  --query-language JSONata >/dev/null
+node -e '
+  const fs = require("fs");
+  const [a, b] = process.argv.slice(1).map(f => JSON.parse(fs.readFileSync(f, "utf8")));
+  for (const t of [a, b]) {
+    for (const r of Object.values(t.Resources)) {
+      if (r.Properties) { delete r.Properties.Definition; delete r.Properties.DefinitionString; }
+    }
+  }
+  process.exit(JSON.stringify(a.Resources) === JSON.stringify(b.Resources) ? 0 : 1);
+' "$out/fraud-yaml/template.json" "$out/fraud-jsonata/template.json" ||
+  fail "fraud-jsonata: the template's resources differ from the JSONPath one's"
 
 python_module=$(dirname "$zflow")/python/zflow/__init__.py
 if [[ -e "$python_module" ]]; then
@@ -32,7 +47,7 @@ for f in statemachine.asl.json template.json template.yaml graph.svg; do
   fi
 done
 
-for dir in fraud-yaml tuned; do
+for dir in fraud-yaml tuned fraud-jsonata; do
   "$zflow" validate -q "$out/$dir/statemachine.asl.json" || fail "$dir: zflow validate"
   node "$root/tests/node_modules/.bin/asl-validator" --silent --json-path "$out/$dir/statemachine.asl.json" ||
     fail "$dir: asl-validator"

@@ -59,6 +59,21 @@ def test_compile_without_a_directory_writes_nothing(tmp_path):
         "$.steps['first'].Payload.n"
 
 
+def test_query_language_jsonata_writes_and_runs_the_jsonata_form():
+    p = zflow.Pipeline("small", query_language="JSONata")
+    n = p.parameter("n", 3)
+    first = p.lambda_function("first", function_name="double", payload={"n": n})
+    p.lambda_function("second", function_name="double",
+                      payload={"n": first.output("Payload.n")}, after=first)
+    definition = p.definition()
+    assert definition["QueryLanguage"] == "JSONata"
+    assert definition["States"]["second"]["Arguments"]["Payload"]["n"] == \
+        "{% $states.input.steps.first.Payload.n %}"
+    assert "Parameters" not in definition["States"]["second"]
+    with pytest.raises(ValueError, match="query_language"):
+        zflow.Pipeline("bad", query_language="jsonata")
+
+
 def test_values_in_f_strings_are_formatted_strings():
     p = zflow.Pipeline("fmt")
     day = p.parameter("day", "2026-11-21")
