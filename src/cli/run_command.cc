@@ -132,7 +132,7 @@ void ShowFailedTaskLog(const runtime::History& history, const std::vector<TaskLo
 void ShowEvaluationFailure(const runtime::History& history) {
   for (std::size_t i = history.size(); i-- > 0;) {
     const runtime::HistoryEvent e = history[i];
-    if (e.kind != runtime::EventType::kEvaluationFailed) continue;
+    if (e.type != "EvaluationFailed") continue;
     auto text = [&](std::string_view key) -> std::string_view {
       const json::value* v = e.details->if_contains(key);
       return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : "";

@@ -222,6 +222,56 @@ TEST_F(RunCliTest, ExampleSucceedsWithMocksAndPrintsResultJson) {
             "ExecutionStarted");
 }
 
+// A JSONata expression that fails: the state, the field and a caret under the place, in the
+// output and (as "position") in the EvaluationFailed event.
+TEST_F(RunCliTest, FailingJsonataExpressionIsShownWithItsPosition) {
+  std::string machine = Write("jsonata.json", R"({"QueryLanguage": "JSONata", "StartAt": "Add",
+    "States": {"Add": {"Type": "Pass", "Output": {"sum": "{% $states.input.a + 1 %}"},
+    "End": true}}})");
+  ProcessResult r = Run({"run", machine, "--input", R"({"a": "x"})", "--history",
+                         (dir_ / "h.json").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.stderr_text.find("── state \"Add\", field 'Output/sum', character 17:\n"
+                               "  $states.input.a + 1\n"
+                               "                  ^\n"),
+            std::string::npos)
+      << r.stderr_text;
+  std::ifstream in(dir_ / "h.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto history = ParseJson(text);
+  ASSERT_TRUE(history.ok());
+  bool found = false;
+  for (const json::value& e : history->value.at("events").as_array()) {
+    if (e.at("type") != "EvaluationFailed") continue;
+    const json::value& d = e.at("evaluationFailedEventDetails");
+    EXPECT_EQ(d.at("location"), "Output/sum");
+    EXPECT_EQ(d.at("state"), "Add");
+    EXPECT_EQ(d.at("position"), 17);
+    found = true;
+  }
+  EXPECT_TRUE(found) << text;
+}
+
+// `zflow compile --query-language JSONata` on an ASL file writes the converted definition,
+// which runs with the same result.
+TEST_F(RunCliTest, CompileConvertsAnAslFileToJsonata) {
+  std::string machine = Write("m.asl.json", R"j({"StartAt": "P", "States": {"P": {"Type": "Pass",
+    "Parameters": {"greeting.$": "States.Format('hello {}', $.name)"}, "ResultPath": "$.out",
+    "End": true}}})j");
+  ProcessResult c = Run({"compile", machine, "-o", (dir_ / "out").string(), "--query-language",
+                         "JSONata"});
+  ASSERT_EQ(c.exit_code, 0) << c.stderr_text;
+  std::ifstream in(dir_ / "out/statemachine.asl.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"QueryLanguage\": \"JSONata\""), std::string::npos) << text;
+  for (const std::string& file : {machine, (dir_ / "out/statemachine.asl.json").string()}) {
+    ProcessResult r = Run({"run", file, "--input", R"({"name": "zflow"})", "--result-json", "-q"});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+    EXPECT_EQ(LastJsonLine(r.stdout_text).at("output"),
+              (json::object{{"name", "zflow"}, {"out", json::object{{"greeting", "hello zflow"}}}}));
+  }
+}
+
 TEST_F(RunCliTest, FailedAndTimedOutExitCodes) {
   ProcessResult failed = Run({"run", kExamples + "ml-training/training.asl.json",
                               "--input-file", kExamples + "ml-training/input.json",
