@@ -128,7 +128,7 @@ class Compiler {
           // A distributed Map runs its iterations like an inline one; it differs in how
           // failures count (see the engine) and in reading and writing objects.
           c.distributed = true;
-          ZFLOW_RETURN_IF_ERROR(CompileReaderBatcherWriter(s, c));
+          ZFLOW_RETURN_IF_ERROR(CompileReaderBatcherWriter(s, c, jsonata));
         }
         c.processor = std::make_unique<CompiledBranch>();
         ZFLOW_RETURN_IF_ERROR(CompileBranch(*s.map().item_processor, lang, *c.processor));
@@ -275,7 +275,27 @@ class Compiler {
   }
 
   // ItemReader, ItemBatcher and ResultWriter; the validator has checked their shapes.
-  Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c) {
+  // In a JSONata state, Arguments, BatchInput and the limits are JSONata (a literal stays one).
+  Status CompileReaderBatcherWriter(const asl::State& s, CompiledState& c, bool jsonata) {
+    auto jsonata_of = [&](const json::value* v, std::string field,
+                          std::optional<asl::JsonataTemplate>& out) -> Status {
+      if (!jsonata || v == nullptr) return Status::Ok();
+      ZFLOW_ASSIGN_OR_RETURN(auto t, asl::JsonataTemplate::Compile(*v, std::move(field)));
+      out = std::move(t);
+      return Status::Ok();
+    };
+    // A limit written as an expression (a number is read into the spec already).
+    auto limit_of = [&](const Boxed<json::value>& raw, std::string_view object,
+                        std::string_view key, std::string field,
+                        std::optional<asl::JsonataTemplate>& out) -> Status {
+      const json::object* o = raw ? raw->if_object() : nullptr;
+      if (o != nullptr && !object.empty()) {
+        const json::value* inner = o->if_contains(object);
+        o = inner != nullptr ? inner->if_object() : nullptr;
+      }
+      const json::value* v = o != nullptr ? o->if_contains(key) : nullptr;
+      return jsonata_of(v != nullptr && v->is_string() ? v : nullptr, std::move(field), out);
+    };
     auto path = [this](const Boxed<std::string>& text, std::optional<asl::JsonPath>& out) -> Status {
       if (!text) return Status::Ok();
       ZFLOW_ASSIGN_OR_RETURN(auto p, Path(*text));
@@ -300,7 +320,14 @@ class Compiler {
             "s3:listObjectsV2 are)",
             s.name, reader.resource));
       }
-      ZFLOW_RETURN_IF_ERROR(template_of(r.parameters, reader.parameters));
+      if (jsonata) {
+        ZFLOW_RETURN_IF_ERROR(jsonata_of(r.parameters ? &*r.parameters : nullptr,
+                                         "ItemReader/Arguments", reader.arguments));
+        ZFLOW_RETURN_IF_ERROR(limit_of(s.map().item_reader, "ReaderConfig", "MaxItems",
+                                       "ItemReader/ReaderConfig/MaxItems", reader.max_items_expr));
+      } else {
+        ZFLOW_RETURN_IF_ERROR(template_of(r.parameters, reader.parameters));
+      }
       reader.input_type = r.input_type;
       reader.csv_header_first_row = r.csv_header_location != "GIVEN";
       reader.csv_headers = r.csv_headers;
@@ -329,7 +356,17 @@ class Compiler {
       batcher.max_bytes = b.max_input_bytes_per_batch;
       ZFLOW_RETURN_IF_ERROR(path(b.max_items_per_batch_path, batcher.max_items_path));
       ZFLOW_RETURN_IF_ERROR(path(b.max_input_bytes_per_batch_path, batcher.max_bytes_path));
-      ZFLOW_RETURN_IF_ERROR(template_of(b.batch_input, batcher.batch_input));
+      if (jsonata) {
+        ZFLOW_RETURN_IF_ERROR(jsonata_of(b.batch_input ? &*b.batch_input : nullptr,
+                                         "ItemBatcher/BatchInput", batcher.batch_input_expr));
+        ZFLOW_RETURN_IF_ERROR(limit_of(s.map().item_batcher, "", "MaxItemsPerBatch",
+                                       "ItemBatcher/MaxItemsPerBatch", batcher.max_items_expr));
+        ZFLOW_RETURN_IF_ERROR(limit_of(s.map().item_batcher, "", "MaxInputBytesPerBatch",
+                                       "ItemBatcher/MaxInputBytesPerBatch",
+                                       batcher.max_bytes_expr));
+      } else {
+        ZFLOW_RETURN_IF_ERROR(template_of(b.batch_input, batcher.batch_input));
+      }
       c.item_batcher = std::move(batcher);
     }
     if (s.map().writer) {
@@ -339,7 +376,12 @@ class Compiler {
             "Map state \"{}\": ResultWriter needs Resource arn:aws:states:::s3:putObject", s.name));
       }
       CompiledWriter writer;
-      ZFLOW_RETURN_IF_ERROR(template_of(w.parameters, writer.parameters));
+      if (jsonata) {
+        ZFLOW_RETURN_IF_ERROR(jsonata_of(w.parameters ? &*w.parameters : nullptr,
+                                         "ResultWriter/Arguments", writer.arguments));
+      } else {
+        ZFLOW_RETURN_IF_ERROR(template_of(w.parameters, writer.parameters));
+      }
       c.result_writer = std::move(writer);
     }
     return Status::Ok();

@@ -75,6 +75,8 @@ struct CompiledReader {
   char csv_delimiter = ',';
   std::optional<std::int64_t> max_items;
   std::optional<asl::JsonPath> max_items_path;
+  // JSONata states: Arguments, and ReaderConfig.MaxItems written as an expression.
+  std::optional<asl::JsonataTemplate> arguments, max_items_expr;
 };
 
 // ItemBatcher: iterations get {"Items": [...], "BatchInput": ...}.
@@ -82,11 +84,14 @@ struct CompiledBatcher {
   std::optional<std::int64_t> max_items, max_bytes;
   std::optional<asl::JsonPath> max_items_path, max_bytes_path;
   std::optional<asl::PayloadTemplate> batch_input;
+  // JSONata states.
+  std::optional<asl::JsonataTemplate> max_items_expr, max_bytes_expr, batch_input_expr;
 };
 
 // ResultWriter: the results go to objects, the Map's output says where.
 struct CompiledWriter {
   std::optional<asl::PayloadTemplate> parameters;  // Bucket, Prefix
+  std::optional<asl::JsonataTemplate> arguments;   // the same, in a JSONata state
 };
 
 // The fields of one state type, kept out of line: a state of another type carries 8 bytes for

@@ -508,7 +508,10 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
     if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
     items_owned = std::move(*v);
   } else if (s.item_reader) {
-    auto read = ReadItems(*s.item_reader, e, core_.options().object_store);
+    const asl::JsonataScope scope =
+        JsonataScopeOf(*f, f->input, ja != nullptr ? Context(*f, s, nullptr, 0) : nullptr);
+    auto read = ReadItems(*s.item_reader, e, core_.options().object_store,
+                          ja != nullptr ? &scope : nullptr);
     if (!read.ok()) return HandleError(f, s, Named(read.error(), s));
     items_owned = std::move(*read);
   } else if (limits.items_path) {
@@ -635,7 +638,10 @@ void Execution::StartMap(Frame* f, const CompiledState& s) {
   // No $$.Map.Item past here.
   if (s.item_selector) e.context = s.uses_context ? Context(*f, s, nullptr, 0) : nullptr;
   if (s.item_batcher) {
-    auto batches = BatchItems(*s.item_batcher, e, std::move(g->items));
+    const asl::JsonataScope scope =
+        JsonataScopeOf(*f, f->input, ja != nullptr ? Context(*f, s, nullptr, 0) : nullptr);
+    auto batches =
+        BatchItems(*s.item_batcher, e, std::move(g->items), ja != nullptr ? &scope : nullptr);
     if (!batches.ok()) return HandleError(f, s, Named(batches.error(), s));
     g->items = std::move(*batches);
     g->results.assign(g->items.size(), nullptr);
@@ -780,7 +786,15 @@ void Execution::CompleteGroup(Frame* f) {
   if (g.is_map && s.result_writer) {
     asl::Outcome<json::value> written = json::value();
     json::value params = json::object();
-    if (s.result_writer->parameters) {
+    if (s.result_writer->arguments) {
+      auto p = s.result_writer->arguments->Evaluate(
+          JsonataScopeOf(*f, f->input, Context(*f, s, nullptr, 0)));
+      if (p.ok()) {
+        params = std::move(*p);
+      } else {
+        written = p.error();
+      }
+    } else if (s.result_writer->parameters) {
       auto p = s.result_writer->parameters->Evaluate(
           Eval(*f, Effective(*f), Context(*f, s, nullptr, 0)), asl::errors::kRuntime);
       if (p.ok()) {

@@ -31,9 +31,13 @@ std::optional<std::string> StringParam(const json::value& params, std::string_vi
 }  // namespace
 
 asl::Outcome<json::value> ReadItems(const CompiledReader& r, const asl::EvaluationContext& e,
-                                    ObjectStore* store) {
+                                    ObjectStore* store, const asl::JsonataScope* scope) {
   json::value params = json::object();
-  if (r.parameters) {
+  if (r.arguments && scope != nullptr) {
+    auto p = r.arguments->Evaluate(*scope);
+    if (!p.ok()) return p.error();
+    params = std::move(*p);
+  } else if (r.parameters) {
     auto p = r.parameters->Evaluate(e, asl::errors::kRuntime);
     if (!p.ok()) return p.error();
     params = std::move(*p);
@@ -44,7 +48,11 @@ asl::Outcome<json::value> ReadItems(const CompiledReader& r, const asl::Evaluati
   std::optional<std::string> bucket = StringParam(params, "Bucket");
   if (!bucket) return ReaderError("the ItemReader's Parameters have no string \"Bucket\"");
   std::optional<std::int64_t> max_items = r.max_items;
-  if (r.max_items_path) {
+  if (r.max_items_expr && scope != nullptr) {
+    auto v = r.max_items_expr->EvaluateInteger(*scope, 0);
+    if (!v.ok()) return v.error();
+    max_items = *v;
+  } else if (r.max_items_path) {
     auto v = r.max_items_path->Evaluate(e);
     if (!v.ok()) return v.error();
     if (!v->is_int64() || v->get_int64() < 0) {
@@ -174,10 +182,17 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, ch
 // Groups the (selected) items into {"Items": [...], "BatchInput": ...} by count and size.
 asl::Outcome<std::vector<json::value>> BatchItems(const CompiledBatcher& b,
                                                   const asl::EvaluationContext& e,
-                                                  std::vector<json::value> items) {
+                                                  std::vector<json::value> items,
+                                                  const asl::JsonataScope* scope) {
   auto limit = [&](const std::optional<std::int64_t>& fixed,
-                   const std::optional<asl::JsonPath>& path,
-                   const char* name) -> asl::Outcome<std::optional<std::int64_t>> {
+                   const std::optional<asl::JsonPath>& path, const char* name,
+                   const std::optional<asl::JsonataTemplate>& expr =
+                       std::nullopt) -> asl::Outcome<std::optional<std::int64_t>> {
+    if (expr && scope != nullptr) {
+      auto v = expr->EvaluateInteger(*scope, 1);
+      if (!v.ok()) return v.error();
+      return std::optional<std::int64_t>(*v);
+    }
     if (!path) return fixed;
     auto v = path->Evaluate(e);
     if (!v.ok()) return v.error();
@@ -187,12 +202,17 @@ asl::Outcome<std::vector<json::value>> BatchItems(const CompiledBatcher& b,
     }
     return std::optional<std::int64_t>(v->get_int64());
   };
-  auto max_items = limit(b.max_items, b.max_items_path, "MaxItemsPerBatchPath");
+  auto max_items = limit(b.max_items, b.max_items_path, "MaxItemsPerBatchPath", b.max_items_expr);
   if (!max_items.ok()) return max_items.error();
-  auto max_bytes = limit(b.max_bytes, b.max_bytes_path, "MaxInputBytesPerBatchPath");
+  auto max_bytes = limit(b.max_bytes, b.max_bytes_path, "MaxInputBytesPerBatchPath",
+                         b.max_bytes_expr);
   if (!max_bytes.ok()) return max_bytes.error();
   std::optional<json::value> batch_input;
-  if (b.batch_input) {
+  if (b.batch_input_expr && scope != nullptr) {
+    auto v = b.batch_input_expr->Evaluate(*scope);
+    if (!v.ok()) return v.error();
+    batch_input = std::move(*v);
+  } else if (b.batch_input) {
     auto v = b.batch_input->Evaluate(e, asl::errors::kRuntime);
     if (!v.ok()) return v.error();
     batch_input = std::move(*v);

@@ -14,8 +14,10 @@
 namespace zflow::runtime {
 
 // The items an ItemReader reads (a JSON array), or States.ItemReaderFailed.
+// `scope` evaluates the JSONata fields of a JSONata state (null in a JSONPath one).
 asl::Outcome<json::value> ReadItems(const CompiledReader& r, const asl::EvaluationContext& e,
-                                    ObjectStore* store);
+                                    ObjectStore* store,
+                                    const asl::JsonataScope* scope = nullptr);
 
 // RFC 4180 CSV: quoted fields with "" escapes, CRLF or LF line ends.
 Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, char delim);
@@ -23,7 +25,8 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text, ch
 // Groups the (selected) items into {"Items": [...], "BatchInput": ...} by count and size.
 asl::Outcome<std::vector<json::value>> BatchItems(const CompiledBatcher& b,
                                                   const asl::EvaluationContext& e,
-                                                  std::vector<json::value> items);
+                                                  std::vector<json::value> items,
+                                                  const asl::JsonataScope* scope = nullptr);
 
 // What a ResultWriter writes for one Map run.
 struct MapRunOutput {

@@ -29,8 +29,10 @@ class DistributedMapTest : public ::testing::Test {
 
   // A distributed Map whose fields (ItemReader, ItemBatcher, ...) are `fields`; each iteration
   // echoes its input.
-  ExecutionResult RunMap(std::string_view fields, std::string_view input = "{}") {
-    std::string def = R"({"StartAt": "M", "States": {"M": {"Type": "Map", )" + std::string(fields) +
+  ExecutionResult RunMap(std::string_view fields, std::string_view input = "{}",
+                         bool jsonata = false) {
+    std::string def = std::string(jsonata ? R"({"QueryLanguage": "JSONata", )" : "{") +
+                      R"("StartAt": "M", "States": {"M": {"Type": "Map", )" + std::string(fields) +
                       R"(, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
                          "ExecutionType": "STANDARD"}, "StartAt": "E",
                          "States": {"E": {"Type": "Task", "Resource": "arn:aws:states:::zflow:echo",
@@ -167,6 +169,41 @@ TEST_F(DistributedMapTest, ResultWriterWritesTheManifestAndResultFiles) {
   EXPECT_EQ(Json(entries.at(1).at("Input").as_string()), Json(R"({"n": 2})"));
   // Files land in the store's directory, nowhere else.
   EXPECT_TRUE(fs::exists(root_ / "out" / key));
+}
+
+// In a JSONata machine: ItemReader Arguments and MaxItems, ItemBatcher limits and BatchInput,
+// ResultWriter Arguments are JSONata (expressions, or literals as they are).
+TEST_F(DistributedMapTest, JsonataReaderBatcherAndWriterFields) {
+  ASSERT_TRUE(store_.Put("data", "in/items.json", R"([1, 2, 3, 4, 5, 6])").ok());
+  auto r = RunMap(R"("ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                     "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $states.input.max %}"},
+                     "Arguments": {"Bucket": "data", "Key": "{% 'in/' & $states.input.file %}"}},
+                     "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.per %}",
+                                     "BatchInput": {"run": "{% $uppercase($states.input.run) %}"}},
+                     "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                      "Arguments": {"Bucket": "{% $states.input.out %}",
+                                                    "Prefix": "runs"}})",
+                  R"({"max": 5, "file": "items.json", "per": 2, "run": "r1", "out": "results"})",
+                  /*jsonata=*/true);
+  ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << ": " << r.cause;
+  const json::value& details = r.output.at("ResultWriterDetails");
+  EXPECT_EQ(details.at("Bucket"), "results");
+  auto manifest = store_.Get("results", std::string(details.at("Key").as_string()));
+  ASSERT_TRUE(manifest.ok());
+  const json::value m = Json(*manifest);
+  const json::value& files = m.at("ResultFiles").at("SUCCEEDED");
+  auto succeeded = store_.Get("results", std::string(files.at(0).at("Key").as_string()));
+  ASSERT_TRUE(succeeded.ok());
+  json::value entries = Json(*succeeded);
+  ASSERT_EQ(entries.as_array().size(), 3u);  // 5 items in batches of 2
+  EXPECT_EQ(Json(entries.at(2).at("Input").as_string()),
+            Json(R"({"Items": [5], "BatchInput": {"run": "R1"}})"));
+
+  // A limit of the wrong type is States.QueryEvaluationError, naming the field.
+  r = RunMap(R"("Items": [1, 2], "ItemBatcher": {"MaxItemsPerBatch": "{% 'two' %}"})", "{}",
+             /*jsonata=*/true);
+  EXPECT_EQ(r.error, "States.QueryEvaluationError");
+  EXPECT_NE(r.cause.find("ItemBatcher/MaxItemsPerBatch"), std::string::npos) << r.cause;
 }
 
 TEST(LocalObjectStore, RefusesKeysAndBucketsThatEscape) {
