@@ -1,5 +1,8 @@
 #include "jsonata/evaluator.h"
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -1191,6 +1194,148 @@ Value Rebuild(const Value& v, const boost::unordered_flat_map<const void*, Value
 // A transform of borrowed JSON: instead of cloning the whole value first (the reference's
 // $clone), the changed objects are copied when first changed and the result is rebuilt along
 // their paths. JSON shares no nodes, so this gives the clone's result.
+namespace {
+
+// A matched object's changes: members set (in the update's order) and names removed.
+struct JsonChange {
+  // nullopt: set to undefined, which JSON leaves out.
+  std::vector<std::pair<std::string, std::optional<json::value>>> sets;
+  std::vector<std::string> removed;
+};
+using JsonChanges = boost::unordered_flat_map<const void*, JsonChange>;
+
+// A copy of `v` with the changes made to the objects they name (by address), as ObjectNode's
+// Set (in place for a member that exists, else appended) and then Erase would make them.
+// The containers with a changed object somewhere below them (not counting themselves).
+using Dirty = boost::unordered_flat_set<const void*>;
+
+// Whether `v` is changed or holds a changed object; records the containers that hold one.
+bool MarkDirty(const json::value& v, const JsonChanges& changes, Dirty& dirty) {
+  bool below = false;
+  const void* self = nullptr;
+  if (const json::object* o = v.if_object()) {
+    self = o;
+    for (const auto& m : *o) below = MarkDirty(m.value(), changes, dirty) || below;
+  } else if (const json::array* a = v.if_array()) {
+    self = a;
+    for (const auto& e : *a) below = MarkDirty(e, changes, dirty) || below;
+  } else {
+    return false;
+  }
+  if (below) dirty.insert(self);
+  return below || changes.contains(self);
+}
+
+json::value CopyChanged(const json::value& v, const JsonChanges& changes, const Dirty& dirty,
+                        const json::storage_ptr& sp);
+
+// A copy of the object with its changes made, as ObjectNode's Set (in place for a member that
+// exists, else appended) and then Erase would make them; what holds no change is copied whole.
+json::object CopyObject(const json::object* o, const JsonChanges& changes, const Dirty& dirty,
+                        const json::storage_ptr& sp) {
+  auto it = changes.find(o);
+  json::object out(sp);
+  if (!dirty.contains(o)) {
+    out = json::object(*o, sp);
+  } else {
+    out.reserve(o->size());
+    for (const auto& m : *o) out.emplace(m.key(), CopyChanged(m.value(), changes, dirty, sp));
+  }
+  if (it == changes.end()) return out;
+  for (const auto& [name, value] : it->second.sets) {
+    if (value) {
+      out.insert_or_assign(name, json::value(*value, sp));
+    } else {
+      out.stable_erase(name);  // set to undefined: JSON leaves it out
+    }
+  }
+  for (const std::string& name : it->second.removed) out.stable_erase(name);
+  return out;
+}
+
+json::value CopyChanged(const json::value& v, const JsonChanges& changes, const Dirty& dirty,
+                        const json::storage_ptr& sp) {
+  if (const json::object* o = v.if_object()) return CopyObject(o, changes, dirty, sp);
+  if (const json::array* a = v.if_array(); a != nullptr && dirty.contains(a)) {
+    json::array out(sp);
+    out.reserve(a->size());
+    for (const auto& e : *a) out.push_back(CopyChanged(e, changes, dirty, sp));
+    return out;
+  }
+  return json::value(v, sp);
+}
+
+}  // namespace
+
+std::optional<json::value> Evaluator::ResultJson(const Value& result) {
+  if (result.borrowed() && result.is_object()) {
+    for (json::value& doc : documents_) {
+      if (doc.is_object() && &doc.get_object() == result.identity()) return std::move(doc);
+    }
+  }
+  // A result built here (not a value of the input): one arena for all of it, which the JSON
+  // keeps alive (shared).
+  const bool built = (result.is_array() && result.size() > 0) ||
+                     (result.is_object() && !result.borrowed());
+  if (built) return ToJson(result, json::make_shared_resource<json::monotonic_resource>());
+  return ToJson(result);
+}
+
+Value Evaluator::TransformJson(const FunctionNode& fn, const Value& target,
+                               const std::vector<Value>& list) {
+  const Expr& expr = *fn.transform;
+  JsonChanges changes;
+  changes.reserve(list.size());
+  for (const Value& match : list) {
+    Value update = Evaluate(*expr.update, match, fn.env);
+    JsonChange* change = nullptr;
+    if (update.defined()) {
+      if (!update.is_object()) {
+        Fail("T2011", {.position = expr.update->position, .value = JsonText(update)});
+      }
+      if (match.is_object()) {
+        change = &changes[match.identity()];
+        for (const auto& [k, v] : update.object().members()) {
+          std::optional<json::value> j = ToJson(v);
+          auto same = std::find_if(change->sets.begin(), change->sets.end(),
+                                   [&](const auto& s) { return s.first == k; });
+          if (same != change->sets.end()) {
+            same->second = std::move(*j);
+          } else {
+            change->sets.emplace_back(std::string(k), std::move(*j));
+          }
+        }
+      }
+    }
+    if (expr.remove) {
+      Value deletions = Evaluate(*expr.remove, match, fn.env);
+      if (deletions.defined()) {
+        Value names = deletions.is_array() ? deletions : Value::Array({deletions});
+        if (!IsArrayOfStrings(names)) {
+          Fail("T2012", {.position = expr.remove->position, .value = JsonText(deletions)});
+        }
+        if (match.is_object()) {
+          if (change == nullptr) change = &changes[match.identity()];
+          for (const Value& name : names.array().items) {
+            change->removed.emplace_back(name.string());
+          }
+        }
+      }
+    }
+  }
+  if (changes.empty()) return target;
+  // One arena for the copy, shared with the result: it lives as long as the JSON does (the
+  // caller's, when this is the evaluation's result).
+  json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>();
+  const auto* root = static_cast<const json::object*>(target.identity());
+  Dirty dirty;
+  for (const auto& m : *root) {
+    if (MarkDirty(m.value(), changes, dirty)) dirty.insert(root);
+  }
+  documents_.emplace_back(CopyObject(root, changes, dirty, sp));
+  return Value::Borrow(documents_.back());
+}
+
 Value Evaluator::TransformBorrowed(const FunctionNode& fn, const Value& target) {
   const Expr& expr = *fn.transform;
   Value matches = Evaluate(*expr.pattern, target, fn.env);
@@ -1200,6 +1345,19 @@ Value Evaluator::TransformBorrowed(const FunctionNode& fn, const Value& target) 
     list = matches.array().items;
   } else {
     list.push_back(matches);
+  }
+  // Distinct objects read in place: change them while copying the JSON once.
+  if (target.is_object()) {
+    boost::unordered_flat_set<const void*> seen;
+    seen.reserve(list.size());
+    bool distinct = true;
+    for (const Value& match : list) {
+      if (match.is_object() && (!match.borrowed() || !seen.insert(match.identity()).second)) {
+        distinct = false;
+        break;
+      }
+    }
+    if (distinct) return TransformJson(fn, target, list);
   }
   boost::unordered_flat_map<const void*, Value> changed;
   for (const Value& match : list) {

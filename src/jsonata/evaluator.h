@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +30,10 @@ class Evaluator {
 
   // Calls a function value (lambdas, built-ins, partials, regexes, transforms).
   Value Apply(const Value& fn, std::vector<Value> args, const Value& input, const FramePtr& env);
+
+  // The result as JSON: moved out when it is a whole document this evaluation made (a
+  // transform's result), else converted.
+  std::optional<json::value> ResultJson(const Value& result);
 
   // Runs `expression` from $eval.
   Value EvaluateText(const std::string& text, const Value& input, const FramePtr& env);
@@ -62,6 +68,9 @@ class Evaluator {
                    const FramePtr& env);
   Value ApplyTransform(const FunctionNode& fn, const Value& target);
   Value TransformBorrowed(const FunctionNode& fn, const Value& target);
+  // TransformBorrowed for a target read in place whose matches are distinct objects of it: the
+  // result is one copy of the target's JSON with the changes made while copying.
+  Value TransformJson(const FunctionNode& fn, const Value& target, const std::vector<Value>& list);
   FramePtr FrameFromTuple(const FramePtr& env, const Value& tuple);
 
   void Enter();
@@ -78,6 +87,8 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   const char* stack_base_;
   std::vector<std::shared_ptr<const Expr>> eval_programs_;
+  // JSON documents this evaluation made (transform results), read in place by its values.
+  std::deque<json::value> documents_;
 };
 
 // The value "$" refers to at the top: an array input is wrapped in a one-item sequence.

@@ -132,7 +132,7 @@ Outcome<std::optional<json::value>> Expression::Evaluate(const json::value* inpu
       env->Bind(b.name, std::move(object));
     }
     Value result = evaluator.Evaluate(*program_->root, in, env);
-    return ToJson(result);
+    return evaluator.ResultJson(result);
   } catch (const Failure& failure) {
     return ToUserError(failure, program_->text);
   }

@@ -248,37 +248,37 @@ json::value NumberToJson(double n) {
 
 }  // namespace
 
-std::optional<json::value> ToJson(const Value& v) {
+std::optional<json::value> ToJson(const Value& v, const json::storage_ptr& sp) {
   switch (v.kind()) {
     case Kind::kUndefined:
     case Kind::kFunction:
       return std::nullopt;
     case Kind::kNull:
-      return json::value(nullptr);
+      return json::value(nullptr, sp);
     case Kind::kBool:
-      return json::value(v.boolean());
+      return json::value(v.boolean(), sp);
     case Kind::kNumber:
-      return NumberToJson(v.number());
+      return json::value(NumberToJson(v.number()), sp);
     case Kind::kString:
-      return json::value(v.string());
+      return json::value(v.string(), sp);
     case Kind::kArray: {
       const ArrayNode& arr = v.array();
       // An array given as the whole input comes back as itself.
-      if (arr.outer_wrapper && arr.items.size() == 1) return ToJson(arr.items[0]);
-      json::array out;
+      if (arr.outer_wrapper && arr.items.size() == 1) return ToJson(arr.items[0], sp);
+      json::array out(sp);
       out.reserve(arr.items.size());
       for (const Value& item : arr.items) {
-        std::optional<json::value> j = ToJson(item);
+        std::optional<json::value> j = ToJson(item, sp);
         out.push_back(j ? std::move(*j) : json::value(nullptr));
       }
       return json::value(std::move(out));
     }
     case Kind::kObject: {
-      if (v.borrowed()) return json::value(*static_cast<const json::object*>(v.identity()));
-      json::object out;
+      if (v.borrowed()) return json::value(*static_cast<const json::object*>(v.identity()), sp);
+      json::object out(sp);
       out.reserve(v.object().size());
       for (const auto& [key, member] : v.object().members()) {
-        if (std::optional<json::value> j = ToJson(member)) out.emplace(key, std::move(*j));
+        if (std::optional<json::value> j = ToJson(member, sp)) out.emplace(key, std::move(*j));
       }
       return json::value(std::move(out));
     }

@@ -230,7 +230,7 @@ inline const Value& Value::operator[](std::size_t i) const { return array().item
 // arrays and functions become null (as JSON.stringify writes them).
 Value FromJson(const json::value& v);  // owned copies
 // nullopt when `v` is undefined or a function.
-std::optional<json::value> ToJson(const Value& v);
+std::optional<json::value> ToJson(const Value& v, const json::storage_ptr& sp = {});
 
 // JavaScript's Number.prototype.toString for finite numbers (shortest round trip, exponent past
 // 1e21 and below 1e-6).
