@@ -218,17 +218,29 @@ WorkflowError JsonataTemplate::TypeError(const JsonataScope&, std::string_view e
 }
 
 Outcome<std::int64_t> JsonataTemplate::EvaluateInteger(const JsonataScope& scope,
-                                                        std::int64_t min) const {
+                                                        std::int64_t min,
+                                                        std::int64_t max) const {
   ZFLOW_ASSIGN_OUTCOME_OR_RETURN(json::value v, Evaluate(scope));
-  if (v.is_int64() && v.get_int64() >= min) return v.get_int64();
+  std::optional<std::int64_t> n;
+  if (v.is_int64() && v.get_int64() >= min) n = v.get_int64();
   if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return static_cast<std::int64_t>(v.get_uint64());
+    n = static_cast<std::int64_t>(v.get_uint64());
   }
   if (v.is_double() && std::trunc(v.get_double()) == v.get_double() && v.get_double() >= double(min) &&
       std::fabs(v.get_double()) < 9.2e18) {
-    return static_cast<std::int64_t>(v.get_double());
+    n = static_cast<std::int64_t>(v.get_double());
   }
-  return TypeError(scope, min > 0 ? "positive integer" : "non-negative integer", v);
+  if (!n) return TypeError(scope, min > 0 ? "positive integer" : "non-negative integer", v);
+  if (*n > max) {
+    std::string prefix = root_->expression
+                             ? Prefix(*root_)
+                             : fmt::format("The value {} specified for the field '{}'",
+                                           ToJsonText(v), root_->field);
+    return QueryError(fmt::format("{} returned a value out of range. Expected an integer from {} "
+                                  "to {}, but was {}",
+                                  prefix, min, max, ToJsonText(v)));
+  }
+  return *n;
 }
 
 Outcome<double> JsonataTemplate::EvaluateNumber(const JsonataScope& scope) const {

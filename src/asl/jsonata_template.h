@@ -52,7 +52,10 @@ class JsonataTemplate {
   // Typed fields. An integer field takes a whole number >= `min` (TimeoutSeconds, Seconds,
   // MaxConcurrency, ...); the others their JSON type. Wrong types are States.QueryEvaluationError
   // ("returned an unexpected result type").
-  Outcome<std::int64_t> EvaluateInteger(const JsonataScope& scope, std::int64_t min) const;
+  // At most `max` too (Seconds, TimeoutSeconds, HeartbeatSeconds: 99999999): above it,
+  // States.QueryEvaluationError.
+  Outcome<std::int64_t> EvaluateInteger(const JsonataScope& scope, std::int64_t min,
+                                        std::int64_t max = INT64_MAX) const;
   Outcome<double> EvaluateNumber(const JsonataScope& scope) const;
   Outcome<bool> EvaluateBoolean(const JsonataScope& scope) const;
   Outcome<std::string> EvaluateString(const JsonataScope& scope) const;

@@ -296,9 +296,11 @@ const json::value* Execution::Context(const Frame& f, const CompiledState& s,
     ctx["Task"] = json::object{{"Token", f.task_token}};
   }
   if (map_value != nullptr) {
-    ctx["Map"] = json::object{
-        {"Item", json::object{{"Index", static_cast<std::int64_t>(map_index)},
-                              {"Value", *map_value}}}};
+    json::object item{{"Index", static_cast<std::int64_t>(map_index)}, {"Value", *map_value}};
+    // Where the item came from: the state's data (items read by an ItemReader carry no Source
+    // here).
+    if (!s.item_reader) item["Source"] = "STATE_DATA";
+    ctx["Map"] = json::object{{"Item", std::move(item)}};
   }
   return &shared_context_;
 }

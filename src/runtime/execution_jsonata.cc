@@ -144,7 +144,7 @@ void Execution::RunJsonataWait(Frame* f, const CompiledState& s, const json::val
   TimePoint until = Now();
   const CompiledWait& w = *s.wait;
   if (j.seconds) {
-    auto seconds = j.seconds->EvaluateInteger(scope, 0);
+    auto seconds = j.seconds->EvaluateInteger(scope, 0, 99'999'999);
     if (!seconds.ok()) return HandleError(f, s, Named(seconds.error(), s));
     until = After(static_cast<double>(*seconds));
   } else if (j.timestamp) {

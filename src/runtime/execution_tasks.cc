@@ -55,7 +55,7 @@ void Execution::StartTask(Frame* f, const CompiledState& s) {
     for (auto [expression, out] : {std::pair{&s.jsonata->timeout_seconds, &timeout},
                                    std::pair{&s.jsonata->heartbeat_seconds, &heartbeat}}) {
       if (!*expression) continue;
-      auto v = (*expression)->EvaluateInteger(scope, 1);
+      auto v = (*expression)->EvaluateInteger(scope, 1, 99'999'999);
       if (!v.ok()) return HandleError(f, s, Named(v.error(), s));
       *out = *v;
     }
