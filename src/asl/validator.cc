@@ -3,6 +3,7 @@
 #include "zflow/validator.h"
 
 #include <algorithm>
+#include <map>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
@@ -130,9 +131,72 @@ class Validator {
     all_names_.reserve(machine_.states().size());
     CollectNames(machine_.top());
     CheckBranch(machine_.top(), machine_.DefaultQueryLanguage(), "the state machine");
+    CheckVariableScopes(machine_.top(), {});
   }
 
  private:
+  // Each Assign of a branch's states (their own, their Choice rules', their catchers'), with
+  // its pointer.
+  template <typename Fn>
+  static void ForEachAssign(const Branch& b, Fn fn) {
+    for (const State& s : b.states) {
+      const std::string at = StatePointer(b, s);
+      if (s.assign) fn(*s.assign, JsonPointerAppend(at, "Assign"), s);
+      for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
+        const ChoiceRule& r = s.choice().choices[i];
+        if (r.assign) {
+          fn(*r.assign,
+             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Choices"), i), "Assign"),
+             s);
+        }
+      }
+      for (std::size_t i = 0; i < s.catch_.size(); ++i) {
+        if (s.catch_[i].assign) {
+          fn(*s.catch_[i].assign,
+             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Catch"), i), "Assign"),
+             s);
+        }
+      }
+    }
+  }
+
+  static std::string_view VariableOf(std::string_view key) {
+    if (key.ends_with(".$")) key.remove_suffix(2);
+    return key;
+  }
+
+  // A state inside a Parallel branch or a Map processor cannot assign a variable that a state of
+  // an enclosing scope assigns (AWS refuses the definition). A Map or Parallel state's own
+  // Assign and catchers belong to the scope it is in.
+  void CheckVariableScopes(const Branch& b,
+                           const std::map<std::string, std::string, std::less<>>& outer) {
+    std::map<std::string, std::string, std::less<>> scope = outer;  // name -> state that assigns
+    ForEachAssign(b, [&](const json::value& assign, const std::string&, const State& s) {
+      if (!assign.is_object()) return;
+      for (const auto& m : assign.get_object()) scope.emplace(VariableOf(m.key()), s.name);
+    });
+    for (const State& s : b.states) {
+      std::vector<const Branch*> inner;
+      for (const Branch& nb : s.parallel().branches) inner.push_back(&nb);
+      if (s.map().item_processor) inner.push_back(&*s.map().item_processor);
+      for (const Branch* nb : inner) {
+        ForEachAssign(*nb, [&](const json::value& assign, const std::string& at, const State&) {
+          if (!assign.is_object()) return;
+          for (const auto& m : assign.get_object()) {
+            auto it = scope.find(VariableOf(m.key()));
+            if (it == scope.end()) continue;
+            std::string ptr = JsonPointerAppend(at, m.key());
+            sink_.Error(diag::kInvalidValue, ptr,
+                        fmt::format("variable \"{}\" is assigned in an enclosing scope (by state "
+                                    "\"{}\"); a state inside a Parallel branch or a Map cannot "
+                                    "assign it: choose another name",
+                                    it->first, it->second));
+          }
+        });
+        CheckVariableScopes(*nb, scope);
+      }
+    }
+  }
   // The JSON pointer of state `s` of branch `b` (made when a diagnostic or a check needs it).
   static std::string StatePointer(const Branch& b, const State& s) {
     std::string p = JsonPointerAppend(b.pointer, "States");

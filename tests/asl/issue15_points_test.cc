@@ -167,5 +167,48 @@ TEST(Issue15, JsonataExpressionsAreCheckedAtCreation) {
     "D": {"Type": "Succeed"}}})").empty());
 }
 
+// A state inside a Parallel branch or a Map processor cannot assign a variable an enclosing
+// scope assigns; the Map's own Assign and catchers are in the enclosing scope, and sibling
+// branches are separate scopes.
+TEST(Issue15, InnerScopesCannotReassignOuterVariables) {
+  auto ds = Check(R"({"QueryLanguage": "JSONata", "StartAt": "Set", "States": {
+    "Set": {"Type": "Pass", "Assign": {"total": 0, "label": "x"}, "Next": "M"},
+    "M": {"Type": "Map", "Items": [1, 2], "Assign": {"count": 2},
+          "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"failed": true}, "Next": "Done"}],
+          "ItemProcessor": {"StartAt": "Inner", "States": {
+            "Inner": {"Type": "Pass", "Assign": {"total": 1, "mine": 2}, "Next": "Pick"},
+            "Pick": {"Type": "Choice", "Choices": [{"Condition": "{% true %}",
+                     "Assign": {"failed": false}, "Next": "End"}], "Default": "End"},
+            "End": {"Type": "Succeed"}}},
+          "Next": "Done"},
+    "Done": {"Type": "Succeed"}}})");
+  std::vector<std::string> pointers;
+  for (const Diagnostic& d : ds) {
+    if (d.severity == Severity::kError) pointers.push_back(d.pointer);
+  }
+  EXPECT_THAT(pointers,
+              ::testing::UnorderedElementsAre(
+                  "/States/M/ItemProcessor/States/Inner/Assign/total",
+                  "/States/M/ItemProcessor/States/Pick/Choices/0/Assign/failed"));
+  auto inner = std::find_if(ds.begin(), ds.end(), [](const Diagnostic& d) {
+    return d.pointer == "/States/M/ItemProcessor/States/Inner/Assign/total";
+  });
+  ASSERT_NE(inner, ds.end());
+  EXPECT_THAT(inner->message, HasSubstr("variable \"total\" is assigned in an enclosing scope "
+                                        "(by state \"Set\")"));
+  // Sibling branches, and JSONPath keys ("x.$"), nested two levels.
+  ds = Check(R"({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x.$": "$"}, "End": true}}},
+    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Assign": {"x": 1}, "Next": "Q"},
+      "Q": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "C", "States": {
+        "C": {"Type": "Pass", "Assign": {"x.$": "$.y"}, "End": true}}}]}}}]}}})");
+  pointers.clear();
+  for (const Diagnostic& d : ds) {
+    if (d.severity == Severity::kError) pointers.push_back(d.pointer);
+  }
+  EXPECT_THAT(pointers, ::testing::ElementsAre(
+                            "/States/P/Branches/1/States/Q/Branches/0/States/C/Assign/x.$"));
+}
+
 }  // namespace
 }  // namespace zflow::asl
