@@ -66,11 +66,11 @@ Result<std::string> ValueExpr(std::string_view text, std::string_view input) {
   return path.ToJsonata(input);
 }
 
-// A literal string that JSONata would take for an expression is written as one that yields
-// the same string.
+// A literal string that a JSONata state would take for an expression (or refuse as an
+// unfinished one: it opens "{%") is written as an expression that yields the same string.
 json::value LiteralString(const json::string& s) {
   std::string_view v = s;
-  if (v.starts_with("{%") && v.ends_with("%}")) return json::value(Embed(JsonataLiteral(s)));
+  if (v.starts_with("{%")) return json::value(Embed(JsonataLiteral(s)));
   return s;
 }
 

@@ -1297,12 +1297,13 @@ Value Evaluator::TransformJson(const FunctionNode& fn, const Value& target,
         change = &changes[match.identity()];
         for (const auto& [k, v] : update.object().members()) {
           std::optional<json::value> j = ToJson(v);
+          const std::string_view key = k;  // a structured binding cannot be captured (clang 14)
           auto same = std::find_if(change->sets.begin(), change->sets.end(),
-                                   [&](const auto& s) { return s.first == k; });
+                                   [&](const auto& s) { return s.first == key; });
           if (same != change->sets.end()) {
             same->second = std::move(*j);
           } else {
-            change->sets.emplace_back(std::string(k), std::move(*j));
+            change->sets.emplace_back(std::string(key), std::move(*j));
           }
         }
       }

@@ -252,7 +252,8 @@ TEST(JsonataConversion, StatesTakeJsonataFields) {
             "Next": "W"},
       "W": {"Type": "Wait", "SecondsPath": "$.delay", "OutputPath": "$.out", "Next": "M"},
       "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrencyPath": "$.c",
-            "ItemSelector": {"i.$": "$$.Map.Item.Value", "lit": "{% not an expression %}"},
+            "ItemSelector": {"i.$": "$$.Map.Item.Value", "lit": "{% not an expression %}",
+                             "half": "{% open"},
             "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass",
               "Result": {"k": 1}, "ResultPath": null, "End": true}}},
             "ResultPath": null, "End": true},
@@ -281,7 +282,7 @@ TEST(JsonataConversion, StatesTakeJsonataFields) {
   // A literal that JSONata would read as an expression stays a literal.
   EXPECT_EQ(m.at("ItemSelector"),
             J(R"({"i": "{% $states.context.Map.Item.Value %}",
-                  "lit": "{% \"{% not an expression %}\" %}"})"));
+                  "lit": "{% \"{% not an expression %}\" %}", "half": "{% \"{% open\" %}"})"));
   EXPECT_EQ(m.at("Output"), "{% $states.input %}");
   EXPECT_FALSE(m.at("ItemProcessor").at("States").at("I").as_object().contains("Output"));
   EXPECT_EQ(s.at("F").at("Error"), "{% $states.input.err.Error %}");
