@@ -140,20 +140,21 @@ class Validator {
   template <typename Fn>
   static void ForEachAssign(const Branch& b, Fn fn) {
     for (const State& s : b.states) {
-      const std::string at = StatePointer(b, s);
-      if (s.assign) fn(*s.assign, JsonPointerAppend(at, "Assign"), s);
+      // Pointers are made only for the states that assign (most states do not).
+      auto at = [&] { return StatePointer(b, s); };
+      if (s.assign) fn(*s.assign, JsonPointerAppend(at(), "Assign"), s);
       for (std::size_t i = 0; i < s.choice().choices.size(); ++i) {
         const ChoiceRule& r = s.choice().choices[i];
         if (r.assign) {
           fn(*r.assign,
-             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Choices"), i), "Assign"),
+             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at(), "Choices"), i), "Assign"),
              s);
         }
       }
       for (std::size_t i = 0; i < s.catch_.size(); ++i) {
         if (s.catch_[i].assign) {
           fn(*s.catch_[i].assign,
-             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at, "Catch"), i), "Assign"),
+             JsonPointerAppend(JsonPointerAppend(JsonPointerAppend(at(), "Catch"), i), "Assign"),
              s);
         }
       }
