@@ -96,6 +96,23 @@ Case LoadCase(const std::string& name) {
   return out;
 }
 
+// The case's tasks: "arn:aws:states:::zflow:echo" echoes; with a mock configuration, mocked
+// states answer from the case's test case and the others echo. False (with a failure) when the
+// mock configuration is malformed.
+bool SetUpTasks(const json::object& c, runtime::IntegrationRegistry& registry) {
+  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
+  if (const json::value* mock = c.if_contains("mock_config")) {
+    auto handler = integrations::MockHandler::Create(
+        *mock, "Machine", std::string_view(c.at("test_case").as_string()),
+        integrations::MakeEchoHandler());
+    EXPECT_TRUE(handler.ok()) << handler.status().ToString();
+    if (!handler.ok()) return false;
+    registry = runtime::IntegrationRegistry();
+    registry.SetFallback(*handler);
+  }
+  return true;
+}
+
 class RunConformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RunConformance, MatchesExpectation) {
@@ -105,16 +122,7 @@ TEST_P(RunConformance, MatchesExpectation) {
   std::optional<asl::StateMachine>& parsed_machine = loaded.machine;
 
   runtime::IntegrationRegistry registry;
-  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
-  if (const json::value* mock = c.if_contains("mock_config")) {
-    auto handler = integrations::MockHandler::Create(
-        *mock, "Machine", std::string_view(c.at("test_case").as_string()),
-        integrations::MakeEchoHandler());
-    ASSERT_TRUE(handler.ok()) << handler.status().ToString();
-    // Mocked states answer from the test case; the others echo.
-    registry = runtime::IntegrationRegistry();
-    registry.SetFallback(*handler);
-  }
+  ASSERT_TRUE(SetUpTasks(c, registry));
   runtime::Engine engine({.integrations = &registry, .virtual_time = true});
   runtime::ExecutionOptions options;
   if (const json::value* input = c.if_contains("input")) options.input = *input;
@@ -231,15 +239,7 @@ TEST_P(JsonataConversion, ConvertedMachineRunsTheSame) {
   if (HasErrors(diagnostics)) return;
 
   runtime::IntegrationRegistry registry;
-  registry.Register(std::string(integrations::kEchoResource), integrations::MakeEchoHandler());
-  if (const json::value* mock = c.if_contains("mock_config")) {
-    auto handler = integrations::MockHandler::Create(
-        *mock, "Machine", std::string_view(c.at("test_case").as_string()),
-        integrations::MakeEchoHandler());
-    ASSERT_TRUE(handler.ok()) << handler.status().ToString();
-    registry = runtime::IntegrationRegistry();
-    registry.SetFallback(*handler);
-  }
+  ASSERT_TRUE(SetUpTasks(c, registry));
   runtime::Engine engine({.integrations = &registry, .virtual_time = true});
   runtime::ExecutionOptions options;
   if (const json::value* input = c.if_contains("input")) options.input = *input;

@@ -340,18 +340,22 @@ TEST_F(EngineTest, ExecutionTimeoutTimesOut) {
   EXPECT_EQ(r.history.back().type, "ExecutionTimedOut");
 }
 
+// A branch reads the outer scope's variables and assigns its own (AWS refuses a branch that
+// assigns a name the outer scope assigns: see the validator's scope rule).
 TEST_F(EngineTest, VariablesAreScopedToBranches) {
   ExecutionResult r = Run(R"({"StartAt": "Set", "States": {
     "Set": {"Type": "Pass", "Assign": {"x": 1, "y.$": "$.y"}, "Next": "P"},
     "P": {"Type": "Parallel", "Branches": [{"StartAt": "In", "States": {
-      "In": {"Type": "Pass", "Assign": {"x": 2}, "Parameters": {"outer_y.$": "$y"}, "Next": "Read"},
-      "Read": {"Type": "Pass", "Parameters": {"inner_x.$": "$x", "y.$": "$.outer_y"},
+      "In": {"Type": "Pass", "Assign": {"z": 2}, "Parameters": {"outer_y.$": "$y"}, "Next": "Read"},
+      "Read": {"Type": "Pass", "Parameters": {"inner_z.$": "$z", "outer_x.$": "$x",
+                                              "y.$": "$.outer_y"},
                "End": true}}}],
       "ResultPath": "$.branch", "Next": "After"},
     "After": {"Type": "Pass", "Parameters": {"x.$": "$x", "branch.$": "$.branch"}, "End": true}}})",
                           R"({"y": "why"})");
   ASSERT_EQ(r.status, ExecutionStatus::kSucceeded) << r.error << r.cause;
-  EXPECT_EQ(r.output, Json(R"({"x": 1, "branch": [{"inner_x": 2, "y": "why"}]})"));
+  EXPECT_EQ(r.output,
+            Json(R"({"x": 1, "branch": [{"inner_z": 2, "outer_x": 1, "y": "why"}]})"));
 }
 
 TEST_F(EngineTest, ChoiceWithoutMatchFails) {
