@@ -216,6 +216,8 @@ std::string WildcardRegex(std::string_view pattern) {
 
 class Converter {
  public:
+  explicit Converter(bool jsonata_machine) : jsonata_machine_(jsonata_machine) {}
+
   Result<json::value> Machine(const json::object& def) {
     json::object out;
     if (const json::value* c = def.if_contains("Comment")) out["Comment"] = *c;
@@ -245,7 +247,6 @@ class Converter {
       std::string_view lang = StringField(*s, "QueryLanguage") != nullptr
                                   ? std::string_view(*StringField(*s, "QueryLanguage"))
                                   : std::string_view(jsonata_machine_ ? "JSONata" : "JSONPath");
-      state_ = m.key();
       Result<json::object> converted = lang == "JSONata" ? KeepJsonata(*s) : State(*s);
       if (!converted.ok()) {
         return InvalidArgumentError(fmt::format("state \"{}\": {}", std::string_view(m.key()),
@@ -284,7 +285,6 @@ class Converter {
     const json::object* o = b.if_object();
     if (o == nullptr) return b;
     json::object out;
-    std::string outer = state_;
     for (const auto& m : *o) {
       if (m.key() == "States") {
         ZFLOW_ASSIGN_OR_RETURN(out["States"], States(m.value()));
@@ -292,7 +292,6 @@ class Converter {
         out[m.key()] = m.value();
       }
     }
-    state_ = std::move(outer);
     return json::value(std::move(out));
   }
 
@@ -664,11 +663,8 @@ class Converter {
     return json::value(std::move(out));
   }
 
- public:
-  bool jsonata_machine_ = false;
-
- private:
-  std::string state_;
+  // States without their own QueryLanguage are JSONata already (the machine says so).
+  bool jsonata_machine_;
 };
 
 }  // namespace
@@ -676,9 +672,8 @@ class Converter {
 Result<json::value> ConvertToJsonata(const json::value& definition) {
   const json::object* def = definition.if_object();
   if (def == nullptr) return InvalidArgumentError("the definition is not a JSON object");
-  Converter c;
   const json::value* q = def->if_contains("QueryLanguage");
-  c.jsonata_machine_ = q != nullptr && q->is_string() && q->get_string() == "JSONata";
+  Converter c(q != nullptr && q->is_string() && q->get_string() == "JSONata");
   return c.Machine(*def);
 }
 

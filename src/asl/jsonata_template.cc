@@ -208,13 +208,15 @@ Outcome<json::value> JsonataTemplate::Evaluate(const JsonataScope& scope) const 
 
 WorkflowError JsonataTemplate::TypeError(const JsonataScope&, std::string_view expected,
                                          const json::value& got) const {
-  std::string text = root_->expression ? std::string(root_->expression->text()) : ToJsonText(got);
-  std::string prefix =
-      root_->expression ? Prefix(*root_)
-                        : fmt::format("The value {} specified for the field '{}'", text, root_->field);
   return QueryError(fmt::format("{} returned an unexpected result type. Expected '{}', but was "
                                 "'{}' for value: {}",
-                                prefix, expected, TypeName(got), ToJsonText(got)));
+                                SubjectOf(got), expected, TypeName(got), ToJsonText(got)));
+}
+
+std::string JsonataTemplate::SubjectOf(const json::value& got) const {
+  return root_->expression ? Prefix(*root_)
+                           : fmt::format("The value {} specified for the field '{}'",
+                                         ToJsonText(got), root_->field);
 }
 
 Outcome<std::int64_t> JsonataTemplate::EvaluateInteger(const JsonataScope& scope,
@@ -232,13 +234,9 @@ Outcome<std::int64_t> JsonataTemplate::EvaluateInteger(const JsonataScope& scope
   }
   if (!n) return TypeError(scope, min > 0 ? "positive integer" : "non-negative integer", v);
   if (*n > max) {
-    std::string prefix = root_->expression
-                             ? Prefix(*root_)
-                             : fmt::format("The value {} specified for the field '{}'",
-                                           ToJsonText(v), root_->field);
     return QueryError(fmt::format("{} returned a value out of range. Expected an integer from {} "
                                   "to {}, but was {}",
-                                  prefix, min, max, ToJsonText(v)));
+                                  SubjectOf(v), min, max, ToJsonText(v)));
   }
   return *n;
 }

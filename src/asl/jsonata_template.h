@@ -68,6 +68,9 @@ class JsonataTemplate {
 
  private:
   explicit JsonataTemplate(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
+  // "The JSONata expression '...' specified for the field '...'" (or "The value ..." for a
+  // literal): how AWS's causes name what failed.
+  std::string SubjectOf(const json::value& got) const;
   WorkflowError TypeError(const JsonataScope& scope, std::string_view expected,
                           const json::value& got) const;
   std::shared_ptr<const Node> root_;
